@@ -1,0 +1,53 @@
+"""Settings read once from the environment into one typed object.
+
+Every process (Streamlit, worker, CLI, tests) builds the same `Settings` from the same
+variables, so they all agree on the database, the media directory and the secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None  # None: use the embedded PostgreSQL under data_dir/pg
+    media_dir: Path
+    secret_keys: str | None  # Fernet keys, comma-separated, newest first; None: data_dir/secret.key
+    default_video_limit: int
+    session_days: int
+    min_password_length: int
+    openai_base_url: str | None
+    chat_model: str
+    embedding_model: str
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+
+def load_settings() -> Settings:
+    """Build the settings from environment variables (see README, "Configuration")."""
+    data_dir = Path(os.environ.get("ASKVIDEO_DATA_DIR") or PROJECT_ROOT / ".data").resolve()
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        media_dir=Path(os.environ.get("ASKVIDEO_MEDIA_DIR") or data_dir / "media").resolve(),
+        secret_keys=os.environ.get("ASKVIDEO_SECRET_KEY") or None,
+        default_video_limit=_int("ASKVIDEO_VIDEO_LIMIT", 100),
+        session_days=_int("ASKVIDEO_SESSION_DAYS", 7),
+        min_password_length=_int("ASKVIDEO_MIN_PASSWORD_LENGTH", 10),
+        openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        chat_model=os.environ.get("ASKVIDEO_CHAT_MODEL", "gpt-4o-mini"),
+        embedding_model=os.environ.get("ASKVIDEO_EMBEDDING_MODEL", "all-MiniLM-L6-v2"),
+    )

@@ -1,0 +1,57 @@
+"""Secrets at rest (users' API keys), encrypted with Fernet.
+
+The key comes from ASKVIDEO_SECRET_KEY (comma-separated to rotate: newest first) or, on a single
+machine, from a file generated on first run under the data directory. Several app machines must
+share ASKVIDEO_SECRET_KEY, or they could not read each other's ciphertexts.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from core.config import Settings
+from core.errors import SettingsError
+
+
+def _key_file_keys(path: Path) -> list[bytes]:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key())
+        try:
+            # link() fails if another process won the race; then we use its key.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return [path.read_bytes().strip()]
+
+
+@lru_cache(maxsize=8)
+def _cipher(secret_keys: str | None, key_file: Path) -> MultiFernet:
+    keys = [k.strip().encode() for k in secret_keys.split(",") if k.strip()] if secret_keys else []
+    return MultiFernet([Fernet(k) for k in keys or _key_file_keys(key_file)])
+
+
+def cipher(settings: Settings) -> MultiFernet:
+    return _cipher(settings.secret_keys, settings.data_dir / "secret.key")
+
+
+def encrypt(settings: Settings, plaintext: str) -> str:
+    return cipher(settings).encrypt(plaintext.encode()).decode()
+
+
+def decrypt(settings: Settings, token: str) -> str:
+    try:
+        return cipher(settings).decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise SettingsError(
+            "The stored API key cannot be decrypted (the secret key changed). Enter the key again."
+        ) from None

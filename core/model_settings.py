@@ -1,0 +1,106 @@
+"""A user's model settings: their OpenAI API key (encrypted, never shown back), an optional
+OpenAI-compatible base URL (a local Ollama or vLLM) and model names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.encryption import decrypt, encrypt
+from core.errors import SettingsError
+from db.models import User
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """What the Settings page may show: the key only as a mask."""
+
+    has_api_key: bool
+    masked_api_key: str
+    base_url: str
+    chat_model: str
+    embedding_model: str
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    """What the answer and ingestion code needs to call a model; never sent to a page."""
+
+    api_key: str | None
+    base_url: str | None
+    chat_model: str
+    embedding_model: str
+
+    @property
+    def remote(self) -> bool:
+        """True when a chat model can be called (a key, or a keyless local endpoint)."""
+        return bool(self.api_key or self.base_url)
+
+
+def mask(api_key: str) -> str:
+    if len(api_key) <= 8:
+        return "•" * len(api_key)
+    return f"{api_key[:3]}…{api_key[-4:]}"
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise SettingsError("Account not found.")
+    return user
+
+
+def get_model_settings(session: Session, settings: Settings, user_id: int) -> ModelSettings:
+    user = _user(session, user_id)
+    key = decrypt(settings, user.encrypted_openai_api_key) if user.encrypted_openai_api_key else ""
+    return ModelSettings(
+        has_api_key=bool(key),
+        masked_api_key=mask(key) if key else "",
+        base_url=user.openai_base_url or "",
+        chat_model=user.chat_model or settings.chat_model,
+        embedding_model=user.embedding_model or settings.embedding_model,
+    )
+
+
+def model_access(session: Session, settings: Settings, user_id: int) -> ModelAccess:
+    user = _user(session, user_id)
+    return ModelAccess(
+        api_key=decrypt(settings, user.encrypted_openai_api_key) if user.encrypted_openai_api_key else None,
+        base_url=user.openai_base_url or settings.openai_base_url,
+        chat_model=user.chat_model or settings.chat_model,
+        embedding_model=user.embedding_model or settings.embedding_model,
+    )
+
+
+def set_api_key(session: Session, settings: Settings, user_id: int, api_key: str) -> None:
+    api_key = api_key.strip()
+    if not api_key:
+        raise SettingsError("Paste a key, or use “Remove key”.")
+    if len(api_key) > 500 or any(c.isspace() for c in api_key):
+        raise SettingsError("That does not look like an API key (no spaces, at most 500 characters).")
+    _user(session, user_id).encrypted_openai_api_key = encrypt(settings, api_key)
+
+
+def remove_api_key(session: Session, user_id: int) -> None:
+    _user(session, user_id).encrypted_openai_api_key = None
+
+
+def set_models(
+    session: Session, user_id: int, *, base_url: str, chat_model: str, embedding_model: str
+) -> None:
+    """Save the endpoint and model names; blank values fall back to the installation's defaults."""
+    base_url = base_url.strip()
+    if base_url:
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError("Base URL must start with http:// or https://, e.g. http://localhost:11434/v1")
+    for name, value in (("Chat model", chat_model), ("Embedding model", embedding_model)):
+        if len(value.strip()) > 200:
+            raise SettingsError(f"{name} name is too long.")
+    user = _user(session, user_id)
+    user.openai_base_url = base_url or None
+    user.chat_model = chat_model.strip() or None
+    user.embedding_model = embedding_model.strip() or None

@@ -1,0 +1,191 @@
+"""The schema of Ask Video. Alembic migrations mirror this file; a test proves they agree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
+
+VIDEO_STATUSES = ("pending", "processing", "completed", "error")
+FEEDBACK_VALUES = ("good", "bad")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("video_limit > 0", name="ck_users_video_limit_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password: Mapped[str] = mapped_column(String(255))  # argon2 hash, never the password
+    encrypted_openai_api_key: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    video_limit: Mapped[int] = mapped_column(Integer)
+    date_joined: Mapped[datetime] = _now()
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    is_staff: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_superuser: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    first_name: Mapped[str] = mapped_column(String(150), server_default="")
+    last_name: Mapped[str] = mapped_column(String(150), server_default="")
+    # Model settings (revision 0002): an OpenAI-compatible endpoint and model names.
+    openai_base_url: Mapped[str | None] = mapped_column(String(500))
+    chat_model: Mapped[str | None] = mapped_column(String(200))
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+
+    videos: Mapped[list[Video]] = relationship(back_populates="owner", passive_deletes=True)
+
+
+class UserSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'processing', 'completed', 'error')", name="ck_videos_status"
+        ),
+        # The Library lists a user's videos newest first.
+        Index("ix_videos_user_uploaded_at", "user_id", text("uploaded_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    file: Mapped[str | None] = mapped_column(String(500))  # path relative to the media directory
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    uploaded_at: Mapped[datetime] = _now()
+    transcript: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    is_external_upload: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    owner: Mapped[User] = relationship(back_populates="videos")
+
+
+class VideoGroup(Base):
+    __tablename__ = "video_groups"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    share_token: Mapped[str | None] = mapped_column(String(100), unique=True)
+
+    members: Mapped[list[VideoGroupMember]] = relationship(
+        order_by="(VideoGroupMember.order, VideoGroupMember.added_at)", passive_deletes=True
+    )
+
+
+class VideoGroupMember(Base):
+    __tablename__ = "video_group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "video_id", name="uq_video_group_members_group_video"),
+        Index("ix_video_group_members_group_order", "group_id", "order", "added_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = _now()
+    order: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ChatLog(Base):
+    __tablename__ = "chat_logs"
+    __table_args__ = (
+        CheckConstraint(
+            "feedback IS NULL OR feedback IN ('good', 'bad')", name="ck_chat_logs_feedback"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    related_videos: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    is_shared_origin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    feedback: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+
+
+class TranscriptChunk(Base):
+    """The vector store: one row per timed stretch of a transcript."""
+
+    __tablename__ = "transcript_chunks"
+    __table_args__ = (
+        UniqueConstraint("video_id", "embedding_model", "chunk_index", name="uq_transcript_chunks_position"),
+        CheckConstraint("start_time >= 0 AND end_time >= start_time", name="ck_transcript_chunks_times"),
+        # HNSW with vector_cosine_ops because retrieval orders by `<=>` (cosine distance);
+        # an index built for another operator would be ignored by the planner.
+        Index(
+            "ix_transcript_chunks_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        Index("ix_transcript_chunks_search", "search_vector", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    video_title: Mapped[str] = mapped_column(String(500))
+    chunk_index: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    start_time: Mapped[float] = mapped_column(Float)
+    end_time: Mapped[float] = mapped_column(Float)
+    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+    embedding_model: Mapped[str] = mapped_column(String(200))
+    # Full-text side of hybrid search; generated so it can never drift from the text.
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('english', coalesce(video_title, '') || ' ' || text)", persisted=True),
+    )

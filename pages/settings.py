@@ -1,0 +1,65 @@
+"""A user's model settings: API key (shown only masked), endpoint and model names."""
+
+import streamlit as st
+
+from core import model_settings
+from core.errors import AskVideoError
+from ui.session import database, settings
+
+account = st.session_state["account"]
+st.title("Settings")
+
+try:
+    with database().session() as session:
+        current = model_settings.get_model_settings(session, settings(), account.id)
+except AskVideoError as error:
+    st.error(str(error))
+    st.stop()
+
+st.subheader("OpenAI API key")
+st.caption("Stored encrypted. It is never shown again; you can replace or remove it.")
+if current.has_api_key:
+    st.write(f"Current key: `{current.masked_api_key}`")
+else:
+    st.info("No key stored: answers are extractive (built from transcript sentences) and run offline.")
+
+with st.form("api_key", clear_on_submit=True):
+    new_key = st.text_input("New API key", type="password", placeholder="sk-…")
+    save_key = st.form_submit_button("Save key", type="primary")
+if save_key:
+    try:
+        with database().session() as session:
+            model_settings.set_api_key(session, settings(), account.id, new_key)
+    except AskVideoError as error:
+        st.error(str(error))
+    else:
+        st.toast("API key saved.")
+        st.rerun()
+
+if current.has_api_key and st.button("Remove key"):
+    with database().session() as session:
+        model_settings.remove_api_key(session, account.id)
+    st.toast("API key removed.")
+    st.rerun()
+
+st.subheader("Models")
+with st.form("models"):
+    base_url = st.text_input(
+        "OpenAI-compatible base URL (optional)",
+        value=current.base_url,
+        help="For a local Ollama or vLLM server, e.g. http://localhost:11434/v1. Blank: OpenAI.",
+    )
+    chat_model = st.text_input("Chat model", value=current.chat_model)
+    embedding_model = st.text_input("Embedding model", value=current.embedding_model)
+    save_models = st.form_submit_button("Save models")
+if save_models:
+    try:
+        with database().session() as session:
+            model_settings.set_models(
+                session, account.id, base_url=base_url, chat_model=chat_model, embedding_model=embedding_model
+            )
+    except AskVideoError as error:
+        st.error(str(error))
+    else:
+        st.toast("Model settings saved.")
+        st.rerun()

@@ -1,0 +1,57 @@
+"""Sign in or create an account."""
+
+import streamlit as st
+
+from core import auth
+from core.errors import AskVideoError
+from ui.session import database, remember, settings
+
+st.title("🎬 Ask Video")
+st.write("Turn your team's videos into something you can question — every answer cites the moment.")
+
+sign_in_tab, sign_up_tab = st.tabs(["Sign in", "Create account"])
+
+with sign_in_tab:
+    with st.form("sign_in"):
+        login = st.text_input("Username or email")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            with database().session() as session:
+                account, token = auth.sign_in(session, login, password, days=settings().session_days)
+        except AskVideoError as error:
+            st.error(str(error))
+        else:
+            remember(token)
+            st.rerun()
+
+with sign_up_tab:
+    with st.form("sign_up"):
+        username = st.text_input("Username", help="3–150 letters, digits, '.', '_' or '-'")
+        email = st.text_input("Email")
+        new_password = st.text_input(
+            "Password", type="password", help=f"At least {settings().min_password_length} characters"
+        )
+        confirm = st.text_input("Repeat password", type="password")
+        created = st.form_submit_button("Create account", type="primary")
+    if created:
+        if new_password != confirm:
+            st.error("The two passwords differ.")
+        else:
+            try:
+                with database().session() as session:
+                    account = auth.sign_up(
+                        session,
+                        username,
+                        email,
+                        new_password,
+                        video_limit=settings().default_video_limit,
+                        min_password_length=settings().min_password_length,
+                    )
+                    token = auth.start_session(session, account.id, days=settings().session_days)
+            except AskVideoError as error:
+                st.error(str(error))
+            else:
+                remember(token)
+                st.rerun()

@@ -1,0 +1,41 @@
+"""Driving the real Streamlit app in-process with AppTest, the way a user clicks through it."""
+
+from __future__ import annotations
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as _app_test
+
+from core.config import PROJECT_ROOT
+
+APP = PROJECT_ROOT / "streamlit_app.py"
+
+
+class _NavigationPagesManager(PagesManager):
+    """AppTest rebuilds its PagesManager on every run and, seeing our `pages/` folder, runs the
+    page file alone (multipage v1). The real server stops doing that once st.navigation runs;
+    this makes every AppTest run behave like the server: the entry script always runs."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+_app_test.PagesManager = _NavigationPagesManager
+
+
+def start_app(timeout: float = 30) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def field(at: AppTest, label: str, nth: int = 0):
+    return [w for w in at.text_input if w.label == label][nth]
+
+
+def click(at: AppTest, label: str, nth: int = 0) -> AppTest:
+    [b for b in at.button if b.label == label][nth].click().run()
+    assert not at.exception, at.exception
+    return at

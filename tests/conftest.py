@@ -1,0 +1,91 @@
+"""Test fixtures over the real PostgreSQL: one embedded server per test run (or DATABASE_URL's).
+
+Tests get a Session inside a transaction that is rolled back, so they cannot see each other.
+Tests that drive whole processes (AppTest pages, workers) commit for real and use `clean_db`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Point every setting at a throwaway data directory before any app module reads the environment.
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="askvideo-test-"))
+os.environ["ASKVIDEO_DATA_DIR"] = str(_DATA_DIR)
+os.environ.pop("ASKVIDEO_SECRET_KEY", None)
+os.environ.pop("OPENAI_BASE_URL", None)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+_EXTERNAL_URL = os.environ.pop("DATABASE_URL", None)
+
+from core.config import Settings, load_settings  # noqa: E402
+from core.database import Database  # noqa: E402
+from db.engine import drop_database, ensure_database, start_embedded, with_database  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+
+APP_TABLES = ("chat_logs", "transcript_chunks", "video_group_members", "video_groups", "videos",
+              "user_sessions", "users")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL to a PostgreSQL server we may create databases on."""
+    if _EXTERNAL_URL:
+        yield _EXTERNAL_URL
+        return
+    yield start_embedded(_DATA_DIR / "pg", "postgres", cleanup_mode="stop")
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database migrated to head; the app in this process is pointed at it."""
+    url = with_database(server_url, f"askvideo_test_{uuid.uuid4().hex[:8]}")
+    ensure_database(url)
+    upgrade(url)
+    os.environ["DATABASE_URL"] = url
+    yield url
+    from core.database import get_database
+
+    get_database().dispose()
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session whose work, commits included, is rolled back when the test ends."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def clean_db(db: Database) -> Iterator[Database]:
+    """For tests whose code commits through its own sessions: empty the tables afterwards."""
+    yield db
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DELETE FROM procrastinate_jobs"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()

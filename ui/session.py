@@ -1,0 +1,78 @@
+"""Who is signed in, kept across reloads by a cookie that holds a random session token."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from core import auth
+from core.auth import Account
+from core.config import Settings, load_settings
+from core.database import Database, get_database
+
+COOKIE = "askvideo_session"
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return load_settings()
+
+
+def database() -> Database:
+    # get_database() is itself a thread-safe process-wide singleton.
+    return get_database()
+
+
+def current_account() -> Account | None:
+    """The signed-in account, re-checked against the database on every run (expiry, sign-out)."""
+    token = st.session_state.get("session_token") or _cookie_token()
+    if not token:
+        return None
+    with database().session() as session:
+        account = auth.account_for_token(session, token)
+    if account is None:
+        st.session_state.pop("session_token", None)
+    return account
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def remember(token: str) -> None:
+    """Sign this browser in: keep the token for this session and, after the rerun, in a cookie."""
+    st.session_state["session_token"] = token
+    st.session_state["cookie_to_write"] = token
+
+
+def forget() -> None:
+    token = st.session_state.pop("session_token", None) or _cookie_token()
+    with database().session() as session:
+        auth.sign_out(session, token)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state["cookie_to_write"] = ""
+
+
+def write_pending_cookie() -> None:
+    """Set or clear the session cookie in the browser (Streamlit has no server-side cookie API).
+
+    The token is ours (URL-safe base64), never user text; json.dumps quotes it for the script.
+    SameSite=Strict keeps other sites from sending it.
+    """
+    if "cookie_to_write" not in st.session_state:
+        return
+    token = st.session_state.pop("cookie_to_write")
+    max_age = settings().session_days * 86400 if token else 0
+    st.html(
+        "<script>document.cookie = "
+        f"{json.dumps(COOKIE)} + '=' + {json.dumps(token)} + "
+        f"'; Max-Age={max_age}; Path=/; SameSite=Strict' + "
+        "(location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
