@@ -6,18 +6,18 @@ import streamlit as st
 
 from ui.session import current_account, forget, write_pending_cookie
 
-st.set_page_config(page_title="Ask Video", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="Ask Video", page_icon=":material/smart_display:", layout="wide")
 
 account = current_account()
 st.session_state["account"] = account
 write_pending_cookie()
 
 if account is None:
-    pages = [st.Page("pages/sign_in.py", title="Sign in", icon="🔑", default=True)]
+    pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
 else:
     pages = [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ]
     with st.sidebar:
         st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))

@@ -6,7 +6,7 @@ from core import auth
 from core.errors import AskVideoError
 from ui.session import database, remember, settings
 
-st.title("🎬 Ask Video")
+st.title("Ask Video")
 st.write("Turn your team's videos into something you can question — every answer cites the moment.")
 
 sign_in_tab, sign_up_tab = st.tabs(["Sign in", "Create account"])

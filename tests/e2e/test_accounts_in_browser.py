@@ -1,0 +1,49 @@
+"""A person signs up in a real browser, reloads, stays signed in, signs out."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def visible(page, label):
+    return page.get_by_label(label, exact=True).locator("visible=true")
+
+
+def test_sign_up_survives_reload_and_sign_out_ends_it(app_url, page):
+    page.goto(app_url)
+    expect(visible(page, "Username or email")).to_be_visible(timeout=30_000)
+    screenshot(page, "01-sign-in")
+    page.get_by_role("tab", name="Create account").click()
+    visible(page, "Username").fill("erin")
+    visible(page, "Email").fill("erin@example.com")
+    visible(page, "Password").fill("a long enough password")
+    visible(page, "Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    screenshot(page, "02-home")
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible(timeout=30_000)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "askvideo_session")
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Ask Video")).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(page.get_by_role("heading", name="Ask Video")).to_be_visible(timeout=30_000)
+    assert not any(c["name"] == "askvideo_session" and c["value"] for c in page.context.cookies())
+
+
+def test_wrong_password_shows_a_clear_message(app_url, page):
+    page.goto(app_url)
+    visible(page, "Username or email").fill("nobody")
+    visible(page, "Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Wrong username/email or password.")).to_be_visible(timeout=30_000)
+    screenshot(page, "03-sign-in-error")
