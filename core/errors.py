@@ -19,3 +19,16 @@ class InvalidCredentials(AskVideoError):
 
 class SettingsError(AskVideoError):
     pass
+
+
+class IngestError(AskVideoError):
+    """A video cannot be ingested for a reason the user can act on; retrying will not help."""
+
+
+class TransientIngestError(AskVideoError):
+    """A failure worth retrying (network, a busy service); after the last retry it is shown as is."""
+
+
+class VideoNotFound(AskVideoError):
+    def __init__(self, message: str = "That video does not exist or is not yours.") -> None:
+        super().__init__(message)

@@ -1,21 +1,73 @@
 """Background jobs on procrastinate, a PostgreSQL-backed queue.
 
 Workers on any number of machines share one queue table; a job is taken with
-`SELECT … FOR UPDATE SKIP LOCKED`, so no two workers run the same job. Tasks are declared on a
-blueprint so this module can be imported without a database; `make_app` binds them to one.
+`SELECT … FOR UPDATE SKIP LOCKED`, so no two workers run the same job. Each video's job carries
+a queueing lock (never two waiting jobs for one video) and a lock (never two running). Tasks are
+plain functions here; `make_app` binds them to a database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+
 import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from sqlalchemy import select
 
-from db.engine import libpq_url
+from core.errors import TransientIngestError
+from db.engine import libpq_url, sqlalchemy_url
 
-blueprint = procrastinate.Blueprint()
+log = logging.getLogger(__name__)
+
+PROCESS_ATTEMPTS = 3
 
 
-@blueprint.periodic(cron="17 * * * *")
-@blueprint.task(name="purge_expired_sessions", queueing_lock="purge_expired_sessions")
+def _video_lock(video_id: int) -> str:
+    return f"video:{video_id}"
+
+
+def process_video(context: procrastinate.JobContext, video_id: int) -> str:
+    from core.config import load_settings
+    from core.database import get_database
+    from core.ingest import process_video as run
+
+    attempts = context.job.attempts if context.job else 0
+    return run(get_database(), load_settings(), video_id, final_attempt=attempts + 1 >= PROCESS_ATTEMPTS)
+
+
+async def recover(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
+    """Every minute (and when a worker starts): retry the jobs of workers that died, and queue
+    pending videos that have no job (their deferral failed after the upload was saved)."""
+    from core.config import load_settings
+
+    app = context.app
+    stalled = await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=load_settings().stalled_worker_seconds
+    )
+    for job in stalled:
+        log.warning("retrying job %s (%s) of a worker that stopped", job.id, job.task_name)
+        await app.job_manager.retry_job(job)
+    task = app.tasks["askvideo:process_video"]
+    for video_id in await asyncio.to_thread(_pending_video_ids):
+        try:
+            await task.configure(lock=_video_lock(video_id), queueing_lock=_video_lock(video_id)).defer_async(
+                video_id=video_id
+            )
+        except procrastinate_errors.AlreadyEnqueued:
+            pass
+    return len(stalled)
+
+
+def _pending_video_ids() -> list[int]:
+    from core.database import get_database
+    from db.models import Video
+
+    with get_database().session() as session:
+        return list(session.scalars(select(Video.id).where(Video.status == "pending")).all())
+
+
 def purge_expired_sessions(timestamp: int | None = None) -> int:
     """Hourly housekeeping: expired sign-in sessions are deleted."""
     from core import auth
@@ -25,15 +77,67 @@ def purge_expired_sessions(timestamp: int | None = None) -> int:
         return auth.purge_expired_sessions(session)
 
 
+def _blueprint() -> procrastinate.Blueprint:
+    """A fresh set of task objects: procrastinate renames tasks when an app adopts a blueprint,
+    so each app needs its own (the Streamlit process and a worker may both hold one)."""
+    bp = procrastinate.Blueprint()
+    bp.task(
+        name="process_video",
+        queue="ingest",
+        pass_context=True,
+        retry=procrastinate.RetryStrategy(
+            max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
+        ),
+    )(process_video)
+    bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
+    bp.periodic(cron="17 * * * *")(
+        bp.task(name="purge_expired_sessions", queueing_lock="purge_expired_sessions")(purge_expired_sessions)
+    )
+    return bp
+
+
 def make_app(url: str) -> procrastinate.App:
     """An app for workers (async connector, LISTEN/NOTIFY) bound to the database at `url`."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(url)))
-    app.add_tasks_from(blueprint, namespace="askvideo")
+    app.add_tasks_from(_blueprint(), namespace="askvideo")
     return app
 
 
 def make_sync_app(url: str) -> procrastinate.App:
     """An app for deferring jobs from synchronous code (Streamlit pages, the CLI)."""
     app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=libpq_url(url)))
-    app.add_tasks_from(blueprint, namespace="askvideo")
+    app.add_tasks_from(_blueprint(), namespace="askvideo")
     return app
+
+
+_lock = threading.Lock()
+_deferrers: dict[str, procrastinate.App] = {}
+
+
+def _deferrer(url: str) -> procrastinate.App:
+    key = sqlalchemy_url(url)
+    with _lock:
+        if key not in _deferrers:
+            app = make_sync_app(url)
+            app.open()
+            _deferrers[key] = app
+        return _deferrers[key]
+
+
+def _defer(app: procrastinate.App, video_ids: list[int]) -> None:
+    task = app.tasks["askvideo:process_video"]
+    for video_id in video_ids:
+        try:
+            task.configure(lock=_video_lock(video_id), queueing_lock=_video_lock(video_id)).defer(video_id=video_id)
+        except procrastinate_errors.AlreadyEnqueued:
+            pass  # a job for this video is already waiting
+
+
+def defer_processing(url: str, video_ids: list[int]) -> None:
+    """Queue processing jobs. If this fails the videos stay `pending` and `recover` queues them."""
+    if not video_ids:
+        return
+    try:
+        _defer(_deferrer(url), video_ids)
+    except Exception:
+        log.exception("could not queue videos %s; the worker's recovery sweep will", video_ids)

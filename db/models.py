@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
@@ -11,11 +11,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -28,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
 VIDEO_STATUSES = ("pending", "processing", "completed", "error")
+VIDEO_SOURCES = ("upload", "url")
+TRANSCRIPT_SOURCES = ("captions", "remote_captions", "remote_auto_captions", "local_whisper", "openai_whisper")
 FEEDBACK_VALUES = ("good", "bad")
 
 
@@ -84,6 +88,16 @@ class Video(Base):
         ),
         # The Library lists a user's videos newest first.
         Index("ix_videos_user_uploaded_at", "user_id", text("uploaded_at DESC")),
+        CheckConstraint("source IN ('upload', 'url')", name="ck_videos_source"),
+        CheckConstraint(
+            "transcript_source IS NULL OR transcript_source IN "
+            "('captions', 'remote_captions', 'remote_auto_captions', 'local_whisper', 'openai_whisper')",
+            name="ck_videos_transcript_source",
+        ),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="ck_videos_progress"),
+        # The same bytes are stored once per user; NULL (links) never collide.
+        Index("uq_videos_user_sha256", "user_id", "sha256", unique=True,
+              postgresql_where=text("sha256 IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -96,6 +110,29 @@ class Video(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="pending")
     error_message: Mapped[str | None] = mapped_column(Text)
     is_external_upload: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Ingestion (revision 0004): where it came from, what it is, how far processing got.
+    source: Mapped[str] = mapped_column(String(10), server_default="upload")
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    external_id: Mapped[str | None] = mapped_column(String(200))  # e.g. the YouTube video id
+    extractor: Mapped[str | None] = mapped_column(String(100))  # yt-dlp extractor ("youtube", "generic")
+    original_filename: Mapped[str | None] = mapped_column(String(500))  # shown only, never a path
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    captions_file: Mapped[str | None] = mapped_column(String(500))  # sidecar .srt/.vtt, media-relative
+    thumbnail: Mapped[str | None] = mapped_column(String(500))  # media-relative poster image
+    thumbnail_url: Mapped[str | None] = mapped_column(String(2000))
+    channel: Mapped[str | None] = mapped_column(String(300))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(20))  # wanted caption language, then detected
+    transcript_source: Mapped[str | None] = mapped_column(String(30))
+    transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    progress: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    current_step: Mapped[str | None] = mapped_column(String(40))
+    processing_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processing_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     owner: Mapped[User] = relationship(back_populates="videos")
 

@@ -7,6 +7,7 @@ Tests that drive whole processes (AppTest pages, workers) commit for real and us
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -79,8 +80,9 @@ def session(db: Database) -> Iterator[Session]:
 
 @pytest.fixture
 def clean_db(db: Database) -> Iterator[Database]:
-    """For tests whose code commits through its own sessions: empty the tables afterwards."""
+    """For tests whose code commits through its own sessions: empty the tables and media afterwards."""
     yield db
+    shutil.rmtree(load_settings().media_dir, ignore_errors=True)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM procrastinate_jobs"))
@@ -89,3 +91,13 @@ def clean_db(db: Database) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_settings()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """A web server on 127.0.0.1 serving files the test puts in `site.root`."""
+    from tests.local_site import LocalSite
+
+    served = LocalSite(tmp_path_factory.mktemp("site"))
+    yield served
+    served.close()

@@ -55,7 +55,7 @@ def test_downgrade_to_base_removes_everything_and_upgrade_again_works(scratch_ur
 
 def test_each_revision_steps_down_and_up(scratch_url):
     upgrade(scratch_url)
-    for target in ("0002", "0001"):
+    for target in ("0003", "0002", "0001"):
         downgrade(scratch_url, target)
     upgrade(scratch_url)
     assert "procrastinate_jobs" in _tables(scratch_url)

