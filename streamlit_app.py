@@ -16,7 +16,8 @@ if account is None:
     pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
 else:
     pages = [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
+        st.Page("pages/upload.py", title="Add videos", icon=":material/upload:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ]
     with st.sidebar:

@@ -39,3 +39,25 @@ def click(at: AppTest, label: str, nth: int = 0) -> AppTest:
     [b for b in at.button if b.label == label][nth].click().run()
     assert not at.exception, at.exception
     return at
+
+
+def signed_in_app(db, username: str = "alice", page: str | None = None, timeout: float = 30) -> tuple[AppTest, object]:
+    """The app as `username` sees it right after signing in (account created if needed)."""
+    from core import auth
+    from tests.factories import make_account
+
+    with db.session() as session:
+        account = make_account(session, username)
+        token = auth.start_session(session, account.id, days=1)
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state["session_token"] = token
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at, account
+
+
+def element_protos(at: AppTest, kind: str) -> list:
+    """Protos of elements AppTest has no typed accessor for (e.g. "video")."""
+    return [e.proto for e in at.get(kind)]

@@ -101,3 +101,12 @@ def site(tmp_path_factory):
     served = LocalSite(tmp_path_factory.mktemp("site"))
     yield served
     served.close()
+
+
+@pytest.fixture
+def fake_openai():
+    from tests.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI()
+    yield server
+    server.close()

@@ -36,7 +36,7 @@ def test_signed_out_visitor_sees_sign_in_and_sign_up(app):
 def test_new_user_signs_up_and_lands_signed_in(app):
     _sign_up(app)
     assert app.session_state["account"].username == "alice"
-    assert app.title[0].value == "Welcome, alice"
+    assert app.title[0].value == "Library"
     assert any("Signed in as **alice**" in c.value for c in app.sidebar.caption)
 
 
@@ -58,7 +58,7 @@ def test_wrong_password_is_refused_and_right_one_signs_in(app):
     assert app.error[0].value == "Wrong username/email or password."
     _sign_in(app, "alice", PASSWORD)
     assert app.session_state["account"].username == "alice"
-    assert app.title[0].value == "Welcome, alice"
+    assert app.title[0].value == "Library"
 
 
 def test_settings_page_stores_a_key_and_shows_it_masked(app):

@@ -24,12 +24,12 @@ def test_sign_up_survives_reload_and_sign_out_ends_it(app_url, page):
     visible(page, "Password").fill("a long enough password")
     visible(page, "Repeat password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     screenshot(page, "02-home")
 
     page.reload()
-    expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
     cookie = next(c for c in page.context.cookies() if c["name"] == "askvideo_session")
     assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
 

@@ -1,0 +1,183 @@
+"""A user's videos: the Library list, one video's details, editing and deleting.
+
+Every function takes the owner's id and only ever touches that owner's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from core import storage, transcripts
+from core.config import Settings
+from core.database import Database
+from core.errors import AskVideoError, VideoNotFound
+from core.transcripts import Segment
+from db.models import TranscriptChunk, Video, VideoGroup, VideoGroupMember
+
+PER_PAGE = 20
+SOURCE_LABELS = {"upload": "File", "url": "Web link"}
+TRANSCRIPT_LABELS = {
+    "captions": "Captions file",
+    "remote_captions": "Captions",
+    "remote_auto_captions": "Automatic captions",
+    "local_whisper": "Speech-to-text (local)",
+    "openai_whisper": "Speech-to-text (OpenAI)",
+}
+STATUS_LABELS = {"pending": "Waiting", "processing": "Processing", "completed": "Ready", "error": "Error"}
+
+
+@dataclass(frozen=True)
+class VideoSummary:
+    id: int
+    title: str
+    status: str
+    progress: int
+    current_step: str | None
+    error_message: str | None
+    duration_s: float | None
+    source: str  # "File", "YouTube", "Web link"
+    transcript_source: str | None  # human label, once known
+    thumbnail_path: Path | None
+    thumbnail_url: str | None
+    uploaded_at: datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ("pending", "processing")
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    items: list[VideoSummary]
+    total: int
+    page: int
+    pages: int
+    active: int  # videos of this user still pending or processing (drives auto-refresh)
+
+
+@dataclass(frozen=True)
+class VideoDetail:
+    summary: VideoSummary
+    description: str
+    segments: list[Segment]
+    media_path: Path | None  # a local file to play
+    web_url: str | None  # a YouTube page to play when there is no local file
+    source_url: str | None
+    channel: str | None
+    published_on: date | None
+    width: int | None
+    height: int | None
+    language: str | None
+    original_filename: str | None
+    groups: list[str]
+
+
+def _source_label(video: Video) -> str:
+    if video.source == "url" and (video.extractor or "").lower().startswith("youtube"):
+        return "YouTube"
+    return SOURCE_LABELS.get(video.source, video.source)
+
+
+def _summary(settings: Settings, video: Video) -> VideoSummary:
+    thumb = None
+    if video.thumbnail:
+        try:
+            candidate = storage.resolve(settings.media_dir, video.thumbnail)
+            thumb = candidate if candidate.exists() else None
+        except AskVideoError:
+            thumb = None
+    return VideoSummary(
+        id=video.id, title=video.title, status=video.status, progress=video.progress,
+        current_step=video.current_step, error_message=video.error_message, duration_s=video.duration_s,
+        source=_source_label(video), transcript_source=TRANSCRIPT_LABELS.get(video.transcript_source or ""),
+        thumbnail_path=thumb, thumbnail_url=video.thumbnail_url, uploaded_at=video.uploaded_at,
+    )
+
+
+def _owned(session: Session, user_id: int, video_id: int) -> Video:
+    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == user_id)).first()
+    if video is None:
+        raise VideoNotFound()
+    return video
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_videos(
+    session: Session, settings: Settings, user_id: int, *, search: str = "", status: str | None = None,
+    page: int = 1, per_page: int = PER_PAGE,
+) -> VideoPage:
+    """Newest first, filtered by title and status, one page at a time."""
+    conditions = [Video.user_id == user_id]
+    if search.strip():
+        conditions.append(Video.title.ilike(_like(search.strip()), escape="\\"))
+    if status:
+        conditions.append(Video.status == status)
+    total = session.scalar(select(func.count()).select_from(Video).where(*conditions)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        select(Video).where(*conditions).order_by(Video.uploaded_at.desc(), Video.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    active = session.scalar(
+        select(func.count()).select_from(Video)
+        .where(Video.user_id == user_id, Video.status.in_(("pending", "processing")))
+    ) or 0
+    return VideoPage([_summary(settings, v) for v in rows], total, page, pages, active)
+
+
+def video_detail(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoDetail:
+    video = _owned(session, user_id, video_id)
+    media_path = None
+    if video.file:
+        try:
+            candidate = storage.resolve(settings.media_dir, video.file)
+            media_path = candidate if candidate.exists() else None
+        except AskVideoError:
+            media_path = None
+    groups = session.scalars(
+        select(VideoGroup.name).join(VideoGroupMember, VideoGroupMember.group_id == VideoGroup.id)
+        .where(VideoGroupMember.video_id == video.id, VideoGroup.user_id == user_id).order_by(VideoGroup.name)
+    ).all()
+    return VideoDetail(
+        summary=_summary(settings, video), description=video.description,
+        segments=transcripts.from_json(video.transcript_segments),
+        media_path=media_path,
+        web_url=video.source_url if video.source == "url" and media_path is None else None,
+        source_url=video.source_url, channel=video.channel, published_on=video.published_on,
+        width=video.width, height=video.height, language=video.language,
+        original_filename=video.original_filename, groups=list(groups),
+    )
+
+
+def update_video(session: Session, user_id: int, video_id: int, *, title: str, description: str) -> None:
+    title = " ".join(title.split())
+    if not title:
+        raise AskVideoError("A video needs a title.")
+    if len(title) > 500:
+        raise AskVideoError("Titles are at most 500 characters.")
+    if len(description) > 10000:
+        raise AskVideoError("Descriptions are at most 10,000 characters.")
+    video = _owned(session, user_id, video_id)
+    video.title, video.description = title, description.strip()
+    # Chunks carry the title for full-text search and citations; keep them in step.
+    session.execute(update(TranscriptChunk).where(TranscriptChunk.video_id == video_id).values(video_title=title))
+
+
+def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) -> None:
+    """Delete a video; chunks and group memberships go with it (cascades), then its files."""
+    with db.session() as session:
+        video = _owned(session, user_id, video_id)
+        files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
+        session.execute(delete(Video).where(Video.id == video.id))
+    # Files go only once the rows are gone for good, so a failed delete never leaves a video without media.
+    storage.delete(settings.media_dir, *files)

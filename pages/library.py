@@ -1,0 +1,208 @@
+"""The Library: a user's videos, newest first, with live progress; one video's player and transcript."""
+
+import streamlit as st
+
+from core import ingest, library
+from core.errors import AskVideoError
+from core.transcripts import format_timestamp
+from ui.session import database, settings
+from ui.widgets import duration, md, play, status_badge
+
+account = st.session_state["account"]
+REFRESH_SECONDS = 2
+SEGMENTS_PER_PAGE = 100
+
+
+def open_video(video_id: int | None) -> None:
+    if video_id is None:
+        st.query_params.pop("video", None)
+    else:
+        st.query_params["video"] = str(video_id)
+
+
+def progress_line(item: library.VideoSummary) -> None:
+    if item.status == "processing":
+        st.progress(item.progress / 100, text=f"{item.current_step or 'working'} · {item.progress}%")
+    elif item.status == "pending":
+        st.caption("Waiting for a worker…")
+    elif item.status == "error":
+        st.error(md(item.error_message or "Processing failed."), icon=":material/error:")
+
+
+# ------------------------------------------------------------------ one video
+
+
+def show_video(video_id: int) -> None:
+    try:
+        with database().session() as session:
+            detail = library.video_detail(session, settings(), account.id, video_id)
+    except AskVideoError as error:
+        st.error(str(error))
+        if st.button("Back to the library"):
+            open_video(None)
+            st.rerun()
+        return
+    item = detail.summary
+    if st.button("← Library", key="back"):
+        open_video(None)
+        st.rerun()
+    st.header(md(item.title))
+    meta = [item.source, duration(item.duration_s)]
+    if item.transcript_source:
+        meta.append(item.transcript_source)
+    if detail.channel:
+        meta.append(md(detail.channel))
+    if detail.published_on:
+        meta.append(detail.published_on.isoformat())
+    status_badge(item.status)
+    st.caption(" · ".join(meta))
+
+    @st.fragment(run_every=REFRESH_SECONDS if item.is_active else None)
+    def live_status() -> None:
+        with database().session() as session:
+            fresh = library.video_detail(session, settings(), account.id, video_id).summary
+        if item.is_active and not fresh.is_active:
+            st.rerun()  # finished: show the transcript
+        progress_line(fresh)
+
+    live_status()
+
+    seek_key = f"seek-{video_id}"
+    player, side = st.columns([3, 2])
+    with player:
+        if not play(detail.media_path, detail.web_url, st.session_state.get(seek_key, 0.0),
+                    autoplay=seek_key in st.session_state):
+            st.info("No playable media is stored for this video.")
+        if detail.description:
+            st.markdown(md(detail.description))
+    with side:
+        st.subheader("Transcript")
+        if not detail.segments:
+            st.caption("The transcript appears here once processing is done.")
+        else:
+            query = st.text_input("Find in transcript", key=f"find-{video_id}", placeholder="word or phrase")
+            shown = [s for s in detail.segments if query.lower() in s.text.lower()] if query else detail.segments
+            pages = max(1, -(-len(shown) // SEGMENTS_PER_PAGE))
+            page = st.number_input("Page", 1, pages, 1, key=f"tpage-{video_id}") if pages > 1 else 1
+            with st.container(height=460):
+                start = (page - 1) * SEGMENTS_PER_PAGE
+                for n, segment in enumerate(shown[start:start + SEGMENTS_PER_PAGE], start):
+                    stamp, text = st.columns([1, 5], vertical_alignment="top")
+                    if stamp.button(format_timestamp(segment.start), key=f"ts-{video_id}-{n}",
+                                    help="Play from here", type="tertiary"):
+                        st.session_state[seek_key] = segment.start
+                        st.rerun()
+                    text.markdown(md(segment.text))
+                if not shown:
+                    st.caption("No line matches.")
+
+    with st.expander("Edit details"):
+        with st.form(f"edit-{video_id}"):
+            title = st.text_input("Title", value=item.title, max_chars=500)
+            description = st.text_area("Description", value=detail.description, max_chars=10000)
+            if st.form_submit_button("Save"):
+                try:
+                    with database().session() as session:
+                        library.update_video(session, account.id, video_id, title=title, description=description)
+                except AskVideoError as error:
+                    st.error(str(error))
+                else:
+                    st.toast("Saved.")
+                    st.rerun()
+    if detail.groups:
+        st.caption("In groups: " + ", ".join(md(g) for g in detail.groups))
+    if detail.original_filename:
+        st.caption(f"Uploaded file: {md(detail.original_filename)}")
+    if detail.source_url:
+        st.caption(f"Source: {md(detail.source_url)}")
+
+    actions = st.columns(3)
+    if item.status in ("error", "completed") and actions[0].button(
+        "Retry" if item.status == "error" else "Process again", key="retry"
+    ):
+        try:
+            ingest.retry(database(), account.id, video_id)
+        except AskVideoError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+    with actions[2].popover("Delete video", icon=":material/delete:"):
+        st.write("The file, its transcript and its place in groups are deleted. This cannot be undone.")
+        if st.button("Delete for good", type="primary", key="confirm-delete"):
+            library.delete_video(database(), settings(), account.id, video_id)
+            open_video(None)
+            st.toast("Video deleted.")
+            st.rerun()
+
+
+# ------------------------------------------------------------------ the list
+
+
+def show_list() -> None:
+    st.title("Library")
+    search_col, status_col = st.columns([3, 1])
+    def first_page() -> None:
+        st.session_state["lib-page"] = 1
+
+    search = search_col.text_input("Search titles", key="lib-search", placeholder="Search by title",
+                                   on_change=first_page)
+    status_label = status_col.selectbox("Status", ["All", *library.STATUS_LABELS.values()], key="lib-status",
+                                        on_change=first_page)
+    status = next((k for k, v in library.STATUS_LABELS.items() if v == status_label), None)
+    page = st.session_state.get("lib-page", 1)
+
+    with database().session() as session:
+        first = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
+
+    if first.total == 0:
+        if search or status:
+            st.info("No video matches.")
+        else:
+            st.info("No videos yet. Add files or links to get started.")
+            st.page_link("pages/upload.py", label="Add videos", icon=":material/add:")
+        return
+
+    @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
+    def listing() -> None:
+        with database().session() as session:
+            result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
+        if first.active and not result.active:
+            st.rerun()  # everything finished: stop refreshing
+        st.caption(f"{result.total} videos" + (f" · {result.active} in progress" if result.active else ""))
+        for item in result.items:
+            with st.container(border=True):
+                thumb, body, state = st.columns([1, 4, 2], vertical_alignment="center")
+                if item.thumbnail_path:
+                    thumb.image(str(item.thumbnail_path), width="stretch")
+                elif item.thumbnail_url:
+                    thumb.image(item.thumbnail_url, width="stretch")
+                else:
+                    thumb.markdown(":material/movie:")
+                if body.button(md(item.title), key=f"open-{item.id}", type="tertiary", help="Open"):
+                    open_video(item.id)
+                    st.rerun()
+                body.caption(" · ".join(
+                    x for x in [item.source, duration(item.duration_s), item.transcript_source,
+                                item.uploaded_at.strftime("%Y-%m-%d %H:%M")] if x
+                ))
+                with state:
+                    status_badge(item.status)
+                    progress_line(item)
+        if result.pages > 1:
+            prev, info, nxt = st.columns([1, 2, 1])
+            if prev.button("← Newer", disabled=result.page <= 1, key="newer"):
+                st.session_state["lib-page"] = result.page - 1
+                st.rerun()
+            info.caption(f"Page {result.page} of {result.pages}")
+            if nxt.button("Older →", disabled=result.page >= result.pages, key="older"):
+                st.session_state["lib-page"] = result.page + 1
+                st.rerun()
+
+    listing()
+
+
+selected = st.query_params.get("video")
+if selected and selected.isdigit():
+    show_video(int(selected))
+else:
+    show_list()

@@ -1,0 +1,119 @@
+"""Real worker processes sharing the PostgreSQL queue: racing, and one killed mid-job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core import ingest
+from core.config import PROJECT_ROOT, load_settings
+from core.ingest import UploadItem
+from db.models import TranscriptChunk, Video
+from tests.factories import make_account
+from tests.media_factory import SPEECH, TALK, _ffmpeg, srt, video
+
+pytestmark = pytest.mark.slow
+
+
+def start_worker(database_url: str, name: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.worker", "--name", name],
+        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database_url, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+
+
+def statuses(db) -> dict[int, str]:
+    with db.session() as s:
+        return dict(s.execute(select(Video.id, Video.status)).all())
+
+
+def test_two_workers_share_the_queue_and_never_process_a_video_twice(clean_db, database_url, tmp_path):
+    settings = load_settings()
+    with clean_db.session() as s:
+        owner = make_account(s)
+    items = []
+    for n in range(6):
+        path = video(tmp_path / f"v{n}.mp4", seconds=20 + n)  # distinct bytes, so no duplicates
+        items.append(UploadItem(path.name, open(path, "rb"), captions_name="t.srt", captions_data=srt(TALK)))
+    submitted = ingest.submit_uploads(clean_db, settings, owner.id, items, language="en")
+    workers = [start_worker(database_url, f"racer-{n}") for n in range(2)]
+    try:
+        wait_for(lambda: set(statuses(clean_db).values()) == {"completed"}, 180, "all videos completed")
+    finally:
+        for worker in workers:
+            stop(worker)
+    with clean_db.engine.connect() as conn:
+        runs = conn.execute(text(
+            "SELECT args->>'video_id', count(*) FROM procrastinate_jobs "
+            "WHERE task_name = 'askvideo:process_video' GROUP BY 1")).all()
+        events = conn.execute(text(
+            "SELECT count(*) FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id "
+            "WHERE j.task_name = 'askvideo:process_video' AND e.type = 'started'")).scalar()
+    assert sorted(int(v) for v, _ in runs) == sorted(r.video_id for r in submitted)
+    assert all(count == 1 for _, count in runs) and events == 6
+    with clean_db.session() as s:
+        per_video = s.execute(select(TranscriptChunk.video_id, func.count()).group_by(TranscriptChunk.video_id)).all()
+    assert len(per_video) == 6 and len({count for _, count in per_video}) == 1
+
+
+def test_a_worker_killed_mid_job_leaves_work_that_the_next_worker_completes_once(clean_db, database_url, tmp_path):
+    settings = load_settings()
+    with clean_db.session() as s:
+        owner = make_account(s)
+    # About a minute of speech: long enough to kill the worker while it transcribes.
+    long_audio = tmp_path / "long.ogg"
+    _ffmpeg("-stream_loop", "5", "-i", str(SPEECH), "-c:a", "libopus", str(long_audio))
+    path = tmp_path / "long.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(long_audio), "-shortest",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    [submitted] = ingest.submit_uploads(clean_db, settings, owner.id, [UploadItem("long.mp4", open(path, "rb"))],
+                                        language="en")
+    fast_recovery = {"ASKVIDEO_STALLED_WORKER_SECONDS": "2"}
+    first = start_worker(database_url, "doomed", **fast_recovery)
+
+    def transcribing():
+        with clean_db.session() as s:
+            row = s.get(Video, submitted.video_id)
+            return row.status == "processing" and row.current_step == "transcribing" and row.progress > 25
+
+    try:
+        wait_for(transcribing, 120, "transcription to start")
+    finally:
+        first.kill()  # SIGKILL: no cleanup, no goodbye
+        first.wait()
+    with clean_db.session() as s:
+        assert s.get(Video, submitted.video_id).status == "processing"
+    time.sleep(3)  # let the dead worker's heartbeat go stale
+    second = start_worker(database_url, "rescuer", **fast_recovery)
+    try:
+        wait_for(lambda: statuses(clean_db)[submitted.video_id] in ("completed", "error"), 240, "the retry")
+    finally:
+        stop(second)
+    with clean_db.session() as s:
+        row = s.get(Video, submitted.video_id)
+        assert row.status == "completed", row.error_message
+        indexes = s.scalars(select(TranscriptChunk.chunk_index).where(TranscriptChunk.video_id == row.id)).all()
+    assert sorted(indexes) == list(range(len(indexes))) and indexes

@@ -1,0 +1,127 @@
+"""The Add videos and Library pages, clicked through with AppTest against the real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core import ingest
+from core.config import load_settings
+from db.models import Video
+from tests.app_driver import click, element_protos, field, signed_in_app
+from tests.media_factory import TALK, srt, text_renamed, video
+
+
+def only_video(db) -> Video:
+    with db.session() as s:
+        return s.scalars(select(Video)).one()
+
+
+def test_upload_with_captions_then_watch_it_in_the_library(clean_db, tmp_path):
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    assert at.title[0].value == "Add videos"
+    at.file_uploader[0].upload("Team review.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes(), "video/mp4")
+    at.run()
+    field(at, "Title").input("Q3 review")
+    at.file_uploader[1].upload("talk.srt", srt(TALK), "application/x-subrip")
+    click(at, "Upload")
+    assert "Q3 review" in at.success[0].value and "queued" in at.success[0].value
+    row = only_video(clean_db)
+    assert row.title == "Q3 review" and row.original_filename == "Team review.mp4" and row.status == "pending"
+
+    at.switch_page("pages/library.py").run()
+    assert any(b.label == "Q3 review" for b in at.button)
+    assert "Waiting for a worker…" in [c.value for c in at.caption]
+
+    ingest.process_video(clean_db, load_settings(), row.id)
+    at.run()
+    click(at, "Q3 review")
+    assert str(row.id) in at.query_params["video"]
+    assert at.header[0].value == "Q3 review"
+    [player] = element_protos(at, "video")
+    assert player.start_time == 0
+    click(at, "00:09")  # "Our biggest customer, Globex…"
+    [player] = element_protos(at, "video")
+    assert player.start_time == 9
+    assert any("Globex" in m.value for m in at.markdown)
+
+
+def test_broken_upload_shows_its_error_in_the_library(clean_db, tmp_path):
+    at, _ = signed_in_app(clean_db, page="pages/upload.py")
+    at.file_uploader[0].upload("holiday.mp4", text_renamed(tmp_path / "x.mp4").read_bytes(), "video/mp4")
+    at.run()
+    click(at, "Upload")
+    ingest.process_video(clean_db, load_settings(), only_video(clean_db).id)
+    at.switch_page("pages/library.py").run()
+    assert any("not a video or audio file" in e.value for e in at.error)
+
+
+def test_links_are_queued_and_bad_links_explained(clean_db, site):
+    video(site.root / "clip.mp4", seconds=3)
+    at, _ = signed_in_app(clean_db, page="pages/upload.py")
+    area = next(w for w in at.text_area if w.label == "Links, one per line")
+    area.input(f"{site.url}/clip.mp4\n{site.url}/nothing-here.mp4\nnot a link")
+    click(at, "Add")
+    assert any("queued" in s.value for s in at.success)
+    errors = " ".join(e.value for e in at.error)
+    assert "404" in errors and "not a valid web address" in errors
+    assert only_video(clean_db).is_external_upload
+
+
+def test_library_searches_filters_and_pages(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/library.py")
+    assert "No videos yet" in at.info[0].value
+    with clean_db.session() as s:
+        for n in range(25):
+            s.add(Video(user_id=account.id, title=f"Talk {n:02d}", status="completed" if n % 5 else "error",
+                        error_message="broken" if n % 5 == 0 else None))
+    at.run()
+    titles = [b.label for b in at.button if b.label.startswith("Talk")]
+    assert len(titles) == 20 and "25 videos" in at.caption[0].value
+    click(at, "Older →")
+    assert len([b for b in at.button if b.label.startswith("Talk")]) == 5
+    field(at, "Search titles").input("talk 1").run()
+    assert sorted(b.label for b in at.button if b.label.startswith("Talk")) == [f"Talk 1{n}" for n in range(10)]
+    field(at, "Search titles").input("").run()
+    at.selectbox[0].select("Error").run()
+    assert len([b for b in at.button if b.label.startswith("Talk")]) == 5
+    field(at, "Search titles").input("100%_").run()
+    assert "No video matches." in at.info[0].value
+
+
+def test_edit_and_delete_a_video(clean_db, tmp_path):
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    at.file_uploader[0].upload("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes(), "video/mp4")
+    at.run()
+    at.file_uploader[1].upload("talk.srt", srt(TALK), "application/x-subrip")
+    click(at, "Upload")
+    row = only_video(clean_db)
+    ingest.process_video(clean_db, load_settings(), row.id)
+    stored = load_settings().media_dir / row.file
+    assert stored.exists()
+    at.switch_page("pages/library.py").run()
+    click(at, "a")
+    field(at, "Title").input("<b>Renamed</b> [click](http://evil)")
+    click(at, "Save")
+    assert only_video(clean_db).title == "<b>Renamed</b> [click](http://evil)"
+    assert "\\<b\\>Renamed" in at.header[0].value  # shown literally, never as HTML or a link
+    click(at, "Delete for good")
+    with clean_db.session() as s:
+        assert s.scalars(select(Video)).all() == []
+    assert not stored.exists()
+    assert at.title[0].value == "Library"
+
+
+def test_someone_elses_video_is_not_found(clean_db):
+    from tests.factories import make_account
+
+    with clean_db.session() as s:
+        other = make_account(s, "mallory")
+        s.add(Video(user_id=other.id, title="Secret plans", status="completed"))
+    with clean_db.session() as s:
+        secret_id = s.scalars(select(Video.id)).one()
+    at, _ = signed_in_app(clean_db, "alice", page="pages/library.py")
+    at.query_params["video"] = str(secret_id)
+    at.run()
+    assert "does not exist or is not yours" in at.error[0].value
+    assert not any("Secret" in m.value for m in at.markdown)

@@ -1,0 +1,40 @@
+"""Small rendering helpers shared by pages. User and transcript text is always escaped."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from core.transcripts import format_timestamp
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:])")
+STATUS_BADGES = {
+    "pending": ("Waiting", "gray"),
+    "processing": ("Processing", "blue"),
+    "completed": ("Ready", "green"),
+    "error": ("Error", "red"),
+}
+
+
+def md(text: str | None) -> str:
+    """Escape user or transcript text for st.markdown so it shows literally (no links, no HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
+
+
+def duration(seconds: float | None) -> str:
+    return format_timestamp(seconds) if seconds else "–"
+
+
+def status_badge(status: str) -> None:
+    label, color = STATUS_BADGES.get(status, (status, "gray"))
+    st.badge(label, color=color)
+
+
+def play(media_path, web_url: str | None, start: float = 0.0, *, autoplay: bool = False) -> bool:
+    """Play a local file or a web (YouTube) video from `start` seconds. False when nothing is playable."""
+    source = str(media_path) if media_path else web_url
+    if not source:
+        return False
+    st.video(source, start_time=int(start), autoplay=autoplay)
+    return True
