@@ -260,7 +260,6 @@ class _Progress:
 class _Job:
     video_id: int
     user_id: int
-    title: str
     source: str
     file: str | None
     source_url: str | None
@@ -281,7 +280,7 @@ def _claim(db: Database, video_id: int) -> _Job | None:
         video.status, video.progress, video.current_step = "processing", 1, "starting"
         video.error_message = None
         video.processing_started_at = datetime.now(timezone.utc)
-        return _Job(video.id, video.user_id, video.title, video.source, video.file, video.source_url,
+        return _Job(video.id, video.user_id, video.source, video.file, video.source_url,
                     video.captions_file, video.language, video.extractor)
 
 
@@ -308,7 +307,7 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
             raise IngestError(
                 "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
             )
-        _store_chunks(db, settings, job, segments, transcript_source, progress)
+        store_transcript(db, settings, video_id, segments, transcript_source, on_progress=progress.span(80, 99, "embedding"))
         return "completed"
     except IngestError as error:
         mark_error(db, video_id, str(error))
@@ -448,40 +447,44 @@ def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Pat
     return segments, "openai_whisper"
 
 
-def _store_chunks(db: Database, settings: Settings, job: _Job, segments: list[Segment], transcript_source: str,
-                  progress: _Progress) -> None:
+def store_transcript(
+    db: Database, settings: Settings, video_id: int, segments: list[Segment], transcript_source: str,
+    *, on_progress: Callable[[float], None] = lambda fraction: None,
+) -> int:
+    """Chunk, embed and store a transcript as the video's only set of chunks; returns the chunk count."""
     with db.session() as session:
-        access = model_access(session, settings, job.user_id)
-        title = session.scalar(select(Video.title).where(Video.id == job.video_id)) or job.title
+        video = session.get(Video, video_id)
+        if video is None:
+            return 0
+        user_id, title = video.user_id, video.title
+        access = model_access(session, settings, user_id)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
-    on_progress = progress.span(80, 99, "embedding")
     vectors: list[list[float]] = []
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start:start + EMBED_BATCH]
         vectors += embedder.embed_documents([c.text for c in batch])
         on_progress(len(vectors) / len(chunks))
     rows = [
-        {"video_id": job.video_id, "user_id": job.user_id, "video_title": title, "chunk_index": c.index,
+        {"video_id": video_id, "user_id": user_id, "video_title": title, "chunk_index": c.index,
          "text": c.text, "start_time": c.start, "end_time": c.end, "embedding": v,
          "embedding_model": embedder.model_name}
         for c, v in zip(chunks, vectors, strict=True)
     ]
     # One transaction: the old chunks go and the new ones arrive together, or nothing changes.
     with db.session() as session:
-        still_there = session.scalar(
-            select(Video.id).where(Video.id == job.video_id).with_for_update()
-        )
+        still_there = session.scalar(select(Video.id).where(Video.id == video_id).with_for_update())
         if still_there is None:
-            return  # deleted while we worked
-        session.execute(delete(TranscriptChunk).where(TranscriptChunk.video_id == job.video_id))
+            return 0  # deleted while we worked
+        session.execute(delete(TranscriptChunk).where(TranscriptChunk.video_id == video_id))
         for start in range(0, len(rows), 500):
             session.execute(insert(TranscriptChunk), rows[start:start + 500])
         session.execute(
-            update(Video).where(Video.id == job.video_id).values(
+            update(Video).where(Video.id == video_id).values(
                 transcript=transcripts.full_text(segments),
                 transcript_segments=transcripts.to_json(segments),
                 transcript_source=transcript_source, status="completed", progress=100,
                 current_step=None, error_message=None, processing_finished_at=func.now(),
             )
         )
+    return len(rows)

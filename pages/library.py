@@ -168,7 +168,8 @@ def show_list() -> None:
             result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
         if first.active and not result.active:
             st.rerun()  # everything finished: stop refreshing
-        st.caption(f"{result.total} videos" + (f" · {result.active} in progress" if result.active else ""))
+        count = f"{result.total} video" + ("s" if result.total != 1 else "")
+        st.caption(count + (f" · {result.active} in progress" if result.active else ""))
         for item in result.items:
             with st.container(border=True):
                 thumb, body, state = st.columns([1, 4, 2], vertical_alignment="center")

@@ -21,11 +21,17 @@ from tests.media_factory import SPEECH, TALK, _ffmpeg, srt, video
 pytestmark = pytest.mark.slow
 
 
+LOG_DIR = PROJECT_ROOT / "test-artifacts" / "worker-logs"
+
+
 def start_worker(database_url: str, name: str, **env: str) -> subprocess.Popen:
+    """A worker process; its log is kept under test-artifacts/worker-logs for when a test fails."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = open(LOG_DIR / f"{name}.log", "w")
     return subprocess.Popen(
         [sys.executable, "-m", "core.worker", "--name", name],
         cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database_url, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT,
     )
 
 
@@ -97,10 +103,11 @@ def test_a_worker_killed_mid_job_leaves_work_that_the_next_worker_completes_once
     def transcribing():
         with clean_db.session() as s:
             row = s.get(Video, submitted.video_id)
-            return row.status == "processing" and row.current_step == "transcribing" and row.progress > 25
+            return row.status == "processing" and row.current_step == "transcribing"
 
     try:
         wait_for(transcribing, 120, "transcription to start")
+        time.sleep(2)  # well inside the ~15 s of transcription
     finally:
         first.kill()  # SIGKILL: no cleanup, no goodbye
         first.wait()

@@ -1,0 +1,55 @@
+"""A person uploads a captioned video in a real browser, watches it become ready, and seeks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_accounts_in_browser import visible
+from tests.media_factory import TALK, srt, video
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_up(page, app_url, name):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Create account").click()
+    visible(page, "Username").fill(name)
+    visible(page, "Email").fill(f"{name}@example.com")
+    visible(page, "Password").fill("a long enough password")
+    visible(page, "Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+
+
+def test_upload_process_and_seek(app_url, page, tmp_path):
+    sign_up(page, app_url, "uma")
+    screenshot(page, "10-library-empty")
+    page.get_by_role("link", name="Add videos").first.click()
+    expect(page.get_by_role("heading", name="Add videos")).to_be_visible(timeout=30_000)
+    clip = video(tmp_path / "Quarterly review.mp4", seconds=20)
+    captions = tmp_path / "review.srt"
+    captions.write_bytes(srt(TALK))
+    page.locator("input[type=file]").first.set_input_files(str(clip))
+    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
+    page.locator("input[type=file]").nth(1).set_input_files(str(captions))
+    expect(page.get_by_text("review.srt")).to_be_visible(timeout=30_000)
+    screenshot(page, "11-upload-ready")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+    screenshot(page, "12-upload-queued")
+
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)  # the worker did it; the list refreshed itself
+    screenshot(page, "13-library-ready")
+    page.get_by_role("button", name="Quarterly review").click()
+    expect(page.get_by_role("heading", name="Quarterly review")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="00:09").click()
+    player = page.locator("video")
+    expect(player).to_be_visible(timeout=30_000)
+    page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.currentTime >= 8.5; }",
+                           timeout=30_000)
+    screenshot(page, "14-video-detail")
