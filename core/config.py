@@ -36,6 +36,11 @@ class Settings:
     chunk_words: int
     chunk_overlap_words: int
     stalled_worker_seconds: int  # a worker silent this long is dead; its jobs are retried
+    top_k: int  # passages retrieved per question
+    history_turns: int  # earlier exchanges used to understand a follow-up question
+    share_questions_per_hour: int  # per shared link, all visitors together
+    min_relevance: float  # cosine similarity below which a passage does not count as an answer
+    llm_timeout_s: int
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -66,4 +71,9 @@ def load_settings() -> Settings:
         chunk_words=_int("ASKVIDEO_CHUNK_WORDS", 200),
         chunk_overlap_words=_int("ASKVIDEO_CHUNK_OVERLAP_WORDS", 40),
         stalled_worker_seconds=_int("ASKVIDEO_STALLED_WORKER_SECONDS", 60),
+        top_k=_int("ASKVIDEO_TOP_K", 12),
+        history_turns=_int("ASKVIDEO_HISTORY_TURNS", 3),
+        share_questions_per_hour=_int("ASKVIDEO_SHARE_QUESTIONS_PER_HOUR", 30),
+        min_relevance=float(os.environ.get("ASKVIDEO_MIN_RELEVANCE") or 0.25),
+        llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
     )

@@ -25,6 +25,10 @@ class Recorded:
     def json(self):
         return json.loads(self.body)
 
+    @property
+    def is_chat(self) -> bool:
+        return self.path.endswith("/chat/completions")
+
 
 @dataclass
 class FakeOpenAI:
@@ -35,6 +39,7 @@ class FakeOpenAI:
         default_factory=lambda: [(0.0, 2.0, "Hello from the fake transcriber."), (2.5, 3.5, "Second line.")]
     )
     chat_reply: str = "The answer is in the passage [1]."
+    rewrite_reply: str | None = None  # what a non-streaming chat call (question rewriting) returns
 
     def __post_init__(self) -> None:
         fake = self
@@ -80,10 +85,11 @@ class FakeOpenAI:
             def _chat(self, request: dict) -> None:
                 words = fake.chat_reply.split(" ")
                 if not request.get("stream"):
+                    reply = fake.rewrite_reply if fake.rewrite_reply is not None else fake.chat_reply
                     return self._json(200, {
                         "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": request["model"],
                         "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": fake.chat_reply}}],
+                                     "message": {"role": "assistant", "content": reply}}],
                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")

@@ -1,0 +1,309 @@
+"""Answering a question about a group: retrieve, then answer with citations to moments.
+
+Three steps so a page can stream: `prepare` (understand a follow-up, retrieve, decide how to
+answer), `stream` (text pieces: from the configured chat model, or extractive offline), and
+`finish` (parse the citations, store the exchange in chat_logs). With no key and no endpoint the
+answer is extractive: the transcript sentences nearest the question, each cited, and it says so.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core import retrieval, transcripts
+from core.config import Settings
+from core.database import Database
+from core.embeddings import embeddings_for
+from core.errors import AskVideoError
+from core.model_settings import ModelAccess, model_access
+from core.retrieval import Hit
+from core.transcripts import Segment, format_timestamp
+from db.models import ChatLog, Video
+
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+MAX_QUESTION_CHARS = 2000
+NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
+                 "Try other words, or check that the videos you expect are in the group and ready.")
+EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
+                    "passages closest to your question:")
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+_FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|he|she|his|her|there|then|"
+                        r"same|more|else|also|why|how so)\b", re.IGNORECASE)
+
+
+class AnswerError(AskVideoError):
+    """The model could not be reached or refused; the question is kept so it can be asked again."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    video_id: int
+    title: str
+    start: float
+    end: float
+    score: float
+    snippet: str
+
+    @property
+    def label(self) -> str:
+        return f"{format_timestamp(self.start)}–{format_timestamp(self.end)}"
+
+
+@dataclass
+class Prepared:
+    group_id: int
+    owner_id: int
+    question: str
+    search_query: str
+    mode: str  # "llm", "extractive" or "nothing"
+    passages: list[Citation]
+    shared: bool
+    access: ModelAccess = field(repr=False)
+    history: list[Turn] = field(default_factory=list)
+    llm_timeout_s: int = 60
+
+
+@dataclass(frozen=True)
+class Answer:
+    log_id: int
+    question: str
+    text: str
+    citations: list[Citation]  # in the order the answer first cites them
+    mode: str
+
+
+@cache
+def prompt(name: str) -> str:
+    return (PROMPTS / f"{name}.txt").read_text()
+
+
+def _snippet(text: str, limit: int = 280) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _follow_up_query(question: str, history: list[Turn]) -> str:
+    """Offline rewriting: a short or referring question borrows the previous question's words."""
+    if history and (len(question.split()) < 6 or _FOLLOW_UP.search(question)):
+        return f"{history[-1].question} {question}"
+    return question
+
+
+def _chat_model(access: ModelAccess, timeout: int, *, streaming: bool):
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=access.chat_model, api_key=access.api_key or "not-needed", base_url=access.base_url,
+                      timeout=timeout, max_retries=1, streaming=streaming, temperature=0.1)
+
+
+def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn], timeout: int) -> str:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    messages = [SystemMessage(prompt("rewrite"))]
+    for turn in history:
+        messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+    messages.append(HumanMessage(question))
+    try:
+        rewritten = str(_chat_model(access, timeout, streaming=False).invoke(messages).content).strip()
+    except Exception:  # rewriting is an improvement, never a reason to fail the question
+        return _follow_up_query(question, history)
+    return rewritten[:MAX_QUESTION_CHARS] or question
+
+
+def prepare(
+    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    history: list[Turn] | None = None, shared: bool = False,
+) -> Prepared:
+    """Understand the question, retrieve the group's passages and choose how to answer."""
+    question = " ".join((question or "").split())
+    if not question:
+        raise AskVideoError("Type a question first.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
+    history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
+    with db.session() as session:
+        access = model_access(session, settings, owner_id)
+    if history and access.remote:
+        search_query = _rewrite_with_model(access, question, history, settings.llm_timeout_s)
+    else:
+        search_query = _follow_up_query(question, history)
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    with db.session() as session:
+        hits = retrieval.search(
+            session, group_id=group_id, owner_id=owner_id, model=embedder.model_name,
+            query_vector=embedder.embed_query(search_query), query_text=search_query, k=settings.top_k,
+        )
+    # Nothing counts as found unless some passage is truly close; then the model sees all k
+    # (context helps it), while the offline answer quotes only the close ones.
+    found = any(h.similarity >= settings.min_relevance for h in hits)
+    if found and access.remote:
+        mode, chosen = "llm", hits
+    elif found:
+        mode = "extractive"
+        chosen = [h for h in hits if h.similarity >= settings.min_relevance
+                  or (h.keyword_match and h.similarity >= settings.min_relevance / 2)]
+    else:
+        mode, chosen = "nothing", []
+    passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text) for n, h in enumerate(chosen, 1)]
+    if mode == "extractive":
+        passages = _refine_to_sentences(db, embedder, owner_id, search_query, passages)
+    return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
+                    settings.llm_timeout_s)
+
+
+# ----------------------------------------------------------------- extractive (offline) answers
+
+
+def _segments_by_video(db: Database, owner_id: int, video_ids: list[int]) -> dict[int, list[Segment]]:
+    with db.session() as session:
+        rows = session.execute(
+            select(Video.id, Video.transcript_segments).where(Video.id.in_(video_ids), Video.user_id == owner_id)
+        ).all()
+    return {vid: transcripts.from_json(segs) for vid, segs in rows}
+
+
+def _refine_to_sentences(db: Database, embedder, owner_id: int, query: str, passages: list[Citation],
+                         keep: int = 4) -> list[Citation]:
+    """For each of the best passages, the transcript segment inside it nearest the question: a
+    citation then plays from the sentence that answers, not from the start of its chunk."""
+    top = passages[:keep]
+    segments = _segments_by_video(db, owner_id, [p.video_id for p in top])
+    candidates: list[tuple[int, Segment]] = []
+    for i, passage in enumerate(top):
+        inside = [s for s in segments.get(passage.video_id, [])
+                  if s.end > passage.start and s.start < passage.end and s.text.strip()]
+        candidates += [(i, s) for s in inside]
+    if not candidates:
+        return top
+    vectors = np.array(embedder.embed_documents([s.text for _, s in candidates]))
+    question = np.array(embedder.embed_query(query))
+    similarity = vectors @ question
+    refined = []
+    for i, passage in enumerate(top):
+        mine = [(similarity[j], s) for j, (owner, s) in enumerate(candidates) if owner == i]
+        if not mine:
+            refined.append(passage)
+            continue
+        _, best = max(mine, key=lambda pair: pair[0])
+        refined.append(Citation(len(refined) + 1, passage.video_id, passage.title, best.start,
+                                max(best.end, best.start), passage.score, best.text))
+    return refined
+
+
+def _extractive(prepared: Prepared) -> Iterator[str]:
+    yield EXTRACTIVE_INTRO + "\n\n"
+    for passage in prepared.passages:
+        yield f"- “{_snippet(passage.snippet, 400)}” [{passage.n}]\n"
+
+
+# ----------------------------------------------------------------- model answers
+
+
+def _passages_block(passages: list[Citation]) -> str:
+    # Transcript text is data: escaping < and > keeps it from closing or faking the delimiters.
+    return "\n".join(
+        f'<passage id="{p.n}" video="{html.escape(p.title, quote=True)}" '
+        f'start="{format_timestamp(p.start)}" end="{format_timestamp(p.end)}">\n'
+        f"{html.escape(p.snippet, quote=False)}\n</passage>"
+        for p in passages
+    )
+
+
+def messages_for(prepared: Prepared) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    messages = [SystemMessage(prompt("answer_system"))]
+    for turn in prepared.history:
+        messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+    user = prompt("answer_user").format(passages=_passages_block(prepared.passages), question=prepared.question)
+    messages.append(HumanMessage(user))
+    return messages
+
+
+def _provider_error(error: Exception, shared: bool) -> AnswerError:
+    import openai
+
+    if isinstance(error, openai.AuthenticationError):
+        return AnswerError("The AI provider refused the API key (401)."
+                           + ("" if shared else " Check the key in Settings."))
+    if isinstance(error, openai.RateLimitError):
+        return AnswerError("The AI provider is rate-limiting or out of quota (429). Try again in a moment.")
+    if isinstance(error, openai.APITimeoutError):
+        return AnswerError("The AI provider did not answer in time. Try again.")
+    if isinstance(error, openai.APIConnectionError):
+        return AnswerError("Could not reach the AI provider." + ("" if shared else " Check the base URL in Settings."))
+    if isinstance(error, openai.APIStatusError):
+        return AnswerError(f"The AI provider failed ({error.status_code}). Try again.")
+    return AnswerError("The AI provider failed unexpectedly. Try again.")
+
+
+def _from_model(prepared: Prepared) -> Iterator[str]:
+    import openai
+
+    try:
+        for chunk in _chat_model(prepared.access, prepared.llm_timeout_s, streaming=True).stream(messages_for(prepared)):
+            if chunk.content:
+                yield str(chunk.content)
+    except openai.OpenAIError as error:
+        raise _provider_error(error, prepared.shared) from None
+
+
+def stream(prepared: Prepared) -> Iterator[str]:
+    """The answer's text, piece by piece."""
+    if prepared.mode == "nothing":
+        yield NOTHING_FOUND
+    elif prepared.mode == "extractive":
+        yield from _extractive(prepared)
+    else:
+        yield from _from_model(prepared)
+
+
+def cited(text: str, passages: list[Citation]) -> list[Citation]:
+    """The passages an answer cites, in order of first citation; unknown numbers are ignored."""
+    by_number = {p.n: p for p in passages}
+    order = dict.fromkeys(int(n) for n in _CITATION.findall(text) if int(n) in by_number)
+    return [by_number[n] for n in order]
+
+
+def finish(db: Database, prepared: Prepared, text: str) -> Answer:
+    """Store the exchange (question, answer, cited moments) and return it for display."""
+    text = (text or "").strip() or NOTHING_FOUND
+    citations = cited(text, prepared.passages)
+    related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in citations]
+    with db.session() as session:
+        log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
+                      answer=text, related_videos=related, is_shared_origin=prepared.shared)
+        session.add(log)
+        session.flush()
+        log_id = log.id
+    return Answer(log_id, prepared.question, text, citations, prepared.mode)
+
+
+def set_feedback(session: Session, log_id: int, feedback: str | None, *, owner_id: int,
+                 shared_group_id: int | None = None) -> None:
+    """Rate an answer good or bad (or clear it). A shared visitor may rate only shared answers of
+    the group their link opens; an owner may rate any answer in their groups."""
+    if feedback not in ("good", "bad", None):
+        raise AskVideoError("Feedback is good or bad.")
+    conditions = [ChatLog.id == log_id, ChatLog.user_id == owner_id]
+    if shared_group_id is not None:
+        conditions += [ChatLog.group_id == shared_group_id, ChatLog.is_shared_origin.is_(True)]
+    changed = session.execute(update(ChatLog).where(*conditions).values(feedback=feedback)).rowcount
+    if not changed:
+        raise AskVideoError("That answer cannot be rated from here.")

@@ -1,0 +1,74 @@
+"""Share links: an unguessable token opens one group, read-only, to anyone holding it.
+
+The token is the only credential, so it is long (`secrets.token_urlsafe(32)`, 256 bits), compared
+in the database by equality on a unique index, and revoking it (NULL) ends access at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.errors import AskVideoError
+from core.groups import Member, owned_group, members
+from db.models import ChatLog, VideoGroup
+
+TOKEN_BYTES = 32
+
+
+class ShareLinkInvalid(AskVideoError):
+    def __init__(self) -> None:
+        super().__init__("This link is not valid. It may have been revoked; ask its owner for a new one.")
+
+
+class RateLimited(AskVideoError):
+    pass
+
+
+@dataclass(frozen=True)
+class SharedGroup:
+    """What a visitor with the link may know: the group, its videos — nothing about the owner."""
+
+    group_id: int
+    owner_id: int
+    name: str
+    description: str
+    members: list[Member]
+
+
+def create_link(session: Session, user_id: int, group_id: int) -> str:
+    """Give the group a new share token (replacing any old one, which stops working)."""
+    group = owned_group(session, user_id, group_id)
+    group.share_token = secrets.token_urlsafe(TOKEN_BYTES)
+    return group.share_token
+
+
+def revoke_link(session: Session, user_id: int, group_id: int) -> None:
+    owned_group(session, user_id, group_id).share_token = None
+
+
+def open_link(session: Session, token: str | None) -> SharedGroup:
+    if not isinstance(token, str) or not (20 <= len(token) <= 100):
+        raise ShareLinkInvalid()
+    group = session.scalars(select(VideoGroup).where(VideoGroup.share_token == token)).first()
+    if group is None:
+        raise ShareLinkInvalid()
+    return SharedGroup(group.id, group.user_id, group.name, group.description, members(session, group.id))
+
+
+def check_rate(session: Session, group_id: int, *, per_hour: int) -> None:
+    """Refuse a shared question when the link has had `per_hour` in the last hour (all visitors)."""
+    recent = session.scalar(
+        select(func.count()).select_from(ChatLog).where(
+            ChatLog.group_id == group_id, ChatLog.is_shared_origin.is_(True),
+            ChatLog.created_at > func.now() - timedelta(hours=1),
+        )
+    )
+    if recent >= per_hour:
+        raise RateLimited(
+            f"This shared link has reached its limit of {per_hour} questions per hour. Please try again later."
+        )

@@ -1,0 +1,62 @@
+"""A small corpus of captioned videos, ingested for real, with questions whose answers are known."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from core import groups, ingest
+from core.config import Settings
+from core.database import Database
+from core.ingest import UploadItem
+from tests.media_factory import TALK, srt, video
+
+KITCHEN = [
+    (0.0, 5.0, "Welcome to kitchen safety training for all staff."),
+    (5.0, 10.0, "Always cut away from your body and keep knives sharp."),
+    (10.0, 16.0, "The fire extinguisher hangs in the hallway next to the elevator."),
+    (16.0, 22.0, "Wash your hands with soap for twenty seconds before cooking."),
+    (22.0, 28.0, "Label every dish that contains peanuts or other allergens."),
+]
+ONBOARDING = [
+    (0.0, 6.0, "This video walks new hires through their laptop setup."),
+    (6.0, 12.0, "Install the VPN client before your first day at the office."),
+    (12.0, 18.0, "We use Bitwarden as our password manager for every account."),
+    (18.0, 24.0, "For help call the helpdesk on extension 4411, open weekdays."),
+    (24.0, 30.0, "Return your laptop to IT when you leave the company."),
+]
+VIDEOS = {"Quarterly business review": TALK, "Kitchen safety training": KITCHEN, "IT onboarding": ONBOARDING}
+
+# question → (video title, answer window start, end)
+QUESTIONS = {
+    "Where is the fire extinguisher?": ("Kitchen safety training", 10.0, 16.0),
+    "Which customer renewed their contract?": ("Quarterly business review", 9.0, 14.0),
+    "What is the helpdesk extension number?": ("IT onboarding", 18.0, 24.0),
+    "How long should I wash my hands?": ("Kitchen safety training", 16.0, 22.0),
+    "Which password manager do we use?": ("IT onboarding", 12.0, 18.0),
+    "How much did revenue grow?": ("Quarterly business review", 4.0, 9.0),
+}
+
+
+def small_chunks(settings: Settings) -> Settings:
+    """Chunks of about one caption each, so times can be checked to the sentence."""
+    return dataclasses.replace(settings, chunk_words=14, chunk_overlap_words=0)
+
+
+def ingest_corpus(db: Database, settings: Settings, owner_id: int, workdir: Path,
+                  videos: dict[str, list] | None = None, group_name: str = "Team videos") -> tuple[int, dict[str, int]]:
+    """Upload and process each video for real; return (group id, video ids by title)."""
+    ids: dict[str, int] = {}
+    for n, (title, cues) in enumerate((videos or VIDEOS).items()):
+        path = video(workdir / f"corpus-{owner_id}-{n}.mp4", seconds=max(b for _, b, _ in cues) + 0.5 + n / 10)
+        [result] = ingest.submit_uploads(
+            db, settings, owner_id,
+            [UploadItem(path.name, open(path, "rb"), title=title, captions_name="c.srt", captions_data=srt(cues))],
+            language="en",
+        )
+        assert ingest.process_video(db, settings, result.video_id) == "completed"
+        ids[title] = result.video_id
+    with db.session() as session:
+        group_id = groups.create_group(session, owner_id, group_name)
+        groups.add_videos(session, owner_id, group_id, list(ids.values()))
+    return group_id, ids

@@ -1,0 +1,86 @@
+"""Retrieval finds the moment that answers, and never anything outside the group or its owner."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.retrievers import BaseRetriever
+
+from core import groups, retrieval
+from core.config import load_settings
+from core.embeddings import LocalMiniLM
+from tests.corpus import ONBOARDING, QUESTIONS, ingest_corpus, small_chunks
+from tests.factories import make_account
+
+
+@pytest.fixture
+def corpus(clean_db, tmp_path):
+    settings = small_chunks(load_settings())
+    with clean_db.session() as s:
+        owner = make_account(s, "owner")
+    group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path)
+    return clean_db, owner, group_id, ids
+
+
+def retriever(db, owner_id, group_id, k=5):
+    return retrieval.GroupRetriever(session_factory=db.session, embeddings=LocalMiniLM(),
+                                    embedding_model=LocalMiniLM.model_name, group_id=group_id, owner_id=owner_id, k=k)
+
+
+@pytest.mark.parametrize("question", list(QUESTIONS))
+def test_known_answers_are_in_the_top_three(corpus, question):
+    db, owner, group_id, ids = corpus
+    title, start, end = QUESTIONS[question]
+    docs = retriever(db, owner.id, group_id).invoke(question)
+    assert isinstance(retriever(db, owner.id, group_id), BaseRetriever)
+    hits = [(d.metadata["video_id"], d.metadata["start"], d.metadata["end"]) for d in docs[:3]]
+    assert any(vid == ids[title] and s < end and e > start for vid, s, e in hits), (question, docs[:3])
+    first = docs[0].metadata
+    assert {"video_id", "title", "start", "end", "score", "similarity"} <= set(first)
+
+
+def test_rare_numbers_are_found_by_keywords(corpus):
+    db, owner, group_id, ids = corpus
+    hits = retriever(db, owner.id, group_id).hits("4411")
+    assert hits[0].video_id == ids["IT onboarding"] and hits[0].keyword_match
+    assert "4411" in hits[0].text
+
+
+def test_only_videos_in_the_group_are_searched(corpus):
+    db, owner, group_id, ids = corpus
+    with db.session() as s:
+        groups.remove_video(s, owner.id, group_id, ids["IT onboarding"])
+    hits = retriever(db, owner.id, group_id, k=50).hits("Which password manager do we use?")
+    assert hits and ids["IT onboarding"] not in {h.video_id for h in hits}
+
+
+def test_another_user_can_never_retrieve_the_owners_chunks(corpus, tmp_path):
+    db, owner, group_id, ids = corpus
+    with db.session() as s:
+        mallory = make_account(s, "mallory")
+        own_group = groups.create_group(s, mallory.id, "Mine")
+    # Her own empty group, the owner's group under her id, and a group id that does not exist.
+    for gid in (own_group, group_id, 999_999):
+        assert retriever(db, mallory.id, gid, k=50).hits("password manager") == []
+    with db.session() as s, pytest.raises(Exception, match="does not exist or is not yours"):
+        groups.add_videos(s, mallory.id, group_id, [ids["IT onboarding"]])
+    with db.session() as s, pytest.raises(Exception, match="Only your own videos"):
+        groups.add_videos(s, mallory.id, own_group, [ids["IT onboarding"]])
+
+
+def test_top_k_is_filled_even_when_the_group_is_a_sliver_of_the_table(corpus, tmp_path):
+    db, owner, group_id, ids = corpus
+    settings = small_chunks(load_settings())
+    with db.session() as s:
+        other = make_account(s, "bulk")
+    # Another user's 5 videos hold most of the table's chunks; the group still gets its own top k.
+    bulk = {f"Bulk {n}": ONBOARDING for n in range(5)}
+    ingest_corpus(db, settings, other.id, tmp_path, videos=bulk, group_name="Bulk")
+    hits = retriever(db, owner.id, group_id, k=12).hits("laptop")
+    assert len(hits) == 12 and {h.video_id for h in hits} <= set(ids.values())
+
+
+def test_questions_with_only_symbols_or_stop_words_do_not_break_search(corpus):
+    db, owner, group_id, _ = corpus
+    for question in ("???", "the and of", "'); DROP TABLE videos; --", "naïve café ∑ 🙂", "a" * 3000):
+        hits = retriever(db, owner.id, group_id).hits(question)
+        assert isinstance(hits, list)
