@@ -12,18 +12,24 @@ account = current_account()
 st.session_state["account"] = account
 write_pending_cookie()
 
-if account is None:
+if st.query_params.get("share"):
+    # A share link opens its group for anyone, signed in or not, and nothing else.
+    pages = [st.Page("pages/shared.py", title="Shared group", icon=":material/group:", default=True)]
+elif account is None:
     pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
 else:
     pages = [
         st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
         st.Page("pages/upload.py", title="Add videos", icon=":material/upload:"),
+        st.Page("pages/groups.py", title="Groups", icon=":material/folder:"),
+        st.Page("pages/chat.py", title="Ask", icon=":material/chat:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ]
+if account is not None and not st.query_params.get("share"):
     with st.sidebar:
         st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
         if st.button("Sign out", key="sign_out"):
             forget()
             st.rerun()
 
-st.navigation(pages).run()
+st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()

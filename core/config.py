@@ -41,6 +41,7 @@ class Settings:
     share_questions_per_hour: int  # per shared link, all visitors together
     min_relevance: float  # cosine similarity below which a passage does not count as an answer
     llm_timeout_s: int
+    public_url: str | None  # how people reach the app, for share links; None: the URL the owner is using
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -76,4 +77,5 @@ def load_settings() -> Settings:
         share_questions_per_hour=_int("ASKVIDEO_SHARE_QUESTIONS_PER_HOUR", 30),
         min_relevance=float(os.environ.get("ASKVIDEO_MIN_RELEVANCE") or 0.25),
         llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
+        public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
     )

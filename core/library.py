@@ -137,13 +137,7 @@ def list_videos(
 
 def video_detail(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoDetail:
     video = _owned(session, user_id, video_id)
-    media_path = None
-    if video.file:
-        try:
-            candidate = storage.resolve(settings.media_dir, video.file)
-            media_path = candidate if candidate.exists() else None
-        except AskVideoError:
-            media_path = None
+    source = playable(session, settings, user_id, video_id)
     groups = session.scalars(
         select(VideoGroup.name).join(VideoGroupMember, VideoGroupMember.group_id == VideoGroup.id)
         .where(VideoGroupMember.video_id == video.id, VideoGroup.user_id == user_id).order_by(VideoGroup.name)
@@ -151,8 +145,8 @@ def video_detail(session: Session, settings: Settings, user_id: int, video_id: i
     return VideoDetail(
         summary=_summary(settings, video), description=video.description,
         segments=transcripts.from_json(video.transcript_segments),
-        media_path=media_path,
-        web_url=video.source_url if video.source == "url" and media_path is None else None,
+        media_path=source.media_path,
+        web_url=source.web_url,
         source_url=video.source_url, channel=video.channel, published_on=video.published_on,
         width=video.width, height=video.height, language=video.language,
         original_filename=video.original_filename, groups=list(groups),
@@ -181,3 +175,31 @@ def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) 
         session.execute(delete(Video).where(Video.id == video.id))
     # Files go only once the rows are gone for good, so a failed delete never leaves a video without media.
     storage.delete(settings.media_dir, *files)
+
+
+@dataclass(frozen=True)
+class Playable:
+    media_path: Path | None
+    web_url: str | None
+
+
+def playable(session: Session, settings: Settings, owner_id: int, video_id: int) -> Playable:
+    """Where to play one of the owner's videos from: the stored file, else its web page (YouTube)."""
+    video = _owned(session, owner_id, video_id)
+    media_path = None
+    if video.file:
+        try:
+            candidate = storage.resolve(settings.media_dir, video.file)
+            media_path = candidate if candidate.exists() else None
+        except AskVideoError:
+            media_path = None
+    return Playable(media_path, video.source_url if media_path is None and video.source == "url" else None)
+
+
+def video_choices(session: Session, user_id: int, *, exclude: set[int] | None = None) -> list[tuple[int, str, str]]:
+    """(id, title, status) of the user's videos, newest first, for pickers."""
+    rows = session.execute(
+        select(Video.id, Video.title, Video.status).where(Video.user_id == user_id)
+        .order_by(Video.uploaded_at.desc(), Video.id.desc())
+    ).all()
+    return [tuple(r) for r in rows if not exclude or r[0] not in exclude]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -38,3 +39,16 @@ def play(media_path, web_url: str | None, start: float = 0.0, *, autoplay: bool 
         return False
     st.video(source, start_time=int(start), autoplay=autoplay)
     return True
+
+
+def share_url(token: str) -> str:
+    """The link to give out: ASKVIDEO_PUBLIC_URL, else the address the owner is using right now."""
+    from ui.session import settings
+
+    base = settings().public_url
+    if not base:
+        parsed = urlparse(st.context.url or "")
+        prefix = (st.get_option("server.baseUrlPath") or "").strip("/")
+        origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else "http://localhost:8501"
+        base = f"{origin}/{prefix}".rstrip("/")
+    return f"{base}/?share={token}"

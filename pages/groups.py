@@ -1,0 +1,110 @@
+"""Groups: ordered sets of videos to ask questions about, and their share links."""
+
+import streamlit as st
+
+from core import groups, library, sharing
+from core.errors import AskVideoError
+from ui.session import database, settings
+from ui.widgets import duration, md, share_url, status_badge
+
+account = st.session_state["account"]
+st.title("Groups")
+
+
+def act(action, *args, success: str | None = None, **kwargs) -> None:
+    """Run one change in its own transaction; show the user's error, or rerun to show the result."""
+    try:
+        with database().session() as session:
+            action(session, account.id, *args, **kwargs)
+    except AskVideoError as error:
+        st.error(str(error))
+    else:
+        if success:
+            st.toast(success)
+        st.rerun()
+
+
+with st.popover("New group", icon=":material/add:"):
+    with st.form("new-group", clear_on_submit=True):
+        name = st.text_input("Name", max_chars=200)
+        description = st.text_area("Description", max_chars=5000)
+        if st.form_submit_button("Create group", type="primary"):
+            try:
+                with database().session() as session:
+                    new_id = groups.create_group(session, account.id, name, description)
+            except AskVideoError as error:
+                st.error(str(error))
+            else:
+                st.session_state["group"] = new_id
+                st.rerun()
+
+with database().session() as session:
+    mine = groups.list_groups(session, account.id)
+if not mine:
+    st.info("No groups yet. A group is a set of videos you ask questions about together — create one above.")
+    st.stop()
+
+ids = [g.id for g in mine]
+current = st.session_state.get("group")
+chosen = st.selectbox(
+    "Group", mine, index=ids.index(current) if current in ids else 0,
+    format_func=lambda g: f"{g.name} · {g.video_count} videos" + (" · shared" if g.shared else ""),
+)
+st.session_state["group"] = chosen.id
+with database().session() as session:
+    detail = groups.group_detail(session, account.id, chosen.id)
+    choices = library.video_choices(session, account.id, exclude={m.video_id for m in detail.members})
+
+st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
+
+videos_tab, details_tab, share_tab = st.tabs(["Videos", "Name and description", "Share"])
+
+with videos_tab:
+    if not detail.members:
+        st.caption("No videos in this group yet.")
+    for position, member in enumerate(detail.members):
+        with st.container(border=True):
+            title, state, up, down, remove = st.columns([6, 2, 1, 1, 1], vertical_alignment="center")
+            title.markdown(f"{position + 1}. **{md(member.title)}** · {duration(member.duration_s)}")
+            with state:
+                status_badge(member.status)
+            if up.button("↑", key=f"up-{member.video_id}", disabled=position == 0, help="Move up"):
+                act(groups.move_video, detail.id, member.video_id, -1)
+            if down.button("↓", key=f"down-{member.video_id}", disabled=position == len(detail.members) - 1,
+                           help="Move down"):
+                act(groups.move_video, detail.id, member.video_id, 1)
+            if remove.button("✕", key=f"remove-{member.video_id}", help="Remove from group (the video stays)"):
+                act(groups.remove_video, detail.id, member.video_id, success="Removed from the group.")
+    if choices:
+        with st.form("add-videos", clear_on_submit=True):
+            labels = {vid: f"{title} ({status})" for vid, title, status in choices}
+            picked = st.multiselect("Add videos", list(labels), format_func=labels.get,
+                                    placeholder="Choose videos from your library")
+            if st.form_submit_button("Add to group"):
+                act(groups.add_videos, detail.id, picked, success="Added.")
+    else:
+        st.caption("All your videos are in this group." if detail.members else "Add videos to your library first.")
+
+with details_tab:
+    with st.form("edit-group"):
+        name = st.text_input("Name", value=detail.name, max_chars=200)
+        description = st.text_area("Description", value=detail.description, max_chars=5000)
+        if st.form_submit_button("Save"):
+            act(groups.update_group, detail.id, name=name, description=description, success="Saved.")
+    with st.popover("Delete group", icon=":material/delete:"):
+        st.write("The group and its chat history are deleted. Its videos stay in your library.")
+        if st.button("Delete for good", type="primary", key="delete-group"):
+            act(groups.delete_group, detail.id, success="Group deleted.")
+
+with share_tab:
+    st.write("Anyone with the link can watch this group's videos and ask questions — nothing else. "
+             "Answers use your model settings; a rate limit protects your bill.")
+    if detail.share_token:
+        st.code(share_url(detail.share_token), language=None)
+        new, revoke = st.columns(2)
+        if new.button("Replace link", help="The old link stops working"):
+            act(sharing.create_link, detail.id, success="New link created; the old one no longer works.")
+        if revoke.button("Revoke link", type="primary"):
+            act(sharing.revoke_link, detail.id, success="Link revoked.")
+    elif st.button("Create share link", type="primary"):
+        act(sharing.create_link, detail.id, success="Share link created.")

@@ -1,0 +1,126 @@
+"""Groups, Ask and shared-link pages, clicked through with AppTest over a real ingested corpus."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core import groups, sharing
+from core.config import load_settings
+from db.models import ChatLog, VideoGroup, VideoGroupMember
+from tests.app_driver import APP, click, element_protos, field, signed_in_app
+from tests.corpus import ingest_corpus, small_chunks
+
+
+@pytest.fixture
+def corpus_app(clean_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASKVIDEO_CHUNK_WORDS", "14")
+    monkeypatch.setenv("ASKVIDEO_CHUNK_OVERLAP_WORDS", "0")
+    at, account = signed_in_app(clean_db, "owner")
+    group_id, ids = ingest_corpus(clean_db, small_chunks(load_settings()), account.id, tmp_path)
+    return at, account, group_id, ids
+
+
+def member_titles(db, group_id):
+    with db.session() as s:
+        return list(s.scalars(
+            select(VideoGroupMember.video_id).where(VideoGroupMember.group_id == group_id)
+            .order_by(VideoGroupMember.order)))
+
+
+def test_create_group_add_reorder_remove_and_delete(clean_db, corpus_app):
+    at, account, _, ids = corpus_app
+    at.switch_page("pages/groups.py").run()
+    field(at, "Name").input("Safety")
+    click(at, "Create group")
+    with clean_db.session() as s:
+        safety = s.scalars(select(VideoGroup).where(VideoGroup.name == "Safety")).one()
+    assert at.selectbox[0].value.id == safety.id
+    at.multiselect[0].select(ids["Kitchen safety training"]).select(ids["IT onboarding"])
+    click(at, "Add to group")
+    assert member_titles(clean_db, safety.id) == [ids["Kitchen safety training"], ids["IT onboarding"]]
+    next(b for b in at.button if b.key == f"up-{ids['IT onboarding']}").click().run()
+    assert member_titles(clean_db, safety.id) == [ids["IT onboarding"], ids["Kitchen safety training"]]
+    next(b for b in at.button if b.key == f"remove-{ids['IT onboarding']}").click().run()
+    assert member_titles(clean_db, safety.id) == [ids["Kitchen safety training"]]
+    click(at, "Delete for good")
+    with clean_db.session() as s:
+        assert s.get(VideoGroup, safety.id) is None
+        assert len(s.scalars(select(VideoGroupMember)).all()) == 3  # the corpus group is untouched
+
+
+def test_ask_click_a_citation_and_rate_the_answer(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.switch_page("pages/chat.py").run()
+    assert at.title[0].value == "Ask"
+    at.chat_input[0].set_value("Where is the fire extinguisher?").run()
+    assert not at.exception, at.exception
+    assert any("Extractive answer" in m.value for m in at.markdown)
+    source = next(b for b in at.button if b.label.startswith("[1] Kitchen safety training"))
+    source.click().run()
+    [player] = element_protos(at, "video")
+    assert player.start_time == 10
+    at.feedback[0].set_value(1).run()  # thumbs up
+    with clean_db.session() as s:
+        log = s.scalars(select(ChatLog)).one()
+    assert log.question == "Where is the fire extinguisher?" and not log.is_shared_origin
+    assert log.feedback == "good"
+    at.feedback[0].set_value(0).run()  # changed my mind
+    with clean_db.session() as s:
+        assert s.scalars(select(ChatLog.feedback)).one() == "bad"
+
+
+def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.switch_page("pages/groups.py").run()
+    click(at, "Create share link")
+    with clean_db.session() as s:
+        token = s.get(VideoGroup, group_id).share_token
+    assert token and any(token in c.value for c in at.code)
+
+    from streamlit.testing.v1 import AppTest
+
+    visitor = AppTest.from_file(str(APP), default_timeout=30)
+    visitor.query_params["share"] = token
+    visitor.run()
+    assert not visitor.exception and visitor.title[0].value == "Team videos"
+    assert not any(b.label == "Sign out" for b in visitor.button)  # no account, no navigation
+    visitor.chat_input[0].set_value("Which password manager do we use?").run()
+    assert any("Bitwarden" in m.value for m in visitor.markdown)
+    with clean_db.session() as s:
+        log = s.scalars(select(ChatLog)).one()
+    assert log.is_shared_origin and log.user_id == account.id
+
+    click(at, "Revoke link")
+    visitor.run()
+    assert "This link is not valid" in visitor.error[0].value
+    assert not any("Bitwarden" in m.value for m in visitor.markdown)
+
+
+def test_wrong_share_token_gets_link_not_valid(clean_db):
+    from streamlit.testing.v1 import AppTest
+
+    visitor = AppTest.from_file(str(APP), default_timeout=30)
+    visitor.query_params["share"] = "not-a-real-token-but-long-enough-to-try"
+    visitor.run()
+    assert "This link is not valid" in visitor.error[0].value
+
+
+def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, fake_openai):
+    from core import model_settings
+
+    at, account, group_id, ids = corpus_app
+    with clean_db.session() as s:
+        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="m", embedding_model="")
+    fake_openai.fail_with = 429
+    at.switch_page("pages/chat.py").run()
+    at.chat_input[0].set_value("Where is the fire extinguisher?").run()
+    assert "rate-limiting" in at.error[0].value
+    assert any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
+    fake_openai.fail_with = None
+    fake_openai.chat_reply = "Next to the elevator [1]."
+    click(at, "Ask again")
+    assert any(m.value.startswith("Next to the elevator") for m in at.markdown)
+    with clean_db.session() as s:
+        assert [log.answer for log in s.scalars(select(ChatLog))] == ["Next to the elevator [1]."]

@@ -1,0 +1,94 @@
+"""Share links open one group read-only, and stop working the moment they are revoked."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from core import answers, groups, sharing
+from core.config import load_settings
+from core.sharing import RateLimited, ShareLinkInvalid
+from db.models import ChatLog
+from tests.corpus import ingest_corpus, small_chunks
+from tests.factories import make_account
+
+
+@pytest.fixture
+def shared(clean_db, tmp_path):
+    settings = small_chunks(load_settings())
+    with clean_db.session() as s:
+        owner = make_account(s, "owner")
+    group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path)
+    with clean_db.session() as s:
+        token = sharing.create_link(s, owner.id, group_id)
+    return settings, owner, group_id, ids, token
+
+
+def test_link_is_long_random_and_opens_only_its_group(clean_db, shared):
+    settings, owner, group_id, ids, token = shared
+    assert len(token) >= 43
+    with clean_db.session() as s:
+        other_group = groups.create_group(s, owner.id, "Private")
+        view = sharing.open_link(s, token)
+    assert view.group_id == group_id and view.group_id != other_group
+    assert [m.title for m in view.members] == list(ids)
+    assert not hasattr(view, "share_token") and "owner" not in view.name
+
+
+@pytest.mark.parametrize("guess", [None, "", "x", "A" * 43, "' OR '1'='1", "a" * 5000])
+def test_guessed_or_malformed_tokens_are_not_valid(clean_db, shared, guess):
+    with clean_db.session() as s, pytest.raises(ShareLinkInvalid, match="This link is not valid"):
+        sharing.open_link(s, guess)
+
+
+def test_revoked_or_replaced_link_stops_working_at_once(clean_db, shared):
+    settings, owner, group_id, ids, token = shared
+    with clean_db.session() as s:
+        new_token = sharing.create_link(s, owner.id, group_id)
+    with clean_db.session() as s, pytest.raises(ShareLinkInvalid):
+        sharing.open_link(s, token)
+    with clean_db.session() as s:
+        sharing.revoke_link(s, owner.id, group_id)
+    with clean_db.session() as s, pytest.raises(ShareLinkInvalid):
+        sharing.open_link(s, new_token)
+
+
+def test_only_the_owner_can_share_or_revoke(clean_db, shared):
+    settings, owner, group_id, ids, token = shared
+    with clean_db.session() as s:
+        mallory = make_account(s, "mallory")
+    for action in (sharing.create_link, sharing.revoke_link):
+        with clean_db.session() as s, pytest.raises(groups.GroupNotFound):
+            action(s, mallory.id, group_id)
+    with clean_db.session() as s:
+        assert sharing.open_link(s, token).group_id == group_id
+
+
+def test_shared_questions_are_logged_as_shared_and_rateable_by_the_visitor(clean_db, shared):
+    settings, owner, group_id, ids, token = shared
+    with clean_db.session() as s:
+        view = sharing.open_link(s, token)
+    prepared = answers.prepare(clean_db, settings, group_id=view.group_id, owner_id=view.owner_id,
+                               question="Where is the fire extinguisher?", shared=True)
+    answer = answers.finish(clean_db, prepared, "".join(answers.stream(prepared)))
+    with clean_db.session() as s:
+        answers.set_feedback(s, answer.log_id, "good", owner_id=view.owner_id, shared_group_id=view.group_id)
+    with clean_db.session() as s:
+        log = s.get(ChatLog, answer.log_id)
+    assert log.is_shared_origin and log.feedback == "good" and log.user_id == owner.id
+
+
+def test_rate_limit_per_link_stops_a_flood(clean_db, shared):
+    settings, owner, group_id, ids, token = shared
+    limited = dataclasses.replace(settings, share_questions_per_hour=3)
+    with clean_db.session() as s:
+        for n in range(3):
+            sharing.check_rate(s, group_id, per_hour=limited.share_questions_per_hour)
+            s.add(ChatLog(user_id=owner.id, group_id=group_id, question=f"q{n}", answer="a", is_shared_origin=True))
+            s.flush()
+        with pytest.raises(RateLimited, match="limit of 3 questions per hour"):
+            sharing.check_rate(s, group_id, per_hour=3)
+        # The owner's own questions do not count against visitors.
+        assert len(s.scalars(select(ChatLog).where(ChatLog.is_shared_origin.is_(False))).all()) == 0

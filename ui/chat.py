@@ -1,0 +1,114 @@
+"""The chat over one group, shared by the owner's Chat page and the share-link page.
+
+History lives in the browser session only; every exchange is also a chat_logs row.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import answers, library, sharing
+from core.answers import Answer, AnswerError, Turn
+from core.errors import AskVideoError
+from ui.session import database, settings
+from ui.widgets import md, play
+
+FEEDBACK = {1: "good", 0: "bad", None: None}
+
+
+def _history(key: str) -> list[dict]:
+    return st.session_state.setdefault(f"chat-{key}", [])
+
+
+def _player(key: str, owner_id: int) -> None:
+    chosen = st.session_state.get(f"player-{key}")
+    if not chosen:
+        st.caption("Click a source under an answer to play the video from that moment.")
+        return
+    video_id, start, title, label = chosen
+    try:
+        with database().session() as session:
+            source = library.playable(session, settings(), owner_id, video_id)
+    except AskVideoError:
+        st.warning("That video is no longer available.")
+        return
+    st.markdown(f"**{md(title)}** · {label}")
+    if not play(source.media_path, source.web_url, start, autoplay=True):
+        st.info("No playable media is stored for this video.")
+
+
+def _sources(key: str, exchange_id: str, answer: Answer) -> None:
+    if not answer.citations:
+        return
+    st.caption("Sources")
+    for citation in answer.citations:
+        if st.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
+                     key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
+                     help="Play from this moment"):
+            st.session_state[f"player-{key}"] = (citation.video_id, citation.start, citation.title, citation.label)
+            st.rerun()
+        st.caption(md(citation.snippet))
+
+
+def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | None) -> None:
+    def changed() -> None:
+        value = FEEDBACK[st.session_state.get(f"fb-{key}-{answer.log_id}")]
+        try:
+            with database().session() as session:
+                answers.set_feedback(session, answer.log_id, value, owner_id=owner_id,
+                                     shared_group_id=shared_group_id)
+        except AskVideoError as error:
+            st.session_state[f"fb-error-{key}"] = str(error)
+
+    st.feedback("thumbs", key=f"fb-{key}-{answer.log_id}", on_change=changed)
+
+
+def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None:
+    """A chat column and a player column for one group."""
+    history = _history(key)
+    chat_col, player_col = st.columns([3, 2], gap="large")
+    with player_col:
+        _player(key, owner_id)
+    with chat_col:
+        if error := st.session_state.pop(f"fb-error-{key}", None):
+            st.error(error)
+        for n, exchange in enumerate(history):
+            with st.chat_message("user"):
+                st.markdown(md(exchange["question"]))
+            with st.chat_message("assistant"):
+                answer: Answer | None = exchange.get("answer")
+                if answer is None:
+                    st.error(exchange.get("error") or "No answer.")
+                    if st.button("Ask again", key=f"again-{key}-{n}"):
+                        st.session_state[f"pending-{key}"] = exchange["question"]
+                        history.pop(n)
+                        st.rerun()
+                    continue
+                st.markdown(md(answer.text))
+                _sources(key, str(n), answer)
+                _feedback(key, answer, owner_id, group_id if shared else None)
+        question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
+        question = question or st.session_state.pop(f"pending-{key}", None)
+        if question:
+            _ask(key, history, question, group_id=group_id, owner_id=owner_id, shared=shared)
+
+
+def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_id: int, shared: bool) -> None:
+    with st.chat_message("user"):
+        st.markdown(md(question))
+    with st.chat_message("assistant"):
+        turns = [Turn(e["question"], e["answer"].text) for e in history if e.get("answer")]
+        try:
+            if shared:
+                with database().session() as session:
+                    sharing.check_rate(session, group_id, per_hour=settings().share_questions_per_hour)
+            with st.spinner("Searching the videos…"):
+                prepared = answers.prepare(database(), settings(), group_id=group_id, owner_id=owner_id,
+                                           question=question, history=turns, shared=shared)
+            text = st.write_stream(answers.stream(prepared))
+            answer = answers.finish(database(), prepared, text if isinstance(text, str) else "".join(text))
+        except (AnswerError, AskVideoError) as error:
+            history.append({"question": question, "answer": None, "error": str(error)})
+        else:
+            history.append({"question": question, "answer": answer})
+    st.rerun()
