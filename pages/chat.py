@@ -6,7 +6,7 @@ from core import groups
 from core.errors import AskVideoError
 from ui.chat import render_chat
 from ui.session import database
-from ui.widgets import md
+from ui.widgets import md, plural
 
 account = st.session_state["account"]
 st.title("Ask")
@@ -21,7 +21,7 @@ if not mine:
 wanted = st.query_params.get("group")
 ids = [g.id for g in mine]
 index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else 0
-chosen = st.selectbox("Group", mine, index=index, format_func=lambda g: f"{g.name} ({g.video_count} videos)")
+chosen = st.selectbox("Group", mine, index=index, format_func=lambda g: f"{g.name} ({plural(g.video_count, 'video')})")
 st.query_params["group"] = str(chosen.id)
 
 try:

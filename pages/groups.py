@@ -5,7 +5,7 @@ import streamlit as st
 from core import groups, library, sharing
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import duration, md, share_url, status_badge
+from ui.widgets import duration, md, plural, share_url, status_badge
 
 account = st.session_state["account"]
 st.title("Groups")
@@ -48,7 +48,7 @@ ids = [g.id for g in mine]
 current = st.session_state.get("group")
 chosen = st.selectbox(
     "Group", mine, index=ids.index(current) if current in ids else 0,
-    format_func=lambda g: f"{g.name} · {g.video_count} videos" + (" · shared" if g.shared else ""),
+    format_func=lambda g: f"{g.name} · {plural(g.video_count, 'video')}" + (" · shared" if g.shared else ""),
 )
 st.session_state["group"] = chosen.id
 with database().session() as session:
@@ -65,7 +65,7 @@ with videos_tab:
     for position, member in enumerate(detail.members):
         with st.container(border=True):
             title, state, up, down, remove = st.columns([6, 2, 1, 1, 1], vertical_alignment="center")
-            title.markdown(f"{position + 1}. **{md(member.title)}** · {duration(member.duration_s)}")
+            title.markdown(f"{position + 1}\\. **{md(member.title)}** · {duration(member.duration_s)}")
             with state:
                 status_badge(member.status)
             if up.button("↑", key=f"up-{member.video_id}", disabled=position == 0, help="Move up"):

@@ -6,7 +6,7 @@ from core import ingest, library
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui.session import database, settings
-from ui.widgets import duration, md, play, status_badge
+from ui.widgets import duration, md, play, plural, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
@@ -168,8 +168,7 @@ def show_list() -> None:
             result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
         if first.active and not result.active:
             st.rerun()  # everything finished: stop refreshing
-        count = f"{result.total} video" + ("s" if result.total != 1 else "")
-        st.caption(count + (f" · {result.active} in progress" if result.active else ""))
+        st.caption(plural(result.total, "video") + (f" · {result.active} in progress" if result.active else ""))
         for item in result.items:
             with st.container(border=True):
                 thumb, body, state = st.columns([1, 4, 2], vertical_alignment="center")

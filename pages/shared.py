@@ -6,7 +6,7 @@ from core import sharing
 from core.errors import AskVideoError
 from ui.chat import render_chat
 from ui.session import database
-from ui.widgets import duration, md
+from ui.widgets import duration, md, plural
 
 token = st.query_params.get("share")
 try:
@@ -20,7 +20,7 @@ except AskVideoError as error:
 st.title(md(group.name))
 if group.description:
     st.caption(md(group.description))
-with st.expander(f"{len(group.members)} videos in this group"):
+with st.expander(f"{plural(len(group.members), 'video')} in this group"):
     for member in group.members:
         st.markdown(f"- {md(member.title)} · {duration(member.duration_s)}")
 st.caption("You are viewing a shared group. Questions you ask here are seen by its owner.")

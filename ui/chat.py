@@ -11,7 +11,7 @@ from core import answers, library, sharing
 from core.answers import Answer, AnswerError, Turn
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import md, play
+from ui.widgets import answer_markdown, md, play
 
 FEEDBACK = {1: "good", 0: "bad", None: None}
 
@@ -84,7 +84,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                         history.pop(n)
                         st.rerun()
                     continue
-                st.markdown(md(answer.text))
+                st.markdown(answer_markdown(answer.text))
                 _sources(key, str(n), answer)
                 _feedback(key, answer, owner_id, group_id if shared else None)
         question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
@@ -105,8 +105,16 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
             with st.spinner("Searching the videos…"):
                 prepared = answers.prepare(database(), settings(), group_id=group_id, owner_id=owner_id,
                                            question=question, history=turns, shared=shared)
-            text = st.write_stream(answers.stream(prepared))
-            answer = answers.finish(database(), prepared, text if isinstance(text, str) else "".join(text))
+            raw: list[str] = []
+
+            def escaped():
+                # Shown escaped as it arrives (never as live markdown); the raw text is stored.
+                for piece in answers.stream(prepared):
+                    raw.append(piece)
+                    yield md(piece)
+
+            st.write_stream(escaped())
+            answer = answers.finish(database(), prepared, "".join(raw))
         except (AnswerError, AskVideoError) as error:
             history.append({"question": question, "answer": None, "error": str(error)})
         else:

@@ -23,6 +23,28 @@ def md(text: str | None) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
 
 
+_LIST_ITEM = re.compile(r"^(\s*)([-*]|\d{1,3}[.)])\s+(.*)$")
+
+
+def answer_markdown(text: str | None) -> str:
+    """An answer as markdown with only its list structure kept: every other character is escaped,
+    so a transcript or model cannot inject links, images or HTML into the page."""
+    lines = []
+    for line in (text or "").split("\n"):
+        item = _LIST_ITEM.match(line)
+        if item:
+            indent, marker, rest = item.groups()
+            marker = "-" if marker in "-*" else marker[:-1] + "."
+            lines.append(f"{indent}{marker} {md(rest)}")
+        else:
+            lines.append(md(line))
+    return "\n".join(lines)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def duration(seconds: float | None) -> str:
     return format_timestamp(seconds) if seconds else "–"
 

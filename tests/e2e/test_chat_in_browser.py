@@ -1,0 +1,78 @@
+"""In a real browser: ask a group, click a citation, rate it, share the group, revoke the link."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_ingest_in_browser import sign_up
+from tests.media_factory import TALK, srt, video
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
+    sign_up(page, app_url, "cora")
+    page.get_by_role("link", name="Add videos").first.click()
+    page.locator("input[type=file]").first.set_input_files(str(video(tmp_path / "Quarterly review.mp4", seconds=20)))
+    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
+    (tmp_path / "review.srt").write_bytes(srt(TALK))
+    page.locator("input[type=file]").nth(1).set_input_files(str(tmp_path / "review.srt"))
+    expect(page.get_by_text("review.srt")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
+
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_role("button", name="New group").click()
+    page.get_by_label("Name", exact=True).fill("Business")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
+    page.keyboard.press("Escape")  # close the New group popover
+    screenshot(page, "19-new-group")
+    page.get_by_label("Add videos", exact=True).click()
+    page.get_by_role("option", name=re.compile("Quarterly review")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add to group").click()
+    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+    screenshot(page, "20-groups")
+
+    page.get_by_role("link", name="Ask this group").click()
+    page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")
+    page.keyboard.press("Enter")
+    source = page.get_by_role("button", name=re.compile(r"\[1\] Quarterly review"))
+    expect(source).to_be_visible(timeout=60_000)
+    source.click()
+    page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.currentTime >= 8.5; }",
+                           timeout=30_000)
+    thumbs_up = page.get_by_role("radio", name="Thumbs up")
+    thumbs_up.click()
+    expect(thumbs_up).to_have_attribute("aria-checked", "true", timeout=30_000)
+    screenshot(page, "21-chat")
+
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_role("tab", name="Share").click()
+    page.get_by_role("button", name="Create share link").click()
+    link = page.locator("code").filter(has_text="share=")
+    expect(link).to_be_visible(timeout=30_000)
+    url = link.inner_text().strip()
+    screenshot(page, "22-share")
+
+    visitor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    visitor.goto(url)
+    expect(visitor.get_by_role("heading", name="Business")).to_be_visible(timeout=30_000)
+    visitor.get_by_placeholder("Ask about these videos").fill("Where will we hire?")
+    visitor.keyboard.press("Enter")
+    expect(visitor.get_by_text(re.compile("Lisbon")).first).to_be_visible(timeout=60_000)
+    screenshot(visitor, "23-shared-visitor")
+
+    page.get_by_role("button", name="Revoke link").click()
+    expect(page.get_by_role("button", name="Create share link")).to_be_visible(timeout=30_000)
+    visitor.reload()
+    expect(visitor.get_by_text("This link is not valid")).to_be_visible(timeout=30_000)
+    screenshot(visitor, "24-shared-revoked")
+    visitor.context.close()
