@@ -124,3 +124,14 @@ def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, 
     assert any(m.value.startswith("Next to the elevator") for m in at.markdown)
     with clean_db.session() as s:
         assert [log.answer for log in s.scalars(select(ChatLog))] == ["Next to the elevator [1]."]
+
+
+def test_another_user_never_sees_or_asks_the_owners_group(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    mallory, _ = signed_in_app(clean_db, "mallory", page="pages/chat.py")
+    assert "Make a group of videos first" in mallory.info[0].value
+    mallory.query_params["group"] = str(group_id)
+    mallory.run()
+    assert not mallory.selectbox and not mallory.chat_input  # no way to reach the owner's group
+    mallory.switch_page("pages/groups.py").run()
+    assert "No groups yet" in mallory.info[0].value

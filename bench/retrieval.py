@@ -1,0 +1,203 @@
+"""Group-filtered hybrid retrieval latency at growing table sizes, and offline time to first token.
+
+    .venv/bin/python -m bench.retrieval [--sizes 10000 100000 1000000] [--queries 200]
+
+Each size fills transcript_chunks with synthetic 384-dimensional unit vectors and random text
+(100 chunks per video; the group's owner has a tenth of them, 49 other users the rest), builds the HNSW index, and times the product's
+`retrieval.search` for groups of 3 and 30 videos (0.3k and 3k chunks), reporting p50/p95 and
+the dense side's recall@12 against an exact scan of the same group. Time to first token is the
+product's offline answer path (`answers.prepare` + first piece of `answers.stream`) on a real
+one-hour transcript embedded with all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+CHUNKS_PER_VIDEO = 100
+USERS = 50
+WORDS = ("market revenue quarter team hiring product launch customer design budget roadmap metric growth churn "
+         "pricing feature release bug fix plan office travel review meeting goal risk latency database index query "
+         "cache model training data label video chapter summary kitchen safety laptop vpn password").split()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
+    """Insert `total` chunks; returns (owner id, the owner's video ids)."""
+    import psycopg
+
+    videos = total // CHUNKS_PER_VIDEO
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE users, videos, transcript_chunks RESTART IDENTITY CASCADE")
+        for u in range(USERS):
+            cur.execute("INSERT INTO users (username, email, password, video_limit) VALUES (%s, %s, 'x', 100000)",
+                        (f"u{u}", f"u{u}@example.com"))
+        with cur.copy("COPY videos (user_id, title, status) FROM STDIN") as copy:
+            for v in range(videos):
+                copy.write_row((_owner_of(v + 1), f"Video {v}", "completed"))
+        cur.execute("DROP INDEX IF EXISTS ix_transcript_chunks_embedding_hnsw")
+        words = np.array(WORDS)
+        with cur.copy("COPY transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, "
+                      "end_time, embedding, embedding_model) FROM STDIN") as copy:
+            for start in range(0, total, 10_000):
+                n = min(10_000, total - start)
+                vectors = rng.standard_normal((n, 384)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                texts = rng.choice(words, size=(n, 12))
+                buf = io.StringIO()
+                for i in range(n):
+                    row = start + i
+                    video = row // CHUNKS_PER_VIDEO + 1
+                    buf.write(f"{video}\t{_owner_of(video)}\tVideo {video - 1}\t{row % CHUNKS_PER_VIDEO}\t"
+                              f"{' '.join(texts[i])}\t{(row % CHUNKS_PER_VIDEO) * 30}\t"
+                              f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\t"
+                              "all-MiniLM-L6-v2\n")
+                copy.write(buf.getvalue())
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        cur.execute("CREATE INDEX ix_transcript_chunks_embedding_hnsw ON transcript_chunks "
+                    "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+        cur.execute("ANALYZE")
+    conn.commit()
+    _ = psycopg
+    return 1, [v for v in range(1, videos + 1) if _owner_of(v) == 1]
+
+
+def _owner_of(video_id: int) -> int:
+    """User 1 (the group owner) has every tenth video; the other users share the rest."""
+    return 1 if video_id % 10 == 0 else 2 + video_id % (USERS - 1)
+
+
+def make_group(session, owner_id: int, video_ids: list[int]) -> int:
+    from core import groups
+
+    group_id = groups.create_group(session, owner_id, f"bench {len(video_ids)}")
+    groups.add_videos(session, owner_id, group_id, video_ids)
+    return group_id
+
+
+def exact_dense(session, group_id: int, owner_id: int, vector: list[float], k: int) -> list[int]:
+    from pgvector.sqlalchemy import Vector
+    from sqlalchemy import bindparam, text
+
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    rows = session.execute(text(
+        "SELECT c.id FROM transcript_chunks c JOIN video_group_members m ON m.video_id = c.video_id "
+        "WHERE m.group_id = :g AND c.user_id = :o ORDER BY c.embedding <=> :qv LIMIT :k"
+    ).bindparams(bindparam("qv", type_=Vector(384))), {"g": group_id, "o": owner_id, "qv": vector, "k": k}).all()
+    return [r[0] for r in rows]
+
+
+def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[str]:
+    from core import retrieval
+
+    started = time.perf_counter()
+    with db.engine.raw_connection() as raw:
+        owner_id, owner_videos = fill(raw.driver_connection, total, rng)
+    load_s = time.perf_counter() - started
+    lines = []
+    for group_videos in (3, 30):
+        if len(owner_videos) < group_videos:
+            continue
+        with db.session() as session:
+            group_id = make_group(session, owner_id, owner_videos[:group_videos])
+        latencies, recalls = [], []
+        for _ in range(queries):
+            vector = rng.standard_normal(384)
+            vector = (vector / np.linalg.norm(vector)).tolist()
+            words = " ".join(random.choices(WORDS, k=3))
+            t0 = time.perf_counter()
+            with db.session() as session:
+                hits = retrieval.search(session, group_id=group_id, owner_id=owner_id, model="all-MiniLM-L6-v2",
+                                        query_vector=vector, query_text=words, k=12)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            assert len(hits) == 12, "the group filter starved the top k"
+            if len(recalls) < 30:
+                with db.session() as session:
+                    dense = retrieval.search(session, group_id=group_id, owner_id=owner_id,
+                                             model="all-MiniLM-L6-v2", query_vector=vector, query_text="",
+                                             k=12, sparse_weight=0.0)
+                    exact = exact_dense(session, group_id, owner_id, vector, 12)
+                recalls.append(len({h.chunk_id for h in dense} & set(exact)) / 12)
+        lines.append(f"| {total:,} | {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks) | "
+                     f"{_percentile(latencies, 50):.1f} | {_percentile(latencies, 95):.1f} | "
+                     f"{statistics.mean(recalls):.3f} | {load_s:.0f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float]:
+    from bench.ingest import synthetic_segments
+    from core import answers, groups
+    from core.auth import sign_up
+    from core.ingest import store_transcript
+    from db.models import Video
+
+    with db.session() as s:
+        s.execute(__import__("sqlalchemy").text("TRUNCATE users RESTART IDENTITY CASCADE"))
+        owner = sign_up(s, "ttft", "ttft@example.com", "bench password", video_limit=10, min_password_length=8)
+        video = Video(user_id=owner.id, title="One hour", status="processing")
+        s.add(video)
+        s.flush()
+        group_id = groups.create_group(s, owner.id, "ttft")
+        groups.add_videos(s, owner.id, group_id, [video.id])
+    store_transcript(db, settings, video.id, synthetic_segments(1), "captions")
+    rng = random.Random(3)
+    timings = []
+    for _ in range(questions):
+        question = "What did they say about " + " and ".join(rng.sample(WORDS, 2)) + "?"
+        t0 = time.perf_counter()
+        prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question)
+        next(iter(answers.stream(prepared)))
+        timings.append((time.perf_counter() - t0) * 1000)
+    return _percentile(timings, 50), _percentile(timings, 95)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="askvideo-bench-"))
+    os.environ["ASKVIDEO_DATA_DIR"] = str(data_dir)
+    external = os.environ.pop("DATABASE_URL", None)
+
+    from core.config import load_settings
+    from core.database import Database
+    from core.embeddings import LocalMiniLM
+    from db.engine import drop_database, ensure_database, start_embedded, with_database
+    from db.migrate import upgrade
+
+    server = external or start_embedded(data_dir / "pg", "postgres", cleanup_mode="stop")
+    url = with_database(server, f"askvideo_bench_{uuid.uuid4().hex[:6]}")
+    ensure_database(url)
+    upgrade(url)
+    os.environ["DATABASE_URL"] = url
+    db = Database(url)
+    rng = np.random.default_rng(11)
+    random.seed(5)
+    print("| chunks in table | group | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size in args.sizes:
+        bench_size(db, size, args.queries, rng)
+    LocalMiniLM().embed_query("warm up")
+    p50, p95 = time_to_first_token(db, load_settings())
+    print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    db.dispose()
+    drop_database(url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""What works and what does not: answer quality and usage, aggregated in SQL.
+
+Every figure is computed by PostgreSQL over the filtered chat logs, so the page stays quick with
+hundreds of thousands of rows; only aggregates and one page of rows come back, as pandas frames.
+A normal user sees the logs of their own groups; staff may look across all users.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import Float, Select, case, cast, column, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from core.errors import AskVideoError
+from core.transcripts import format_timestamp
+from db.models import ChatLog, User, Video, VideoGroup
+
+ORIGINS = ("all", "owner", "shared")
+FEEDBACKS = ("all", "good", "bad", "none")
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date | None = None
+    end: date | None = None  # inclusive
+    group_id: int | None = None
+    origin: str = "all"
+    feedback: str = "all"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data: one user's, or everyone's for staff."""
+
+    user_id: int
+    all_users: bool = False
+
+
+@dataclass(frozen=True)
+class Headline:
+    questions: int
+    rated: int
+    good: int
+    bad: int
+    no_sources: int
+    videos_ingested: int
+    hours_of_video: float
+    videos_in_error: int
+
+    @property
+    def rated_share(self) -> float | None:
+        return self.rated / self.questions if self.questions else None
+
+    @property
+    def good_rate(self) -> float | None:
+        return self.good / self.rated if self.rated else None
+
+    @property
+    def bad_rate(self) -> float | None:
+        return self.bad / self.rated if self.rated else None
+
+
+def scope_for(session: Session, user_id: int, *, all_users: bool) -> Scope:
+    if all_users and not session.scalar(select(User.is_staff).where(User.id == user_id)):
+        raise AskVideoError("Only staff can see every user's data.")
+    return Scope(user_id, all_users)
+
+
+def _range(filters: Filters) -> tuple[datetime | None, datetime | None]:
+    start = datetime.combine(filters.start, time.min, timezone.utc) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time.min, timezone.utc) if filters.end else None
+    return start, end
+
+
+def _log_conditions(scope: Scope, filters: Filters) -> list:
+    conditions = [] if scope.all_users else [ChatLog.user_id == scope.user_id]
+    start, end = _range(filters)
+    if start:
+        conditions.append(ChatLog.created_at >= start)
+    if end:
+        conditions.append(ChatLog.created_at < end)
+    if filters.group_id:
+        conditions.append(ChatLog.group_id == filters.group_id)
+    if filters.origin == "owner":
+        conditions.append(ChatLog.is_shared_origin.is_(False))
+    elif filters.origin == "shared":
+        conditions.append(ChatLog.is_shared_origin.is_(True))
+    if filters.feedback in ("good", "bad"):
+        conditions.append(ChatLog.feedback == filters.feedback)
+    elif filters.feedback == "none":
+        conditions.append(ChatLog.feedback.is_(None))
+    return conditions
+
+
+def _video_conditions(scope: Scope, filters: Filters) -> list:
+    conditions = [] if scope.all_users else [Video.user_id == scope.user_id]
+    start, end = _range(filters)
+    if start:
+        conditions.append(Video.uploaded_at >= start)
+    if end:
+        conditions.append(Video.uploaded_at < end)
+    return conditions
+
+
+def headline(session: Session, scope: Scope, filters: Filters) -> Headline:
+    logs = session.execute(
+        select(
+            func.count(),
+            func.count(ChatLog.feedback),
+            func.count().filter(ChatLog.feedback == "good"),
+            func.count().filter(ChatLog.feedback == "bad"),
+            func.count().filter(func.jsonb_array_length(ChatLog.related_videos) == 0),
+        ).where(*_log_conditions(scope, filters))
+    ).one()
+    videos = session.execute(
+        select(
+            func.count().filter(Video.status == "completed"),
+            func.coalesce(func.sum(Video.duration_s).filter(Video.status == "completed"), 0.0),
+            func.count().filter(Video.status == "error"),
+        ).where(*_video_conditions(scope, filters))
+    ).one()
+    return Headline(*logs, videos[0], round(float(videos[1]) / 3600, 2), videos[2])
+
+
+def _feedback_label():
+    return func.coalesce(ChatLog.feedback, "none")
+
+
+def questions_per_day(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    day = func.date_trunc("day", ChatLog.created_at).label("day")
+    rows = session.execute(
+        select(day, _feedback_label().label("feedback"), func.count().label("questions"))
+        .where(*_log_conditions(scope, filters)).group_by(day, literal_column("feedback")).order_by(day)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["day", "feedback", "questions"])
+    if not frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"], utc=True).dt.date
+    return frame
+
+
+def good_rate_per_group(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    good = func.count().filter(ChatLog.feedback == "good")
+    bad = func.count().filter(ChatLog.feedback == "bad")
+    rows = session.execute(
+        select(VideoGroup.id, VideoGroup.name, func.count(), good, bad)
+        .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
+        .where(*_log_conditions(scope, filters))
+        .group_by(VideoGroup.id, VideoGroup.name).order_by(func.count().desc())
+    ).all()
+    frame = pd.DataFrame(rows, columns=["group_id", "group", "questions", "good", "bad"])
+    rated = frame["good"] + frame["bad"]
+    frame["good_rate"] = (frame["good"] / rated.where(rated > 0)).round(3)
+    return frame
+
+
+def _citations(scope: Scope, filters: Filters) -> Select:
+    cited = func.jsonb_array_elements(ChatLog.related_videos).table_valued(column("value", JSONB)).lateral("cited")
+    return (
+        select(
+            cited.c.value["video_id"].as_integer().label("video_id"),
+            cited.c.value["title"].astext.label("title"),
+            ChatLog.feedback,
+        )
+        .select_from(ChatLog).join(cited, literal_column("true"))
+        .where(*_log_conditions(scope, filters))
+    )
+
+
+def most_cited_videos(session: Session, scope: Scope, filters: Filters, limit: int = 15) -> pd.DataFrame:
+    """Videos by how often answers cite them, with how often that was in an answer rated bad."""
+    cited = _citations(scope, filters).subquery()
+    rows = session.execute(
+        select(cited.c.video_id, func.max(cited.c.title), func.count(),
+               func.count().filter(cited.c.feedback == "bad"))
+        .group_by(cited.c.video_id).order_by(func.count().desc(), cited.c.video_id).limit(limit)
+    ).all()
+    return pd.DataFrame(rows, columns=["video_id", "title", "citations", "in_bad_answers"])
+
+
+def most_cited_in_bad(session: Session, scope: Scope, filters: Filters, limit: int = 15) -> pd.DataFrame:
+    cited = _citations(scope, filters).subquery()
+    rows = session.execute(
+        select(cited.c.video_id, func.max(cited.c.title), func.count())
+        .where(cited.c.feedback == "bad")
+        .group_by(cited.c.video_id).order_by(func.count().desc(), cited.c.video_id).limit(limit)
+    ).all()
+    return pd.DataFrame(rows, columns=["video_id", "title", "bad_citations"])
+
+
+def ingestion_status(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    rows = session.execute(
+        select(Video.status, func.count()).where(*_video_conditions(scope, filters))
+        .group_by(Video.status).order_by(Video.status)
+    ).all()
+    return pd.DataFrame(rows, columns=["status", "videos"])
+
+
+def processing_speed(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """Per transcript source: videos, hours of video, and processing seconds per hour of video."""
+    seconds = func.extract("epoch", Video.processing_finished_at - Video.processing_started_at)
+    rows = session.execute(
+        select(
+            func.coalesce(Video.transcript_source, "unknown"), func.count(),
+            func.sum(Video.duration_s) / 3600, cast(func.sum(seconds), Float),
+        )
+        .where(*_video_conditions(scope, filters), Video.status == "completed",
+               Video.processing_started_at.is_not(None), Video.processing_finished_at.is_not(None),
+               Video.duration_s > 0)
+        .group_by(literal_column("1"))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["transcript_source", "videos", "hours_of_video", "processing_s"])
+    frame["seconds_per_video_hour"] = (frame["processing_s"] / frame["hours_of_video"]).round(1)
+    return frame
+
+
+def _table_query(scope: Scope, filters: Filters) -> Select:
+    return (
+        select(ChatLog.id, ChatLog.created_at, VideoGroup.name.label("group"), ChatLog.question, ChatLog.answer,
+               _feedback_label().label("feedback"),
+               case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
+               ChatLog.related_videos, ChatLog.user_id)
+        .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
+        .where(*_log_conditions(scope, filters))
+    )
+
+
+COLUMNS = ["id", "created_at", "group", "question", "answer", "feedback", "origin", "sources", "owner_id"]
+
+
+@dataclass(frozen=True)
+class TablePage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    pages: int
+
+
+def answers_table(session: Session, scope: Scope, filters: Filters, *, page: int = 1, per_page: int = 25,
+                  worst_first: bool = True) -> TablePage:
+    """Exchanges, newest first; bad and unrated first when `worst_first` (the reviewer's queue)."""
+    query = _table_query(scope, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    priority = case((ChatLog.feedback == "bad", 0), (ChatLog.feedback.is_(None), 1), else_=2)
+    order = [priority, ChatLog.created_at.desc(), ChatLog.id.desc()] if worst_first else \
+        [ChatLog.created_at.desc(), ChatLog.id.desc()]
+    rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["cited"] = frame["sources"].map(_sources_text) if not frame.empty else pd.Series(dtype=str)
+    return TablePage(frame, total, page, pages)
+
+
+def _sources_text(sources: list[dict]) -> str:
+    return "; ".join(
+        f"{s.get('title')} @ {format_timestamp(s.get('start') or 0)}–{format_timestamp(s.get('end') or 0)}"
+        for s in sources or []
+    )
+
+
+def exchange(session: Session, scope: Scope, log_id: int) -> dict | None:
+    """One exchange in full, if it is within the viewer's scope."""
+    query = _table_query(scope, Filters()).where(ChatLog.id == log_id)
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    return {"id": row.id, "created_at": row.created_at, "group": row.group, "question": row.question,
+            "answer": row.answer, "feedback": row.feedback, "origin": row.origin,
+            "sources": list(row.related_videos or []), "owner_id": row.user_id}
+
+
+def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: int = 20) -> pd.DataFrame:
+    """Questions asked most often, compared case- and punctuation-insensitively."""
+    normal = func.trim(func.regexp_replace(
+        func.regexp_replace(func.lower(ChatLog.question), r"[^\w\s]", "", "g"), r"\s+", " ", "g"))
+    rows = session.execute(
+        select(normal.label("question"), func.count(),
+               func.count().filter(ChatLog.feedback == "good"), func.count().filter(ChatLog.feedback == "bad"))
+        .where(*_log_conditions(scope, filters))
+        .group_by(normal).order_by(func.count().desc(), normal).limit(limit)
+    ).all()
+    return pd.DataFrame(rows, columns=["question", "asked", "good", "bad"])
+
+
+def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    rows = session.execute(_table_query(scope, filters).order_by(ChatLog.created_at, ChatLog.id)).all()
+    frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["owner_id"])
+    frame["sources"] = frame["sources"].map(lambda s: json.dumps(s or [], ensure_ascii=False))
+    return frame
+
+
+def export_csv(session: Session, scope: Scope, filters: Filters) -> bytes:
+    return export_frame(session, scope, filters).to_csv(index=False).encode()
+
+
+def export_parquet(session: Session, scope: Scope, filters: Filters) -> bytes:
+    buffer = io.BytesIO()
+    export_frame(session, scope, filters).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def group_options(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    query = select(VideoGroup.id, VideoGroup.name).order_by(VideoGroup.name)
+    if not scope.all_users:
+        query = query.where(VideoGroup.user_id == scope.user_id)
+    return [tuple(r) for r in session.execute(query).all()]
+

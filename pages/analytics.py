@@ -1,0 +1,212 @@
+"""Analytics: answer quality and usage — for the people who review what works and what does not."""
+
+from datetime import date, timedelta
+
+import altair as alt
+import streamlit as st
+
+from core import analytics, library
+from core.analytics import Filters, Scope
+from core.errors import AskVideoError
+from core.transcripts import format_timestamp
+from ui.session import database, settings
+from ui.widgets import answer_markdown, md, play
+
+account = st.session_state["account"]
+st.title("Analytics")
+CACHE_SECONDS = 60
+
+
+# Aggregates are cached per (scope, filters) for a minute: reviewers flip filters back and forth.
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def cached(name: str, scope: Scope, filters: Filters, **kwargs):
+    with database().session() as session:
+        return getattr(analytics, name)(session, scope, filters, **kwargs)
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+# ------------------------------------------------------------------ filters
+toggle_col, refresh_col = st.columns([4, 1])
+everyone = account.is_staff and toggle_col.toggle("All users", help="Staff only: every user's groups and videos")
+if refresh_col.button("Refresh", icon=":material/refresh:", help=f"Figures are cached for {CACHE_SECONDS} s"):
+    cached.clear()
+try:
+    with database().session() as session:
+        scope = analytics.scope_for(session, account.id, all_users=everyone)
+        group_options = analytics.group_options(session, scope)
+except AskVideoError as error:
+    st.error(str(error))
+    st.stop()
+
+when, group_col, origin_col, feedback_col = st.columns([2, 2, 1, 1])
+today = date.today()
+period = when.date_input("Dates", value=(today - timedelta(days=29), today), max_value=today + timedelta(days=1))
+start, end = (period if isinstance(period, tuple) and len(period) == 2 else (None, None))
+groups_by_id = dict(group_options)
+group_id = group_col.selectbox("Group", [None, *groups_by_id], format_func=lambda g: "All groups" if g is None
+                               else groups_by_id[g])
+origin = origin_col.selectbox("Origin", analytics.ORIGINS,
+                              format_func={"all": "All", "owner": "Owner", "shared": "Shared link"}.get)
+feedback = feedback_col.selectbox("Feedback", analytics.FEEDBACKS,
+                                  format_func={"all": "All", "good": "Good", "bad": "Bad", "none": "Not rated"}.get)
+filters = Filters(start=start, end=end, group_id=group_id, origin=origin, feedback=feedback)
+
+# ------------------------------------------------------------------ headline
+head = cached("headline", scope, filters)
+row1 = st.columns(4)
+row1[0].metric("Questions asked", f"{head.questions:,}")
+row1[1].metric("Share rated", percent(head.rated_share))
+row1[2].metric("Good rate", percent(head.good_rate), help="Of rated answers")
+row1[3].metric("Bad rate", percent(head.bad_rate), help="Of rated answers")
+row2 = st.columns(4)
+row2[0].metric("Answers with no sources", f"{head.no_sources:,}")
+row2[1].metric("Videos ingested", f"{head.videos_ingested:,}")
+row2[2].metric("Hours of video", f"{head.hours_of_video:,.2f}")
+row2[3].metric("Videos in error", f"{head.videos_in_error:,}")
+
+if head.questions == 0 and head.videos_ingested == 0 and head.videos_in_error == 0:
+    st.info("Nothing to show for these filters yet. Questions asked in groups and shared links appear here.")
+    st.stop()
+
+# ------------------------------------------------------------------ charts
+FEEDBACK_COLORS = alt.Scale(domain=["good", "bad", "none"], range=["#16a34a", "#dc2626", "#9ca3af"])
+left, right = st.columns(2)
+with left:
+    st.subheader("Questions per day")
+    per_day = cached("questions_per_day", scope, filters)
+    if per_day.empty:
+        st.caption("No questions in this period.")
+    else:
+        st.altair_chart(alt.Chart(per_day).mark_bar().encode(
+            x=alt.X("day:T", title=None), y=alt.Y("questions:Q", title="Questions"),
+            color=alt.Color("feedback:N", scale=FEEDBACK_COLORS, title="Feedback"),
+            tooltip=["day:T", "feedback:N", "questions:Q"]), width="stretch")
+with right:
+    st.subheader("Good rate per group")
+    per_group = cached("good_rate_per_group", scope, filters)
+    if per_group.empty:
+        st.caption("No questions in this period.")
+    else:
+        st.altair_chart(alt.Chart(per_group).mark_bar().encode(
+            x=alt.X("good_rate:Q", title="Good rate (of rated)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("group:N", sort="-x", title=None),
+            tooltip=["group:N", "questions:Q", "good:Q", "bad:Q", alt.Tooltip("good_rate:Q", format=".0%")]),
+            width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Most cited videos")
+    cited = cached("most_cited_videos", scope, filters)
+    if cited.empty:
+        st.caption("No citations yet.")
+    else:
+        st.altair_chart(alt.Chart(cited).mark_bar().encode(
+            x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
+            tooltip=["title:N", "citations:Q", "in_bad_answers:Q"]), width="stretch")
+with right:
+    st.subheader("Most cited in bad answers")
+    bad_cited = cached("most_cited_in_bad", scope, filters)
+    if bad_cited.empty:
+        st.caption("No bad answers cite a video. Good.")
+    else:
+        st.altair_chart(alt.Chart(bad_cited).mark_bar(color="#dc2626").encode(
+            x=alt.X("bad_citations:Q", title="Citations in bad answers"), y=alt.Y("title:N", sort="-x", title=None),
+            tooltip=["title:N", "bad_citations:Q"]), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Ingestion status")
+    status = cached("ingestion_status", scope, filters)
+    if status.empty:
+        st.caption("No videos added in this period.")
+    else:
+        st.altair_chart(alt.Chart(status).mark_bar().encode(
+            x=alt.X("videos:Q", title="Videos"), y=alt.Y("status:N", title=None), tooltip=["status:N", "videos:Q"]),
+            width="stretch")
+with right:
+    st.subheader("Processing time per hour of video")
+    speed = cached("processing_speed", scope, filters)
+    if speed.empty:
+        st.caption("No processed videos in this period.")
+    else:
+        st.dataframe(speed, hide_index=True, width="stretch", column_config={
+            "transcript_source": "Transcript from", "videos": "Videos",
+            "hours_of_video": st.column_config.NumberColumn("Hours of video", format="%.2f"),
+            "processing_s": st.column_config.NumberColumn("Processing s", format="%.0f"),
+            "seconds_per_video_hour": st.column_config.NumberColumn("s per video hour", format="%.0f")})
+
+# ------------------------------------------------------------------ the review queue
+st.subheader("Answers to review")
+st.caption("Bad first, then unrated, newest first. Filter by feedback above to see only some.")
+page_number = st.session_state.get("review-page", 1)
+table = cached("answers_table", scope, filters, page=page_number)
+if table.total == 0:
+    st.caption("No answers for these filters.")
+else:
+    shown = table.rows[["id", "created_at", "group", "question", "answer", "feedback", "origin", "cited"]]
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        "id": st.column_config.NumberColumn("#", format="%d"),
+        "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+        "answer": st.column_config.TextColumn("Answer", width="large"),
+        "cited": st.column_config.TextColumn("Cited moments", width="medium")})
+    back, where, forward = st.columns([1, 2, 1])
+    if back.button("← Previous", disabled=table.page <= 1, key="review-prev"):
+        st.session_state["review-page"] = table.page - 1
+        st.rerun()
+    where.caption(f"Page {table.page} of {table.pages} · {table.total:,} answers")
+    if forward.button("Next →", disabled=table.page >= table.pages, key="review-next"):
+        st.session_state["review-page"] = table.page + 1
+        st.rerun()
+
+    opened = st.selectbox("Open an exchange", [None, *table.rows["id"].tolist()], key="review-open",
+                          format_func=lambda i: "Choose one…" if i is None else
+                          f"#{i} · {table.rows.set_index('id').loc[i, 'question'][:80]}")
+    if opened is not None:
+        with database().session() as session:
+            full = analytics.exchange(session, scope, int(opened))
+        if full is None:
+            st.warning("That exchange is not available.")
+        else:
+            with st.container(border=True):
+                st.caption(f"#{full['id']} · {full['created_at']:%Y-%m-%d %H:%M} · {md(full['group'])} · "
+                           f"{full['origin']} · feedback: {full['feedback']}")
+                st.markdown(f"**Q:** {md(full['question'])}")
+                st.markdown(answer_markdown(full["answer"]))
+                for n, source in enumerate(full["sources"]):
+                    label = f"[{source.get('n', n + 1)}] {md(source.get('title'))} · " \
+                            f"{format_timestamp(source.get('start', 0))}–{format_timestamp(source.get('end', 0))}"
+                    if st.button(label, key=f"review-play-{full['id']}-{n}", icon=":material/play_circle:"):
+                        st.session_state["review-player"] = (full["owner_id"], source["video_id"], source.get("start", 0))
+                player = st.session_state.get("review-player")
+                if player:
+                    owner_id, video_id, start_at = player
+                    try:
+                        with database().session() as session:
+                            where_from = library.playable(session, settings(), owner_id, video_id)
+                        play(where_from.media_path, where_from.web_url, start_at, autoplay=True)
+                    except AskVideoError:
+                        st.caption("That video has been deleted.")
+
+# ------------------------------------------------------------------ questions and export
+st.subheader("Most frequent questions")
+frequent = cached("frequent_questions", scope, filters)
+if frequent.empty:
+    st.caption("No questions yet.")
+else:
+    st.dataframe(frequent, hide_index=True, width="stretch",
+                 column_config={"question": "Question (normalised)", "asked": "Asked", "good": "Good", "bad": "Bad"})
+
+st.subheader("Export")
+if st.button("Prepare export of the filtered chat logs"):
+    with st.spinner("Exporting…"), database().session() as session:
+        st.session_state["export"] = (scope, filters, analytics.export_csv(session, scope, filters),
+                                      analytics.export_parquet(session, scope, filters))
+export = st.session_state.get("export")
+if export and export[:2] == (scope, filters):  # never hand out an export made for other filters
+    csv_data, parquet_data = export[2:]
+    one, two = st.columns(2)
+    one.download_button("Download CSV", csv_data, "ask-video-chat-logs.csv", "text/csv")
+    two.download_button("Download Parquet", parquet_data, "ask-video-chat-logs.parquet", "application/octet-stream")
