@@ -24,6 +24,7 @@ from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
+from core.text import one_line
 from core.model_settings import ModelAccess, model_access
 from core.retrieval import Hit
 from core.transcripts import Segment, format_timestamp
@@ -131,7 +132,7 @@ def prepare(
     history: list[Turn] | None = None, shared: bool = False,
 ) -> Prepared:
     """Understand the question, retrieve the group's passages and choose how to answer."""
-    question = " ".join((question or "").split())
+    question = one_line(question)
     if not question:
         raise AskVideoError("Type a question first.")
     if len(question) > MAX_QUESTION_CHARS:

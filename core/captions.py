@@ -11,6 +11,7 @@ import html
 import re
 
 from core.errors import IngestError
+from core.text import one_line
 from core.transcripts import Segment
 
 _TIMING = re.compile(
@@ -18,7 +19,6 @@ _TIMING = re.compile(
     r"(?P<end>(?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)"
 )
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 MAX_CAPTION_BYTES = 20 * 1024 * 1024
 
 
@@ -41,7 +41,7 @@ def _seconds(stamp: str) -> float:
 
 
 def _clean(line: str) -> str:
-    return _SPACE.sub(" ", html.unescape(_TAG.sub("", line))).strip()
+    return one_line(html.unescape(_TAG.sub("", line)))
 
 
 def parse_captions(data: bytes, *, name: str = "captions") -> list[Segment]:

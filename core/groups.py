@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import AskVideoError
+from core.text import clean, one_line
 from db.models import Video, VideoGroup, VideoGroupMember
 
 
@@ -59,7 +60,7 @@ def owned_group(session: Session, user_id: int, group_id: int, *, lock: bool = F
 
 
 def _clean(name: str, description: str) -> tuple[str, str]:
-    name = " ".join((name or "").split())
+    name, description = one_line(name), clean(description)
     if not name:
         raise AskVideoError("A group needs a name.")
     if len(name) > 200:

@@ -27,6 +27,7 @@ from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import IngestError, SettingsError, TransientIngestError
 from core.model_settings import model_access
+from core.text import clean, one_line
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
 from core.transcripts import Segment
 from db.models import TranscriptChunk, User, Video, VideoGroup, VideoGroupMember
@@ -68,8 +69,7 @@ class LinkSubmission:
 
 
 def _clean_title(title: str, fallback: str) -> str:
-    title = " ".join((title or "").split())[:500]
-    return title or " ".join(fallback.split())[:500] or "Untitled video"
+    return one_line(title)[:500] or one_line(fallback)[:500] or "Untitled video"
 
 
 def language_from_locale(locale: str | None, settings: Settings) -> str:
@@ -159,8 +159,8 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
         stored = None
     with db.session() as session:
         video = Video(
-            user_id=user_id, title=title, description=(item.description or "").strip()[:10000],
-            original_filename=(item.filename or "")[:500], source="upload", language=language,
+            user_id=user_id, title=title, description=clean(item.description).strip()[:10000],
+            original_filename=one_line(item.filename)[:500], source="upload", language=language,
             file=stored.relative_path if stored else None, sha256=stored.sha256 if stored else None,
             file_size=stored.size if stored else None, captions_file=captions_path,
             status="error" if error else "pending", error_message=error,
@@ -195,7 +195,7 @@ def submit_link(
             video = Video(
                 user_id=user_id,
                 title=_clean_title(title if single else "", entry.title),
-                description=(description if single and description else entry.description).strip()[:10000],
+                description=clean(description if single and description else entry.description).strip()[:10000],
                 source="url", source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
                 is_external_upload=True, duration_s=entry.duration_s, channel=entry.channel,
                 thumbnail_url=entry.thumbnail_url, published_on=entry.published_on, language=language,
@@ -452,6 +452,7 @@ def store_transcript(
     *, on_progress: Callable[[float], None] = lambda fraction: None,
 ) -> int:
     """Chunk, embed and store a transcript as the video's only set of chunks; returns the chunk count."""
+    segments = [Segment(s.start, s.end, one_line(s.text)) for s in segments if one_line(s.text)]
     with db.session() as session:
         video = session.get(Video, video_id)
         if video is None:

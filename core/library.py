@@ -16,6 +16,7 @@ from core import storage, transcripts
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
+from core.text import clean, one_line
 from core.transcripts import Segment
 from db.models import TranscriptChunk, Video, VideoGroup, VideoGroupMember
 
@@ -154,7 +155,7 @@ def video_detail(session: Session, settings: Settings, user_id: int, video_id: i
 
 
 def update_video(session: Session, user_id: int, video_id: int, *, title: str, description: str) -> None:
-    title = " ".join(title.split())
+    title, description = one_line(title), clean(description)
     if not title:
         raise AskVideoError("A video needs a title.")
     if len(title) > 500:
