@@ -11,12 +11,10 @@ with nothing else around it. Uses a throwaway embedded PostgreSQL (or DATABASE_U
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import tempfile
 import time
-import uuid
-from pathlib import Path
+
+from bench.database import scratch_database
 
 WORDS = ("market revenue quarter team hiring product launch customer design budget roadmap metric "
          "growth churn pricing feature release bug fix plan office travel review meeting goal risk "
@@ -35,27 +33,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1, 10])
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="askvideo-bench-"))
-    os.environ["ASKVIDEO_DATA_DIR"] = str(data_dir)
-    external = os.environ.pop("DATABASE_URL", None)
+    with scratch_database("bench") as db:
+        run(db, args.hours)
 
+
+def run(db, hours_list: list[float]) -> None:
+    from core.auth import sign_up
+    from core.chunking import chunk_segments
     from core.config import load_settings
-    from core.database import Database
     from core.embeddings import LocalMiniLM
     from core.ingest import store_transcript
-    from core.chunking import chunk_segments
-    from db.engine import drop_database, ensure_database, start_embedded, with_database
-    from db.migrate import upgrade
     from db.models import Video
-    from core.auth import sign_up
 
-    server = external or start_embedded(data_dir / "pg", "postgres", cleanup_mode="stop")
-    url = with_database(server, f"askvideo_bench_{uuid.uuid4().hex[:6]}")
-    ensure_database(url)
-    upgrade(url)
-    os.environ["DATABASE_URL"] = url
     settings = load_settings()
-    db = Database(url)
     embedder = LocalMiniLM()
     embedder.embed_documents(["warm up the model"])
     with db.session() as s:
@@ -63,7 +53,7 @@ def main() -> None:
                         min_password_length=8)
     print(f"{'transcript':>10} {'chunks':>7} {'wall s':>7} {'chunks/s':>9} {'ceiling/s':>10} "
           f"{'% of ceiling':>12} {'transcript min/s':>17}")
-    for hours in args.hours:
+    for hours in hours_list:
         segments = synthetic_segments(hours)
         with db.session() as s:
             video = Video(user_id=owner.id, title=f"{hours} h synthetic", status="processing")
@@ -80,8 +70,6 @@ def main() -> None:
         ceiling = time.perf_counter() - started
         print(f"{hours:>9g}h {count:>7} {wall:>7.1f} {count / wall:>9.1f} {len(texts) / ceiling:>10.1f} "
               f"{100 * ceiling / wall:>11.0f}% {hours * 60 / wall:>17.1f}")
-    db.dispose()
-    drop_database(url)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
-from pathlib import Path
 
 import numpy as np
+
+from bench.database import scratch_database
 
 
 def main() -> None:
@@ -31,31 +30,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--uploads", type=int, default=6)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="askvideo-load-"))
-    os.environ["ASKVIDEO_DATA_DIR"] = str(data_dir)
-    external = os.environ.pop("DATABASE_URL", None)
+    with scratch_database("load") as db:
+        run(db, args)
 
+
+def run(db, args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
     from bench.ingest import WORDS, synthetic_segments
     from core import answers, groups, ingest
     from core.auth import sign_up
     from core.config import PROJECT_ROOT, load_settings
-    from core.database import Database
     from core.embeddings import LocalMiniLM
     from core.ingest import UploadItem
-    from db.engine import drop_database, ensure_database, start_embedded, with_database
-    from db.migrate import upgrade
     from db.models import Video
     from tests.media_factory import TALK, srt, video
 
-    server = external or start_embedded(data_dir / "pg", "postgres", cleanup_mode="stop")
-    url = with_database(server, f"askvideo_load_{uuid.uuid4().hex[:6]}")
-    ensure_database(url)
-    upgrade(url)
-    os.environ["DATABASE_URL"] = url
+    url = db.url
+    data_dir = load_settings().data_dir
     settings = load_settings()
-    db = Database(url)
     LocalMiniLM().embed_query("warm up")
 
     with db.session() as s:
@@ -128,8 +121,6 @@ def main() -> None:
     print(f"database connections at most {peak[0]} (app pool 5 + 5 overflow, worker, watcher)")
     for message in sorted(set(errors))[:5]:
         print("  error:", message)
-    db.dispose()
-    drop_database(url)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import numpy as np
+
+from bench.database import scratch_database
 
 CHUNKS_PER_VIDEO = 100
 USERS = 50
@@ -170,33 +168,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="askvideo-bench-"))
-    os.environ["ASKVIDEO_DATA_DIR"] = str(data_dir)
-    external = os.environ.pop("DATABASE_URL", None)
-
     from core.config import load_settings
-    from core.database import Database
     from core.embeddings import LocalMiniLM
-    from db.engine import drop_database, ensure_database, start_embedded, with_database
-    from db.migrate import upgrade
 
-    server = external or start_embedded(data_dir / "pg", "postgres", cleanup_mode="stop")
-    url = with_database(server, f"askvideo_bench_{uuid.uuid4().hex[:6]}")
-    ensure_database(url)
-    upgrade(url)
-    os.environ["DATABASE_URL"] = url
-    db = Database(url)
-    rng = np.random.default_rng(11)
-    random.seed(5)
-    print("| chunks in table | group | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for size in args.sizes:
-        bench_size(db, size, args.queries, rng)
-    LocalMiniLM().embed_query("warm up")
-    p50, p95 = time_to_first_token(db, load_settings())
-    print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
-    db.dispose()
-    drop_database(url)
+    with scratch_database("bench") as db:
+        rng = np.random.default_rng(11)
+        random.seed(5)
+        print("| chunks in table | group | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for size in args.sizes:
+            bench_size(db, size, args.queries, rng)
+        LocalMiniLM().embed_query("warm up")
+        p50, p95 = time_to_first_token(db, load_settings())
+        print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from core.embeddings import embeddings_for
 from core.errors import AskVideoError
 from core.text import one_line
 from core.model_settings import ModelAccess, model_access
-from core.retrieval import Hit
 from core.transcripts import Segment, format_timestamp
 from db.models import ChatLog, Video
 

@@ -118,16 +118,22 @@ def _video(info: dict, fallback_url: str) -> RemoteVideo:
     )
 
 
-def inspect_url(url: str) -> RemoteListing:
-    """What a link holds — one video, or a playlist's entries in order — without downloading."""
-    url = validate_url(url)
+def _extract(url: str, **options) -> dict:
+    """yt-dlp's metadata for a link, without downloading; its errors become user messages."""
     try:
-        with yt_dlp.YoutubeDL(_options(extract_flat="in_playlist", playlistend=MAX_PLAYLIST_ENTRIES)) as ydl:
+        with yt_dlp.YoutubeDL(_options(**options)) as ydl:
             info = ydl.extract_info(url, download=False)
     except (DownloadError, ExtractorError) as error:
         raise _explain(error) from None
     if info is None:
         raise IngestError("No video was found at that address.")
+    return info
+
+
+def inspect_url(url: str) -> RemoteListing:
+    """What a link holds — one video, or a playlist's entries in order — without downloading."""
+    url = validate_url(url)
+    info = _extract(url, extract_flat="in_playlist", playlistend=MAX_PLAYLIST_ENTRIES)
     if info.get("_type") in ("playlist", "multi_video"):
         videos, unavailable = [], 0
         for entry in info.get("entries") or []:
@@ -145,13 +151,7 @@ def inspect_url(url: str) -> RemoteListing:
 
 def video_details(url: str) -> tuple[RemoteVideo, dict]:
     """Full metadata for one video, with the raw info (caption tracks) for the next steps."""
-    try:
-        with yt_dlp.YoutubeDL(_options(noplaylist=True)) as ydl:
-            info = ydl.extract_info(url, download=False)
-    except (DownloadError, ExtractorError) as error:
-        raise _explain(error) from None
-    if info is None:
-        raise IngestError("No video was found at that address.")
+    info = _extract(url, noplaylist=True)
     if info.get("_type") in ("playlist", "multi_video"):
         entries = [e for e in info.get("entries") or [] if e]
         if not entries:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import groups, library, sharing
 from core.errors import AskVideoError
-from ui.session import database, settings
+from ui.session import database
 from ui.widgets import duration, md, plural, share_url, status_badge
 
 account = st.session_state["account"]

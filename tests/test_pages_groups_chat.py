@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core import groups, sharing
 from core.config import load_settings
 from db.models import ChatLog, VideoGroup, VideoGroupMember
 from tests.app_driver import APP, click, element_protos, field, signed_in_app
