@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core import captions, media, remote, storage, transcripts
@@ -323,6 +324,9 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
     except SettingsError as error:
         mark_error(db, video_id, str(error))
         return "error"
+    except OperationalError as error:
+        # The database went away mid-job: nothing can be recorded now; the queue retries the job.
+        raise TransientIngestError("The database was unavailable while processing.") from error
     except Exception:
         log.exception("processing video %s failed", video_id)
         mark_error(db, video_id, "Processing failed unexpectedly; the error was logged. Try Retry, or contact support.")
