@@ -6,6 +6,7 @@ unsupported); network trouble is transient and retried by the job queue.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -140,7 +141,11 @@ def inspect_url(url: str) -> RemoteListing:
             if not entry or str(entry.get("title", "")).strip().lower() in UNAVAILABLE_TITLES:
                 unavailable += 1
                 continue
-            videos.append(_video(entry, url))
+            video = _video(entry, url)
+            if entry.get("formats") and entry.get("url") and entry.get("webpage_url") == info.get("webpage_url"):
+                # Several videos embedded in one page share its address: keep each one's own media URL.
+                video = dataclasses.replace(video, url=str(entry["url"]))
+            videos.append(video)
         if not videos:
             raise IngestError("This playlist has no available videos.")
         # A page with a single embedded video is reported as a one-entry playlist: treat it as a video.

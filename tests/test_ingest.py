@@ -297,3 +297,36 @@ def test_playlist_page_becomes_videos_and_an_ordered_group(clean_db, settings, o
                             .order_by(VideoGroupMember.order)).all()
     assert [vid for vid, _ in members] == [r.video_id for r in linked.submissions]
     assert [order for _, order in members] == [0, 1, 2]
+
+
+def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings, owner, site):
+    for name in ("ok1", "ok2"):
+        video(site.root / f"{name}.mp4", seconds=3, audio="speech")
+    (site.root / "mixed.html").write_text(
+        "<!doctype html><html><head><title>Mixed</title></head><body>"
+        + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("ok1", "gone", "ok2"))
+        + "</body></html>"
+    )
+    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/mixed.html", make_group=True,
+                                language="en")
+    results = {s.video_id: ingest.process_video(clean_db, settings, s.video_id) for s in linked.submissions}
+    assert sorted(results.values()) == ["completed", "completed", "error"]
+    failed = next(vid for vid, status in results.items() if status == "error")
+    assert "404" in video_row(clean_db, failed).error_message
+
+
+@pytest.mark.parametrize(
+    ("yt_dlp_says", "we_say"),
+    [
+        ("ERROR: [youtube] abc: Private video. Sign in if you've been granted access", "This video is private"),
+        ("ERROR: [youtube] abc: Sign in to confirm your age", "needs a signed-in account"),
+        ("ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader", "unavailable"),
+        ("ERROR: Unsupported URL: https://example.com/", "unsupported site"),
+        ("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found", "404"),
+        ("ERROR: Unable to download webpage: <urlopen error timed out>", "Could not reach"),
+    ],
+)
+def test_yt_dlp_failures_become_messages_a_user_can_act_on(yt_dlp_says, we_say):
+    from core.remote import _explain
+
+    assert we_say in str(_explain(Exception(yt_dlp_says)))
