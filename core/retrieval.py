@@ -122,8 +122,10 @@ def search(
 def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str, query_text: str,
                    k: int = 12) -> list[Hit]:
     """Full text alone (the BM25-like baseline the quality benchmark compares against)."""
-    return search(session, group_id=group_id, owner_id=owner_id, model=model,
-                  query_vector=[0.0] * EMBEDDING_DIMENSIONS, query_text=query_text, k=k, dense_weight=0.0)
+    hits = search(session, group_id=group_id, owner_id=owner_id, model=model,
+                  query_vector=[1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1), query_text=query_text, k=k,
+                  dense_weight=0.0)
+    return [h for h in hits if h.keyword_match]
 
 
 class GroupRetriever(BaseRetriever):
