@@ -20,6 +20,7 @@ Deterministic for the same inputs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -129,9 +130,8 @@ def run(db, eval_dir: Path, questions: list[Question], k: int) -> None:
         metadatas=[{"video": ids[c.video_id], "start": c.start_time, "end": c.end_time} for c in chunks],
         ids=[str(c.id) for c in chunks],
     )
-    retriever = retrieval.GroupRetriever(session_factory=db.session, embeddings=embedder,
-                                         embedding_model=embedder.model_name, group_id=group_id,
-                                         owner_id=owner.id, k=10)
+    retriever = retrieval.group_retriever(db.session, dataclasses.replace(settings, top_k=10), embedder,
+                                          group_id=group_id, owner_id=owner.id)
 
     def ours(q: Question) -> list[Citation]:
         return [Citation(ids[h.video_id], h.start, h.end) for h in retriever.hits(q.text)]

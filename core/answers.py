@@ -144,11 +144,8 @@ def prepare(
     else:
         search_query = _follow_up_query(question, history)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
-    with db.session() as session:
-        hits = retrieval.search(
-            session, group_id=group_id, owner_id=owner_id, model=embedder.model_name,
-            query_vector=embedder.embed_query(search_query), query_text=search_query, k=settings.top_k,
-        )
+    hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
+                                     owner_id=owner_id).hits(search_query)
     # Nothing counts as found unless some passage is truly close; then the model sees all k
     # (context helps it), while the offline answer quotes only the close ones.
     found = any(h.similarity >= settings.min_relevance for h in hits)

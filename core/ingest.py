@@ -468,7 +468,8 @@ def store_transcript(
     vectors: list[list[float]] = []
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start:start + EMBED_BATCH]
-        vectors += embedder.embed_documents([c.text for c in batch])
+        texts = [f"{title}: {c.text}" if settings.embed_titles else c.text for c in batch]
+        vectors += embedder.embed_documents(texts)
         on_progress(len(vectors) / len(chunks))
     rows = [
         {"video_id": video_id, "user_id": user_id, "video_title": title, "chunk_index": c.index,

@@ -139,12 +139,13 @@ class GroupRetriever(BaseRetriever):
     group_id: int
     owner_id: int
     k: int = 12
+    sparse_weight: float = 1.0
 
     def hits(self, query: str) -> list[Hit]:
         vector = self.embeddings.embed_query(query)
         with self.session_factory() as session:
             return search(session, group_id=self.group_id, owner_id=self.owner_id, model=self.embedding_model,
-                          query_vector=vector, query_text=query, k=self.k)
+                          query_vector=vector, query_text=query, k=self.k, sparse_weight=self.sparse_weight)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
@@ -155,3 +156,11 @@ class GroupRetriever(BaseRetriever):
             )
             for h in self.hits(query)
         ]
+
+
+def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings, *, group_id: int,
+                    owner_id: int) -> GroupRetriever:
+    """The retriever the chat uses, configured from the settings (the benchmark builds it here too)."""
+    return GroupRetriever(session_factory=session_factory, embeddings=embeddings,
+                          embedding_model=embeddings.model_name, group_id=group_id, owner_id=owner_id,
+                          k=settings.top_k, sparse_weight=settings.sparse_weight)
