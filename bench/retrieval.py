@@ -64,7 +64,10 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                               f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\t"
                               "all-MiniLM-L6-v2\n")
                 copy.write(buf.getvalue())
-        cur.execute("SET maintenance_work_mem = '1GB'")
+        # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
+        # 1M x 384 dims); past that it crawls. Two cores: the leader plus one parallel worker.
+        cur.execute("SET maintenance_work_mem = '6GB'")
+        cur.execute("SET max_parallel_maintenance_workers = 1")
         cur.execute("CREATE INDEX ix_transcript_chunks_embedding_hnsw ON transcript_chunks "
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         cur.execute("ANALYZE")

@@ -12,8 +12,6 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select, update
@@ -24,12 +22,13 @@ from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
+from core.llm import ModelError, chat_model, provider_error
+from core.prompts_store import prompt
 from core.text import one_line
 from core.model_settings import ModelAccess, model_access
 from core.transcripts import Segment, format_timestamp
 from db.models import ChatLog, Video
 
-PROMPTS = Path(__file__).resolve().parent / "prompts"
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
                  "Try other words, or check that the videos you expect are in the group and ready.")
@@ -40,9 +39,7 @@ _FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|he|she
                         r"same|more|else|also|why|how so)\b", re.IGNORECASE)
 
 
-class AnswerError(AskVideoError):
-    """The model could not be reached or refused; the question is kept so it can be asked again."""
-
+AnswerError = ModelError  # the name pages and tests know
 
 @dataclass(frozen=True)
 class Turn:
@@ -88,11 +85,6 @@ class Answer:
     mode: str
 
 
-@cache
-def prompt(name: str) -> str:
-    return (PROMPTS / f"{name}.txt").read_text()
-
-
 def _snippet(text: str, limit: int = 280) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
@@ -105,13 +97,6 @@ def _follow_up_query(question: str, history: list[Turn]) -> str:
     return question
 
 
-def _chat_model(access: ModelAccess, timeout: int, *, streaming: bool):
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(model=access.chat_model, api_key=access.api_key or "not-needed", base_url=access.base_url,
-                      timeout=timeout, max_retries=1, streaming=streaming, temperature=0.1)
-
-
 def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn], timeout: int) -> str:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -120,7 +105,7 @@ def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn],
         messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
     messages.append(HumanMessage(question))
     try:
-        rewritten = str(_chat_model(access, timeout, streaming=False).invoke(messages).content).strip()
+        rewritten = str(chat_model(access, timeout, streaming=False).invoke(messages).content).strip()
     except Exception:  # rewriting is an improvement, never a reason to fail the question
         return _follow_up_query(question, history)
     return rewritten[:MAX_QUESTION_CHARS] or question
@@ -212,7 +197,7 @@ def _extractive(prepared: Prepared) -> Iterator[str]:
 # ----------------------------------------------------------------- model answers
 
 
-def _passages_block(passages: list[Citation]) -> str:
+def passages_block(passages: list[Citation]) -> str:
     # Transcript text is data: escaping < and > keeps it from closing or faking the delimiters.
     return "\n".join(
         f'<passage id="{p.n}" video="{html.escape(p.title, quote=True)}" '
@@ -228,37 +213,20 @@ def messages_for(prepared: Prepared) -> list:
     messages = [SystemMessage(prompt("answer_system"))]
     for turn in prepared.history:
         messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
-    user = prompt("answer_user").format(passages=_passages_block(prepared.passages), question=prepared.question)
+    user = prompt("answer_user").format(passages=passages_block(prepared.passages), question=prepared.question)
     messages.append(HumanMessage(user))
     return messages
-
-
-def _provider_error(error: Exception, shared: bool) -> AnswerError:
-    import openai
-
-    if isinstance(error, openai.AuthenticationError):
-        return AnswerError("The AI provider refused the API key (401)."
-                           + ("" if shared else " Check the key in Settings."))
-    if isinstance(error, openai.RateLimitError):
-        return AnswerError("The AI provider is rate-limiting or out of quota (429). Try again in a moment.")
-    if isinstance(error, openai.APITimeoutError):
-        return AnswerError("The AI provider did not answer in time. Try again.")
-    if isinstance(error, openai.APIConnectionError):
-        return AnswerError("Could not reach the AI provider." + ("" if shared else " Check the base URL in Settings."))
-    if isinstance(error, openai.APIStatusError):
-        return AnswerError(f"The AI provider failed ({error.status_code}). Try again.")
-    return AnswerError("The AI provider failed unexpectedly. Try again.")
 
 
 def _from_model(prepared: Prepared) -> Iterator[str]:
     import openai
 
     try:
-        for chunk in _chat_model(prepared.access, prepared.llm_timeout_s, streaming=True).stream(messages_for(prepared)):
+        for chunk in chat_model(prepared.access, prepared.llm_timeout_s, streaming=True).stream(messages_for(prepared)):
             if chunk.content:
                 yield str(chunk.content)
     except openai.OpenAIError as error:
-        raise _provider_error(error, prepared.shared) from None
+        raise provider_error(error, prepared.shared) from None
 
 
 def stream(prepared: Prepared) -> Iterator[str]:

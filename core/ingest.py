@@ -309,6 +309,7 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
                 "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
             )
         store_transcript(db, settings, video_id, segments, transcript_source, on_progress=progress.span(80, 99, "embedding"))
+        _make_chapters(db, settings, video_id)
         return "completed"
     except IngestError as error:
         mark_error(db, video_id, str(error))
@@ -333,6 +334,16 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
         return "error"
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _make_chapters(db: Database, settings: Settings, video_id: int) -> None:
+    """Chapters are a bonus on a ready video: failing to make them never fails the video."""
+    from core import chapters
+
+    try:
+        chapters.generate(db, settings, video_id, keep_edited=True)
+    except Exception:
+        log.exception("making chapters for video %s failed", video_id)
 
 
 def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress

@@ -226,3 +226,115 @@ class TranscriptChunk(Base):
         TSVECTOR,
         Computed("to_tsvector('english', coalesce(video_title, '') || ' ' || text)", persisted=True),
     )
+
+
+# ----------------------------------------------------------------- video intelligence (revision 0005)
+
+CLIP_STATUSES = VIDEO_STATUSES
+
+
+class Chapter(Base):
+    """A titled stretch of one video. Machine-made until a person edits it."""
+
+    __tablename__ = "chapters"
+    __table_args__ = (
+        CheckConstraint("start_s >= 0 AND end_s > start_s", name="ck_chapters_times"),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="ck_chapters_confidence"),
+        # Deferred, so renumbering a video's chapters inside one transaction never trips over itself.
+        UniqueConstraint("video_id", "order", name="uq_chapters_video_order", deferrable=True, initially="DEFERRED"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    order: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float, server_default="1")
+    is_generated: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class Summary(Base):
+    """The cached summary of one video or one group; `fingerprint` says what it was made from."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (
+        CheckConstraint("(video_id IS NULL) <> (group_id IS NULL)", name="ck_summaries_one_target"),
+        CheckConstraint("method IN ('model', 'extractive')", name="ck_summaries_method"),
+        Index("uq_summaries_video", "video_id", unique=True, postgresql_where=text("video_id IS NOT NULL")),
+        Index("uq_summaries_group", "group_id", unique=True, postgresql_where=text("group_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    method: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
+
+
+class Clip(Base):
+    """A cut of a video between two seconds; one per video and range (the hash is unique)."""
+
+    __tablename__ = "clips"
+    __table_args__ = (
+        CheckConstraint("start_s >= 0 AND end_s > start_s", name="ck_clips_times"),
+        CheckConstraint("status IN ('pending', 'processing', 'completed', 'error')", name="ck_clips_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    clip_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    file: Mapped[str | None] = mapped_column(String(500))  # media-relative
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Comment(Base):
+    """Plain-text comment on a video, optionally at a second or a chapter; replies name a parent."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        CheckConstraint("char_length(text) <= 2000", name="ck_comments_text_length"),
+        CheckConstraint("at_s IS NULL OR at_s >= 0", name="ck_comments_at"),
+        Index("ix_comments_video_created", "video_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    chapter_id: Mapped[int | None] = mapped_column(ForeignKey("chapters.id", ondelete="SET NULL"))
+    at_s: Mapped[float | None] = mapped_column(Float)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = _now()
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)  # last: the name shadows sqlalchemy.text in this class body
+
+
+class ContentTemplate(Base):
+    """A user's Jinja2 template for one content type; it wins over the shipped default."""
+
+    __tablename__ = "content_templates"
+    __table_args__ = (UniqueConstraint("user_id", "content_type", name="uq_content_templates_user_type"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(50))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())

@@ -60,3 +60,54 @@ def ingest_corpus(db: Database, settings: Settings, owner_id: int, workdir: Path
         group_id = groups.create_group(session, owner_id, group_name)
         groups.add_videos(session, owner_id, group_id, list(ids.values()))
     return group_id, ids
+
+
+_TOPICS = {
+    "baking": [
+        "Sourdough bread starts with a lively starter made of flour and water.",
+        "Feed the starter every day until it doubles in size within six hours.",
+        "Mix the dough with bread flour, water, salt and a spoon of starter.",
+        "Stretch and fold the dough every half hour to build gluten strength.",
+        "The dough rises overnight in a cool kitchen, covered with a damp towel.",
+        "Shape the loaf gently and let it proof in a floured basket.",
+        "Preheat the oven with a cast iron pot inside to trap the steam.",
+        "Score the top of the loaf with a razor so the crust can open.",
+        "Bake with the lid on for twenty minutes, then uncover to brown the crust.",
+        "Let the bread cool on a rack before slicing, or the crumb turns gummy.",
+    ],
+    "cycling": [
+        "Check the tyre pressure on your bicycle before every long ride.",
+        "A clean and oiled chain makes the gears shift smoothly up the hills.",
+        "Adjust the saddle height so your knee bends slightly at the bottom.",
+        "Brake pads wear out, so replace them when the grooves disappear.",
+        "Carry a spare inner tube, tyre levers and a small pump on the bike.",
+        "Fixing a puncture means finding the hole in the tube and patching it.",
+        "Wear a helmet and bright lights when you cycle through traffic at night.",
+        "Spin an easy gear up steep climbs instead of pushing hard on the pedals.",
+        "Tighten the handlebar stem bolts with the right torque wrench setting.",
+        "After a wet ride, dry the frame and lubricate the chain again.",
+    ],
+    "astronomy": [
+        "On a clear night the planet Jupiter and its four large moons are visible.",
+        "A small telescope shows the rings of Saturn as a bright oval.",
+        "Let your eyes adapt to the dark for twenty minutes before stargazing.",
+        "The Andromeda galaxy is the most distant object you can see unaided.",
+        "Star charts and a red torch help you find constellations like Orion.",
+        "Meteor showers such as the Perseids peak every year in August.",
+        "The moon's craters stand out best along the line between night and day.",
+        "Light pollution from cities hides the faint stars of the Milky Way.",
+        "Mars looks red because iron oxide dust covers its surface and sky.",
+        "A solar filter is essential before pointing any telescope at the sun.",
+    ],
+}
+TOPIC_SECONDS = 150.0  # each topic lasts two and a half minutes
+
+
+def three_topics() -> list[tuple[float, float, str]]:
+    """Captions for a 7.5-minute talk: baking, then cycling at 2:30, then astronomy at 5:00."""
+    cues = []
+    for t, sentences in enumerate(_TOPICS.values()):
+        for n in range(30):
+            start = t * TOPIC_SECONDS + n * 5.0
+            cues.append((start, start + 5.0, sentences[(n * 7) % 10]))
+    return cues

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from core.media import ffmpeg_exe
@@ -16,8 +18,25 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True, timeout=120)
 
 
+_made: dict[tuple, Path] = {}
+
+
 def video(path: Path, *, seconds: float = 6.0, audio: str | None = "tone", picture: bool = True) -> Path:
-    """An H.264/AAC mp4 with a test picture and a tone, silence, speech or no audio."""
+    """An H.264/AAC mp4 with a test picture and a tone, silence, speech or no audio.
+
+    Each kind is encoded once per test run and copied after that: long test talks take seconds to encode."""
+    key = (seconds, audio, picture)
+    if key in _made and _made[key].exists():
+        shutil.copyfile(_made[key], path)
+        return path
+    _encode(path, seconds=seconds, audio=audio, picture=picture)
+    cached = Path(tempfile.mkdtemp(prefix="askvideo-media-")) / "video.mp4"
+    shutil.copyfile(path, cached)
+    _made[key] = cached
+    return path
+
+
+def _encode(path: Path, *, seconds: float, audio: str | None, picture: bool) -> Path:
     inputs: list[str] = []
     maps: list[str] = []
     if picture:
