@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from db.engine import sqlalchemy_url
 
@@ -25,3 +26,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The revision `upgrade` brings a database to; callers compare against it, not a literal."""
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()

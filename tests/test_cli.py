@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from core.config import PROJECT_ROOT
+from db.migrate import head_revision
 from db.models import User
 
 
@@ -80,7 +81,7 @@ def test_run_starts_embedded_database_worker_and_web_app_and_stops_them(tmp_path
             if workers == 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert version == "0004" and workers == 1
+        assert version == head_revision() and workers == 1
     finally:
         run.send_signal(signal.SIGTERM)
         output, _ = run.communicate(timeout=60)
