@@ -13,6 +13,7 @@ one-hour transcript embedded with all-MiniLM-L6-v2.
 from __future__ import annotations
 
 import argparse
+import sys
 import io
 import random
 import statistics
@@ -66,6 +67,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                 copy.write(buf.getvalue())
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
         # 1M x 384 dims); past that it crawls. Two cores: the leader plus one parallel worker.
+        print(f"# {total:,} rows loaded, building the HNSW index", file=sys.stderr, flush=True)
         cur.execute("SET maintenance_work_mem = '6GB'")
         cur.execute("SET max_parallel_maintenance_workers = 1")
         cur.execute("CREATE INDEX ix_transcript_chunks_embedding_hnsw ON transcript_chunks "

@@ -39,7 +39,7 @@ def process_video(context: procrastinate.JobContext, video_id: int) -> str:
 
 async def recover(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
     """Every minute (and when a worker starts): retry the jobs of workers that died, and queue
-    pending videos that have no job (their deferral failed after the upload was saved)."""
+    pending videos and clips that have no job (their deferral failed after the row was saved)."""
     from core.config import load_settings
 
     app = context.app
@@ -57,6 +57,14 @@ async def recover(context: procrastinate.JobContext, timestamp: int | None = Non
             )
         except procrastinate_errors.AlreadyEnqueued:
             pass
+    clip_task = app.tasks["askvideo:make_clip"]
+    for clip_id in await asyncio.to_thread(_pending_clip_ids):
+        try:
+            await clip_task.configure(lock=f"clip:{clip_id}", queueing_lock=f"clip:{clip_id}").defer_async(
+                clip_id=clip_id
+            )
+        except procrastinate_errors.AlreadyEnqueued:
+            pass
     return len(stalled)
 
 
@@ -66,6 +74,22 @@ def _pending_video_ids() -> list[int]:
 
     with get_database().session() as session:
         return list(session.scalars(select(Video.id).where(Video.status == "pending")).all())
+
+
+def make_clip(clip_id: int) -> str:
+    from core.clips import make_clip as run
+    from core.config import load_settings
+    from core.database import get_database
+
+    return run(get_database(), load_settings(), clip_id)
+
+
+def _pending_clip_ids() -> list[int]:
+    from core.database import get_database
+    from db.models import Clip
+
+    with get_database().session() as session:
+        return list(session.scalars(select(Clip.id).where(Clip.status == "pending")).all())
 
 
 def purge_expired_sessions(timestamp: int | None = None) -> int:
@@ -89,6 +113,7 @@ def _blueprint() -> procrastinate.Blueprint:
             max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
         ),
     )(process_video)
+    bp.task(name="make_clip", queue="clips")(make_clip)
     bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
     bp.periodic(cron="17 * * * *")(
         bp.task(name="purge_expired_sessions", queueing_lock="purge_expired_sessions")(purge_expired_sessions)
@@ -141,3 +166,15 @@ def defer_processing(url: str, video_ids: list[int]) -> None:
         _defer(_deferrer(url), video_ids)
     except Exception:
         log.exception("could not queue videos %s; the worker's recovery sweep will", video_ids)
+
+
+def defer_clip(url: str, clip_id: int) -> None:
+    """Queue a clip's cut; one waiting job per clip. If queueing fails the clip stays `pending`
+    and the recovery sweep queues it."""
+    try:
+        _deferrer(url).tasks["askvideo:make_clip"].configure(
+            lock=f"clip:{clip_id}", queueing_lock=f"clip:{clip_id}").defer(clip_id=clip_id)
+    except procrastinate_errors.AlreadyEnqueued:
+        pass
+    except Exception:
+        log.exception("could not queue clip %s; the worker's recovery sweep will", clip_id)

@@ -58,7 +58,8 @@ def probe(path: Path) -> MediaInfo:
     return info
 
 
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """ffmpeg quiet, overwriting, never reading stdin; the caller checks the return code."""
     return subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
         capture_output=True, timeout=timeout,
@@ -67,7 +68,7 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
 
 def make_thumbnail(source: Path, dest: Path, *, at_seconds: float) -> bool:
     """A poster frame, 480 px wide. False when the file has no picture to take."""
-    done = _run(["-ss", f"{max(0.0, at_seconds):.2f}", "-i", str(source), "-frames:v", "1",
+    done = run_ffmpeg(["-ss", f"{max(0.0, at_seconds):.2f}", "-i", str(source), "-frames:v", "1",
                  "-vf", "scale=480:-2", "-q:v", "4", str(dest)], timeout=120)
     return done.returncode == 0 and dest.exists() and dest.stat().st_size > 0
 
@@ -75,7 +76,7 @@ def make_thumbnail(source: Path, dest: Path, *, at_seconds: float) -> bool:
 def extract_audio(source: Path, dest: Path, *, sample_rate: int = 16000, bitrate: str | None = None) -> Path:
     """Mono audio for speech-to-text: 16 kHz WAV, or a compressed file when a bitrate is given."""
     codec = ["-c:a", "libmp3lame", "-b:a", bitrate] if bitrate else ["-c:a", "pcm_s16le"]
-    done = _run(["-i", str(source), "-vn", "-ac", "1", "-ar", str(sample_rate), *codec, str(dest)],
+    done = run_ffmpeg(["-i", str(source), "-vn", "-ac", "1", "-ar", str(sample_rate), *codec, str(dest)],
                 timeout=3600)
     if done.returncode != 0 or not dest.exists():
         raise IngestError("Could not read the audio track of this file; it may be corrupt.")
@@ -83,7 +84,7 @@ def extract_audio(source: Path, dest: Path, *, sample_rate: int = 16000, bitrate
 
 
 def cut_audio(source: Path, dest: Path, *, start: float, length: float, bitrate: str = "48k") -> Path:
-    done = _run(["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(source), "-vn", "-ac", "1",
+    done = run_ffmpeg(["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(source), "-vn", "-ac", "1",
                  "-ar", "16000", "-c:a", "libmp3lame", "-b:a", bitrate, str(dest)], timeout=600)
     if done.returncode != 0:
         raise IngestError("Could not split the audio for speech-to-text.")
