@@ -1,0 +1,112 @@
+"""Content templates: a user turns a group or an answer into a LinkedIn post, or their own format."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import answers
+from core import content_templates as ct
+from tests.corpus import ingest_corpus
+from tests.factories import make_account
+
+
+@pytest.fixture
+def team(clean_db, settings, tmp_path):
+    """Three real captioned videos in one group, with no AI model configured (offline)."""
+    with clean_db.session() as s:
+        owner = make_account(s)
+    group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path)
+    return clean_db, settings, owner, group_id, ids
+
+
+def _ask(db, settings, owner, group_id, question):
+    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question)
+    return answers.finish(db, prepared, "".join(answers.stream(prepared)))
+
+
+def test_the_default_linkedin_post_about_a_group(team):
+    db, settings, owner, group_id, ids = team
+    context = ct.context_for_group(db, settings, owner.id, group_id)
+    with db.session() as s:
+        post = ct.generate(s, owner.id, "linkedin_post", context)
+    assert post.startswith("Team videos: what we learned")
+    assert "Key points:\n• " in post and "[1]" not in post
+    assert "Watch the moments:\n▶ " in post
+    assert any(f"▶ {title} at " in post for title in ids)
+    assert "#" in post.splitlines()[-1]
+    assert len(context["key_points"]) >= 3 and context["video_titles"] == list(ids)
+
+
+def test_a_post_from_a_chat_answer_cites_its_moments(team):
+    db, settings, owner, group_id, _ = team
+    answer = _ask(db, settings, owner, group_id, "Where is the fire extinguisher?")
+    with db.session() as s:
+        context = ct.context_for_answer(s, owner.id, answer.log_id)
+        post = ct.generate(s, owner.id, "linkedin_post", context)
+    assert post.startswith("Where is the fire extinguisher?: what we learned")
+    assert "▶ Kitchen safety training at 00:1" in post
+    assert "hallway" in post.lower()
+    with db.session() as s:
+        stranger = make_account(s, "stranger")
+    with db.session() as s, pytest.raises(ct.ContentTemplateError, match="not yours"):
+        ct.context_for_answer(s, stranger.id, answer.log_id)
+
+
+def test_an_answer_that_found_nothing_makes_no_post(team):
+    db, settings, owner, group_id, _ = team
+    answer = _ask(db, settings, owner, group_id, "Quantum chromodynamics lattice gauge?")
+    with db.session() as s, pytest.raises(ct.ContentTemplateError, match="nothing to post"):
+        ct.context_for_answer(s, owner.id, answer.log_id)
+
+
+def test_a_users_template_wins_over_the_default_and_new_types_can_be_added(session):
+    owner = make_account(session)
+    context = {"topic": "Kitchen", "key_points": ["Knives sharp", "Wash hands"], "hashtags": ["#Safety"]}
+    ct.save_template(session, owner.id, "linkedin_post", "{{ topic | upper }} – {{ key_points | join('; ') }}")
+    assert ct.generate(session, owner.id, "linkedin_post", context) == "KITCHEN – Knives sharp; Wash hands\n"
+    ct.save_template(session, owner.id, "Team newsletter!", "Newsletter: {{ hashtags | first }}")
+    types = {t.content_type: t for t in ct.content_types(session, owner.id)}
+    assert types["linkedin_post"].is_default is False and types["linkedin_post"].has_default
+    assert types["team_newsletter"].label == "Team newsletter" and not types["team_newsletter"].has_default
+    assert ct.generate(session, owner.id, "team_newsletter", context) == "Newsletter: #Safety\n"
+    ct.delete_template(session, owner.id, "linkedin_post")
+    assert ct.template_for(session, owner.id, "linkedin_post").is_default
+    # Another user still gets only the shipped default.
+    other = make_account(session, "other")
+    assert [t.content_type for t in ct.content_types(session, other.id)] == ["linkedin_post"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("", "empty"),
+    ("{% for p in key_points %}{{ p }}", "line 1: Unexpected end of template"),
+    ("Hello\n{{ topic }\n", "line 2"),
+    ("{{ author }} wrote {{ secret_key }}", "Unknown variables: author, secret_key. Available: topic,"),
+    ("x" * 20_001, "at most 20,000"),
+])
+def test_broken_templates_are_refused_with_a_clear_message(session, body, message):
+    owner = make_account(session)
+    with pytest.raises(ct.ContentTemplateError, match=message):
+        ct.save_template(session, owner.id, "linkedin_post", body)
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ topic.__class__.__init__.__globals__ }}",
+    "{{ cycler.__init__.__globals__.os.system('id') }}",
+    "{{ key_points.append('owned') }}",
+    "{{ 'x' * 10**9 }}",
+    "{{ 2 ** 100000 }}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(5000) %}{{ topic * 20 }}{% endfor %}",
+])
+def test_a_template_that_reaches_for_python_internals_or_the_machine_fails_safely(attack):
+    context = {"topic": "Kitchen", "key_points": ["Knives sharp"]}
+    with pytest.raises(ct.ContentTemplateError) as refused:
+        ct.render(attack, context)
+    assert str(refused.value).startswith("The ")
+    assert context == {"topic": "Kitchen", "key_points": ["Knives sharp"]}
+
+
+def test_hostile_text_in_the_videos_comes_out_as_literal_text():
+    post = ct.render("{{ topic }}", {"topic": "<script>alert(1)</script> {{ 7*7 }}"})
+    assert post == "<script>alert(1)</script> {{ 7*7 }}\n"
