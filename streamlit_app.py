@@ -24,6 +24,7 @@ else:
         st.Page("pages/groups.py", title="Groups", icon=":material/folder:"),
         st.Page("pages/chat.py", title="Ask", icon=":material/chat:"),
         st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+        st.Page("pages/templates.py", title="Post templates", icon=":material/article:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ]
 if account is not None and not st.query_params.get("share"):

@@ -24,6 +24,25 @@ def full_text(segments: list[Segment]) -> str:
     return "\n".join(s.text for s in segments)
 
 
+def parse_timestamp(text: str) -> float:
+    """"1:02:03", "02:05", "125" or "125.5" → seconds; ValueError with a readable message otherwise."""
+    parts = (text or "").strip().split(":")
+    try:
+        if not 1 <= len(parts) <= 3 or any(p.strip() == "" for p in parts):
+            raise ValueError
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"“{(text or '').strip()[:20]}” is not a time; write it like 2:05 or 1:02:05.") from None
+    if any(n < 0 for n in numbers):
+        raise ValueError("A time cannot be negative.")
+    if any(n >= 60 for n in numbers[1:]):
+        raise ValueError(f"“{text.strip()[:20]}” is not a time; minutes and seconds go up to 59.")
+    seconds = 0.0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
 def format_timestamp(seconds: float) -> str:
     """mm:ss, or h:mm:ss past the hour — how a person reads a position in a video."""
     total = max(0, int(seconds))

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core import groups, library, sharing
+from core import content_templates, groups, library, sharing
 from core.errors import AskVideoError
-from ui.session import database
+from ui import video_tools
+from ui.session import database, settings
 from ui.widgets import duration, md, plural, share_url, status_badge
 
 account = st.session_state["account"]
@@ -22,6 +23,12 @@ def act(action, *args, success: str | None = None, **kwargs) -> None:
         if success:
             st.toast(success)
         st.rerun()
+
+
+def open_at(citation) -> None:
+    """A summary's citation opens the video in the library, playing from that moment."""
+    st.session_state[f"seek-{citation.video_id}"] = float(citation.start)
+    st.switch_page("pages/library.py", query_params={"video": str(citation.video_id)})
 
 
 with st.popover("New group", icon=":material/add:"):
@@ -57,7 +64,8 @@ with database().session() as session:
 
 st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
 
-videos_tab, details_tab, share_tab = st.tabs(["Videos", "Name and description", "Share"])
+videos_tab, summary_tab, details_tab, share_tab = st.tabs(
+    ["Videos", "Summary and posts", "Name and description", "Share"])
 
 with videos_tab:
     if not detail.members:
@@ -84,6 +92,16 @@ with videos_tab:
                 act(groups.add_videos, detail.id, picked, success="Added.")
     else:
         st.caption("All your videos are in this group." if detail.members else "Add videos to your library first.")
+
+with summary_tab:
+    if detail.ready_count:
+        video_tools.summary_panel(account.id, group_id=detail.id, on_cite=open_at)
+        st.divider()
+        st.subheader("Create a post")
+        video_tools.post_maker(f"post-group-{detail.id}", account.id, lambda: content_templates.context_for_group(
+            database(), settings(), account.id, detail.id))
+    else:
+        st.caption("A summary and posts can be made once a video in this group is ready.")
 
 with details_tab:
     with st.form("edit-group"):

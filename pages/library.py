@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core import ingest, library
+from core import comments, ingest, library
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
+from ui import video_tools
 from ui.session import database, settings
 from ui.widgets import duration, md, play, plural, status_badge
 
@@ -30,6 +31,28 @@ def progress_line(item: library.VideoSummary) -> None:
 
 
 # ------------------------------------------------------------------ one video
+
+
+def transcript(detail: library.VideoDetail, seek_key: str) -> None:
+    video_id = detail.summary.id
+    if not detail.segments:
+        st.caption("The transcript appears here once processing is done.")
+        return
+    query = st.text_input("Find in transcript", key=f"find-{video_id}", placeholder="word or phrase")
+    shown = [s for s in detail.segments if query.lower() in s.text.lower()] if query else detail.segments
+    pages = max(1, -(-len(shown) // SEGMENTS_PER_PAGE))
+    page = st.number_input("Page", 1, pages, 1, key=f"tpage-{video_id}") if pages > 1 else 1
+    with st.container(height=460):
+        start = (page - 1) * SEGMENTS_PER_PAGE
+        for n, segment in enumerate(shown[start:start + SEGMENTS_PER_PAGE], start):
+            stamp, text = st.columns([1, 5], vertical_alignment="top")
+            if stamp.button(format_timestamp(segment.start), key=f"ts-{video_id}-{n}",
+                            help="Play from here", type="tertiary"):
+                video_tools.seek(seek_key, segment.start)
+            text.markdown(md(segment.text))
+        if not shown:
+            st.caption("No line matches.")
+
 
 
 def show_video(video_id: int) -> None:
@@ -68,33 +91,34 @@ def show_video(video_id: int) -> None:
     live_status()
 
     seek_key = f"seek-{video_id}"
+    ready = item.status == "completed"
+    with database().session() as session:
+        comment_count = comments.count(session, video_id)
     player, side = st.columns([3, 2])
+    with side:
+        chapters_tab, transcript_tab = st.tabs(["Chapters", "Transcript"])
+        with chapters_tab:
+            found_chapters = video_tools.chapters_panel(video_id, account.id, seek_key, ready=ready)
+        with transcript_tab:
+            transcript(detail, seek_key)
     with player:
         if not play(detail.media_path, detail.web_url, st.session_state.get(seek_key, 0.0),
                     autoplay=seek_key in st.session_state):
             st.info("No playable media is stored for this video.")
         if detail.description:
             st.markdown(md(detail.description))
-    with side:
-        st.subheader("Transcript")
-        if not detail.segments:
-            st.caption("The transcript appears here once processing is done.")
-        else:
-            query = st.text_input("Find in transcript", key=f"find-{video_id}", placeholder="word or phrase")
-            shown = [s for s in detail.segments if query.lower() in s.text.lower()] if query else detail.segments
-            pages = max(1, -(-len(shown) // SEGMENTS_PER_PAGE))
-            page = st.number_input("Page", 1, pages, 1, key=f"tpage-{video_id}") if pages > 1 else 1
-            with st.container(height=460):
-                start = (page - 1) * SEGMENTS_PER_PAGE
-                for n, segment in enumerate(shown[start:start + SEGMENTS_PER_PAGE], start):
-                    stamp, text = st.columns([1, 5], vertical_alignment="top")
-                    if stamp.button(format_timestamp(segment.start), key=f"ts-{video_id}-{n}",
-                                    help="Play from here", type="tertiary"):
-                        st.session_state[seek_key] = segment.start
-                        st.rerun()
-                    text.markdown(md(segment.text))
-                if not shown:
-                    st.caption("No line matches.")
+        summary_tab, clips_tab, comments_tab = st.tabs(
+            ["Summary", "Clips", f"Comments ({comment_count})" if comment_count else "Comments"])
+        with summary_tab:
+            if ready:
+                video_tools.summary_panel(account.id, video_id=video_id, seek_key=seek_key)
+            else:
+                st.caption("A summary can be made once the video is ready.")
+        with clips_tab:
+            video_tools.clips_panel(video_id, account.id, found_chapters, seek_key, ready=ready,
+                                    cuttable=detail.media_path is not None)
+        with comments_tab:
+            video_tools.comments_panel(video_id, account.id, seek_key, found_chapters)
 
     with st.expander("Edit details"):
         with st.form(f"edit-{video_id}"):

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import answers, library, sharing
+from core import answers, content_templates, library, sharing
 from core.answers import Answer, AnswerError, Turn
 from core.errors import AskVideoError
+from ui import video_tools
 from ui.session import database, settings
 from ui.widgets import answer_markdown, md, play
 
 FEEDBACK = {1: "good", 0: "bad", None: None}
+MIN_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 
 
 def _history(key: str) -> list[dict]:
@@ -37,17 +39,32 @@ def _player(key: str, owner_id: int) -> None:
         st.info("No playable media is stored for this video.")
 
 
-def _sources(key: str, exchange_id: str, answer: Answer) -> None:
+def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: bool) -> None:
     if not answer.citations:
         return
     st.caption("Sources")
     for citation in answer.citations:
-        if st.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
-                     key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
-                     help="Play from this moment"):
+        cite, clip = st.columns([6, 1], vertical_alignment="center")
+        if cite.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
+                       key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
+                       help="Play from this moment"):
             st.session_state[f"player-{key}"] = (citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
+        if not shared and clip.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
+                                      icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
+            video_tools.request(owner_id, citation.video_id, citation.start,
+                                max(citation.end, citation.start + MIN_CLIP_SECONDS),
+                                f"{question_title(answer.question)} · {citation.title}")
         st.caption(md(citation.snippet))
+
+
+def question_title(question: str) -> str:
+    return question if len(question) <= 80 else question[:77] + "…"
+
+
+def _answer_context(owner_id: int, log_id: int) -> dict:
+    with database().session() as session:
+        return content_templates.context_for_answer(session, owner_id, log_id)
 
 
 def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | None) -> None:
@@ -85,8 +102,12 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                         st.rerun()
                     continue
                 st.markdown(answer_markdown(answer.text))
-                _sources(key, str(n), answer)
+                _sources(key, str(n), answer, owner_id, shared)
                 _feedback(key, answer, owner_id, group_id if shared else None)
+                if not shared and answer.citations:
+                    with st.popover("Create a post", icon=":material/edit_note:"):
+                        video_tools.post_maker(f"post-{key}-{answer.log_id}", owner_id,
+                                               lambda log_id=answer.log_id: _answer_context(owner_id, log_id))
         question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:

@@ -1,0 +1,326 @@
+"""Panels around a video's player: chapters, summary, clips, comments — and the post maker that
+the Groups and Ask pages share. All text from people or transcripts goes through `md()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core import chapters, clips, comments, summaries
+from core import content_templates as ct
+from core.errors import AskVideoError
+from core.transcripts import format_timestamp, parse_timestamp
+from ui.session import database, settings
+from ui.widgets import answer_markdown, md, status_badge
+
+CLIP_REFRESH_SECONDS = 2
+
+
+def seek(seek_key: str, at: float) -> None:
+    st.session_state[seek_key] = float(at)
+    st.rerun()
+
+
+def _run(action: Callable, *args, success: str | None = None, **kwargs) -> bool:
+    """One change in its own transaction; the user's error is shown, success reruns the page."""
+    try:
+        with database().session() as session:
+            action(session, *args, **kwargs)
+    except AskVideoError as error:
+        st.error(str(error))
+        return False
+    if success:
+        st.toast(success)
+    st.rerun()
+    return True
+
+
+def _seconds(label: str, text: str) -> float | None:
+    try:
+        return parse_timestamp(text)
+    except ValueError as error:
+        st.error(f"{label}: {error}")
+        return None
+
+
+# ----------------------------------------------------------------- chapters
+
+
+def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) -> list[chapters.ChapterView]:
+    with database().session() as session:
+        found = chapters.list_chapters(session, owner_id, video_id)
+    if not found:
+        st.caption("Chapters appear here once the video is ready." if not ready else "No chapters yet.")
+    for chapter in found:
+        row, tools = st.columns([6, 1], vertical_alignment="center")
+        if row.button(f"{format_timestamp(chapter.start)}  {md(chapter.title)}", key=f"ch-{chapter.id}",
+                      type="tertiary", help=f"Play from {format_timestamp(chapter.start)}"):
+            seek(seek_key, chapter.start)
+        with tools.popover("Edit", icon=":material/edit:", help="Edit, merge or delete this chapter"):
+            _edit_chapter(owner_id, chapter)
+    if not ready:
+        return found
+    if found:
+        st.caption("Machine-made chapters can be edited; your edits are kept when the video is processed again.")
+    with st.expander("Add a chapter"):
+        with st.form(f"add-chapter-{video_id}", clear_on_submit=True):
+            title = st.text_input("Chapter title", max_chars=chapters.MAX_TITLE)
+            start_col, end_col = st.columns(2)
+            start = start_col.text_input("Starts at", placeholder="2:05")
+            end = end_col.text_input("Ends at", placeholder="4:30")
+            if st.form_submit_button("Add chapter"):
+                begin, finish = _seconds("Starts at", start), _seconds("Ends at", end)
+                if begin is not None and finish is not None:
+                    _run(chapters.add_chapter, owner_id, video_id, title=title, start=begin, end=finish,
+                         success="Chapter added.")
+    regenerate, export = st.columns(2)
+    with regenerate.popover("Make chapters again", icon=":material/auto_awesome:"):
+        st.write("Replaces every chapter, your edits included, with new machine-made ones.")
+        if st.button("Replace chapters", key=f"regen-chapters-{video_id}", type="primary"):
+            with st.spinner("Finding the topics…"):
+                try:
+                    method = chapters.generate(database(), settings(), video_id, owner_id=owner_id)
+                except AskVideoError as error:
+                    st.error(str(error))
+                else:
+                    st.toast("Chapters made by the AI model." if method == "model"
+                             else "Chapters made from the topic changes in the transcript.")
+                    st.rerun()
+    if found:
+        with export.popover("Export for YouTube", icon=":material/ios_share:"):
+            text = chapters.youtube_description(found)
+            st.caption("Paste into a YouTube description to get chapters there.")
+            st.code(text, language=None)
+            st.download_button("Download .txt", text, file_name="chapters.txt", mime="text/plain",
+                               key=f"dl-chapters-{video_id}")
+    return found
+
+
+def _edit_chapter(owner_id: int, chapter: chapters.ChapterView) -> None:
+    with st.form(f"edit-chapter-{chapter.id}"):
+        title = st.text_input("Chapter title", value=chapter.title, max_chars=chapters.MAX_TITLE)
+        start_col, end_col = st.columns(2)
+        start = start_col.text_input("Starts at", value=format_timestamp(chapter.start))
+        end = end_col.text_input("Ends at", value=format_timestamp(chapter.end))
+        if st.form_submit_button("Save chapter"):
+            begin, finish = _seconds("Starts at", start), _seconds("Ends at", end)
+            if begin is not None and finish is not None:
+                _run(chapters.update_chapter, owner_id, chapter.id, title=title, start=begin, end=finish,
+                     success="Chapter saved.")
+    merge, remove = st.columns(2)
+    if merge.button("Merge with next", key=f"merge-{chapter.id}"):
+        _run(chapters.merge_with_next, owner_id, chapter.id, success="Chapters merged.")
+    if remove.button("Delete", key=f"delete-chapter-{chapter.id}"):
+        _run(chapters.delete_chapter, owner_id, chapter.id, success="Chapter deleted.")
+
+
+# ----------------------------------------------------------------- summaries
+
+
+def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int | None = None,
+                  seek_key: str | None = None, on_cite: Callable | None = None) -> None:
+    """The cached summary with its cited moments, and a button to make or remake it."""
+    key = f"summary-{video_id}-{group_id}"
+    with database().session() as session:
+        view = summaries.cached(session, settings(), owner_id, video_id=video_id, group_id=group_id)
+    label = "Summarize again" if view else "Summarize"
+    if st.button(label, key=key, icon=":material/summarize:"):
+        with st.spinner("Summarizing…"):
+            try:
+                summaries.summarize(database(), settings(), owner_id, video_id=video_id, group_id=group_id,
+                                    regenerate=view is not None)
+            except AskVideoError as error:
+                st.error(str(error))
+                return
+        st.rerun()
+    if view is None:
+        st.caption("No summary yet." + (" It is kept until the group's videos change." if group_id else ""))
+        return
+    if view.stale:
+        st.warning("Made before the latest changes to " + ("this group." if group_id else "this video.")
+                   + " Summarize again to bring it up to date.", icon=":material/update:")
+    st.caption(("Written by the AI model" if view.method == "model" else "Key sentences from the transcript")
+               + f" · {view.created_at:%Y-%m-%d %H:%M}")
+    st.markdown(answer_markdown(view.text))
+    for citation in view.citations:
+        if st.button(f"[{citation.n}] {md(citation.title)} · {format_timestamp(citation.start)}",
+                     key=f"{key}-cite-{citation.n}", icon=":material/play_circle:", type="tertiary"):
+            if on_cite:
+                on_cite(citation)
+            elif seek_key:
+                seek(seek_key, citation.start)
+
+
+# ----------------------------------------------------------------- clips
+
+
+def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.ChapterView], seek_key: str,
+                *, ready: bool, cuttable: bool) -> None:
+    if not ready:
+        st.caption("Clips can be made once the video is ready.")
+        return
+    if not cuttable:
+        st.caption("This video plays from its web page and no copy is stored here, so it cannot be cut. "
+                   "Upload the file to make clips.")
+    else:
+        position = st.session_state.get(seek_key, 0.0)
+        with st.form(f"new-clip-{video_id}", clear_on_submit=True):
+            st.write("**New clip**")
+            title = st.text_input("Clip title (optional)", max_chars=200)
+            start_col, end_col = st.columns(2)
+            start = start_col.text_input("From", value=format_timestamp(position))
+            end = end_col.text_input("To", value=format_timestamp(position + 30))
+            if st.form_submit_button("Make clip", icon=":material/content_cut:"):
+                begin, finish = _seconds("From", start), _seconds("To", end)
+                if begin is not None and finish is not None:
+                    request(owner_id, video_id, begin, finish, title)
+        if found_chapters:
+            pick, go = st.columns([3, 1], vertical_alignment="bottom")
+            chapter = pick.selectbox("Or clip a chapter", found_chapters, key=f"clip-chapter-{video_id}",
+                                     format_func=lambda c: f"{format_timestamp(c.start)} {c.title}")
+            if go.button("Clip chapter", key=f"clip-chapter-go-{video_id}"):
+                request(owner_id, video_id, chapter.start, chapter.end, chapter.title)
+    clip_list(owner_id, video_id=video_id)
+
+
+def request(owner_id: int, video_id: int, start: float, end: float, title: str | None = None) -> None:
+    try:
+        clips.request_clip(database(), settings(), owner_id, video_id, start=start, end=end, title=title)
+    except AskVideoError as error:
+        st.error(str(error))
+    else:
+        st.toast("Clip on its way: it appears under Clips when it is cut.")
+
+
+def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
+    with database().session() as session:
+        first = clips.list_clips(session, settings(), owner_id, video_id=video_id)
+    busy = any(c.status in ("pending", "processing") for c in first)
+
+    @st.fragment(run_every=CLIP_REFRESH_SECONDS if busy else None)
+    def listing() -> None:
+        with database().session() as session:
+            found = clips.list_clips(session, settings(), owner_id, video_id=video_id)
+        if busy and not any(c.status in ("pending", "processing") for c in found):
+            st.rerun()
+        if not found:
+            st.caption("No clips yet.")
+        playing = st.session_state.get(f"clip-playing-{video_id}")
+        for clip in found:
+            with st.container(border=True):
+                head, state = st.columns([4, 1], vertical_alignment="center")
+                head.markdown(f"**{md(clip.title)}** · {clip.label}"
+                              + ("" if video_id else f" · {md(clip.video_title)}"))
+                with state:
+                    status_badge(clip.status)
+                if clip.status == "error":
+                    st.error(md(clip.error_message or "Cutting failed."))
+                if clip.media_path is not None:
+                    if playing == clip.id:
+                        st.video(str(clip.media_path))
+                    play, download, remove = st.columns(3)
+                    if play.button("Play", key=f"play-clip-{clip.id}", icon=":material/play_arrow:"):
+                        st.session_state[f"clip-playing-{video_id}"] = clip.id
+                        st.rerun()
+                    path = clip.media_path
+                    download.download_button("Download", data=lambda p=path: p.read_bytes(),
+                                             file_name=clip.download_name, key=f"dl-clip-{clip.id}",
+                                             icon=":material/download:")
+                else:
+                    remove = st.columns(3)[2]
+                if remove.button("Delete", key=f"delete-clip-{clip.id}", icon=":material/delete:"):
+                    clips.delete_clip(database(), settings(), owner_id, clip.id)
+                    st.rerun()
+
+    listing()
+
+
+# ----------------------------------------------------------------- comments
+
+
+def comments_panel(video_id: int, user_id: int, seek_key: str, found_chapters: list[chapters.ChapterView],
+                   *, share_token: str | None = None) -> None:
+    try:
+        with database().session() as session:
+            threads = comments.thread(session, user_id, video_id, share_token=share_token)
+    except AskVideoError as error:
+        st.error(str(error))
+        return
+    with st.form(f"new-comment-{video_id}", clear_on_submit=True):
+        text = st.text_area("Comment", max_chars=comments.MAX_LENGTH, placeholder="Plain text; links are not clickable.")
+        at_col, chapter_col = st.columns(2)
+        at = at_col.text_input("At (optional)", placeholder="2:05")
+        chapter = chapter_col.selectbox("Chapter (optional)", [None, *found_chapters],
+                                        format_func=lambda c: "—" if c is None else f"{format_timestamp(c.start)} {c.title}")
+        if st.form_submit_button("Post comment", icon=":material/send:"):
+            at_s = _seconds("At", at) if at.strip() else None
+            if at_s is not None or not at.strip():
+                _run(comments.add_comment, user_id, video_id, text, at_s=at_s,
+                     chapter_id=chapter.id if chapter else None, share_token=share_token, success="Comment posted.")
+    if not threads:
+        st.caption("No comments yet.")
+    for view in threads:
+        with st.container(border=True):
+            _comment(view, video_id, user_id, seek_key, share_token)
+
+
+def _comment(view: comments.CommentView, video_id: int, user_id: int, seek_key: str, share_token: str | None) -> None:
+    line = f"**{md(view.author)}** · {view.created_at:%Y-%m-%d %H:%M}" + (" · edited" if view.edited else "")
+    head, anchor = st.columns([4, 2], vertical_alignment="center")
+    head.markdown(line)
+    if view.anchor and anchor.button(f"▶ {md(view.anchor)}", key=f"comment-at-{view.id}", type="tertiary",
+                                     help="Play from this moment"):
+        seek(seek_key, view.at_s)
+    if view.deleted:
+        st.caption(view.text)
+    else:
+        st.markdown(md(view.text))
+        reply, edit, remove = st.columns(3)
+        with reply.popover("Reply", icon=":material/reply:"):
+            with st.form(f"reply-{view.id}", clear_on_submit=True):
+                text = st.text_area("Reply", max_chars=comments.MAX_LENGTH)
+                if st.form_submit_button("Post reply"):
+                    _run(comments.add_comment, user_id, video_id, text,
+                         parent_id=view.id, share_token=share_token, success="Reply posted.")
+        if view.mine:
+            with edit.popover("Edit", icon=":material/edit:"):
+                with st.form(f"edit-comment-{view.id}"):
+                    text = st.text_area("Comment", value=view.text, max_chars=comments.MAX_LENGTH)
+                    if st.form_submit_button("Save comment"):
+                        _run(comments.edit_comment, user_id, view.id, text, success="Comment saved.")
+        if view.can_delete and remove.button("Delete", key=f"delete-comment-{view.id}", icon=":material/delete:"):
+            _run(comments.delete_comment, user_id, view.id, success="Comment deleted.")
+    if view.replies:
+        _, replies = st.columns([1, 15])
+        with replies:
+            count = len(view.replies)
+            st.caption(f"{count} {'reply' if count == 1 else 'replies'}")
+            for child in view.replies:
+                _comment(child, video_id, user_id, seek_key, share_token)
+
+
+# ----------------------------------------------------------------- posts from templates
+
+
+def post_maker(key: str, owner_id: int, make_context: Callable[[], dict]) -> None:
+    """Pick a content type, fill its template from `make_context()`, show the text to copy or download."""
+    with database().session() as session:
+        types = ct.content_types(session, owner_id)
+    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    kind = pick.selectbox("Format", types, key=f"{key}-type", format_func=lambda t: t.label
+                          + ("" if t.is_default else " (your template)"))
+    if go.button("Create", key=f"{key}-go", icon=":material/edit_note:"):
+        with st.spinner("Writing…"):
+            try:
+                context = make_context()
+                with database().session() as session:
+                    st.session_state[f"{key}-text"] = ct.generate(session, owner_id, kind.content_type, context)
+            except AskVideoError as error:
+                st.error(str(error))
+    text = st.session_state.get(f"{key}-text")
+    if text:
+        st.code(text, language=None, wrap_lines=True)
+        st.download_button("Download .txt", text, file_name=f"{kind.content_type}.txt", mime="text/plain",
+                           key=f"{key}-download")
+    st.page_link("pages/templates.py", label="Edit templates", icon=":material/article:")
