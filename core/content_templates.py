@@ -47,6 +47,7 @@ VARIABLES = {
     "video_titles": "list of the group's video titles, in order",
     "today": "today's date, e.g. 2026-11-23",
 }
+LABELS = {"linkedin_post": "LinkedIn post"}  # shipped types whose names need more than capitalising
 _TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 _CITATION = re.compile(r"\s*\[\d{1,3}\]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(.*)$")
@@ -65,7 +66,7 @@ class TemplateInfo:
 
     @property
     def label(self) -> str:
-        return self.content_type.replace("_", " ").replace("-", " ").capitalize()
+        return LABELS.get(self.content_type) or self.content_type.replace("_", " ").replace("-", " ").capitalize()
 
 
 # ----------------------------------------------------------------- the sandbox

@@ -65,7 +65,7 @@ with database().session() as session:
 st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
 
 videos_tab, summary_tab, details_tab, share_tab = st.tabs(
-    ["Videos", "Summary and posts", "Name and description", "Share"])
+    ["Videos", "Summary and posts", "Name and description", "Share"], key="group-tabs", on_change="rerun")
 
 with videos_tab:
     if not detail.members:

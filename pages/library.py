@@ -96,7 +96,9 @@ def show_video(video_id: int) -> None:
         comment_count = comments.count(session, video_id)
     player, side = st.columns([3, 2])
     with side:
-        chapters_tab, transcript_tab = st.tabs(["Chapters", "Transcript"])
+        # Keyed tabs remember the open one across reruns (a saved edit does not jump back to the first).
+        chapters_tab, transcript_tab = st.tabs(["Chapters", "Transcript"], key=f"side-tabs-{video_id}",
+                                               on_change="rerun")
         with chapters_tab:
             found_chapters = video_tools.chapters_panel(video_id, account.id, seek_key, ready=ready)
         with transcript_tab:
@@ -107,8 +109,8 @@ def show_video(video_id: int) -> None:
             st.info("No playable media is stored for this video.")
         if detail.description:
             st.markdown(md(detail.description))
-        summary_tab, clips_tab, comments_tab = st.tabs(
-            ["Summary", "Clips", f"Comments ({comment_count})" if comment_count else "Comments"])
+        summary_tab, clips_tab, comments_tab = st.tabs(["Summary", "Clips", "Comments"],
+                                                       key=f"tool-tabs-{video_id}", on_change="rerun")
         with summary_tab:
             if ready:
                 video_tools.summary_panel(account.id, video_id=video_id, seek_key=seek_key)
@@ -116,9 +118,12 @@ def show_video(video_id: int) -> None:
                 st.caption("A summary can be made once the video is ready.")
         with clips_tab:
             video_tools.clips_panel(video_id, account.id, found_chapters, seek_key, ready=ready,
-                                    cuttable=detail.media_path is not None)
+                                    cuttable=detail.media_path is not None, duration_s=item.duration_s)
         with comments_tab:
-            video_tools.comments_panel(video_id, account.id, seek_key, found_chapters)
+            if comment_count:
+                st.caption(f"{comment_count} comment{'s' if comment_count != 1 else ''}")
+            video_tools.comments_panel(video_id, account.id, lambda at: video_tools.seek(seek_key, at),
+                                       found_chapters)
 
     with st.expander("Edit details"):
         with st.form(f"edit-{video_id}"):

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from core import sharing
+from core import chapters, sharing
 from core.errors import AskVideoError
+from core.transcripts import format_timestamp
+from ui import video_tools
 from ui.chat import render_chat
 from ui.session import database
 from ui.widgets import duration, md, plural
@@ -24,4 +26,29 @@ with st.expander(f"{plural(len(group.members), 'video')} in this group"):
     for member in group.members:
         st.markdown(f"- {md(member.title)} · {duration(member.duration_s)}")
 st.caption("You are viewing a shared group. Questions you ask here are seen by its owner.")
-render_chat(key=f"shared-{group.group_id}", group_id=group.group_id, owner_id=group.owner_id, shared=True)
+chat_key = f"shared-{group.group_id}"
+render_chat(key=chat_key, group_id=group.group_id, owner_id=group.owner_id, shared=True)
+
+ready = [m for m in group.members if m.status == "completed"]
+if ready:
+    st.divider()
+    st.subheader("Chapters and comments")
+    member = st.selectbox("Video", ready, format_func=lambda m: m.title)
+
+    def play_at(at: float) -> None:
+        """Chapters and comment anchors play in the chat's player."""
+        st.session_state[f"player-{chat_key}"] = (member.video_id, at, member.title, format_timestamp(at))
+        st.rerun()
+
+    with database().session() as session:
+        found = chapters.list_chapters(session, group.owner_id, member.video_id)
+    chapter_col, comment_col = st.columns([2, 3], gap="large")
+    with chapter_col:
+        st.caption("Chapters")
+        video_tools.chapter_links(found, play_at, key=f"shared-chapter-{member.video_id}")
+    with comment_col:
+        account = st.session_state.get("account")
+        if account is None:
+            st.caption("Sign in to Ask Video in this browser to read and write comments on this video.")
+        else:
+            video_tools.comments_panel(member.video_id, account.id, play_at, found, share_token=token)

@@ -43,7 +43,7 @@ def test_a_post_from_a_chat_answer_cites_its_moments(team):
     with db.session() as s:
         context = ct.context_for_answer(s, owner.id, answer.log_id)
         post = ct.generate(s, owner.id, "linkedin_post", context)
-    assert post.startswith("Where is the fire extinguisher?: what we learned")
+    assert post.startswith("Where is the fire extinguisher?\n")
     assert "▶ Kitchen safety training at 00:1" in post
     assert "hallway" in post.lower()
     with db.session() as s:

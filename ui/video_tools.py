@@ -75,7 +75,7 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) 
                     _run(chapters.add_chapter, owner_id, video_id, title=title, start=begin, end=finish,
                          success="Chapter added.")
     regenerate, export = st.columns(2)
-    with regenerate.popover("Make chapters again", icon=":material/auto_awesome:"):
+    with regenerate.popover("Regenerate", icon=":material/auto_awesome:", help="Make new chapters"):
         st.write("Replaces every chapter, your edits included, with new machine-made ones.")
         if st.button("Replace chapters", key=f"regen-chapters-{video_id}", type="primary"):
             with st.spinner("Finding the topics…"):
@@ -88,13 +88,23 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) 
                              else "Chapters made from the topic changes in the transcript.")
                     st.rerun()
     if found:
-        with export.popover("Export for YouTube", icon=":material/ios_share:"):
+        with export.popover("Export", icon=":material/ios_share:", help="Chapters as YouTube description text"):
             text = chapters.youtube_description(found)
             st.caption("Paste into a YouTube description to get chapters there.")
             st.code(text, language=None)
             st.download_button("Download .txt", text, file_name="chapters.txt", mime="text/plain",
                                key=f"dl-chapters-{video_id}")
     return found
+
+
+def chapter_links(found: list[chapters.ChapterView], on_seek: Callable[[float], None], key: str) -> None:
+    """Chapters as read-only links (the share page): a click plays from the chapter's start."""
+    if not found:
+        st.caption("No chapters.")
+    for chapter in found:
+        if st.button(f"{format_timestamp(chapter.start)}  {md(chapter.title)}", key=f"{key}-{chapter.id}",
+                     type="tertiary"):
+            on_seek(chapter.start)
 
 
 def _edit_chapter(owner_id: int, chapter: chapters.ChapterView) -> None:
@@ -140,7 +150,7 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
     if view.stale:
         st.warning("Made before the latest changes to " + ("this group." if group_id else "this video.")
                    + " Summarize again to bring it up to date.", icon=":material/update:")
-    st.caption(("Written by the AI model" if view.method == "model" else "Key sentences from the transcript")
+    st.caption(("Written by the AI model" if view.method == "model" else "Made offline")
                + f" · {view.created_at:%Y-%m-%d %H:%M}")
     st.markdown(answer_markdown(view.text))
     for citation in view.citations:
@@ -156,7 +166,7 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
 
 
 def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.ChapterView], seek_key: str,
-                *, ready: bool, cuttable: bool) -> None:
+                *, ready: bool, cuttable: bool, duration_s: float | None) -> None:
     if not ready:
         st.caption("Clips can be made once the video is ready.")
         return
@@ -170,7 +180,7 @@ def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.Chap
             title = st.text_input("Clip title (optional)", max_chars=200)
             start_col, end_col = st.columns(2)
             start = start_col.text_input("From", value=format_timestamp(position))
-            end = end_col.text_input("To", value=format_timestamp(position + 30))
+            end = end_col.text_input("To", value=format_timestamp(min(position + 30, duration_s or position + 30)))
             if st.form_submit_button("Make clip", icon=":material/content_cut:"):
                 begin, finish = _seconds("From", start), _seconds("To", end)
                 if begin is not None and finish is not None:
@@ -239,8 +249,8 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
 # ----------------------------------------------------------------- comments
 
 
-def comments_panel(video_id: int, user_id: int, seek_key: str, found_chapters: list[chapters.ChapterView],
-                   *, share_token: str | None = None) -> None:
+def comments_panel(video_id: int, user_id: int, on_seek: Callable[[float], None],
+                   found_chapters: list[chapters.ChapterView], *, share_token: str | None = None) -> None:
     try:
         with database().session() as session:
             threads = comments.thread(session, user_id, video_id, share_token=share_token)
@@ -262,16 +272,17 @@ def comments_panel(video_id: int, user_id: int, seek_key: str, found_chapters: l
         st.caption("No comments yet.")
     for view in threads:
         with st.container(border=True):
-            _comment(view, video_id, user_id, seek_key, share_token)
+            _comment(view, video_id, user_id, on_seek, share_token)
 
 
-def _comment(view: comments.CommentView, video_id: int, user_id: int, seek_key: str, share_token: str | None) -> None:
+def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: Callable[[float], None],
+             share_token: str | None) -> None:
     line = f"**{md(view.author)}** · {view.created_at:%Y-%m-%d %H:%M}" + (" · edited" if view.edited else "")
     head, anchor = st.columns([4, 2], vertical_alignment="center")
     head.markdown(line)
     if view.anchor and anchor.button(f"▶ {md(view.anchor)}", key=f"comment-at-{view.id}", type="tertiary",
                                      help="Play from this moment"):
-        seek(seek_key, view.at_s)
+        on_seek(view.at_s)
     if view.deleted:
         st.caption(view.text)
     else:
@@ -297,7 +308,7 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, seek_key: 
             count = len(view.replies)
             st.caption(f"{count} {'reply' if count == 1 else 'replies'}")
             for child in view.replies:
-                _comment(child, video_id, user_id, seek_key, share_token)
+                _comment(child, video_id, user_id, on_seek, share_token)
 
 
 # ----------------------------------------------------------------- posts from templates
