@@ -18,7 +18,7 @@ from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean, one_line
 from core.transcripts import Segment
-from db.models import TranscriptChunk, Video, VideoGroup, VideoGroupMember
+from db.models import Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 
 PER_PAGE = 20
 SOURCE_LABELS = {"upload": "File", "url": "Web link"}
@@ -169,10 +169,11 @@ def update_video(session: Session, user_id: int, video_id: int, *, title: str, d
 
 
 def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) -> None:
-    """Delete a video; chunks and group memberships go with it (cascades), then its files."""
+    """Delete a video; chunks, clips, comments and group memberships go with it (cascades), then its files."""
     with db.session() as session:
         video = _owned(session, user_id, video_id)
         files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
+        files += [p for p in session.scalars(select(Clip.file).where(Clip.video_id == video_id)) if p]
         session.execute(delete(Video).where(Video.id == video.id))
     # Files go only once the rows are gone for good, so a failed delete never leaves a video without media.
     storage.delete(settings.media_dir, *files)

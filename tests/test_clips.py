@@ -139,3 +139,17 @@ def test_a_video_that_plays_from_youtube_cannot_be_cut_and_says_why(clean_db, se
         video_id = video.id
     with pytest.raises(clips.ClipError, match="Upload the file"):
         clips.request_clip(clean_db, settings, owner.id, video_id, start=0, end=10)
+
+
+def test_deleting_the_video_deletes_its_clips_files(demo, settings):
+    from core import library
+
+    db, owner, video_id = demo
+    clip_id = clips.request_clip(db, settings, owner.id, video_id, start=0, end=5)
+    clips.make_clip(db, settings, clip_id)
+    with db.session() as s:
+        path = clips.get_clip(s, settings, owner.id, clip_id).media_path
+    library.delete_video(db, settings, owner.id, video_id)
+    assert not path.exists()
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Clip)) == 0
