@@ -3,6 +3,8 @@ owner's to edit. Edited chapters are no longer machine-made. Orders stay 1..n by
 
 from __future__ import annotations
 
+import math
+
 import html
 import json
 import logging
@@ -79,8 +81,12 @@ def list_chapters(session: Session, owner_id: int, video_id: int) -> list[Chapte
 
 
 def youtube_description(chapters: list[ChapterView]) -> str:
-    """`00:00 Intro` lines, as YouTube reads chapters from a description."""
-    return "\n".join(f"{format_timestamp(c.start)} {c.title}" for c in chapters)
+    """`00:00 Intro` lines, as YouTube reads chapters from a description. YouTube needs the first
+    at 00:00, so an "Intro" line is added when the first chapter starts later."""
+    lines = [f"{format_timestamp(c.start)} {c.title}" for c in chapters]
+    if chapters and chapters[0].start >= 1:
+        lines.insert(0, "00:00 Intro")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------- proposing
@@ -245,6 +251,8 @@ def _checked(title: str, start: float, end: float, duration: float | None) -> tu
     if len(title) > MAX_TITLE:
         raise ChapterError(f"Chapter titles are at most {MAX_TITLE} characters.")
     start, end = float(start), float(end)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ChapterError("Chapter times must be numbers of seconds.")
     if start < 0:
         raise ChapterError("A chapter cannot start before 0:00.")
     if end <= start:

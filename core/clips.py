@@ -8,6 +8,7 @@ in the background worker; its status and error are kept like a video's.
 from __future__ import annotations
 
 import hashlib
+import math
 import logging
 import subprocess
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_CLIP_SECONDS = 30 * 60
 MIN_CLIP_SECONDS = 1.0
 COPY_TOLERANCE_S = 0.5  # stream copy starts at the keyframe before `start`; this much early is fine
-COPYABLE = {".mp4", ".mov", ".m4a", ".mp3", ".mkv", ".webm", ".wav"}
+COPYABLE = {".mp4", ".mov", ".m4a", ".mp3", ".webm", ".wav"}  # containers browsers play; .mkv is re-encoded
 
 
 class ClipError(AskVideoError):
@@ -77,6 +78,8 @@ def _video(session: Session, owner_id: int, video_id: int) -> Video:
 
 
 def _checked_range(video: Video, start: float, end: float) -> tuple[float, float]:
+    if not (math.isfinite(float(start)) and math.isfinite(float(end))):
+        raise ClipError("Clip times must be numbers of seconds.")
     start, end = round(max(0.0, float(start)), 1), round(float(end), 1)
     if video.duration_s:
         end = min(end, round(float(video.duration_s), 1))

@@ -8,6 +8,8 @@ has replies stays as "deleted" so the thread still reads; without replies it is 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -79,7 +81,8 @@ def add_comment(session: Session, user_id: int, video_id: int, text: str, *, at_
     video = _video_for(session, user_id, video_id, share_token)
     body = _clean_text(text)
     if parent_id is not None:
-        parent = session.get(Comment, parent_id)
+        # FOR SHARE: the parent cannot be deleted while this reply is being added.
+        parent = session.get(Comment, parent_id, with_for_update={"read": True})
         if parent is None or parent.video_id != video_id:
             raise CommentError("The comment you are replying to is not on this video.")
         if parent.is_deleted:
@@ -91,7 +94,7 @@ def add_comment(session: Session, user_id: int, video_id: int, text: str, *, at_
         at_s = chapter.start_s if at_s is None else at_s
     if at_s is not None:
         at_s = round(float(at_s), 1)
-        if at_s < 0 or (video.duration_s and at_s > video.duration_s + 0.5):
+        if not math.isfinite(at_s) or at_s < 0 or (video.duration_s and at_s > video.duration_s + 0.5):
             raise CommentError(f"The moment must be between 00:00 and {format_timestamp(video.duration_s or 0)}.")
     comment = Comment(video_id=video_id, user_id=user_id, parent_id=parent_id, chapter_id=chapter_id,
                       at_s=at_s, text=body)
@@ -118,6 +121,9 @@ def edit_comment(session: Session, user_id: int, comment_id: int, text: str) -> 
 def delete_comment(session: Session, user_id: int, comment_id: int) -> None:
     """The author, or the video's owner, deletes a comment (kept as "deleted" while it has replies)."""
     comment = _own(session, user_id, comment_id)
+    if comment.parent_id is not None:
+        # Siblings deleted at once take turns, so the last one sees it is last and cleans up.
+        session.get(Comment, comment.parent_id, with_for_update=True)
     owner_id = session.scalar(select(Video.user_id).where(Video.id == comment.video_id))
     if user_id not in (comment.user_id, owner_id):
         raise CommentError("You can only delete your own comments.")

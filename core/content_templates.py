@@ -3,25 +3,23 @@
 A default template per type ships in `core/content_templates/`; a user's own template for a type
 wins over it. Templates are people's text, so they are validated (syntax, and only the named
 variables below) and rendered in Jinja2's immutable sandbox, with limits on loops and on repeated
-strings so a template cannot reach Python internals, change data, or eat the machine.
+strings so a template cannot reach Python internals or change data, in a child process with CPU and
+memory caps so it cannot eat the machine either (core/template_sandbox.py).
 """
 
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateSyntaxError, meta
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core import keyphrases, summaries
+from core import keyphrases, summaries, template_sandbox
 from core.answers import NOTHING_FOUND
 from core.config import Settings
 from core.database import Database
@@ -33,8 +31,6 @@ from db.models import ChatLog, ContentTemplate, Video
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "content_templates"
 MAX_TEMPLATE_CHARS = 20_000
-MAX_OUTPUT_CHARS = 50_000
-MAX_LOOP_STEPS = 10_000
 VARIABLES = {
     "topic": "the group's name, or the question asked",
     "summary": "the summary (or the answer) as prose, without citation numbers",
@@ -69,39 +65,7 @@ class TemplateInfo:
         return LABELS.get(self.content_type) or self.content_type.replace("_", " ").replace("-", " ").capitalize()
 
 
-# ----------------------------------------------------------------- the sandbox
-
-
-_steps: ContextVar[list[int]] = ContextVar("template_steps")
-
-
-def _limited_range(*args: int) -> range:
-    """`range` that counts every step taken by one render against MAX_LOOP_STEPS."""
-    span = range(*args)
-    budget = _steps.get()
-    budget[0] += len(span)
-    if budget[0] > MAX_LOOP_STEPS:
-        raise SecurityError(f"loops run more than {MAX_LOOP_STEPS:,} steps")
-    return span
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
-            raise SecurityError("the power is too large")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT_CHARS:
-                    raise SecurityError("the repeated text is too long")
-        return super().call_binop(context, operator, left, right)
-
-
-_env = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
-                keep_trailing_newline=False)
-_env.globals.pop("lipsum", None)  # could make text of any size before the output limit sees it
-_env.globals["range"] = _limited_range
+# ----------------------------------------------------------------- checking and rendering
 
 
 def validate(body: str) -> str:
@@ -112,10 +76,10 @@ def validate(body: str) -> str:
     if len(body) > MAX_TEMPLATE_CHARS:
         raise ContentTemplateError(f"A template can be at most {MAX_TEMPLATE_CHARS:,} characters.")
     try:
-        tree = _env.parse(body)
+        tree = template_sandbox.environment.parse(body)
     except TemplateSyntaxError as error:
         raise ContentTemplateError(f"Template error on line {error.lineno}: {error.message}") from None
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(VARIABLES) - set(_env.globals))
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(VARIABLES) - set(template_sandbox.environment.globals))
     if unknown:
         raise ContentTemplateError(
             f"Unknown variable{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
@@ -125,27 +89,11 @@ def validate(body: str) -> str:
 
 
 def render(body: str, context: dict) -> str:
-    """Render a validated template with `context` in the sandbox; errors become readable messages."""
-    body = validate(body)
-    token = _steps.set([0])
-    try:
-        pieces, size = [], 0
-        for piece in _env.from_string(body).generate(**context):
-            size += len(piece)
-            if size > MAX_OUTPUT_CHARS:
-                raise ContentTemplateError(f"The result is longer than {MAX_OUTPUT_CHARS:,} characters.")
-            pieces.append(piece)
-    except SecurityError as error:
-        raise ContentTemplateError(f"The template tried something that is not allowed ({error}).") from None
-    except UndefinedError as error:
-        raise ContentTemplateError(f"The template uses something that is not there: {error.message}.") from None
-    except TemplateError as error:
-        raise ContentTemplateError(f"The template could not be rendered: {error}.") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-        raise ContentTemplateError(f"The template could not be rendered: {error}.") from None
-    finally:
-        _steps.reset(token)
-    return re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip() + "\n"
+    """Render a validated template with `context` in the sandboxed child process."""
+    text, error = template_sandbox.render(validate(body), context)
+    if error:
+        raise ContentTemplateError(error)
+    return text
 
 
 # ----------------------------------------------------------------- stored templates

@@ -85,10 +85,18 @@ def make_clip(clip_id: int) -> str:
 
 
 def _pending_clip_ids() -> list[int]:
+    """Clips waiting for a cut, including any left `processing` by a job that failed without
+    recording it (the database went away as it finished): those go back to `pending`."""
+    from sqlalchemy import text
+
     from core.database import get_database
     from db.models import Clip
 
     with get_database().session() as session:
+        session.execute(text(
+            "UPDATE clips SET status = 'pending' WHERE status = 'processing' AND NOT EXISTS ("
+            " SELECT 1 FROM procrastinate_jobs j WHERE j.lock = 'clip:' || clips.id AND j.status IN ('todo', 'doing'))"
+        ))
         return list(session.scalars(select(Clip.id).where(Clip.status == "pending")).all())
 
 

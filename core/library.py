@@ -173,7 +173,8 @@ def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) 
     with db.session() as session:
         video = _owned(session, user_id, video_id)
         files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
-        files += [p for p in session.scalars(select(Clip.file).where(Clip.video_id == video_id)) if p]
+        # Deleted (not just read) here so a clip finishing meanwhile cannot leave its file behind.
+        files += [p for p in session.scalars(delete(Clip).where(Clip.video_id == video_id).returning(Clip.file)) if p]
         session.execute(delete(Video).where(Video.id == video.id))
     # Files go only once the rows are gone for good, so a failed delete never leaves a video without media.
     storage.delete(settings.media_dir, *files)

@@ -27,7 +27,7 @@ from core.groups import owned_group
 from core.model_settings import ModelAccess, model_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
-from db.models import Chapter, Summary, TranscriptChunk, Video, VideoGroupMember
+from db.models import Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 
 EXTRACTIVE_NOTE = "Extractive summary — no AI model is configured, so these are key sentences from the transcript:"
 MODEL_PASSAGES = 24
@@ -124,6 +124,10 @@ def summarize(db: Database, settings: Settings, owner_id: int, *, video_id: int 
     else:
         method, (text, citations) = "extractive", _extractive(sources, kind)
     with db.session() as session:
+        # Two summaries of one target made at once (two tabs) take turns instead of colliding.
+        locked = Video if video_id is not None else VideoGroup
+        session.scalar(select(locked.id).where(locked.id == (video_id if video_id is not None else group_id))
+                       .with_for_update())
         session.execute(delete(Summary).where(target, Summary.user_id == owner_id))
         row = Summary(user_id=owner_id, video_id=video_id, group_id=group_id, text=text, method=method,
                       citations=[asdict(c) for c in citations], fingerprint=fingerprint)

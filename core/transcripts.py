@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass
 
 
@@ -33,6 +35,8 @@ def parse_timestamp(text: str) -> float:
         numbers = [float(p) for p in parts]
     except ValueError:
         raise ValueError(f"“{(text or '').strip()[:20]}” is not a time; write it like 2:05 or 1:02:05.") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise ValueError(f"“{text.strip()[:20]}” is not a time; write it like 2:05 or 1:02:05.")
     if any(n < 0 for n in numbers):
         raise ValueError("A time cannot be negative.")
     if any(n >= 60 for n in numbers[1:]):

@@ -26,7 +26,7 @@ def save(content_type: str, body: str, *, success: str) -> None:
         with database().session() as session:
             ct.save_template(session, account.id, content_type, body)
     except AskVideoError as error:
-        st.error(str(error))
+        st.error(md(str(error)))
     else:
         st.toast(success)
         st.rerun()
@@ -45,7 +45,7 @@ if preview:
     try:
         st.code(ct.render(body, SAMPLE), language=None, wrap_lines=True)
     except AskVideoError as error:
-        st.error(str(error))
+        st.error(md(str(error)))
 if saved:
     save(chosen.content_type, body, success="Template saved.")
 if not chosen.is_default:

@@ -125,3 +125,20 @@ def test_a_failing_model_falls_back_to_topic_shifts(talk, settings, fake_openai)
     assert chapters.generate(db, settings, video_id, owner_id=owner.id) == "offline"
     with db.session() as s:
         assert len(chapters.list_chapters(s, owner.id, video_id)) == 3
+
+
+def test_the_youtube_export_always_starts_at_zero(talk):
+    db, owner, video_id = talk
+    with db.session() as s:
+        first = chapters.list_chapters(s, owner.id, video_id)[0]
+        chapters.delete_chapter(s, owner.id, first.id)
+        remaining = chapters.list_chapters(s, owner.id, video_id)
+    lines = chapters.youtube_description(remaining).splitlines()
+    assert lines[0] == "00:00 Intro" and len(lines) == len(remaining) + 1
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_times_that_are_not_numbers_are_refused(talk, value):
+    db, owner, video_id = talk
+    with db.session() as s, pytest.raises(chapters.ChapterError, match="numbers of seconds"):
+        chapters.add_chapter(s, owner.id, video_id, title="x", start=10, end=value)

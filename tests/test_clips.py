@@ -153,3 +153,22 @@ def test_deleting_the_video_deletes_its_clips_files(demo, settings):
     assert not path.exists()
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Clip)) == 0
+
+
+def test_times_that_are_not_numbers_are_refused(demo, settings):
+    db, owner, video_id = demo
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(clips.ClipError, match="numbers of seconds"):
+            clips.request_clip(db, settings, owner.id, video_id, start=0, end=value)
+
+
+def test_a_clip_left_processing_by_a_failed_job_is_queued_again(demo, settings):
+    db, owner, video_id = demo
+    clip_id = clips.request_clip(db, settings, owner.id, video_id, start=0, end=5)
+    with db.session() as s:  # the job ran, then failed without recording it
+        s.execute(text("UPDATE clips SET status = 'processing' WHERE id = :id"), {"id": clip_id})
+        s.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE lock = :lock"),
+                  {"lock": f"clip:{clip_id}"})
+    assert clip_id in jobs._pending_clip_ids()  # what the worker's minute sweep requeues
+    with db.session() as s:
+        assert clips.get_clip(s, settings, owner.id, clip_id).status == "pending"

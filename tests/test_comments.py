@@ -116,3 +116,10 @@ def test_replies_and_chapters_must_belong_to_the_same_video(review):
         comments.add_comment(s, ann.id, other.id, "reply", parent_id=note)
     with pytest.raises(comments.CommentError, match="chapter is not part"):
         comments.add_comment(s, ann.id, other.id, "here", chapter_id=chapter_id)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_moment_that_is_not_a_number_is_refused(review, value):
+    s, ann, _, _, video_id, _, _ = review
+    with pytest.raises(comments.CommentError, match="between 00:00"):
+        comments.add_comment(s, ann.id, video_id, "when?", at_s=value)

@@ -98,6 +98,14 @@ def test_broken_templates_are_refused_with_a_clear_message(session, body, messag
     "{{ 2 ** 100000 }}",
     "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "{% for i in range(5000) %}{{ topic * 20 }}{% endfor %}",
+    # Blow-ups the operator checks cannot see; the child process's CPU and memory caps stop them.
+    '{% set a = "x" * 50000 %}' + "{% set a = a ~ a %}" * 20 + "{{ a | length }}",
+    '{{ "%999999999s" % "x" }}',
+    '{{ "x" | center(999999999) }}',
+    "{{ (((9 ** 64) ** 64) ** 64) ** 64 }}",
+    '{% set s = "x" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
+    "{% macro f(n) %}{{ f(n - 1) }}{{ f(n - 1) }}{% endmacro %}{{ f(60) }}",
+    "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
 ])
 def test_a_template_that_reaches_for_python_internals_or_the_machine_fails_safely(attack):
     context = {"topic": "Kitchen", "key_points": ["Knives sharp"]}

@@ -15,7 +15,6 @@ from ui.session import database, settings
 from ui.widgets import answer_markdown, md, play
 
 FEEDBACK = {1: "good", 0: "bad", None: None}
-MIN_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 
 
 def _history(key: str) -> list[dict]:
@@ -53,7 +52,7 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: 
         if not shared and clip.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
                                       icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
             video_tools.request(owner_id, citation.video_id, citation.start,
-                                max(citation.end, citation.start + MIN_CLIP_SECONDS),
+                                max(citation.end, citation.start + video_tools.CITED_CLIP_SECONDS),
                                 f"{question_title(answer.question)} · {citation.title}")
         st.caption(md(citation.snippet))
 

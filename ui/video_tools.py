@@ -15,6 +15,7 @@ from ui.session import database, settings
 from ui.widgets import answer_markdown, md, status_badge
 
 CLIP_REFRESH_SECONDS = 2
+CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 
 
 def seek(seek_key: str, at: float) -> None:
@@ -40,7 +41,7 @@ def _seconds(label: str, text: str) -> float | None:
     try:
         return parse_timestamp(text)
     except ValueError as error:
-        st.error(f"{label}: {error}")
+        st.error(f"{label}: {md(str(error))}")
         return None
 
 
@@ -154,12 +155,17 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
                + f" · {view.created_at:%Y-%m-%d %H:%M}")
     st.markdown(answer_markdown(view.text))
     for citation in view.citations:
-        if st.button(f"[{citation.n}] {md(citation.title)} · {format_timestamp(citation.start)}",
-                     key=f"{key}-cite-{citation.n}", icon=":material/play_circle:", type="tertiary"):
+        cite, clip = st.columns([6, 1], vertical_alignment="center")
+        if cite.button(f"[{citation.n}] {md(citation.title)} · {format_timestamp(citation.start)}",
+                       key=f"{key}-cite-{citation.n}", icon=":material/play_circle:", type="tertiary"):
             if on_cite:
                 on_cite(citation)
             elif seek_key:
                 seek(seek_key, citation.start)
+        if clip.button("Clip", key=f"{key}-clip-{citation.n}", icon=":material/content_cut:", type="tertiary",
+                       help="Cut this moment into a clip"):
+            request(owner_id, citation.video_id, citation.start,
+                    max(citation.end, citation.start + CITED_CLIP_SECONDS), citation.title)
 
 
 # ----------------------------------------------------------------- clips
@@ -328,7 +334,7 @@ def post_maker(key: str, owner_id: int, make_context: Callable[[], dict]) -> Non
                 with database().session() as session:
                     st.session_state[f"{key}-text"] = ct.generate(session, owner_id, kind.content_type, context)
             except AskVideoError as error:
-                st.error(str(error))
+                st.error(md(str(error)))
     text = st.session_state.get(f"{key}-text")
     if text:
         st.code(text, language=None, wrap_lines=True)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.transcripts import format_timestamp
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:=])")
 STATUS_BADGES = {
     "pending": ("Waiting", "gray"),
     "processing": ("Processing", "blue"),
