@@ -117,8 +117,9 @@ def _named(spans: list[tuple[float, float, float]], segments: list[Segment]) -> 
 
 
 def propose_offline(chunks: list[tuple[float, float, np.ndarray]], segments: list[Segment],
-                    duration: float) -> list[Proposal]:
-    """Chapters at the transcript's topic shifts, named by their key phrases."""
+                    duration: float, title: str = "") -> list[Proposal]:
+    """Chapters at the transcript's topic shifts, named by their key phrases. A video with one
+    topic gets one chapter named after the video: key phrases of a whole talk read as noise."""
     if duration <= 0:
         return []
     min_seconds = max(30.0, duration / 25)
@@ -132,7 +133,7 @@ def propose_offline(chunks: list[tuple[float, float, np.ndarray]], segments: lis
         found = topics.boundaries(vectors, mids, duration=duration, min_seconds=min_seconds, max_count=max_count)
         cuts = [(_snap(mids[b.index], segments), min(1.0, max(0.05, b.depth / 0.4))) for b in found]
     if not found:
-        return _named([(0.0, duration, 0.5)], segments)
+        return [Proposal(title[:MAX_TITLE] or "Full video", 0.0, duration, 0.5)]
     cuts = sorted({round(t, 3): c for t, c in cuts if 0 < t < duration}.items())
     edges = [(0.0, 1.0), *cuts, (duration, 1.0)]
     spans = [(edges[i][0], edges[i + 1][0], (edges[i][1] + edges[i + 1][1]) / 2) for i in range(len(edges) - 1)]
@@ -207,7 +208,7 @@ def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int |
                 Chapter.video_id == video_id, Chapter.is_generated.is_(False)).limit(1)):
             return "kept"
         segments = transcripts.from_json(video.transcript_segments)
-        duration = _duration(video, segments)
+        duration, video_title = _duration(video, segments), video.title
         access = model_access(session, settings, video.user_id)
         chunks = [(float(r.start_time), float(r.end_time), np.asarray(r.embedding, dtype=np.float32))
                   for r in session.execute(
@@ -220,7 +221,7 @@ def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int |
         except (ModelError, ValueError) as why:
             log.warning("model chapters for video %s failed, using topic shifts: %s", video_id, why)
     if not proposals:
-        proposals, method = propose_offline(chunks, segments, duration), "offline"
+        proposals, method = propose_offline(chunks, segments, duration, video_title), "offline"
     with db.session() as session:
         if session.scalar(select(Video.id).where(Video.id == video_id).with_for_update()) is None:
             return method

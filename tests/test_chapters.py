@@ -142,3 +142,14 @@ def test_times_that_are_not_numbers_are_refused(talk, value):
     db, owner, video_id = talk
     with db.session() as s, pytest.raises(chapters.ChapterError, match="numbers of seconds"):
         chapters.add_chapter(s, owner.id, video_id, title="x", start=10, end=value)
+
+
+def test_a_short_one_topic_video_has_one_chapter_named_after_it(clean_db, settings, tmp_path):
+    from tests.corpus import KITCHEN
+
+    with clean_db.session() as s:
+        owner = make_account(s)
+    _, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path, {"Kitchen safety training": KITCHEN})
+    with clean_db.session() as s:
+        [only] = chapters.list_chapters(s, owner.id, ids["Kitchen safety training"])
+    assert (only.title, only.start, only.order) == ("Kitchen safety training", 0, 1)
