@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import media_files
 from ui.session import current_account, forget, write_pending_cookie
 
 st.set_page_config(page_title="Ask Video", page_icon=":material/smart_display:", layout="wide")
+media_files.install()
 
 account = current_account()
 st.session_state["account"] = account

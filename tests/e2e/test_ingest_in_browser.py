@@ -47,6 +47,7 @@ def test_upload_process_and_seek(app_url, page, tmp_path):
     screenshot(page, "13-library-ready")
     page.get_by_role("button", name="Quarterly review").click()
     expect(page.get_by_role("heading", name="Quarterly review")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Transcript").click()
     page.get_by_role("button", name="00:09").click()
     player = page.locator("video")
     expect(player).to_be_visible(timeout=30_000)

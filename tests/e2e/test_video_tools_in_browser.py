@@ -30,6 +30,10 @@ def test_chapters_summary_clip_and_comment(app_url, page, tmp_path):
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
     page.get_by_role("button", name="Review").click()
     expect(page.get_by_role("tab", name="Chapters")).to_be_visible(timeout=30_000)
+    # The player's file comes from disk by byte range, as browsers ask for video.
+    src = page.locator("video").first.get_attribute("src")
+    part = page.request.get(src if src.startswith("http") else app_url + src, headers={"Range": "bytes=100-199"})
+    assert part.status == 206 and len(part.body()) == 100
 
     # The summary: key sentences, each a moment to play.
     page.get_by_role("button", name="Summarize").click()
