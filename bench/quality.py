@@ -148,12 +148,12 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool =
         return [Citation(d.metadata["video"], d.metadata["start"], d.metadata["end"])
                 for d in store.similarity_search(q.text, k=10)]
 
-    header = f"{'method':<8}" + "".join(f"{m:>9}" for m in (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10",
+    header = f"{'method':<10}" + "".join(f"{m:>9}" for m in (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10",
                                                             "video@1", "qps"))
     print(header)
 
     def line(name: str, figures: dict[str, float]) -> str:
-        return f"{name:<8}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items())
+        return f"{name:<10}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items())
 
     split: list[str] = []
     for name, method in (("bm25", bm25), ("dense", dense), ("ours", ours)):
