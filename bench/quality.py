@@ -81,12 +81,14 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, required=True)
     parser.add_argument("--questions", type=Path, required=True)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--halves", action="store_true",
+                        help="also score the odd and the even lines of the questions file on their own")
     args = parser.parse_args()
     with scratch_database("quality") as db:
-        run(db, args.eval_dir, load_questions(args.questions), args.k)
+        run(db, args.eval_dir, load_questions(args.questions), args.k, halves=args.halves)
 
 
-def run(db, eval_dir: Path, questions: list[Question], k: int) -> None:
+def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool = False) -> None:
     from langchain_postgres import PGVector
     from sqlalchemy import select
 
@@ -146,15 +148,26 @@ def run(db, eval_dir: Path, questions: list[Question], k: int) -> None:
         return [Citation(d.metadata["video"], d.metadata["start"], d.metadata["end"])
                 for d in store.similarity_search(q.text, k=10)]
 
-    header = f"{'method':<8}" + "".join(f"{m:>9}" for m in (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10",
+    header = f"{'method':<10}" + "".join(f"{m:>9}" for m in (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10",
                                                             "video@1", "qps"))
     print(header)
+
+    def line(name: str, figures: dict[str, float]) -> str:
+        return f"{name:<10}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items())
+
+    split: list[str] = []
     for name, method in (("bm25", bm25), ("dense", dense), ("ours", ours)):
         started = time.perf_counter()
         results = [(q, method(q)) for q in questions]
-        figures = score(results, k, time.perf_counter() - started)
-        print(f"{name:<8}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items()),
-              flush=True)
+        seconds = time.perf_counter() - started
+        print(line(name, score(results, k, seconds)), flush=True)
+        if halves:  # lines 1, 3, 5… and 2, 4, 6… of the file: a check that a choice holds on unseen halves
+            split += [line(f"{name}/{half}", score(results[start::2], k, seconds / 2))
+                      for half, start in (("odd", 0), ("even", 1))]
+    if split:
+        print("\nsplit halves of the questions file:")
+        print(header)
+        print("\n".join(split))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.retrieval [--sizes 10000 100000 1000000] [--queries 200]
 
 Each size fills transcript_chunks with synthetic 384-dimensional unit vectors and random text
-(100 chunks per video; the group's owner has a tenth of them, 49 other users the rest), builds the HNSW index, and times the product's
+(100 chunks per video, three sentences per chunk in transcript_sentences; the group's owner has a
+tenth of them, 49 other users the rest), builds the HNSW indexes, and times the product's
 `retrieval.search` for groups of 3 and 30 videos (0.3k and 3k chunks), reporting p50/p95 and
 the dense side's recall@12 against an exact scan of the same group. Time to first token is the
 product's offline answer path (`answers.prepare` + first piece of `answers.stream`) on a real
@@ -24,6 +25,7 @@ import numpy as np
 from bench.database import scratch_database
 
 CHUNKS_PER_VIDEO = 100
+SENTENCES_PER_CHUNK = 3  # 100-word chunks overlapping by half hold about three new sentences each
 USERS = 50
 WORDS = ("market revenue quarter team hiring product launch customer design budget roadmap metric growth churn "
          "pricing feature release bug fix plan office travel review meeting goal risk latency database index query "
@@ -40,7 +42,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
 
     videos = total // CHUNKS_PER_VIDEO
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE users, videos, transcript_chunks RESTART IDENTITY CASCADE")
+        cur.execute("TRUNCATE users, videos, transcript_chunks, transcript_sentences RESTART IDENTITY CASCADE")
         for u in range(USERS):
             cur.execute("INSERT INTO users (username, email, password, video_limit) VALUES (%s, %s, 'x', 100000)",
                         (f"u{u}", f"u{u}@example.com"))
@@ -48,6 +50,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
             for v in range(videos):
                 copy.write_row((_owner_of(v + 1), f"Video {v}", "completed"))
         cur.execute("DROP INDEX IF EXISTS ix_transcript_chunks_embedding_hnsw")
+        cur.execute("DROP INDEX IF EXISTS ix_transcript_sentences_embedding_hnsw")
         words = np.array(WORDS)
         with cur.copy("COPY transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, "
                       "end_time, embedding, embedding_model) FROM STDIN") as copy:
@@ -65,12 +68,31 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                               f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\t"
                               "all-MiniLM-L6-v2\n")
                 copy.write(buf.getvalue())
+        with cur.copy("COPY transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
+                      "embedding, embedding_model) FROM STDIN") as copy:
+            sentences = total * SENTENCES_PER_CHUNK
+            per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
+            for start in range(0, sentences, 10_000):
+                n = min(10_000, sentences - start)
+                vectors = rng.standard_normal((n, 384)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                texts = rng.choice(words, size=(n, 4))
+                buf = io.StringIO()
+                for i in range(n):
+                    row = start + i
+                    video = row // per_video + 1
+                    at = (row % per_video) * 10
+                    buf.write(f"{video}\t{_owner_of(video)}\t{row % per_video}\t{' '.join(texts[i])}\t{at}\t"
+                              f"{at + 10}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\tall-MiniLM-L6-v2\n")
+                copy.write(buf.getvalue())
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
         # 1M x 384 dims); past that it crawls. Two cores: the leader plus one parallel worker.
         print(f"# {total:,} rows loaded, building the HNSW index", file=sys.stderr, flush=True)
         cur.execute("SET maintenance_work_mem = '6GB'")
         cur.execute("SET max_parallel_maintenance_workers = 1")
         cur.execute("CREATE INDEX ix_transcript_chunks_embedding_hnsw ON transcript_chunks "
+                    "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+        cur.execute("CREATE INDEX ix_transcript_sentences_embedding_hnsw ON transcript_sentences "
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         cur.execute("ANALYZE")
     conn.commit()
@@ -131,7 +153,7 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[s
                 with db.session() as session:
                     dense = retrieval.search(session, group_id=group_id, owner_id=owner_id,
                                              model="all-MiniLM-L6-v2", query_vector=vector, query_text="",
-                                             k=12, sparse_weight=0.0)
+                                             k=12, sparse_weight=0.0, sentence_weight=0.0, merge=False)
                     exact = exact_dense(session, group_id, owner_id, vector, 12)
                 recalls.append(len({h.chunk_id for h in dense} & set(exact)) / 12)
         lines.append(f"| {total:,} | {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks) | "

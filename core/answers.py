@@ -13,11 +13,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from core import retrieval, transcripts
+from core import retrieval
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
@@ -26,12 +25,13 @@ from core.llm import ModelError, chat_model, provider_error
 from core.prompts_store import prompt
 from core.text import one_line
 from core.model_settings import ModelAccess, model_access
-from core.transcripts import Segment, format_timestamp
-from db.models import ChatLog, Video
+from core.transcripts import format_timestamp
+from db.models import ChatLog
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
                  "Try other words, or check that the videos you expect are in the group and ready.")
+EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
                     "passages closest to your question:")
 _CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -142,50 +142,20 @@ def prepare(
                   or (h.keyword_match and h.similarity >= settings.min_relevance / 2)]
     else:
         mode, chosen = "nothing", []
-    passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text) for n, h in enumerate(chosen, 1)]
     if mode == "extractive":
-        passages = _refine_to_sentences(db, embedder, owner_id, search_query, passages)
+        # Quote the sentence retrieval already found nearest the question inside each passage
+        # (stored with its vector at ingestion), cited from where retrieval says to play.
+        chosen = chosen[:EXTRACTIVE_PASSAGES]
+        passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
+                             h.score, h.sentence or h.text) for n, h in enumerate(chosen, 1)]
+    else:
+        passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text)
+                    for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
                     settings.llm_timeout_s)
 
 
 # ----------------------------------------------------------------- extractive (offline) answers
-
-
-def _segments_by_video(db: Database, owner_id: int, video_ids: list[int]) -> dict[int, list[Segment]]:
-    with db.session() as session:
-        rows = session.execute(
-            select(Video.id, Video.transcript_segments).where(Video.id.in_(video_ids), Video.user_id == owner_id)
-        ).all()
-    return {vid: transcripts.from_json(segs) for vid, segs in rows}
-
-
-def _refine_to_sentences(db: Database, embedder, owner_id: int, query: str, passages: list[Citation],
-                         keep: int = 4) -> list[Citation]:
-    """For each of the best passages, the transcript segment inside it nearest the question: a
-    citation then plays from the sentence that answers, not from the start of its chunk."""
-    top = passages[:keep]
-    segments = _segments_by_video(db, owner_id, [p.video_id for p in top])
-    candidates: list[tuple[int, Segment]] = []
-    for i, passage in enumerate(top):
-        inside = [s for s in segments.get(passage.video_id, [])
-                  if s.end > passage.start and s.start < passage.end and s.text.strip()]
-        candidates += [(i, s) for s in inside]
-    if not candidates:
-        return top
-    vectors = np.array(embedder.embed_documents([s.text for _, s in candidates]))
-    question = np.array(embedder.embed_query(query))
-    similarity = vectors @ question
-    refined = []
-    for i, passage in enumerate(top):
-        mine = [(similarity[j], s) for j, (owner, s) in enumerate(candidates) if owner == i]
-        if not mine:
-            refined.append(passage)
-            continue
-        _, best = max(mine, key=lambda pair: pair[0])
-        refined.append(Citation(len(refined) + 1, passage.video_id, passage.title, best.start,
-                                max(best.end, best.start), passage.score, best.text))
-    return refined
 
 
 def _extractive(prepared: Prepared) -> Iterator[str]:

@@ -41,7 +41,8 @@ class Settings:
     share_questions_per_hour: int  # per shared link, all visitors together
     min_relevance: float  # cosine similarity below which a passage does not count as an answer
     llm_timeout_s: int
-    sparse_weight: float  # weight of the full-text ranking in the fusion (dense is 1.0)
+    sparse_weight: float  # weight of the BM25 ranking in the fusion (chunk vectors are 1.0)
+    sentence_weight: float  # weight of the best-sentence ranking in the fusion
     embed_titles: bool  # embed each chunk with its video's title in front (contextual chunks)
     public_url: str | None  # how people reach the app, for share links; None: the URL the owner is using
 
@@ -71,16 +72,18 @@ def load_settings() -> Settings:
         caption_languages=tuple(
             lang.strip() for lang in os.environ.get("ASKVIDEO_CAPTION_LANGUAGES", "en").split(",") if lang.strip()
         ),
-        # Measured on TutorialVQA (BENCHMARKS.md): ~60-word chunks cite starts near the answer.
-        chunk_words=_int("ASKVIDEO_CHUNK_WORDS", 60),
-        chunk_overlap_words=_int("ASKVIDEO_CHUNK_OVERLAP_WORDS", 20),
+        # Measured on TutorialVQA (BENCHMARKS.md): with citations starting at the best sentence,
+        # 100-word chunks overlapping by half rank best.
+        chunk_words=_int("ASKVIDEO_CHUNK_WORDS", 100),
+        chunk_overlap_words=_int("ASKVIDEO_CHUNK_OVERLAP_WORDS", 50),
         stalled_worker_seconds=_int("ASKVIDEO_STALLED_WORKER_SECONDS", 60),
         top_k=_int("ASKVIDEO_TOP_K", 12),
         history_turns=_int("ASKVIDEO_HISTORY_TURNS", 3),
         share_questions_per_hour=_int("ASKVIDEO_SHARE_QUESTIONS_PER_HOUR", 30),
         min_relevance=float(os.environ.get("ASKVIDEO_MIN_RELEVANCE") or 0.25),
         llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
-        sparse_weight=float(os.environ.get("ASKVIDEO_SPARSE_WEIGHT") or 0.3),
+        sparse_weight=float(os.environ.get("ASKVIDEO_SPARSE_WEIGHT") or 1.0),
+        sentence_weight=float(os.environ.get("ASKVIDEO_SENTENCE_WEIGHT") or 1.0),
         embed_titles=os.environ.get("ASKVIDEO_EMBED_TITLES", "0") == "1",
         public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
     )

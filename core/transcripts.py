@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-
+import re
 from dataclasses import asdict, dataclass
 
 
@@ -53,3 +53,34 @@ def format_timestamp(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+# A sentence ends at . ! or ? followed by space; "e.g. " or "3.5" rarely matter for timing.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+MIN_SENTENCE_WORDS = 3  # shorter pieces ("OK.", "Right.") join their neighbour
+
+
+def sentences(segments: list[Segment]) -> list[Segment]:
+    """Segments split into sentences, times interpolated by word position inside each segment.
+
+    Caption cues are often a sentence already; speech-to-text segments and long cues hold several.
+    A fragment of a couple of words is joined to the sentence before it, so every row says
+    something a question can match.
+    """
+    result: list[Segment] = []
+    for segment in segments:
+        parts = [p for p in _SENTENCE_END.split(segment.text.strip()) if p]
+        total = sum(len(p.split()) for p in parts) or 1
+        span = max(segment.end - segment.start, 0.0)
+        done = 0
+        for part in parts:
+            words = len(part.split())
+            start = segment.start + span * done / total
+            end = segment.start + span * (done + words) / total
+            done += words
+            if result and words < MIN_SENTENCE_WORDS and result[-1].end >= start - 1.0:
+                last = result[-1]
+                result[-1] = Segment(last.start, max(last.end, end), f"{last.text} {part}")
+            else:
+                result.append(Segment(start, end, part))
+    return result

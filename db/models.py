@@ -228,6 +228,41 @@ class TranscriptChunk(Base):
     )
 
 
+class TranscriptSentence(Base):
+    """One timed sentence of a transcript with its own vector (revision 0006).
+
+    Chunks are what a question is matched against as a whole; sentences say where inside a chunk
+    the answer starts, so a citation plays from that sentence, and they let the offline answer
+    quote a sentence without embedding anything at question time.
+    """
+
+    __tablename__ = "transcript_sentences"
+    __table_args__ = (
+        UniqueConstraint("video_id", "embedding_model", "sentence_index", name="uq_transcript_sentences_position"),
+        CheckConstraint("start_time >= 0 AND end_time >= start_time", name="ck_transcript_sentences_times"),
+        # Cosine ops, like the chunks' index, because retrieval orders sentences by `<=>` too.
+        Index(
+            "ix_transcript_sentences_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        # Sentences inside a chunk are found by video and time.
+        Index("ix_transcript_sentences_video_start", "video_id", "start_time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[float] = mapped_column(Float)
+    end_time: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+    embedding_model: Mapped[str] = mapped_column(String(200))
+
+
 # ----------------------------------------------------------------- video intelligence (revision 0005)
 
 CLIP_STATUSES = VIDEO_STATUSES

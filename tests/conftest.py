@@ -30,7 +30,8 @@ from core.database import Database  # noqa: E402
 from db.engine import drop_database, ensure_database, start_embedded, with_database  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 
-APP_TABLES = ("content_templates", "comments", "clips", "summaries", "chapters", "chat_logs", "transcript_chunks", "video_group_members", "video_groups", "videos",
+APP_TABLES = ("content_templates", "comments", "clips", "summaries", "chapters", "chat_logs", "transcript_sentences",
+              "transcript_chunks", "video_group_members", "video_groups", "videos",
               "user_sessions", "users")
 
 

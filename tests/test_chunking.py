@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.chunking import chunk_segments
-from core.transcripts import Segment
+from core.transcripts import Segment, sentences
 
 
 def _segments(n: int, words: int = 10, length: float = 5.0) -> list[Segment]:
@@ -41,3 +41,13 @@ def test_empty_and_blank_segments_make_no_chunks():
 def test_short_transcript_is_one_chunk():
     chunks = chunk_segments([Segment(0, 2, "hello there"), Segment(2, 4, "general idea")])
     assert len(chunks) == 1 and chunks[0].text == "hello there general idea" and chunks[0].end == 4
+
+
+def test_a_segment_with_several_sentences_is_split_with_interpolated_times():
+    segment = Segment(10.0, 22.0, "Open the Layers panel first. Then choose the brush and paint. OK.")
+    parts = sentences([segment, Segment(22.0, 25.0, "Save the file when you are done.")])
+    assert [p.text for p in parts] == ["Open the Layers panel first.", "Then choose the brush and paint. OK.",
+                                       "Save the file when you are done."]
+    # 5 of 12 words in: the second sentence starts 5/12 of the way through the segment.
+    assert parts[0].start == 10.0 and parts[1].start == 15.0 and parts[1].end == 22.0
+    assert parts[2].start == 22.0 and all(p.start <= p.end for p in parts)

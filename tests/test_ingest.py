@@ -17,7 +17,8 @@ from core import ingest, storage
 from core.config import load_settings
 from core.errors import IngestError
 from core.ingest import UploadItem
-from db.models import TranscriptChunk, Video, VideoGroupMember
+from core.transcripts import Segment
+from db.models import TranscriptChunk, TranscriptSentence, Video, VideoGroupMember
 from tests.factories import make_account
 from tests.media_factory import TALK, srt, text_renamed, truncated_video, video, vtt, zero_second_video
 
@@ -199,6 +200,29 @@ def test_reprocessing_replaces_chunks_without_duplicates(clean_db, settings, own
     process(clean_db, settings, submitted.video_id)
     after = [(c.chunk_index, c.text) for c in chunks_of(clean_db, submitted.video_id)]
     assert after == before
+
+
+def sentences_of(db, video_id) -> list[TranscriptSentence]:
+    with db.session() as s:
+        return list(s.scalars(select(TranscriptSentence).where(TranscriptSentence.video_id == video_id)
+                              .order_by(TranscriptSentence.sentence_index)))
+
+
+def test_sentences_are_stored_with_vectors_and_replaced_when_the_transcript_changes(clean_db, settings, owner,
+                                                                                    tmp_path):
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
+    process(clean_db, settings, submitted.video_id)
+    rows = sentences_of(clean_db, submitted.video_id)
+    assert [(r.start_time, r.end_time, r.text) for r in rows] == TALK
+    assert all(r.user_id == owner.id and r.embedding_model == "all-MiniLM-L6-v2" for r in rows)
+    assert np.linalg.norm(np.array(rows[0].embedding)) == pytest.approx(1.0, abs=1e-3)
+
+    ingest.store_transcript(clean_db, settings, submitted.video_id,
+                            [Segment(0.0, 6.0, "A new first sentence here. And a second one follows it.")], "captions")
+    rows = sentences_of(clean_db, submitted.video_id)
+    assert [(r.sentence_index, r.text) for r in rows] == [(0, "A new first sentence here."),
+                                                          (1, "And a second one follows it.")]
+    assert rows[1].start_time == pytest.approx(6.0 * 5 / 11)
 
 
 def test_link_to_a_page_with_captions_uses_them_and_keeps_the_media(clean_db, settings, owner, site):

@@ -84,3 +84,41 @@ def test_questions_with_only_symbols_or_stop_words_do_not_break_search(corpus):
     for question in ("???", "the and of", "'); DROP TABLE videos; --", "naïve café ∑ 🙂", "a" * 3000):
         hits = retriever(db, owner.id, group_id).hits(question)
         assert isinstance(hits, list)
+
+
+def test_bm25_ranks_the_chunk_with_a_rare_word_first(corpus):
+    db, owner, group_id, ids = corpus
+    # "laptop" is in two onboarding captions, "Bitwarden" in one: the rarer word decides.
+    with db.session() as s:
+        hits = retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+                                        query_text="How do I set up my laptop with Bitwarden?", k=5, bm25=True)
+    assert hits[0].video_id == ids["IT onboarding"] and "Bitwarden" in hits[0].text
+    assert {h.video_id for h in hits} == {ids["IT onboarding"]}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_stop_words_alone_match_nothing_in_bm25(corpus):
+    db, owner, group_id, _ = corpus
+    with db.session() as s:
+        assert retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+                                        query_text="how do I do it", k=5, bm25=True) == []
+
+
+def test_citation_plays_from_the_answering_sentence_inside_a_long_chunk(clean_db, tmp_path):
+    settings = load_settings()  # default chunks: each short test video is one chunk
+    with clean_db.session() as s:
+        owner = make_account(s, "owner")
+    group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path)
+    [hit, *_] = retriever(clean_db, owner.id, group_id).hits("Which customer renewed their contract?")
+    assert hit.video_id == ids["Quarterly business review"] and hit.chunk_start == 0.0
+    assert "Globex" in hit.sentence and hit.sentence_end == 14.0
+    # One sentence of lead-in (it started 5 s before), inside the chunk, before the answer.
+    assert hit.start == 4.0 and hit.chunk_start <= hit.start <= 9.0
+
+
+def test_overlapping_hits_of_one_video_are_folded_into_one_moment(corpus):
+    db, owner, group_id, _ = corpus
+    hits = retriever(db, owner.id, group_id, k=50).hits("laptop")
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            assert a.video_id != b.video_id or b.end <= a.chunk_start or b.chunk_start >= a.end
