@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core import keyphrases, summaries, template_sandbox
-from core.answers import NOTHING_FOUND
+from core.answers import EXTRACTIVE_INTRO, NOTHING_FOUND
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError
@@ -149,8 +149,8 @@ def _prose_and_points(text: str) -> tuple[str, list[str]]:
     prose, points = [], []
     for line in _CITATION.sub("", text).splitlines():
         line = line.strip()
-        if not line or line == summaries.EXTRACTIVE_NOTE:
-            continue
+        if not line or line in (summaries.EXTRACTIVE_NOTE, EXTRACTIVE_INTRO.strip()):
+            continue  # how the text was made is for the app's page, not for a post
         item = _BULLET.match(line)
         if item:
             points.append(item.group(1).strip().strip("“”\""))
@@ -198,10 +198,10 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
     prose, points = _prose_and_points(log.answer)
     cited = log.related_videos
     youtube = _youtube_ids(session, [c["video_id"] for c in cited])
-    answer = _CITATION.sub("", log.answer).strip()
+    answer = _CITATION.sub("", log.answer.replace(EXTRACTIVE_INTRO.strip(), "")).strip()
     return {
         "topic": log.question, "summary": prose, "key_points": points,
-        "hashtags": keyphrases.hashtags(" ".join([log.question, answer])), "group_name": group.name,
+        "hashtags": keyphrases.hashtags(" ".join([log.question, *points, prose])), "group_name": group.name,
         "question": log.question, "answer": answer,
         "sources": [_source(c["video_id"], c["title"], float(c["start"]), youtube) for c in cited],
         "video_titles": [m.title for m in members(session, group.id)], "today": date.today().isoformat(),

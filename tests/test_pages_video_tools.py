@@ -113,7 +113,7 @@ def test_from_an_answer_a_clip_and_a_post(clean_db, settings, tmp_path):
     assert clip.end - clip.start >= 15 - 0.1 or clip.end >= 28
     click(at, "Create")
     [post] = [c.value for c in at.code]
-    assert "Kitchen safety training at 00:1" in post
+    assert "▶ Kitchen safety training at 00:" in post and "Extractive" not in post
 
 
 def test_templates_page_previews_validates_and_keeps_a_users_own(clean_db):
