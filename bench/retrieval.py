@@ -56,8 +56,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                       "end_time, embedding, embedding_model) FROM STDIN") as copy:
             for start in range(0, total, 10_000):
                 n = min(10_000, total - start)
-                vectors = rng.standard_normal((n, 384)).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                vectors = _unit_vectors(rng, n)
                 texts = rng.choice(words, size=(n, 12))
                 buf = io.StringIO()
                 for i in range(n):
@@ -65,7 +64,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                     video = row // CHUNKS_PER_VIDEO + 1
                     buf.write(f"{video}\t{_owner_of(video)}\tVideo {video - 1}\t{row % CHUNKS_PER_VIDEO}\t"
                               f"{' '.join(texts[i])}\t{(row % CHUNKS_PER_VIDEO) * 30}\t"
-                              f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\t"
+                              f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t{_as_text(vectors[i])}\t"
                               "all-MiniLM-L6-v2\n")
                 copy.write(buf.getvalue())
         with cur.copy("COPY transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
@@ -74,8 +73,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
             per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
             for start in range(0, sentences, 10_000):
                 n = min(10_000, sentences - start)
-                vectors = rng.standard_normal((n, 384)).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                vectors = _unit_vectors(rng, n)
                 texts = rng.choice(words, size=(n, 4))
                 buf = io.StringIO()
                 for i in range(n):
@@ -83,7 +81,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                     video = row // per_video + 1
                     at = (row % per_video) * 10
                     buf.write(f"{video}\t{_owner_of(video)}\t{row % per_video}\t{' '.join(texts[i])}\t{at}\t"
-                              f"{at + 10}\t[{','.join(f'{x:.5f}' for x in vectors[i])}]\tall-MiniLM-L6-v2\n")
+                              f"{at + 10}\t{_as_text(vectors[i])}\tall-MiniLM-L6-v2\n")
                 copy.write(buf.getvalue())
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
         # 1M x 384 dims); past that it crawls. Two cores: the leader plus one parallel worker.
@@ -98,6 +96,16 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
     conn.commit()
     _ = psycopg
     return 1, [v for v in range(1, videos + 1) if _owner_of(v) == 1]
+
+
+def _unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    vectors = rng.standard_normal((n, 384)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _as_text(vector: np.ndarray) -> str:
+    """pgvector's text form, for COPY."""
+    return "[" + ",".join(f"{x:.5f}" for x in vector) + "]"
 
 
 def _owner_of(video_id: int) -> int:

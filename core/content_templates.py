@@ -9,6 +9,7 @@ memory caps so it cannot eat the machine either (core/template_sandbox.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -99,7 +100,9 @@ def render(body: str, context: dict) -> str:
 # ----------------------------------------------------------------- stored templates
 
 
+@functools.cache
 def _defaults() -> dict[str, str]:
+    """The shipped templates (files in the package), read once per process."""
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(DEFAULTS_DIR.glob("*.j2"))}
 
 

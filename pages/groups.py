@@ -6,23 +6,15 @@ from core import content_templates, groups, library, sharing
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import duration, md, plural, share_url, status_badge
+from ui.widgets import apply, duration, md, plural, share_url, status_badge
 
 account = st.session_state["account"]
 st.title("Groups")
 
 
 def act(action, *args, success: str | None = None, **kwargs) -> None:
-    """Run one change in its own transaction; show the user's error, or rerun to show the result."""
-    try:
-        with database().session() as session:
-            action(session, account.id, *args, **kwargs)
-    except AskVideoError as error:
-        st.error(str(error))
-    else:
-        if success:
-            st.toast(success)
-        st.rerun()
+    """One change to the signed-in user's groups, in its own transaction."""
+    apply(action, account.id, *args, success=success, **kwargs)
 
 
 def open_at(citation) -> None:

@@ -88,6 +88,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
     with chat_col:
         if error := st.session_state.pop(f"fb-error-{key}", None):
             st.error(error)
+        post_types = None  # the user's post formats, read once for all answers on the page
         for n, exchange in enumerate(history):
             with st.chat_message("user"):
                 st.markdown(md(exchange["question"]))
@@ -104,9 +105,13 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                 _sources(key, str(n), answer, owner_id, shared)
                 _feedback(key, answer, owner_id, group_id if shared else None)
                 if not shared and answer.citations:
+                    if post_types is None:
+                        with database().session() as session:
+                            post_types = content_templates.content_types(session, owner_id)
                     with st.popover("Create a post", icon=":material/edit_note:"):
                         video_tools.post_maker(f"post-{key}-{answer.log_id}", owner_id,
-                                               lambda log_id=answer.log_id: _answer_context(owner_id, log_id))
+                                               lambda log_id=answer.log_id: _answer_context(owner_id, log_id),
+                                               post_types)
         question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:

@@ -12,7 +12,7 @@ from core import content_templates as ct
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp, parse_timestamp
 from ui.session import database, settings
-from ui.widgets import answer_markdown, md, status_badge
+from ui.widgets import answer_markdown, apply, md, status_badge
 
 CLIP_REFRESH_SECONDS = 2
 CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
@@ -21,20 +21,6 @@ CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 def seek(seek_key: str, at: float) -> None:
     st.session_state[seek_key] = float(at)
     st.rerun()
-
-
-def _run(action: Callable, *args, success: str | None = None, **kwargs) -> bool:
-    """One change in its own transaction; the user's error is shown, success reruns the page."""
-    try:
-        with database().session() as session:
-            action(session, *args, **kwargs)
-    except AskVideoError as error:
-        st.error(str(error))
-        return False
-    if success:
-        st.toast(success)
-    st.rerun()
-    return True
 
 
 def _seconds(label: str, text: str) -> float | None:
@@ -73,7 +59,7 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) 
             if st.form_submit_button("Add chapter"):
                 begin, finish = _seconds("Starts at", start), _seconds("Ends at", end)
                 if begin is not None and finish is not None:
-                    _run(chapters.add_chapter, owner_id, video_id, title=title, start=begin, end=finish,
+                    apply(chapters.add_chapter, owner_id, video_id, title=title, start=begin, end=finish,
                          success="Chapter added.")
     regenerate, export = st.columns(2)
     with regenerate.popover("Regenerate", icon=":material/auto_awesome:", help="Make new chapters"):
@@ -117,13 +103,13 @@ def _edit_chapter(owner_id: int, chapter: chapters.ChapterView) -> None:
         if st.form_submit_button("Save chapter"):
             begin, finish = _seconds("Starts at", start), _seconds("Ends at", end)
             if begin is not None and finish is not None:
-                _run(chapters.update_chapter, owner_id, chapter.id, title=title, start=begin, end=finish,
+                apply(chapters.update_chapter, owner_id, chapter.id, title=title, start=begin, end=finish,
                      success="Chapter saved.")
     merge, remove = st.columns(2)
     if merge.button("Merge with next", key=f"merge-{chapter.id}"):
-        _run(chapters.merge_with_next, owner_id, chapter.id, success="Chapters merged.")
+        apply(chapters.merge_with_next, owner_id, chapter.id, success="Chapters merged.")
     if remove.button("Delete", key=f"delete-chapter-{chapter.id}"):
-        _run(chapters.delete_chapter, owner_id, chapter.id, success="Chapter deleted.")
+        apply(chapters.delete_chapter, owner_id, chapter.id, success="Chapter deleted.")
 
 
 # ----------------------------------------------------------------- summaries
@@ -272,7 +258,7 @@ def comments_panel(video_id: int, user_id: int, on_seek: Callable[[float], None]
         if st.form_submit_button("Post comment", icon=":material/send:"):
             at_s = _seconds("At", at) if at.strip() else None
             if at_s is not None or not at.strip():
-                _run(comments.add_comment, user_id, video_id, text, at_s=at_s,
+                apply(comments.add_comment, user_id, video_id, text, at_s=at_s,
                      chapter_id=chapter.id if chapter else None, share_token=share_token, success="Comment posted.")
     if not threads:
         st.caption("No comments yet.")
@@ -298,16 +284,16 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: C
             with st.form(f"reply-{view.id}", clear_on_submit=True):
                 text = st.text_area("Reply", max_chars=comments.MAX_LENGTH)
                 if st.form_submit_button("Post reply"):
-                    _run(comments.add_comment, user_id, video_id, text,
+                    apply(comments.add_comment, user_id, video_id, text,
                          parent_id=view.id, share_token=share_token, success="Reply posted.")
         if view.mine:
             with edit.popover("Edit", icon=":material/edit:"):
                 with st.form(f"edit-comment-{view.id}"):
                     text = st.text_area("Comment", value=view.text, max_chars=comments.MAX_LENGTH)
                     if st.form_submit_button("Save comment"):
-                        _run(comments.edit_comment, user_id, view.id, text, success="Comment saved.")
+                        apply(comments.edit_comment, user_id, view.id, text, success="Comment saved.")
         if view.can_delete and remove.button("Delete", key=f"delete-comment-{view.id}", icon=":material/delete:"):
-            _run(comments.delete_comment, user_id, view.id, success="Comment deleted.")
+            apply(comments.delete_comment, user_id, view.id, success="Comment deleted.")
     if view.replies:
         _, replies = st.columns([1, 15])
         with replies:
@@ -320,10 +306,13 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: C
 # ----------------------------------------------------------------- posts from templates
 
 
-def post_maker(key: str, owner_id: int, make_context: Callable[[], dict]) -> None:
-    """Pick a content type, fill its template from `make_context()`, show the text to copy or download."""
-    with database().session() as session:
-        types = ct.content_types(session, owner_id)
+def post_maker(key: str, owner_id: int, make_context: Callable[[], dict],
+               types: list[ct.TemplateInfo] | None = None) -> None:
+    """Pick a content type, fill its template from `make_context()`, show the text to copy or download.
+    A page showing several (one per chat answer) passes the `types` it read once."""
+    if types is None:
+        with database().session() as session:
+            types = ct.content_types(session, owner_id)
     pick, go = st.columns([3, 1], vertical_alignment="bottom")
     kind = pick.selectbox("Format", types, key=f"{key}-type", format_func=lambda t: t.label
                           + ("" if t.is_default else " (your template)"))

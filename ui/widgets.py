@@ -74,3 +74,21 @@ def share_url(token: str) -> str:
         origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else "http://localhost:8501"
         base = f"{origin}/{prefix}".rstrip("/")
     return f"{base}/?share={token}"
+
+
+def apply(action, *args, success: str | None = None, **kwargs) -> bool:
+    """Run one change (`action(session, *args)`) in its own transaction: show the user's error and
+    return False, or toast `success` and rerun the page to show the result."""
+    from core.errors import AskVideoError
+    from ui.session import database
+
+    try:
+        with database().session() as session:
+            action(session, *args, **kwargs)
+    except AskVideoError as error:
+        st.error(md(str(error)))
+        return False
+    if success:
+        st.toast(success)
+    st.rerun()
+    return True
