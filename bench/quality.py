@@ -12,8 +12,10 @@ them) into a fresh database, all videos in one group. Every question is then ask
 - `ours`: the product's retriever for the group, exactly as the chat calls it.
 
 Metrics, one line per method: seek@k (a top-k citation is from the question's video and playing
-from its start lands in [answer_start − 15 s, answer_end]), R@1/5/10 (a top-k chunk of the right
-video overlaps the answer), MRR@10, video@1 (top chunk from the right video), queries per second.
+from its cited second lands in [answer_start − 15 s, answer_end]), R@1/5/10 (a top-k chunk of the
+right video overlaps the answer: the whole chunk, which is what the answerer reads, even when the
+citation plays from a sentence inside it), MRR@10, video@1 (top chunk from the right video),
+queries per second.
 Deterministic for the same inputs.
 """
 
@@ -42,8 +44,13 @@ class Question:
 @dataclass(frozen=True)
 class Citation:
     video: str
-    start: float
+    start: float  # the second a click plays from
     end: float
+    chunk_start: float | None = None  # where the retrieved chunk begins, if before `start`
+
+    @property
+    def span_start(self) -> float:
+        return self.start if self.chunk_start is None else min(self.chunk_start, self.start)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -55,8 +62,8 @@ def load_questions(path: Path) -> list[Question]:
 def score(results: list[tuple[Question, list[Citation]]], k: int, seconds: float) -> dict[str, float]:
     n = len(results) or 1
 
-    def overlaps(q: Question, c: Citation) -> bool:
-        return c.video == q.video_id and c.start < q.end and c.end > q.start
+    def overlaps(q: Question, c: Citation) -> bool:  # the retrieved chunk, all of which the answerer reads
+        return c.video == q.video_id and c.span_start < q.end and c.end > q.start
 
     def seeks(q: Question, c: Citation) -> bool:
         return c.video == q.video_id and q.start - SEEK_LEAD_S <= c.start <= q.end
@@ -136,7 +143,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool =
                                           group_id=group_id, owner_id=owner.id)
 
     def ours(q: Question) -> list[Citation]:
-        return [Citation(ids[h.video_id], h.start, h.end) for h in retriever.hits(q.text)]
+        return [Citation(ids[h.video_id], h.start, h.end, h.chunk_start) for h in retriever.hits(q.text)]
 
     def bm25(q: Question) -> list[Citation]:
         with db.session() as s:

@@ -43,6 +43,7 @@ class Settings:
     llm_timeout_s: int
     sparse_weight: float  # weight of the BM25 ranking in the fusion (chunk vectors are 1.0)
     sentence_weight: float  # weight of the best-sentence ranking in the fusion
+    sentence_keyword_weight: float  # weight of the sentence-BM25 ranking in the fusion
     embed_titles: bool  # embed each chunk with its video's title in front (contextual chunks)
     public_url: str | None  # how people reach the app, for share links; None: the URL the owner is using
 
@@ -84,6 +85,7 @@ def load_settings() -> Settings:
         llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
         sparse_weight=float(os.environ.get("ASKVIDEO_SPARSE_WEIGHT") or 1.0),
         sentence_weight=float(os.environ.get("ASKVIDEO_SENTENCE_WEIGHT") or 1.0),
+        sentence_keyword_weight=float(os.environ.get("ASKVIDEO_SENTENCE_KEYWORD_WEIGHT") or 0.5),
         embed_titles=os.environ.get("ASKVIDEO_EMBED_TITLES", "0") == "1",
         public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
     )

@@ -6,8 +6,9 @@ million chunks still gets its full top k: pgvector 0.8's iterative HNSW scan kee
 index until enough rows pass the filter, and for small groups the planner can instead use the
 `video_id` index and sort exactly — see bench/retrieval.py for the measurements.
 
-A chunk is ranked three ways — its own vector, its best sentence's vector, and BM25 over the
-group's chunks — and the ranks are fused (weighted reciprocal-rank fusion). A lower hit that
+A chunk is ranked four ways — its own vector, its best sentence's vector, BM25 over the group's
+chunks and BM25 over the group's sentences — and the ranks are fused (weighted reciprocal-rank
+fusion). A lower hit that
 overlaps a better one of the same video is folded into it, so the top k shows k different
 moments. The cited second is the start of the chunk's best sentence, a short lead-in earlier:
 playing from there lands on the answer with a little context (BENCHMARKS.md, TutorialVQA).
@@ -30,16 +31,20 @@ from sqlalchemy.orm import Session
 
 from db.models import EMBEDDING_DIMENSIONS
 
-# Reciprocal-rank fusion constant. The usual 60 flattens the top; 20 let the first few ranks of
+# Reciprocal-rank fusion constant. The usual 60 flattens the top; 15 lets the first few ranks of
 # each signal count more and measured better on TutorialVQA dev and on both its halves.
-RRF_K = 20
+RRF_K = 15
 CANDIDATES = 100  # chunks each search contributes to the fusion
 SENTENCE_CANDIDATES = 100  # nearest sentences whose chunks join the candidates
 NEIGHBOUR_SHARE = 0.3  # a chunk gains this share of its best overlapping neighbour's score
 BM25_K1, BM25_B = 1.2, 0.75  # Okapi BM25's usual constants
+SENTENCE_KEYWORD_WEIGHT = 0.5  # sentence BM25 in the fusion; measured 0.3–1.0, 0.5 best (BENCHMARKS.md)
 LEAD_IN_S = 8.0  # a citation starts up to this much before its best sentence (one sentence back)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A slash between words ("on/off") or a dot before a letter ("2.how", "file.psd") glues words into
+# one token PostgreSQL's parser keeps whole (a path, a host); "2.5" stays a number.
+_GLUE = re.compile(r"(?<=\w)/(?=\w)|(?<=\w)\.(?=[^\W\d_])", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,16 @@ class Candidate:
     sentence: str | None
     sentence_similarity: float | None
     previous_start: float | None  # the start of the sentence before the best one
+    sentence_keyword_score: float | None = None  # best BM25 of a sentence in the chunk (if among the top)
+
+
+def keyword_text(question: str) -> str:
+    """The question as the keyword side reads it: glued words apart, and each pair of neighbouring
+    words also written as one, so "art board" meets a transcript's "artboard" (words absent from
+    the group weigh nothing, so the extra forms cost nothing where they do not occur)."""
+    text = _GLUE.sub(" ", question[:4000])
+    words = _WORD.findall(text.lower())[:64]
+    return text + " " + " ".join(a + b for a, b in zip(words, words[1:]))
 
 
 def or_query(question: str) -> str:
@@ -131,8 +146,38 @@ _SCOPE = """
     )
 """
 
+# The same BM25 over the group's sentences: a question's words said together in one sentence mark
+# the moment more sharply than the same words spread over a chunk. Only the best sentences count.
+_SENTENCE_BM25_CTES = """
+    sentence_stats AS (
+        SELECT count(*) AS n, greatest(avg(length(s.search_vector)), 1) AS avgdl
+          FROM transcript_sentences s
+         WHERE s.user_id = :owner_id AND s.embedding_model = :model
+           AND s.video_id IN (SELECT video_id FROM scope)
+    ),
+    sentence_tf AS MATERIALIZED (
+        SELECT s.id, s.video_id, s.start_time, s.end_time, length(s.search_vector) AS dl, t.lexeme,
+               cardinality(t.positions) AS tf
+          FROM transcript_sentences s CROSS JOIN LATERAL unnest(s.search_vector) t
+         WHERE s.user_id = :owner_id AND s.embedding_model = :model
+           AND s.video_id IN (SELECT video_id FROM scope)
+           AND s.search_vector @@ (SELECT q FROM terms_query)
+           AND t.lexeme IN (SELECT lexeme FROM terms)
+    ),
+    sentence_df AS (SELECT lexeme, count(*) AS df FROM sentence_tf GROUP BY lexeme),
+    sentence_sparse AS MATERIALIZED (
+        SELECT st.video_id, (st.start_time + st.end_time) / 2 AS middle,
+               sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
+                   * st.tf * (:k1 + 1) / (st.tf + :k1 * (1 - :b + :b * st.dl / stats.avgdl))) AS score
+          FROM sentence_tf st JOIN sentence_df df USING (lexeme) CROSS JOIN sentence_stats stats
+         GROUP BY st.id, st.video_id, st.start_time, st.end_time
+         ORDER BY score DESC, st.id
+         LIMIT :sentence_candidates
+    )
+"""
+
 _CANDIDATES = text(
-    "WITH" + _SCOPE + "," + _BM25_CTES + """,
+    "WITH" + _SCOPE + "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
     dense AS (
         SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
             SELECT c.id, c.embedding <=> :qv AS distance
@@ -163,7 +208,8 @@ _CANDIDATES = text(
     )
     SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text,
            1 - (c.embedding <=> :qv) AS similarity, d.rank, sp.rank,
-           best.start_time, best.end_time, best.text, best.similarity, previous.start_time
+           best.start_time, best.end_time, best.text, best.similarity, previous.start_time,
+           said.score
       FROM pool p
       JOIN transcript_chunks c ON c.id = p.id
       LEFT JOIN dense d ON d.id = c.id
@@ -182,6 +228,10 @@ _CANDIDATES = text(
       LEFT JOIN transcript_sentences previous
              ON previous.video_id = c.video_id AND previous.embedding_model = c.embedding_model
             AND previous.sentence_index = best.sentence_index - 1
+      LEFT JOIN LATERAL (
+            SELECT max(ks.score) AS score FROM sentence_sparse ks
+             WHERE ks.video_id = c.video_id AND ks.middle BETWEEN c.start_time AND c.end_time
+      ) said ON true
     """
 ).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
 
@@ -206,13 +256,14 @@ def candidate_pool(session: Session, *, group_id: int, owner_id: int, model: str
         _CANDIDATES,
         {
             "group_id": group_id, "owner_id": owner_id, "model": model, "qv": query_vector,
-            "question": query_text[:4000], "candidates": candidates, "sentence_candidates": sentence_candidates,
+            "question": keyword_text(query_text), "candidates": candidates, "sentence_candidates": sentence_candidates,
             "k1": BM25_K1, "b": BM25_B,
         },
     ).all()
     return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5], float(r[6]), r[7], r[8],
                       None if r[9] is None else float(r[9]), None if r[10] is None else float(r[10]), r[11],
-                      None if r[12] is None else float(r[12]), None if r[13] is None else float(r[13]))
+                      None if r[12] is None else float(r[12]), None if r[13] is None else float(r[13]),
+                      None if r[14] is None else float(r[14]))
             for r in rows]
 
 
@@ -228,19 +279,22 @@ def cited_start(c: Candidate, lead_in_s: float = LEAD_IN_S) -> float:
 
 
 def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_weight: float = 1.0,
-         sentence_weight: float = 1.0, lead_in_s: float = LEAD_IN_S, merge: bool = True,
-         neighbour_share: float = NEIGHBOUR_SHARE) -> list[Hit]:
-    """The top k moments: weighted reciprocal-rank fusion of the three rankings, each chunk helped
+         sentence_weight: float = 1.0, sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT,
+         lead_in_s: float = LEAD_IN_S, merge: bool = True, neighbour_share: float = NEIGHBOUR_SHARE) -> list[Hit]:
+    """The top k moments: weighted reciprocal-rank fusion of the four rankings, each chunk helped
     by its overlapping neighbours (an answer usually spans several), overlapping hits of one
     video folded into the better one."""
     def ranks(key) -> dict[int, int]:
         ordered = sorted(pool, key=lambda c: (-key(c), c.chunk_id))
         return {c.chunk_id: rank for rank, c in enumerate(ordered, 1)}
 
+    def ranks_of_present(value) -> dict[int, int]:
+        present = [c for c in pool if value(c) is not None]
+        return {c.chunk_id: rank for rank, c in enumerate(sorted(present, key=lambda c: (-value(c), c.chunk_id)), 1)}
+
     dense_rank = ranks(lambda c: c.similarity)
-    with_sentence = [c for c in pool if c.sentence_similarity is not None]
-    sentence_rank = {c.chunk_id: rank for rank, c in enumerate(
-        sorted(with_sentence, key=lambda c: (-(c.sentence_similarity or 0.0), c.chunk_id)), 1)}
+    sentence_rank = ranks_of_present(lambda c: c.sentence_similarity)
+    said_rank = ranks_of_present(lambda c: c.sentence_keyword_score)
 
     def own(c: Candidate) -> float:
         total = dense_weight / (RRF_K + dense_rank[c.chunk_id])
@@ -248,6 +302,8 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
             total += sparse_weight / (RRF_K + c.bm25_rank)
         if c.chunk_id in sentence_rank:
             total += sentence_weight / (RRF_K + sentence_rank[c.chunk_id])
+        if c.chunk_id in said_rank:
+            total += sentence_keyword_weight / (RRF_K + said_rank[c.chunk_id])
         return total
 
     base = {c.chunk_id: own(c) for c in pool}
@@ -286,13 +342,14 @@ def search(
     dense_weight: float = 1.0,
     sparse_weight: float = 1.0,
     sentence_weight: float = 1.0,
+    sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT,
     merge: bool = True,
 ) -> list[Hit]:
     """The group's best moments for a question."""
     pool = candidate_pool(session, group_id=group_id, owner_id=owner_id, model=model,
                           query_vector=query_vector, query_text=query_text, candidates=candidates)
     return fuse(pool, k=k, dense_weight=dense_weight, sparse_weight=sparse_weight,
-                sentence_weight=sentence_weight, merge=merge)
+                sentence_weight=sentence_weight, sentence_keyword_weight=sentence_keyword_weight, merge=merge)
 
 
 _FULL_TEXT = text(
@@ -314,7 +371,7 @@ def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str
     benchmark's `bm25` baseline), or with `bm25=True` the Okapi BM25 side of `search`."""
     if bm25:
         rows = session.execute(_KEYWORDS, {"group_id": group_id, "owner_id": owner_id, "model": model,
-                                           "question": query_text[:4000], "candidates": k, "k": k,
+                                           "question": keyword_text(query_text), "candidates": k, "k": k,
                                            "k1": BM25_K1, "b": BM25_B}).all()
     else:
         rows = session.execute(_FULL_TEXT, {"group_id": group_id, "owner_id": owner_id, "model": model,
@@ -336,13 +393,15 @@ class GroupRetriever(BaseRetriever):
     k: int = 12
     sparse_weight: float = 1.0
     sentence_weight: float = 1.0
+    sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT
 
     def hits(self, query: str) -> list[Hit]:
         vector = self.embeddings.embed_query(query)
         with self.session_factory() as session:
             return search(session, group_id=self.group_id, owner_id=self.owner_id, model=self.embedding_model,
                           query_vector=vector, query_text=query, k=self.k, sparse_weight=self.sparse_weight,
-                          sentence_weight=self.sentence_weight)
+                          sentence_weight=self.sentence_weight,
+                          sentence_keyword_weight=self.sentence_keyword_weight)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
@@ -361,4 +420,5 @@ def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings,
     return GroupRetriever(session_factory=session_factory, embeddings=embeddings,
                           embedding_model=embeddings.model_name, group_id=group_id, owner_id=owner_id,
                           k=settings.top_k, sparse_weight=settings.sparse_weight,
-                          sentence_weight=settings.sentence_weight)
+                          sentence_weight=settings.sentence_weight,
+                          sentence_keyword_weight=settings.sentence_keyword_weight)

@@ -250,6 +250,7 @@ class TranscriptSentence(Base):
         ),
         # Sentences inside a chunk are found by video and time.
         Index("ix_transcript_sentences_video_start", "video_id", "start_time"),
+        Index("ix_transcript_sentences_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -261,6 +262,8 @@ class TranscriptSentence(Base):
     text: Mapped[str] = mapped_column(Text)
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
     embedding_model: Mapped[str] = mapped_column(String(200))
+    # Keyword side at sentence level (revision 0007): the sentence that says the question's words.
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
 
 
 # ----------------------------------------------------------------- video intelligence (revision 0005)
