@@ -111,8 +111,8 @@ _BM25_CTES = """
     terms_query AS MATERIALIZED (
         SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM terms
     ),
-    docs AS MATERIALIZED (
-        SELECT c.id, c.search_vector, length(c.search_vector) AS dl
+    docs AS MATERIALIZED (  -- the group's chunks: BM25's documents, and where sentences are placed
+        SELECT c.id, c.video_id, c.start_time, c.end_time, c.search_vector, length(c.search_vector) AS dl
           FROM transcript_chunks c
          WHERE c.user_id = :owner_id AND c.embedding_model = :model
            AND c.video_id IN (SELECT video_id FROM scope)
@@ -149,19 +149,17 @@ _SCOPE = """
 # The same BM25 over the group's sentences: a question's words said together in one sentence mark
 # the moment more sharply than the same words spread over a chunk. Only the best sentences count.
 _SENTENCE_BM25_CTES = """
-    sentence_stats AS (
-        SELECT count(*) AS n, greatest(avg(length(s.search_vector)), 1) AS avgdl
+    sentence_docs AS MATERIALIZED (
+        SELECT s.id, s.video_id, s.start_time, s.end_time, s.search_vector, length(s.search_vector) AS dl
           FROM transcript_sentences s
          WHERE s.user_id = :owner_id AND s.embedding_model = :model
            AND s.video_id IN (SELECT video_id FROM scope)
     ),
+    sentence_stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM sentence_docs),
     sentence_tf AS MATERIALIZED (
-        SELECT s.id, s.video_id, s.start_time, s.end_time, length(s.search_vector) AS dl, t.lexeme,
-               cardinality(t.positions) AS tf
-          FROM transcript_sentences s CROSS JOIN LATERAL unnest(s.search_vector) t
-         WHERE s.user_id = :owner_id AND s.embedding_model = :model
-           AND s.video_id IN (SELECT video_id FROM scope)
-           AND s.search_vector @@ (SELECT q FROM terms_query)
+        SELECT d.id, d.video_id, d.start_time, d.end_time, d.dl, t.lexeme, cardinality(t.positions) AS tf
+          FROM sentence_docs d CROSS JOIN LATERAL unnest(d.search_vector) t
+         WHERE d.search_vector @@ (SELECT q FROM terms_query)
            AND t.lexeme IN (SELECT lexeme FROM terms)
     ),
     sentence_df AS (SELECT lexeme, count(*) AS df FROM sentence_tf GROUP BY lexeme),
@@ -197,14 +195,19 @@ _CANDIDATES = text(
          LIMIT :sentence_candidates
     ),
     sentence_chunks AS (
-        SELECT c.id
+        SELECT d.id
           FROM near_sentences s
-          JOIN transcript_chunks c
-            ON c.video_id = s.video_id AND c.embedding_model = :model
-           AND (s.start_time + s.end_time) / 2 BETWEEN c.start_time AND c.end_time
+          JOIN docs d ON d.video_id = s.video_id AND (s.start_time + s.end_time) / 2 BETWEEN d.start_time AND d.end_time
     ),
     pool AS (
         SELECT id FROM dense UNION SELECT id FROM sparse UNION SELECT id FROM sentence_chunks
+    ),
+    said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
+        SELECT d.id, max(ks.score) AS score
+          FROM pool p
+          JOIN docs d ON d.id = p.id
+          JOIN sentence_sparse ks ON ks.video_id = d.video_id AND ks.middle BETWEEN d.start_time AND d.end_time
+         GROUP BY d.id
     )
     SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text,
            1 - (c.embedding <=> :qv) AS similarity, d.rank, sp.rank,
@@ -228,10 +231,7 @@ _CANDIDATES = text(
       LEFT JOIN transcript_sentences previous
              ON previous.video_id = c.video_id AND previous.embedding_model = c.embedding_model
             AND previous.sentence_index = best.sentence_index - 1
-      LEFT JOIN LATERAL (
-            SELECT max(ks.score) AS score FROM sentence_sparse ks
-             WHERE ks.video_id = c.video_id AND ks.middle BETWEEN c.start_time AND c.end_time
-      ) said ON true
+      LEFT JOIN said ON said.id = c.id
     """
 ).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
 

@@ -250,7 +250,6 @@ class TranscriptSentence(Base):
         ),
         # Sentences inside a chunk are found by video and time.
         Index("ix_transcript_sentences_video_start", "video_id", "start_time"),
-        Index("ix_transcript_sentences_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -18,15 +18,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Generated, like the chunks' vector, so it can never drift from the text.
+    # Generated, like the chunks' vector, so it can never drift from the text. No GIN index:
+    # sentence BM25 reads the group's sentences through video_id (it needs their lengths anyway),
+    # and a table-wide index only cost ingestion time and misled the planner.
     op.add_column(
         "transcript_sentences",
         sa.Column("search_vector", TSVECTOR(), sa.Computed("to_tsvector('english', text)", persisted=True)),
     )
-    op.create_index("ix_transcript_sentences_search", "transcript_sentences", ["search_vector"],
-                    postgresql_using="gin")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_transcript_sentences_search", table_name="transcript_sentences")
     op.drop_column("transcript_sentences", "search_vector")
