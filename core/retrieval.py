@@ -4,14 +4,17 @@ All vector and full-text SQL of the product lives here, with bound parameters on
 filter is inside every search (not applied afterwards), so a group of three videos among a
 million chunks still gets its full top k: pgvector 0.8's iterative HNSW scan keeps reading the
 index until enough rows pass the filter, and for small groups the planner can instead use the
-`video_id` index and sort exactly — see bench/retrieval.py for the measurements.
+`video_id` index and sort exactly — see bench/retrieval.py for the measurements. Every row is
+also checked against its owner, written `user_id + 0 = :owner_id` so the check stays a filter:
+as an index condition the planner AND-ed the owner's whole user_id index into every per-video
+lookup, a cost that grew with the owner's library (100k chunks, 30-video group: ~110 of ~190 ms).
 
 A chunk is ranked four ways — its own vector, its best sentence's vector, BM25 over the group's
 chunks and BM25 over the group's sentences — and the ranks are fused (weighted reciprocal-rank
-fusion). A lower hit that
-overlaps a better one of the same video is folded into it, so the top k shows k different
-moments. The cited second is the start of the chunk's best sentence, a short lead-in earlier:
-playing from there lands on the answer with a little context (BENCHMARKS.md, TutorialVQA).
+fusion). A lower hit that overlaps a better one of the same video is folded into it, so the top
+k shows k different moments. The cited second is the start of the chunk's best sentence, a
+short lead-in earlier: playing from there lands on the answer with a little context
+(BENCHMARKS.md, TutorialVQA).
 """
 
 from __future__ import annotations
@@ -108,13 +111,13 @@ _BM25_CTES = """
     terms AS MATERIALIZED (
         SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('english', :question)) t
     ),
-    terms_query AS MATERIALIZED (
-        SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM terms
+    terms_query AS MATERIALIZED (  -- the terms as an any-word query, and as an array to test lexemes against
+        SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q, array_agg(lexeme) AS lexemes FROM terms
     ),
     docs AS MATERIALIZED (  -- the group's chunks: BM25's documents, and where sentences are placed
         SELECT c.id, c.video_id, c.start_time, c.end_time, c.search_vector, length(c.search_vector) AS dl
           FROM transcript_chunks c
-         WHERE c.user_id = :owner_id AND c.embedding_model = :model
+         WHERE c.user_id + 0 = :owner_id AND c.embedding_model = :model
            AND c.video_id IN (SELECT video_id FROM scope)
     ),
     stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM docs),
@@ -122,7 +125,7 @@ _BM25_CTES = """
         SELECT d.id, d.dl, t.lexeme, cardinality(t.positions) AS tf
           FROM docs d CROSS JOIN LATERAL unnest(d.search_vector) t
          WHERE d.search_vector @@ (SELECT q FROM terms_query)
-           AND t.lexeme IN (SELECT lexeme FROM terms)
+           AND t.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
     ),
     df AS (SELECT lexeme, count(*) AS df FROM tf GROUP BY lexeme),
     sparse AS (
@@ -152,7 +155,7 @@ _SENTENCE_BM25_CTES = """
     sentence_docs AS MATERIALIZED (
         SELECT s.id, s.video_id, s.start_time, s.end_time, s.search_vector, length(s.search_vector) AS dl
           FROM transcript_sentences s
-         WHERE s.user_id = :owner_id AND s.embedding_model = :model
+         WHERE s.user_id + 0 = :owner_id AND s.embedding_model = :model
            AND s.video_id IN (SELECT video_id FROM scope)
     ),
     sentence_stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM sentence_docs),
@@ -160,7 +163,7 @@ _SENTENCE_BM25_CTES = """
         SELECT d.id, d.video_id, d.start_time, d.end_time, d.dl, t.lexeme, cardinality(t.positions) AS tf
           FROM sentence_docs d CROSS JOIN LATERAL unnest(d.search_vector) t
          WHERE d.search_vector @@ (SELECT q FROM terms_query)
-           AND t.lexeme IN (SELECT lexeme FROM terms)
+           AND t.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
     ),
     sentence_df AS (SELECT lexeme, count(*) AS df FROM sentence_tf GROUP BY lexeme),
     sentence_sparse AS MATERIALIZED (
@@ -180,7 +183,7 @@ _CANDIDATES = text(
         SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
             SELECT c.id, c.embedding <=> :qv AS distance
               FROM transcript_chunks c
-             WHERE c.user_id = :owner_id AND c.embedding_model = :model
+             WHERE c.user_id + 0 = :owner_id AND c.embedding_model = :model
                AND c.video_id IN (SELECT video_id FROM scope)
              ORDER BY distance
              LIMIT :candidates
@@ -189,7 +192,7 @@ _CANDIDATES = text(
     near_sentences AS (
         SELECT s.video_id, s.start_time, s.end_time
           FROM transcript_sentences s
-         WHERE s.user_id = :owner_id AND s.embedding_model = :model
+         WHERE s.user_id + 0 = :owner_id AND s.embedding_model = :model
            AND s.video_id IN (SELECT video_id FROM scope)
          ORDER BY s.embedding <=> :qv
          LIMIT :sentence_candidates
@@ -360,7 +363,7 @@ _FULL_TEXT = text(
     SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text, ts_rank_cd(c.search_vector, q) AS r
       FROM transcript_chunks c, to_tsquery('english', :tsq) q
      WHERE :tsq <> '' AND c.search_vector @@ q
-       AND c.user_id = :owner_id AND c.embedding_model = :model
+       AND c.user_id + 0 = :owner_id AND c.embedding_model = :model
        AND c.video_id IN (SELECT video_id FROM scope)
      ORDER BY r DESC, c.id
      LIMIT :k
