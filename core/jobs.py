@@ -100,6 +100,14 @@ def _pending_clip_ids() -> list[int]:
         return list(session.scalars(select(Clip.id).where(Clip.status == "pending")).all())
 
 
+def sweep_media_scratch(timestamp: int | None = None) -> int:
+    """Hourly housekeeping: scratch files of cuts and uploads whose process died are removed."""
+    from core import storage
+    from core.config import load_settings
+
+    return storage.sweep_abandoned(load_settings().media_dir)
+
+
 def purge_expired_sessions(timestamp: int | None = None) -> int:
     """Hourly housekeeping: expired sign-in sessions are deleted."""
     from core import auth
@@ -125,6 +133,9 @@ def _blueprint() -> procrastinate.Blueprint:
     bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
     bp.periodic(cron="17 * * * *")(
         bp.task(name="purge_expired_sessions", queueing_lock="purge_expired_sessions")(purge_expired_sessions)
+    )
+    bp.periodic(cron="41 * * * *")(
+        bp.task(name="sweep_media_scratch", queueing_lock="sweep_media_scratch")(sweep_media_scratch)
     )
     return bp
 

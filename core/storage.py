@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from core.errors import IngestError
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".webm", ".mkv", ".m4a", ".mp3", ".wav"}
 CAPTION_EXTENSIONS = {".srt", ".vtt"}
 _COPY_BLOCK = 1024 * 1024
+# Scratch nothing has written to for this long was left by a process that died: a clip cut is
+# stopped after at most two hours and writes its output all along, an upload writes as it arrives.
+ABANDONED_AFTER_S = 3 * 3600
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,28 @@ def work_dir(media_dir: Path, video_id: int) -> Path:
         shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
+
+
+def sweep_abandoned(media_dir: Path, *, older_than_s: float = ABANDONED_AFTER_S, now: float | None = None) -> int:
+    """Remove the scratch a killed worker or server left behind — clip cuts (`*.work` folders)
+    and uploads (`*.part` files) — once nothing has written to them for `older_than_s`. Live ones
+    are written to continuously, so their times stay fresh. Returns how many were removed."""
+    root = media_dir.resolve()
+    if not root.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for path in [*root.rglob("*.work"), *root.rglob("*.part")]:
+        try:
+            touched = [path.stat().st_mtime, *(p.stat().st_mtime for p in path.iterdir())] if path.is_dir() \
+                else [path.stat().st_mtime]
+            if now - max(touched) < older_than_s:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+        except OSError:
+            continue  # another worker swept it first, or it finished just now
+    return removed
