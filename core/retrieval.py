@@ -103,36 +103,46 @@ def or_query(question: str) -> str:
     return " | ".join(dict.fromkeys(words[:64]))
 
 
+def _bm25_documents(table: str, prefix: str = "") -> str:
+    """CTEs that read the group's rows of `table` as BM25 documents: `{prefix}docs` (with their
+    lengths), their count and average length (`{prefix}stats`), each matching document's query-term
+    frequencies (`{prefix}tf`) and each term's document frequency in the group (`{prefix}df`)."""
+    return f"""
+    {prefix}docs AS MATERIALIZED (
+        SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector, length(x.search_vector) AS dl
+          FROM {table} x
+         WHERE x.user_id + 0 = :owner_id AND x.embedding_model = :model
+           AND x.video_id IN (SELECT video_id FROM scope)
+    ),
+    {prefix}stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM {prefix}docs),
+    {prefix}tf AS MATERIALIZED (
+        SELECT d.id, d.video_id, d.start_time, d.end_time, d.dl, t.lexeme, cardinality(t.positions) AS tf
+          FROM {prefix}docs d CROSS JOIN LATERAL unnest(d.search_vector) t
+         WHERE d.search_vector @@ (SELECT q FROM terms_query)
+           AND t.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
+    ),
+    {prefix}df AS (SELECT lexeme, count(*) AS df FROM {prefix}tf GROUP BY lexeme)"""
+
+
+# One document's Okapi BM25, summed over its query terms (`tf`, `df` and `stats` as above).
+_BM25_SCORE = """sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
+                   * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / stats.avgdl)))"""
+
 # Okapi BM25 over the group's chunks, computed in SQL: document frequencies and the average
 # length come from the group alone, so a word rare in this group counts as rare. Query terms are
 # the question's lexemes under the English configuration (stemmed, stop words dropped), so
-# "how do I" weighs nothing and "exporting" matches "export".
+# "how do I" weighs nothing and "exporting" matches "export". `docs` (the group's chunks) also
+# serves to place sentences in their chunks.
 _BM25_CTES = """
     terms AS MATERIALIZED (
         SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('english', :question)) t
     ),
     terms_query AS MATERIALIZED (  -- the terms as an any-word query, and as an array to test lexemes against
         SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q, array_agg(lexeme) AS lexemes FROM terms
-    ),
-    docs AS MATERIALIZED (  -- the group's chunks: BM25's documents, and where sentences are placed
-        SELECT c.id, c.video_id, c.start_time, c.end_time, c.search_vector, length(c.search_vector) AS dl
-          FROM transcript_chunks c
-         WHERE c.user_id + 0 = :owner_id AND c.embedding_model = :model
-           AND c.video_id IN (SELECT video_id FROM scope)
-    ),
-    stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM docs),
-    tf AS MATERIALIZED (
-        SELECT d.id, d.dl, t.lexeme, cardinality(t.positions) AS tf
-          FROM docs d CROSS JOIN LATERAL unnest(d.search_vector) t
-         WHERE d.search_vector @@ (SELECT q FROM terms_query)
-           AND t.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
-    ),
-    df AS (SELECT lexeme, count(*) AS df FROM tf GROUP BY lexeme),
+    ),""" + _bm25_documents("transcript_chunks") + """,
     sparse AS (
         SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank FROM (
-            SELECT tf.id,
-                   sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
-                       * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / stats.avgdl))) AS score
+            SELECT tf.id, """ + _BM25_SCORE + """ AS score
               FROM tf JOIN df USING (lexeme) CROSS JOIN stats
              GROUP BY tf.id
              ORDER BY score DESC, tf.id
@@ -151,28 +161,12 @@ _SCOPE = """
 
 # The same BM25 over the group's sentences: a question's words said together in one sentence mark
 # the moment more sharply than the same words spread over a chunk. Only the best sentences count.
-_SENTENCE_BM25_CTES = """
-    sentence_docs AS MATERIALIZED (
-        SELECT s.id, s.video_id, s.start_time, s.end_time, s.search_vector, length(s.search_vector) AS dl
-          FROM transcript_sentences s
-         WHERE s.user_id + 0 = :owner_id AND s.embedding_model = :model
-           AND s.video_id IN (SELECT video_id FROM scope)
-    ),
-    sentence_stats AS (SELECT count(*) AS n, greatest(avg(dl), 1) AS avgdl FROM sentence_docs),
-    sentence_tf AS MATERIALIZED (
-        SELECT d.id, d.video_id, d.start_time, d.end_time, d.dl, t.lexeme, cardinality(t.positions) AS tf
-          FROM sentence_docs d CROSS JOIN LATERAL unnest(d.search_vector) t
-         WHERE d.search_vector @@ (SELECT q FROM terms_query)
-           AND t.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
-    ),
-    sentence_df AS (SELECT lexeme, count(*) AS df FROM sentence_tf GROUP BY lexeme),
+_SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """,
     sentence_sparse AS MATERIALIZED (
-        SELECT st.video_id, (st.start_time + st.end_time) / 2 AS middle,
-               sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
-                   * st.tf * (:k1 + 1) / (st.tf + :k1 * (1 - :b + :b * st.dl / stats.avgdl))) AS score
-          FROM sentence_tf st JOIN sentence_df df USING (lexeme) CROSS JOIN sentence_stats stats
-         GROUP BY st.id, st.video_id, st.start_time, st.end_time
-         ORDER BY score DESC, st.id
+        SELECT tf.video_id, (tf.start_time + tf.end_time) / 2 AS middle, """ + _BM25_SCORE + """ AS score
+          FROM sentence_tf tf JOIN sentence_df df USING (lexeme) CROSS JOIN sentence_stats stats
+         GROUP BY tf.id, tf.video_id, tf.start_time, tf.end_time
+         ORDER BY score DESC, tf.id
          LIMIT :sentence_candidates
     )
 """
