@@ -284,17 +284,13 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
     """The top k moments: weighted reciprocal-rank fusion of the four rankings, each chunk helped
     by its overlapping neighbours (an answer usually spans several), overlapping hits of one
     video folded into the better one."""
-    def ranks(key) -> dict[int, int]:
-        ordered = sorted(pool, key=lambda c: (-key(c), c.chunk_id))
-        return {c.chunk_id: rank for rank, c in enumerate(ordered, 1)}
-
-    def ranks_of_present(value) -> dict[int, int]:
+    def ranks(value) -> dict[int, int]:  # best first; a chunk without the signal has no rank
         present = [c for c in pool if value(c) is not None]
         return {c.chunk_id: rank for rank, c in enumerate(sorted(present, key=lambda c: (-value(c), c.chunk_id)), 1)}
 
     dense_rank = ranks(lambda c: c.similarity)
-    sentence_rank = ranks_of_present(lambda c: c.sentence_similarity)
-    said_rank = ranks_of_present(lambda c: c.sentence_keyword_score)
+    sentence_rank = ranks(lambda c: c.sentence_similarity)
+    said_rank = ranks(lambda c: c.sentence_keyword_score)
 
     def own(c: Candidate) -> float:
         total = dense_weight / (RRF_K + dense_rank[c.chunk_id])
