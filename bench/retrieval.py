@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import io
 import random
 import statistics
 import time
@@ -38,8 +37,6 @@ def _percentile(values: list[float], q: float) -> float:
 
 def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
     """Insert `total` chunks; returns (owner id, the owner's video ids)."""
-    import psycopg
-
     videos = total // CHUNKS_PER_VIDEO
     with conn.cursor() as cur:
         cur.execute("TRUNCATE users, videos, transcript_chunks, transcript_sentences RESTART IDENTITY CASCADE")
@@ -51,51 +48,48 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                 copy.write_row((_owner_of(v + 1), f"Video {v}", "completed"))
         cur.execute("DROP INDEX IF EXISTS ix_transcript_chunks_embedding_hnsw")
         cur.execute("DROP INDEX IF EXISTS ix_transcript_sentences_embedding_hnsw")
-        words = np.array(WORDS)
-        with cur.copy("COPY transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, "
-                      "end_time, embedding, embedding_model) FROM STDIN") as copy:
-            for start in range(0, total, 10_000):
-                n = min(10_000, total - start)
-                vectors = _unit_vectors(rng, n)
-                texts = rng.choice(words, size=(n, 12))
-                buf = io.StringIO()
-                for i in range(n):
-                    row = start + i
-                    video = row // CHUNKS_PER_VIDEO + 1
-                    buf.write(f"{video}\t{_owner_of(video)}\tVideo {video - 1}\t{row % CHUNKS_PER_VIDEO}\t"
-                              f"{' '.join(texts[i])}\t{(row % CHUNKS_PER_VIDEO) * 30}\t"
-                              f"{(row % CHUNKS_PER_VIDEO) * 30 + 30}\t{_as_text(vectors[i])}\t"
-                              "all-MiniLM-L6-v2\n")
-                copy.write(buf.getvalue())
-        with cur.copy("COPY transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
-                      "embedding, embedding_model) FROM STDIN") as copy:
-            sentences = total * SENTENCES_PER_CHUNK
-            per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
-            for start in range(0, sentences, 10_000):
-                n = min(10_000, sentences - start)
-                vectors = _unit_vectors(rng, n)
-                texts = rng.choice(words, size=(n, 4))
-                buf = io.StringIO()
-                for i in range(n):
-                    row = start + i
-                    video = row // per_video + 1
-                    at = (row % per_video) * 10
-                    buf.write(f"{video}\t{_owner_of(video)}\t{row % per_video}\t{' '.join(texts[i])}\t{at}\t"
-                              f"{at + 10}\t{_as_text(vectors[i])}\tall-MiniLM-L6-v2\n")
-                copy.write(buf.getvalue())
+        per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
+
+        def chunk(row: int, words: str, vector: str) -> str:
+            video, index = row // CHUNKS_PER_VIDEO + 1, row % CHUNKS_PER_VIDEO
+            return (f"{video}\t{_owner_of(video)}\tVideo {video - 1}\t{index}\t{words}\t{index * 30}\t"
+                    f"{index * 30 + 30}\t{vector}\tall-MiniLM-L6-v2\n")
+
+        def sentence(row: int, words: str, vector: str) -> str:
+            video, index = row // per_video + 1, row % per_video
+            return (f"{video}\t{_owner_of(video)}\t{index}\t{words}\t{index * 10}\t{index * 10 + 10}\t"
+                    f"{vector}\tall-MiniLM-L6-v2\n")
+
+        _copy(cur, "transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, end_time, "
+                   "embedding, embedding_model)", total, 12, chunk, rng)
+        _copy(cur, "transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
+                   "embedding, embedding_model)", total * SENTENCES_PER_CHUNK, 4, sentence, rng)
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
-        # 1M x 384 dims); past that it crawls. Two cores: the leader plus one parallel worker.
+        # 1M x 384 dims, 9 GB for the 3M sentences of 1M chunks); past that it crawls. Two cores:
+        # the leader plus one parallel worker.
         print(f"# {total:,} rows loaded, building the HNSW index", file=sys.stderr, flush=True)
         cur.execute("SET maintenance_work_mem = '6GB'")
         cur.execute("SET max_parallel_maintenance_workers = 1")
         cur.execute("CREATE INDEX ix_transcript_chunks_embedding_hnsw ON transcript_chunks "
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+        print("# chunk index built, building the sentence index", file=sys.stderr, flush=True)
+        cur.execute("SET maintenance_work_mem = '12GB'")  # three sentences per chunk: three times the graph
         cur.execute("CREATE INDEX ix_transcript_sentences_embedding_hnsw ON transcript_sentences "
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         cur.execute("ANALYZE")
     conn.commit()
-    _ = psycopg
     return 1, [v for v in range(1, videos + 1) if _owner_of(v) == 1]
+
+
+def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator) -> None:
+    """COPY `rows` synthetic rows into `table` in batches: random words and random unit vectors."""
+    words = np.array(WORDS)
+    with cur.copy(f"COPY {table} FROM STDIN") as copy:
+        for start in range(0, rows, 10_000):
+            n = min(10_000, rows - start)
+            vectors = _unit_vectors(rng, n)
+            texts = rng.choice(words, size=(n, words_per_row))
+            copy.write("".join(line(start + i, " ".join(texts[i]), _as_text(vectors[i])) for i in range(n)))
 
 
 def _unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:

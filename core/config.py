@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Sentence BM25's weight in the retriever's fusion (the other rankings weigh 1.0); measured
+# 0.3–1.0 on TutorialVQA dev, 0.5 best (BENCHMARKS.md). Here so settings and retriever share it.
+SENTENCE_KEYWORD_WEIGHT = 0.5
 
 
 def _int(name: str, default: int) -> int:
@@ -85,7 +88,8 @@ def load_settings() -> Settings:
         llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
         sparse_weight=float(os.environ.get("ASKVIDEO_SPARSE_WEIGHT") or 1.0),
         sentence_weight=float(os.environ.get("ASKVIDEO_SENTENCE_WEIGHT") or 1.0),
-        sentence_keyword_weight=float(os.environ.get("ASKVIDEO_SENTENCE_KEYWORD_WEIGHT") or 0.5),
+        sentence_keyword_weight=float(os.environ.get("ASKVIDEO_SENTENCE_KEYWORD_WEIGHT")
+                                      or SENTENCE_KEYWORD_WEIGHT),
         embed_titles=os.environ.get("ASKVIDEO_EMBED_TITLES", "0") == "1",
         public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
     )

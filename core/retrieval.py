@@ -32,6 +32,7 @@ from pydantic import ConfigDict
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from core.config import SENTENCE_KEYWORD_WEIGHT
 from db.models import EMBEDDING_DIMENSIONS
 
 # Reciprocal-rank fusion constant. The usual 60 flattens the top; 15 lets the first few ranks of
@@ -41,7 +42,6 @@ CANDIDATES = 100  # chunks each search contributes to the fusion
 SENTENCE_CANDIDATES = 100  # nearest sentences whose chunks join the candidates
 NEIGHBOUR_SHARE = 0.3  # a chunk gains this share of its best overlapping neighbour's score
 BM25_K1, BM25_B = 1.2, 0.75  # Okapi BM25's usual constants
-SENTENCE_KEYWORD_WEIGHT = 0.5  # sentence BM25 in the fusion; measured 0.3–1.0, 0.5 best (BENCHMARKS.md)
 LEAD_IN_S = 8.0  # a citation starts up to this much before its best sentence (one sentence back)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
