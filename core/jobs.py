@@ -101,11 +101,22 @@ def _pending_clip_ids() -> list[int]:
 
 
 def sweep_media_scratch(timestamp: int | None = None) -> int:
-    """Hourly housekeeping: scratch files of cuts and uploads whose process died are removed."""
+    """Hourly housekeeping: scratch files of cuts and uploads whose process died are removed, and
+    so are work folders of videos no worker is processing (their worker was killed)."""
     from core import storage
     from core.config import load_settings
+    from core.database import get_database
+    from db.models import Video
 
-    return storage.sweep_abandoned(load_settings().media_dir)
+    media_dir = load_settings().media_dir
+    removed = storage.sweep_abandoned(media_dir)
+    with_work = storage.work_video_ids(media_dir)
+    if with_work:
+        with get_database().session() as session:
+            in_flight = set(session.scalars(select(Video.id).where(
+                Video.id.in_(with_work), Video.status.in_(("pending", "processing")))))
+        removed += storage.sweep_leftover_work(media_dir, [v for v in with_work if v not in in_flight])
+    return removed
 
 
 def purge_expired_sessions(timestamp: int | None = None) -> int:

@@ -23,6 +23,9 @@ _COPY_BLOCK = 1024 * 1024
 # Scratch nothing has written to for this long was left by a process that died: a clip cut is
 # stopped after at most two hours and writes its output all along, an upload writes as it arrives.
 ABANDONED_AFTER_S = 3 * 3600
+# A video's work folder whose video is not being processed is left over once it is this old (a
+# worker that picks the video up again makes a fresh one; the age covers that race).
+LEFTOVER_WORK_AFTER_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,30 @@ def work_dir(media_dir: Path, video_id: int) -> Path:
         shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
+
+
+def work_video_ids(media_dir: Path) -> list[int]:
+    """The videos that have a work folder (processing now, or left by a worker that was killed)."""
+    root = media_dir.resolve() / "work"
+    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else []
+
+
+def sweep_leftover_work(media_dir: Path, video_ids: list[int], *, older_than_s: float = LEFTOVER_WORK_AFTER_S,
+                        now: float | None = None) -> int:
+    """Remove the work folders of these videos — ones no worker is processing (finished, failed
+    or deleted after their worker was killed) — unless a worker made one again just now."""
+    now = time.time() if now is None else now
+    removed = 0
+    for video_id in video_ids:
+        path = media_dir.resolve() / "work" / str(video_id)
+        try:
+            if now - path.stat().st_mtime < older_than_s:
+                continue
+            shutil.rmtree(path)
+            removed += 1
+        except OSError:
+            continue  # gone already
+    return removed
 
 
 def sweep_abandoned(media_dir: Path, *, older_than_s: float = ABANDONED_AFTER_S, now: float | None = None) -> int:

@@ -49,3 +49,36 @@ def test_the_sweep_runs_as_hourly_housekeeping(tmp_path, monkeypatch):
     app = jobs.make_app("postgresql://localhost/unused")
     assert "askvideo:sweep_media_scratch" in app.tasks
     assert any(p.task.name == "askvideo:sweep_media_scratch" for p in app.periodic_registry.periodic_tasks.values())
+
+
+def test_work_folders_of_videos_no_worker_is_processing_are_swept(clean_db, tmp_path, monkeypatch):
+    """A worker killed mid-download leaves `work/<video>`; once that video is finished, failed or
+    deleted, nothing will clear it, so the hourly sweep does. Live and just-restarted work stays."""
+    from db.models import Video
+    from tests.factories import make_account
+
+    media = tmp_path / "media"
+    monkeypatch.setenv("ASKVIDEO_MEDIA_DIR", str(media))
+    with clean_db.session() as session:
+        owner = make_account(session)
+        videos = {status: Video(user_id=owner.id, title=status, status=status)
+                  for status in ("processing", "pending", "error", "completed")}
+        retried = Video(user_id=owner.id, title="retried just now", status="error")
+        deleted = Video(user_id=owner.id, title="deleted", status="processing")
+        session.add_all([*videos.values(), retried, deleted])
+        session.flush()
+        ids = {status: v.id for status, v in videos.items()} | {"retried": retried.id, "deleted": deleted.id}
+        session.delete(deleted)
+
+    an_hour_ago = time.time() - 3600
+    for name, video_id in ids.items():
+        work = media / "work" / str(video_id)
+        work.mkdir(parents=True)
+        (work / "download.mp4").write_bytes(b"a big download")
+        if name != "retried":  # a worker made the retried video's folder again a moment ago
+            os.utime(work, (an_hour_ago, an_hour_ago))
+
+    assert jobs.sweep_media_scratch() == 3
+    left = {name for name, video_id in ids.items() if (media / "work" / str(video_id)).exists()}
+    assert left == {"processing", "pending", "retried"}
+    assert jobs.sweep_media_scratch() == 0
