@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core import storage, transcripts
+from core import remote, storage, transcripts
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
@@ -96,7 +96,7 @@ def _summary(settings: Settings, video: Video) -> VideoSummary:
         id=video.id, title=video.title, status=video.status, progress=video.progress,
         current_step=video.current_step, error_message=video.error_message, duration_s=video.duration_s,
         source=_source_label(video), transcript_source=TRANSCRIPT_LABELS.get(video.transcript_source or ""),
-        thumbnail_path=thumb, thumbnail_url=video.thumbnail_url, uploaded_at=video.uploaded_at,
+        thumbnail_path=thumb, thumbnail_url=remote.web_address(video.thumbnail_url), uploaded_at=video.uploaded_at,
     )
 
 
@@ -196,7 +196,8 @@ def playable(session: Session, settings: Settings, owner_id: int, video_id: int)
             media_path = candidate if candidate.exists() else None
         except AskVideoError:
             media_path = None
-    return Playable(media_path, video.source_url if media_path is None and video.source == "url" else None)
+    web_url = remote.web_address(video.source_url) if media_path is None and video.source == "url" else None
+    return Playable(media_path, web_url)
 
 
 def video_choices(session: Session, user_id: int, *, exclude: set[int] | None = None) -> list[tuple[int, str, str]]:

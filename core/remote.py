@@ -48,12 +48,22 @@ class RemoteListing:
     unavailable: int  # playlist entries skipped as private, deleted or unavailable
 
 
-def validate_url(url: str) -> str:
-    url = (url or "").strip()
+def web_address(value: object) -> str | None:
+    """`value` if it is an http(s) address, else None. Every address a page's metadata gives us
+    passes here before it is stored: a bare path or a file:// link handed to the player would
+    be read from this server's own disk and served to the browser."""
+    url = str(value or "").strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000 or re.search(r"\s", url):
-        raise IngestError("That is not a valid web address; paste a link starting with https://")
+        return None
     return url
+
+
+def validate_url(url: str) -> str:
+    checked = web_address(url)
+    if checked is None:
+        raise IngestError("That is not a valid web address; paste a link starting with https://")
+    return checked
 
 
 def _options(**extra) -> dict:
@@ -100,14 +110,18 @@ def _date(raw: str | None) -> date | None:
     return None
 
 
-def _video(info: dict, fallback_url: str) -> RemoteVideo:
-    url = info.get("webpage_url") or info.get("original_url") or info.get("url") or fallback_url
-    if info.get("ie_key", "").lower().startswith("youtube") and info.get("id") and not str(url).startswith("http"):
+def _video(info: dict, fallback_url: str | None) -> RemoteVideo | None:
+    """One video from yt-dlp's metadata; None when it gives no web address to fetch it from."""
+    url = next((u for u in (web_address(info.get(k)) for k in ("webpage_url", "original_url", "url")) if u),
+               fallback_url)
+    if info.get("ie_key", "").lower().startswith("youtube") and info.get("id") and not url:
         url = f"https://www.youtube.com/watch?v={info['id']}"
+    if not url:
+        return None
     thumbnails = info.get("thumbnails") or []
-    thumb = info.get("thumbnail") or (thumbnails[-1].get("url") if thumbnails else None)
+    thumb = web_address(info.get("thumbnail") or (thumbnails[-1].get("url") if thumbnails else None))
     return RemoteVideo(
-        url=str(url),
+        url=url,
         title=str(info.get("title") or info.get("id") or "Untitled video")[:500],
         external_id=str(info["id"]) if info.get("id") else None,
         extractor=info.get("extractor_key") or info.get("ie_key") or info.get("extractor"),
@@ -141,21 +155,28 @@ def inspect_url(url: str) -> RemoteListing:
             if not entry or str(entry.get("title", "")).strip().lower() in UNAVAILABLE_TITLES:
                 unavailable += 1
                 continue
-            video = _video(entry, url)
-            if entry.get("formats") and entry.get("url") and entry.get("webpage_url") == info.get("webpage_url"):
+            # An entry is fetched from its own address, never the list's: one without a web
+            # address (a feed item pointing at a path or file://) is skipped.
+            video = _video(entry, None)
+            if video and entry.get("formats") and entry.get("url") and entry.get("webpage_url") == info.get("webpage_url"):
                 # Several videos embedded in one page share its address: keep each one's own media URL.
-                video = dataclasses.replace(video, url=str(entry["url"]))
+                own = web_address(entry["url"])
+                video = dataclasses.replace(video, url=own) if own else None
+            if video is None:
+                unavailable += 1
+                continue
             videos.append(video)
         if not videos:
             raise IngestError("This playlist has no available videos.")
         # A page with a single embedded video is reported as a one-entry playlist: treat it as a video.
         is_playlist = len(videos) > 1 or "list=" in url
         return RemoteListing(is_playlist, info.get("title") if is_playlist else None, videos, unavailable)
-    return RemoteListing(False, None, [_video(info, url)], 0)
+    return RemoteListing(False, None, [_video(info, url)], 0)  # `url` is checked: never None
 
 
 def video_details(url: str) -> tuple[RemoteVideo, dict]:
     """Full metadata for one video, with the raw info (caption tracks) for the next steps."""
+    url = validate_url(url)  # stored links are checked again: rows may predate a rule
     info = _extract(url, noplaylist=True)
     if info.get("_type") in ("playlist", "multi_video"):
         entries = [e for e in info.get("entries") or [] if e]
@@ -210,6 +231,7 @@ def _original_auto(info: dict) -> dict:
 
 def download_media(url: str, dest_dir: Path, *, audio_only: bool, max_bytes: int) -> Path:
     """Download the media (or just its audio) into dest_dir; returns the file."""
+    url = validate_url(url)
     fmt = "bestaudio/best" if audio_only else "best[ext=mp4]/best"
     options = _options(noplaylist=True, format=fmt, outtmpl=str(dest_dir / "download.%(ext)s"),
                        max_filesize=max_bytes, overwrites=True)

@@ -110,3 +110,36 @@ def test_hostile_titles_and_questions_are_stored_verbatim_and_shown_inert(clean_
     import re
 
     assert not any(re.search(r"(?<!\\)<img", m.value) for m in at.markdown)  # only ever escaped: \<img
+
+
+def test_a_feed_pointing_at_server_files_never_gets_them_played(clean_db, owner, site):
+    """A feed's items name their media as a bare path or a file:// link. Stored as the videos'
+    addresses, the player would read those files from this server's disk and serve them to the
+    browser, so such items are skipped; a row that already holds one never plays it."""
+    from core import library
+    from core.config import load_settings
+    from ui.widgets import play
+    from tests.media_factory import video as make_video
+
+    make_video(site.root / "real.mp4", seconds=3)
+    (site.root / "feed.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Team feed</title>'
+        "<link>http://example.com</link><description>d</description>"
+        '<item><title>Key</title><enclosure url="/etc/hostname" type="video/mp4" length="1"/></item>'
+        '<item><title>Passwords</title><enclosure url="file:///etc/passwd" type="video/mp4" length="1"/></item>'
+        f'<item><title>Real talk</title><enclosure url="{site.url}/real.mp4" type="video/mp4" length="1"/></item>'
+        "</channel></rss>"
+    )
+    linked = ingest.submit_link(clean_db, load_settings(), owner.id, f"{site.url}/feed.xml", make_group=False,
+                                language="en")
+    assert [s.title for s in linked.submissions] == ["Real talk"]
+    assert linked.unavailable == 2
+    with clean_db.session() as session:
+        assert session.scalars(select(Video.source_url)).all() == [f"{site.url}/real.mp4"]
+        planted = Video(user_id=owner.id, title="planted", status="error", source="url", source_url="/etc/hostname",
+                        thumbnail_url="/etc/hostname")
+        session.add(planted)
+        session.flush()
+        assert library.playable(session, load_settings(), owner.id, planted.id).web_url is None
+        assert library.video_detail(session, load_settings(), owner.id, planted.id).summary.thumbnail_url is None
+    assert play(None, "/etc/hostname") is False and play(None, "file:///etc/passwd") is False

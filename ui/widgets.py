@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from core import remote
 from core.transcripts import format_timestamp
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:=])")
@@ -56,7 +57,8 @@ def status_badge(status: str) -> None:
 
 def play(media_path, web_url: str | None, start: float = 0.0, *, autoplay: bool = False) -> bool:
     """Play a local file or a web (YouTube) video from `start` seconds. False when nothing is playable."""
-    source = str(media_path) if media_path else web_url
+    # Only a stored file or a web address: Streamlit reads any other string as a path on this server.
+    source = str(media_path) if media_path else remote.web_address(web_url)
     if not source:
         return False
     st.video(source, start_time=int(start), autoplay=autoplay)
