@@ -90,8 +90,12 @@ def remove_api_key(session: Session, user_id: int) -> None:
 
 def set_models(
     session: Session, user_id: int, *, base_url: str, chat_model: str, embedding_model: str
-) -> None:
-    """Save the endpoint and model names; blank values fall back to the installation's defaults."""
+) -> bool:
+    """Save the endpoint and model names; blank values fall back to the installation's defaults.
+
+    A stored key goes only to the host it was given for: moving the endpoint to another host
+    removes it (returns True), so whoever holds a session cannot send the key to a server of
+    theirs — the key is never shown back, and must not leave another way."""
     base_url = base_url.strip()
     if base_url:
         parsed = urlparse(base_url)
@@ -101,6 +105,11 @@ def set_models(
         if len(value.strip()) > 200:
             raise SettingsError(f"{name} name is too long.")
     user = _user(session, user_id)
+    key_removed = bool(user.encrypted_openai_api_key) and (
+        urlparse(user.openai_base_url or "").netloc.lower() != urlparse(base_url).netloc.lower())
+    if key_removed:
+        user.encrypted_openai_api_key = None
     user.openai_base_url = base_url or None
     user.chat_model = chat_model.strip() or None
     user.embedding_model = embedding_model.strip() or None
+    return key_removed

@@ -16,8 +16,11 @@ except AskVideoError as error:
     st.error(str(error))
     st.stop()
 
+if notice := st.session_state.pop("settings-notice", None):
+    st.warning(notice)
 st.subheader("OpenAI API key")
-st.caption("Stored encrypted. It is never shown again; you can replace or remove it.")
+st.caption("Stored encrypted and sent only to the endpoint below (or OpenAI's). It is never shown again; "
+           "you can replace or remove it. Moving the endpoint to another server removes it.")
 if current.has_api_key:
     st.write(f"Current key: `{current.masked_api_key}`")
 else:
@@ -55,11 +58,15 @@ with st.form("models"):
 if save_models:
     try:
         with database().session() as session:
-            model_settings.set_models(
+            key_removed = model_settings.set_models(
                 session, account.id, base_url=base_url, chat_model=chat_model, embedding_model=embedding_model
             )
     except AskVideoError as error:
         st.error(str(error))
     else:
-        st.toast("Model settings saved.")
+        if key_removed:
+            st.session_state["settings-notice"] = ("Model settings saved. Your API key was removed because the "
+                                                   "endpoint moved to another server: paste the key for it above.")
+        else:
+            st.toast("Model settings saved.")
         st.rerun()

@@ -39,8 +39,8 @@ def ask(db, settings, owner, group_id, question, history=None, shared=False):
 
 def use_model(db, settings, owner, fake):
     with db.session() as s:
-        model_settings.set_api_key(s, settings, owner.id, KEY)
         model_settings.set_models(s, owner.id, base_url=fake.base_url, chat_model="fake-chat", embedding_model="")
+        model_settings.set_api_key(s, settings, owner.id, KEY)
 
 
 def test_offline_answer_is_extractive_and_cites_the_sentence(clean_db, settings, corpus):

@@ -96,8 +96,8 @@ def test_nobody_else_can_read_or_change_a_videos_chapters(talk):
 def test_with_a_model_configured_the_model_proposes_chapters(talk, settings, fake_openai):
     db, owner, video_id = talk
     with db.session() as s:
-        set_api_key(s, settings, owner.id, "sk-test-chapters")
         set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="fake-chat", embedding_model="")
+        set_api_key(s, settings, owner.id, "sk-test-chapters")
     fake_openai.rewrite_reply = "Here you go:\n" + json.dumps({"chapters": [
         {"start": 0, "title": "Baking bread", "confidence": 0.9},
         {"start": 151, "title": "Bike care", "confidence": 0.8},

@@ -74,3 +74,21 @@ def test_secret_key_from_environment_can_be_rotated(monkeypatch):
     monkeypatch.setenv("ASKVIDEO_SECRET_KEY", Fernet.generate_key().decode())
     with pytest.raises(SettingsError, match="cannot be decrypted"):
         decrypt(load_settings(), token)
+
+
+def test_the_key_only_ever_goes_to_the_server_it_was_given_for(session, settings):
+    """Whoever holds a session cannot read the key; they must not be able to point the endpoint
+    at their own server and have the key sent there either."""
+    account = make_account(session)
+    assert model_settings.set_models(session, account.id, base_url="http://127.0.0.1:11434/v1",
+                                     chat_model="llama3.2", embedding_model="") is False
+    model_settings.set_api_key(session, settings, account.id, KEY)
+    assert model_settings.set_models(session, account.id, base_url="http://127.0.0.1:11434/v1/",
+                                     chat_model="qwen3", embedding_model="") is False
+    assert model_settings.model_access(session, settings, account.id).api_key == KEY  # same server: kept
+
+    assert model_settings.set_models(session, account.id, base_url="https://collector.example.net/v1",
+                                     chat_model="qwen3", embedding_model="") is True
+    access = model_settings.model_access(session, settings, account.id)
+    assert access.api_key is None and access.base_url == "https://collector.example.net/v1"
+    assert not model_settings.get_model_settings(session, settings, account.id).has_api_key

@@ -73,5 +73,10 @@ def test_settings_page_stores_a_key_and_shows_it_masked(app):
     field(app, "OpenAI-compatible base URL (optional)").input("ftp://nope")
     click(app, "Save models")
     assert "http://" in app.error[0].value
+    field(app, "OpenAI-compatible base URL (optional)").input("https://collector.example.net/v1")
+    click(app, "Save models")
+    assert "API key was removed" in app.warning[0].value and "No key stored" in app.info[0].value
+    field(app, "New API key").input("sk-live-abcdefghijklmnop1234")
+    click(app, "Save key")
     click(app, "Remove key")
     assert "No key stored" in app.info[0].value

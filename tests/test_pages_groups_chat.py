@@ -110,8 +110,8 @@ def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, 
 
     at, account, group_id, ids = corpus_app
     with clean_db.session() as s:
-        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
         model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="m", embedding_model="")
+        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
     fake_openai.fail_with = 429
     at.switch_page("pages/chat.py").run()
     at.chat_input[0].set_value("Where is the fire extinguisher?").run()

@@ -26,10 +26,10 @@ def no_local_model(tmp_path):
 def _owner(db, settings, *, base_url=None, key=KEY):
     with db.session() as s:
         account = make_account(s)
-        if key:
-            model_settings.set_api_key(s, settings, account.id, key)
         if base_url:
             model_settings.set_models(s, account.id, base_url=base_url, chat_model="", embedding_model="")
+        if key:
+            model_settings.set_api_key(s, settings, account.id, key)
     return account
 
 
