@@ -295,8 +295,20 @@ def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFra
     return frame
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_in_spreadsheets(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a visitor's question `=HYPERLINK(...)`) gets a
+    leading apostrophe, the spreadsheet's own mark for "this is text" (OWASP's CSV advice)."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def export_csv(session: Session, scope: Scope, filters: Filters) -> bytes:
-    return export_frame(session, scope, filters).to_csv(index=False).encode()
+    frame = export_frame(session, scope, filters)
+    text_columns = frame.select_dtypes(include=["object", "str"]).columns
+    frame[text_columns] = frame[text_columns].map(_inert_in_spreadsheets)
+    return frame.to_csv(index=False).encode()
 
 
 def export_parquet(session: Session, scope: Scope, filters: Filters) -> bytes:

