@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import retrieval
@@ -116,6 +117,8 @@ def prepare(
     history: list[Turn] | None = None, shared: bool = False,
 ) -> Prepared:
     """Understand the question, retrieve the group's passages and choose how to answer."""
+    import openai
+
     question = one_line(question)
     if not question:
         raise AskVideoError("Type a question first.")
@@ -129,8 +132,11 @@ def prepare(
     else:
         search_query = _follow_up_query(question, history)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
-    hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
-                                     owner_id=owner_id).hits(search_query)
+    try:
+        hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
+                                         owner_id=owner_id).hits(search_query)
+    except openai.OpenAIError as error:  # embedding the question with the user's provider
+        raise provider_error(error, shared) from None
     # Nothing counts as found unless some passage is truly close; then the model sees all k
     # (context helps it), while the offline answer quotes only the close ones.
     found = any(h.similarity >= settings.min_relevance for h in hits)
@@ -221,12 +227,15 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     text = (text or "").strip() or NOTHING_FOUND
     citations = cited(text, prepared.passages)
     related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in citations]
-    with db.session() as session:
-        log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
-                      answer=text, related_videos=related, is_shared_origin=prepared.shared)
-        session.add(log)
-        session.flush()
-        log_id = log.id
+    try:
+        with db.session() as session:
+            log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
+                          answer=text, related_videos=related, is_shared_origin=prepared.shared)
+            session.add(log)
+            session.flush()
+            log_id = log.id
+    except IntegrityError:  # the group (or its owner) was deleted while the answer was written
+        raise AskVideoError("This group was deleted while the answer was being written.") from None
     return Answer(log_id, prepared.question, text, citations, prepared.mode)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from core import captions, media, remote, storage, transcripts
+from core import captions, llm, media, remote, storage, transcripts
 from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
@@ -468,6 +468,8 @@ def store_transcript(
 ) -> int:
     """Chunk, embed and store a transcript as the video's only set of chunks and sentences; returns
     the chunk count."""
+    import openai
+
     segments = [Segment(s.start, s.end, one_line(s.text)) for s in segments if one_line(s.text)]
     with db.session() as session:
         video = session.get(Video, video_id)
@@ -481,7 +483,11 @@ def store_transcript(
     texts = [f"{title}: {c.text}" if settings.embed_titles else c.text for c in chunks] + [s.text for s in sentences]
     vectors: list[list[float]] = []
     for start in range(0, len(texts), EMBED_BATCH):
-        vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
+        try:
+            vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
+        except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
+            failed = TransientIngestError if llm.is_transient(error) else IngestError
+            raise failed(f"Embedding the transcript failed: {llm.provider_error(error)}") from None
         on_progress(len(vectors) / len(texts))
     chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
     rows = [

@@ -38,6 +38,15 @@ def provider_error(error: Exception, shared: bool = False) -> ModelError:
     return ModelError("The AI provider failed unexpectedly. Try again.")
 
 
+def is_transient(error: Exception) -> bool:
+    """A provider failure worth retrying later: rate limits, timeouts, lost connections, 5xx."""
+    import openai
+
+    if isinstance(error, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError)):
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
 def complete(access: ModelAccess, system: str, user: str, timeout: int) -> str:
     """One non-streamed reply to a system and a user message."""
     import openai

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import answers, model_settings
 from core.answers import AnswerError, Turn
 from core.config import load_settings
+from core.errors import AskVideoError
 from db.models import ChatLog
 from tests.corpus import ingest_corpus, small_chunks
 from tests.factories import make_account
@@ -56,6 +57,19 @@ def test_offline_answer_is_extractive_and_cites_the_sentence(clean_db, settings,
     assert log.related_videos[0]["video_id"] == first.video_id and log.related_videos[0]["start"] == 10.0
     assert {"title", "end", "score", "n"} <= set(log.related_videos[0])
     assert log.is_shared_origin is False and log.feedback is None and log.user_id == owner.id
+
+
+def test_a_group_deleted_while_its_answer_streams_is_reported_not_a_crash(clean_db, settings, corpus):
+    from db.models import VideoGroup
+
+    owner, group_id, _ = corpus
+    prepared = answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id,
+                               question="Where is the fire extinguisher?")
+    pieces = list(answers.stream(prepared))
+    with clean_db.session() as s:
+        s.delete(s.get(VideoGroup, group_id))
+    with pytest.raises(AskVideoError, match="deleted while the answer"):
+        answers.finish(clean_db, prepared, "".join(pieces))
 
 
 def test_nothing_relevant_says_so_instead_of_inventing(clean_db, settings, corpus):

@@ -125,6 +125,21 @@ def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, 
         assert [log.answer for log in s.scalars(select(ChatLog))] == ["Next to the elevator [1]."]
 
 
+def test_a_refused_key_while_embedding_the_question_is_explained(clean_db, corpus_app, fake_openai):
+    from core import model_settings
+
+    at, account, group_id, ids = corpus_app
+    with clean_db.session() as s:
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="m",
+                                  embedding_model="text-embedding-3-small")
+        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
+    fake_openai.fail_with = 401
+    at.switch_page("pages/chat.py").run()
+    at.chat_input[0].set_value("Where is the fire extinguisher?").run()
+    assert not at.exception
+    assert "refused the API key" in at.error[0].value and "Settings" in at.error[0].value
+
+
 def test_another_user_never_sees_or_asks_the_owners_group(clean_db, corpus_app):
     at, account, group_id, ids = corpus_app
     mallory, _ = signed_in_app(clean_db, "mallory", page="pages/chat.py")

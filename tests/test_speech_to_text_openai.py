@@ -102,3 +102,28 @@ def test_openai_embeddings_are_used_when_chosen_and_recorded_per_chunk(clean_db,
     with clean_db.session() as s:
         models = set(s.scalars(select(TranscriptChunk.embedding_model)))
     assert models == {"openai:text-embedding-3-small"}
+
+
+@pytest.mark.parametrize(("status", "transient", "said"), [(429, True, "rate-limiting"), (401, False, "refused the API key")])
+def test_a_failing_embedding_provider_is_retried_or_explained(clean_db, fake_openai, tmp_path, status, transient, said):
+    """Captions are in, but the owner's embedding provider fails: a busy one is retried, a refused
+    key fails the video with the provider's reason instead of "failed unexpectedly"."""
+    from core.errors import TransientIngestError
+    from tests.media_factory import TALK, srt
+
+    settings = load_settings()
+    owner = _owner(clean_db, settings, base_url=fake_openai.base_url)
+    with clean_db.session() as s:
+        model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
+                                  embedding_model="text-embedding-3-small")
+    submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
+    fake_openai.fail_with = status
+    if transient:
+        with pytest.raises(TransientIngestError, match=said):
+            ingest.process_video(clean_db, settings, submitted.video_id, final_attempt=False)
+        assert ingest.process_video(clean_db, settings, submitted.video_id, final_attempt=True) == "error"
+    else:
+        assert ingest.process_video(clean_db, settings, submitted.video_id) == "error"
+    with clean_db.session() as s:
+        message = s.get(Video, submitted.video_id).error_message
+    assert message.startswith("Embedding the transcript failed") and said in message
