@@ -14,7 +14,7 @@ import threading
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.errors import TransientIngestError
 from db.engine import libpq_url, sqlalchemy_url
@@ -47,8 +47,15 @@ async def recover(context: procrastinate.JobContext, timestamp: int | None = Non
         seconds_since_heartbeat=load_settings().stalled_worker_seconds
     )
     for job in stalled:
-        log.warning("retrying job %s (%s) of a worker that stopped", job.id, job.task_name)
-        await app.job_manager.retry_job(job)
+        if job.attempts + 1 < PROCESS_ATTEMPTS:
+            log.warning("retrying job %s (%s) of a worker that stopped", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
+            continue
+        # Its worker died on every try: the item itself kills workers (a file that runs them out
+        # of memory). Retrying forever would stall the queue; the item fails with a reason.
+        log.error("giving up job %s (%s): its worker stopped %s times", job.id, job.task_name, PROCESS_ATTEMPTS)
+        await app.job_manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+        await asyncio.to_thread(_give_up, job.task_name, job.task_kwargs)
     task = app.tasks["askvideo:process_video"]
     for video_id in await asyncio.to_thread(_pending_video_ids):
         try:
@@ -68,11 +75,39 @@ async def recover(context: procrastinate.JobContext, timestamp: int | None = Non
     return len(stalled)
 
 
+WORKER_DIED = ("The worker processing this {what} stopped {times} times (it may run out of memory on this "
+               "file). Use Retry to try again{hint}.")
+
+
+def _give_up(task_name: str, kwargs: dict) -> None:
+    """Record why an item whose job was dropped failed, so it does not look busy forever."""
+    from core.database import get_database
+    from core.ingest import mark_error
+    from db.models import Clip
+
+    db = get_database()
+    if task_name.endswith("process_video") and "video_id" in kwargs:
+        mark_error(db, int(kwargs["video_id"]),
+                   WORKER_DIED.format(what="video", times=PROCESS_ATTEMPTS, hint=", or add a captions file"))
+    elif task_name.endswith("make_clip") and "clip_id" in kwargs:
+        with db.session() as session:
+            session.execute(update(Clip).where(Clip.id == int(kwargs["clip_id"])).values(
+                status="error", error_message=WORKER_DIED.format(what="clip", times=PROCESS_ATTEMPTS, hint="")))
+
+
 def _pending_video_ids() -> list[int]:
+    """Videos waiting to be processed, including any left `processing` by a job that ended
+    without recording it (the database went away during its last try): those go back to `pending`."""
+    from sqlalchemy import text
+
     from core.database import get_database
     from db.models import Video
 
     with get_database().session() as session:
+        session.execute(text(
+            "UPDATE videos SET status = 'pending' WHERE status = 'processing' AND NOT EXISTS ("
+            " SELECT 1 FROM procrastinate_jobs j WHERE j.lock = 'video:' || videos.id AND j.status IN ('todo', 'doing'))"
+        ))
         return list(session.scalars(select(Video.id).where(Video.status == "pending")).all())
 
 
