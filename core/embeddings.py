@@ -57,7 +57,7 @@ class RemoteEmbeddings(Embeddings):
     def __init__(self, model: str, *, api_key: str | None, base_url: str | None) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        self.model_name = f"openai:{model}"
+        self.model_name = _remote_name(model)
         self._client = OpenAIEmbeddings(
             model=model, dimensions=DIMENSIONS, api_key=api_key or "not-needed", base_url=base_url,
             check_embedding_ctx_length=False, max_retries=3, timeout=60,
@@ -79,8 +79,22 @@ class RemoteEmbeddings(Embeddings):
         return self._checked([self._client.embed_query(text)])[0]
 
 
+def _remote_name(model: str) -> str:
+    return f"openai:{model}"
+
+
+def _is_local(model: str, api_key: str | None, base_url: str | None) -> bool:
+    return not model or model == LOCAL_MODEL or not (api_key or base_url)
+
+
 def embeddings_for(model: str, *, api_key: str | None, base_url: str | None) -> Embeddings:
     """The embedder a user's settings call for; the local model unless another is chosen and reachable."""
-    if not model or model == LOCAL_MODEL or not (api_key or base_url):
+    if _is_local(model, api_key, base_url):
         return LocalMiniLM()
     return RemoteEmbeddings(model, api_key=api_key, base_url=base_url)
+
+
+def model_name_for(model: str, *, api_key: str | None, base_url: str | None) -> str:
+    """The name chunks embedded under these settings carry (what `embeddings_for(...).model_name`
+    says), without loading or reaching the model."""
+    return LOCAL_MODEL if _is_local(model, api_key, base_url) else _remote_name(model)

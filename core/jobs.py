@@ -37,6 +37,15 @@ def process_video(context: procrastinate.JobContext, video_id: int) -> str:
     return run(get_database(), load_settings(), video_id, final_attempt=attempts + 1 >= PROCESS_ATTEMPTS)
 
 
+def reembed_video(context: procrastinate.JobContext, video_id: int) -> str:
+    from core.config import load_settings
+    from core.database import get_database
+    from core.reindex import reembed
+
+    attempts = context.job.attempts if context.job else 0
+    return reembed(get_database(), load_settings(), video_id, final_attempt=attempts + 1 >= PROCESS_ATTEMPTS)
+
+
 async def recover(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
     """Every minute (and when a worker starts): retry the jobs of workers that died, and queue
     pending videos and clips that have no job (their deferral failed after the row was saved)."""
@@ -86,7 +95,7 @@ def _give_up(task_name: str, kwargs: dict) -> None:
     from db.models import Clip
 
     db = get_database()
-    if task_name.endswith("process_video") and "video_id" in kwargs:
+    if task_name.endswith(("process_video", "reembed_video")) and "video_id" in kwargs:
         mark_error(db, int(kwargs["video_id"]),
                    WORKER_DIED.format(what="video", times=PROCESS_ATTEMPTS, hint=", or add a captions file"))
     elif task_name.endswith("make_clip") and "clip_id" in kwargs:
@@ -175,6 +184,14 @@ def _blueprint() -> procrastinate.Blueprint:
             max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
         ),
     )(process_video)
+    bp.task(
+        name="reembed_video",
+        queue="ingest",
+        pass_context=True,
+        retry=procrastinate.RetryStrategy(
+            max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
+        ),
+    )(reembed_video)
     bp.task(name="make_clip", queue="clips")(make_clip)
     bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
     bp.periodic(cron="17 * * * *")(
@@ -231,6 +248,16 @@ def defer_processing(url: str, video_ids: list[int]) -> None:
         _defer(_deferrer(url), video_ids)
     except Exception:
         log.exception("could not queue videos %s; the worker's recovery sweep will", video_ids)
+
+
+def defer_reembedding(url: str, video_ids: list[int]) -> None:
+    """Queue re-embedding jobs; they share the video's lock, so never run beside its processing."""
+    task = _deferrer(url).tasks["askvideo:reembed_video"]
+    for video_id in video_ids:
+        try:
+            task.configure(lock=_video_lock(video_id), queueing_lock=f"reembed:{video_id}").defer(video_id=video_id)
+        except procrastinate_errors.AlreadyEnqueued:
+            pass  # already waiting
 
 
 def defer_clip(url: str, clip_id: int) -> None:

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import groups
+from core import groups, reindex
 from core.errors import AskVideoError
 from ui.chat import render_chat
-from ui.session import database
+from ui.session import database, settings
 from ui.widgets import md, plural
 
 account = st.session_state["account"]
@@ -27,6 +27,7 @@ st.query_params["group"] = str(chosen.id)
 try:
     with database().session() as session:
         detail = groups.group_detail(session, account.id, chosen.id)
+        stale = reindex.stale_videos(session, settings(), account.id, [m.video_id for m in detail.members])
 except AskVideoError as error:
     st.error(str(error))
     st.stop()
@@ -37,5 +38,10 @@ if not detail.members:
 elif detail.ready_count < len(detail.members):
     st.info(f"{detail.ready_count} of {len(detail.members)} videos are ready; the others are still processing "
             "or failed, and are not searched until they are ready.")
+if stale:
+    were = "was" if len(stale) == 1 else "were"
+    st.warning(f"{plural(len(stale), 'video')} in this group {were} indexed with another embedding model than "
+               "the one your settings use now, so questions do not search them. Re-index them in Settings.")
+    st.page_link("pages/settings.py", label="Open Settings", icon=":material/settings:")
 
 render_chat(key=f"group-{chosen.id}", group_id=chosen.id, owner_id=account.id, shared=False)

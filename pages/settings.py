@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core import model_settings
+from core import model_settings, reindex
 from core.errors import AskVideoError
 from ui.session import database, settings
+from ui.widgets import md, plural
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -12,6 +13,8 @@ st.title("Settings")
 try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
+        stale = reindex.stale_videos(session, settings(), account.id)
+        searched_with = reindex.current_model(session, settings(), account.id)
 except AskVideoError as error:
     st.error(str(error))
     st.stop()
@@ -70,3 +73,12 @@ if save_models:
         else:
             st.toast("Model settings saved.")
         st.rerun()
+
+if stale:
+    were = "was" if len(stale) == 1 else "were"
+    st.warning(f"{plural(len(stale), 'video')} of yours {were} indexed with another embedding model, so questions "
+               f"(now embedded with {md(searched_with)}) do not find them. Re-indexing embeds their stored "
+               "transcripts again in the background; nothing is downloaded or transcribed again.")
+    if st.button(f"Re-index {plural(len(stale), 'video')}", icon=":material/sync:"):
+        queued = reindex.queue_reindexing(database(), settings(), account.id)
+        st.toast(f"Re-indexing {plural(queued, 'video')} in the background.")

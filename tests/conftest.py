@@ -111,3 +111,16 @@ def fake_openai():
     server = FakeOpenAI()
     yield server
     server.close()
+
+
+@pytest.fixture
+def corpus_app(clean_db, tmp_path, monkeypatch):
+    """The app signed in as an owner whose three captioned videos are ingested into one group."""
+    from tests.app_driver import signed_in_app
+    from tests.corpus import ingest_corpus, small_chunks
+
+    monkeypatch.setenv("ASKVIDEO_CHUNK_WORDS", "14")
+    monkeypatch.setenv("ASKVIDEO_CHUNK_OVERLAP_WORDS", "0")
+    at, account = signed_in_app(clean_db, "owner")
+    group_id, ids = ingest_corpus(clean_db, small_chunks(load_settings()), account.id, tmp_path)
+    return at, account, group_id, ids

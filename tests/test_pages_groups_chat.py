@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from core.config import load_settings
 from db.models import ChatLog, VideoGroup, VideoGroupMember
 from tests.app_driver import APP, click, element_protos, field, signed_in_app
-from tests.corpus import ingest_corpus, small_chunks
-
-
-@pytest.fixture
-def corpus_app(clean_db, tmp_path, monkeypatch):
-    monkeypatch.setenv("ASKVIDEO_CHUNK_WORDS", "14")
-    monkeypatch.setenv("ASKVIDEO_CHUNK_OVERLAP_WORDS", "0")
-    at, account = signed_in_app(clean_db, "owner")
-    group_id, ids = ingest_corpus(clean_db, small_chunks(load_settings()), account.id, tmp_path)
-    return at, account, group_id, ids
 
 
 def member_titles(db, group_id):

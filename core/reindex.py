@@ -1,0 +1,70 @@
+"""Videos indexed with another embedding model than the one their owner's questions now use.
+
+Retrieval compares a question only with vectors of the model that embedded it, so after a
+change of embedding model (or a removed key, which falls back to the local model) the videos
+indexed before are silently not searched. This finds them and re-embeds them from the
+transcript already stored — no download and no speech-to-text again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from core import transcripts
+from core.config import Settings
+from core.database import Database
+from core.embeddings import model_name_for
+from core.errors import IngestError, TransientIngestError
+from core.model_settings import model_access
+from db.models import TranscriptChunk, Video
+
+
+def current_model(session: Session, settings: Settings, user_id: int) -> str:
+    """The embedding model the user's questions (and new videos) are embedded with now."""
+    access = model_access(session, settings, user_id)
+    return model_name_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+
+
+def stale_videos(session: Session, settings: Settings, user_id: int, video_ids: list[int] | None = None) -> list[int]:
+    """The user's ready videos (of `video_ids`, if given) indexed with another embedding model."""
+    model = current_model(session, settings, user_id)
+    query = select(Video.id).where(
+        Video.user_id == user_id, Video.status == "completed",
+        exists().where(TranscriptChunk.video_id == Video.id, TranscriptChunk.embedding_model != model),
+    ).order_by(Video.id)
+    if video_ids is not None:
+        query = query.where(Video.id.in_(video_ids))
+    return list(session.scalars(query))
+
+
+def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
+    """Queue a re-embedding job for each of the user's stale videos; returns how many."""
+    from core.jobs import defer_reembedding
+
+    with db.session() as session:
+        stale = stale_videos(session, settings, user_id)
+    defer_reembedding(db.url, stale)
+    return len(stale)
+
+
+def reembed(db: Database, settings: Settings, video_id: int, *, final_attempt: bool = True) -> str:
+    """Worker body: embed a ready video's stored transcript again with its owner's current model."""
+    from core.ingest import mark_error, store_transcript
+
+    with db.session() as session:
+        video = session.get(Video, video_id)
+        if video is None or video.status != "completed" or not video.transcript_segments:
+            return "skipped"  # gone, or being processed again (which embeds with the current model)
+        segments, source = transcripts.from_json(video.transcript_segments), video.transcript_source
+    try:
+        store_transcript(db, settings, video_id, segments, source or "captions")
+    except TransientIngestError as error:
+        if not final_attempt:
+            raise
+        mark_error(db, video_id, f"Re-indexing failed: {error} (use Retry to process the video again).")
+        return "error"
+    except IngestError as error:
+        mark_error(db, video_id, f"Re-indexing failed: {error}")
+        return "error"
+    return "completed"
