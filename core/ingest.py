@@ -361,9 +361,14 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
              thumbnail_url=details.thumbnail_url, published_on=details.published_on,
              external_id=details.external_id, extractor=details.extractor)
         found = remote.download_captions(remote_info, languages)
+        segments = None
         if found is not None:
             data, lang, kind = found
-            segments = captions.parse_captions(data, name="The video's captions")
+            try:
+                segments = captions.parse_captions(data, name="The video's captions")
+            except IngestError as error:  # the site's captions are broken: transcribe the speech instead
+                log.warning("video %s: unusable captions from the site (%s); transcribing", job.video_id, error)
+        if segments:
             _set(db, job.video_id, language=lang)
             if not is_youtube:
                 _download_for_playback(db, settings, job, work, progress)

@@ -59,11 +59,14 @@ def probe(path: Path) -> MediaInfo:
 
 
 def run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """ffmpeg quiet, overwriting, never reading stdin; the caller checks the return code."""
-    return subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        capture_output=True, timeout=timeout,
-    )
+    """ffmpeg quiet, overwriting, never reading stdin; the caller checks the return code. A run
+    past `timeout` is killed and fails like any other (return code -9), so each caller's own
+    message and fallback apply (a slow poster frame is skipped, not the video failed)."""
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args]
+    try:
+        return subprocess.run(command, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        return subprocess.CompletedProcess(command, -9, expired.stdout or b"", expired.stderr or b"timed out")
 
 
 def make_thumbnail(source: Path, dest: Path, *, at_seconds: float) -> bool:

@@ -83,6 +83,14 @@ class _SilentLogger:
 def _explain(error: Exception) -> Exception:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
     low = text.lower()
+    # Passing trouble first: "HTTP Error 503: Service Unavailable" is not a removed video.
+    if re.search(r"http error (429|5\d\d)\b", low) or any(
+            w in low for w in ("timed out", "timeout", "temporary", "temporarily", "name resolution",
+                               "network is unreachable", "connection reset", "connection refused")):
+        return TransientIngestError(f"Could not reach the video's site: {text[:200]}")
+    if "not a bot" in low:
+        return TransientIngestError("YouTube asked to confirm this is not a bot (it limits downloads from "
+                                    "servers); try again later.")
     if "private" in low:
         return IngestError("This video is private; only its owner can watch it.")
     if "sign in" in low or "members-only" in low or "age" in low and "confirm" in low:
@@ -95,8 +103,7 @@ def _explain(error: Exception) -> Exception:
         return IngestError("This video is unavailable (removed, blocked or private).")
     if "403" in low or "forbidden" in low:
         return IngestError("The site refused access to this video (403).")
-    if any(w in low for w in ("timed out", "timeout", "connection", "temporary", "name resolution",
-                              "network is unreachable", "503", "502", "429")):
+    if "connection" in low or re.search(r"\b(429|502|503|504)\b", low):
         return TransientIngestError(f"Could not reach the video's site: {text[:200]}")
     return IngestError(f"Could not read that link: {text[:300]}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 
 import numpy as np
 import pytest
@@ -252,6 +253,16 @@ def test_direct_media_link_without_captions_is_downloaded_and_transcribed(clean_
     assert "quarterly" in row.transcript.lower() and row.thumbnail
 
 
+def test_a_page_whose_captions_are_broken_is_transcribed_instead(clean_db, settings, owner, site):
+    video(site.root / "talk.mp4", seconds=9.4, audio="speech")
+    (site.root / "talk.vtt").write_bytes(b"\x00\x01 not captions at all \xff\xfe")
+    url = site.page_with_video("talk.html", "talk.mp4", title="Talk", track="talk.vtt")
+    linked = ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    assert process(clean_db, settings, linked.submissions[0].video_id) == "completed"
+    row = video_row(clean_db, linked.submissions[0].video_id)
+    assert row.transcript_source == "local_whisper" and "quarterly" in row.transcript.lower()
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -348,9 +359,24 @@ def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings,
         ("ERROR: Unsupported URL: https://example.com/", "unsupported site"),
         ("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found", "404"),
         ("ERROR: Unable to download webpage: <urlopen error timed out>", "Could not reach"),
+        ("ERROR: [generic] Unable to download webpage: HTTP Error 503: Service Unavailable", "Could not reach"),
+        ("ERROR: [youtube] abc: Sign in to confirm you\u2019re not a bot", "not a bot"),
+        ("ERROR: [youtube] abc: Sign in to confirm you're not a bot. This helps protect our community",
+         "try again later"),
     ],
 )
 def test_yt_dlp_failures_become_messages_a_user_can_act_on(yt_dlp_says, we_say):
     from core.remote import _explain
 
     assert we_say in str(_explain(Exception(yt_dlp_says)))
+
+
+def test_an_ffmpeg_run_past_its_time_is_stopped_and_reads_as_a_failure():
+    """A poster frame or an audio track that takes too long must fail like a bad file (each step
+    has its own message or fallback), not escape as an exception that fails the whole video."""
+    from core import media
+
+    started = time.monotonic()
+    done = media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=3600:size=1280x720", "-f", "null", "-"],
+                            timeout=1)
+    assert done.returncode != 0 and time.monotonic() - started < 30
