@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -176,14 +176,17 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
 
 def submit_link(
     db: Database, settings: Settings, user_id: int, url: str, *, make_group: bool, language: str,
-    title: str = "", description: str = "",
+    title: str = "", description: str = "", whole_playlist: bool = False,
 ) -> LinkSubmission:
-    """Queue a video link, or every available entry of a playlist (optionally as a group, in order)."""
-    listing = remote.inspect_url(url)
+    """Queue a video link, or every available entry of a playlist (optionally as a group, in order).
+    A video the user already added from the same address is not added twice: it is reported as
+    a duplicate and, in a playlist's group, takes its place in the order."""
+    listing = remote.inspect_url(url, whole_playlist=whole_playlist)
     results: list[Submission] = []
     group_id = group_name = None
     with db.session() as session:
-        check_quota(session, user_id, len(listing.videos))
+        known = _known_links(session, user_id, listing.videos)
+        check_quota(session, user_id, len({_link_key(e) for e in listing.videos if _already(known, e) is None}))
         if listing.is_playlist and make_group:
             group_name = (listing.title or "Playlist")[:200]
             group = VideoGroup(user_id=user_id, name=group_name,
@@ -191,8 +194,16 @@ def submit_link(
             session.add(group)
             session.flush()
             group_id = group.id
+        in_group: set[int] = set()
         for position, entry in enumerate(listing.videos):
             single = not listing.is_playlist
+            if (existing_id := _already(known, entry)) is not None:
+                if group_id and existing_id not in in_group:
+                    session.add(VideoGroupMember(group_id=group_id, video_id=existing_id, order=position))
+                    in_group.add(existing_id)
+                results.append(Submission(entry.title, existing_id, "duplicate",
+                                          "You already added this video; it was not added again."))
+                continue
             video = Video(
                 user_id=user_id,
                 title=_clean_title(title if single else "", entry.title),
@@ -203,13 +214,45 @@ def submit_link(
             )
             session.add(video)
             session.flush()
+            known[_link_key(entry)] = video.id
             if group_id:
                 session.add(VideoGroupMember(group_id=group_id, video_id=video.id, order=position))
+                in_group.add(video.id)
             results.append(Submission(video.title, video.id, "queued", "Queued for processing."))
     from core.jobs import defer_processing
 
-    defer_processing(db.url, [r.video_id for r in results if r.video_id])
+    defer_processing(db.url, [r.video_id for r in results if r.status == "queued"])
     return LinkSubmission(results, group_id, group_name, listing.unavailable)
+
+
+def _link_key(entry: remote.RemoteVideo) -> tuple[str, str]:
+    """What makes two links the same video: YouTube's video id (youtu.be, watch?v=, a playlist's
+    entry all name one video), else the address (other sites' ids need not be unique)."""
+    if entry.is_youtube and entry.external_id:
+        return ("youtube", entry.external_id)
+    return ("url", entry.url)
+
+
+def _already(known: dict[tuple[str, str], int], entry: remote.RemoteVideo) -> int | None:
+    return known.get(_link_key(entry), known.get(("url", entry.url)))
+
+
+def _known_links(session: Session, user_id: int, entries: list[remote.RemoteVideo]) -> dict[tuple[str, str], int]:
+    """The user's videos already added from any of these links, by `_link_key`."""
+    urls = [e.url for e in entries]
+    ids = [e.external_id for e in entries if e.external_id]
+    rows = session.execute(
+        select(Video.id, Video.source_url, Video.extractor, Video.external_id)
+        .where(Video.user_id == user_id, Video.source == "url",
+               or_(Video.source_url.in_(urls), Video.external_id.in_(ids)))
+        .order_by(Video.id)
+    ).all()
+    known: dict[tuple[str, str], int] = {}
+    for video_id, source_url, extractor, external_id in rows:
+        known.setdefault(("url", source_url), video_id)
+        if (extractor or "").lower().startswith("youtube") and external_id:
+            known.setdefault(("youtube", external_id), video_id)
+    return known
 
 
 def retry(db: Database, user_id: int, video_id: int) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import yt_dlp
 from yt_dlp.utils import DownloadError, ExtractorError
@@ -152,10 +152,25 @@ def _extract(url: str, **options) -> dict:
     return info
 
 
-def inspect_url(url: str) -> RemoteListing:
-    """What a link holds — one video, or a playlist's entries in order — without downloading."""
+def video_in_playlist(url: str) -> bool:
+    """A link to one YouTube video played inside a playlist or a mix (`watch?v=…&list=…`): what
+    the address bar shows while a playlist plays. People pasting it usually mean that video."""
+    parsed = urlparse(url)
+    host = parsed.netloc.lower().split(":")[0].removeprefix("www.").removeprefix("m.").removeprefix("music.")
+    query = parse_qs(parsed.query)
+    if "list" not in query:
+        return False
+    if host == "youtube.com":
+        return parsed.path in ("/watch", "/watch/") and bool(query.get("v"))
+    return host == "youtu.be" and len(parsed.path.strip("/")) > 0
+
+
+def inspect_url(url: str, *, whole_playlist: bool = False) -> RemoteListing:
+    """What a link holds — one video, or a playlist's entries in order — without downloading. A
+    link to a video inside a playlist means that video unless `whole_playlist` asks for the list."""
     url = validate_url(url)
-    info = _extract(url, extract_flat="in_playlist", playlistend=MAX_PLAYLIST_ENTRIES)
+    just_the_video = video_in_playlist(url) and not whole_playlist
+    info = _extract(url, extract_flat="in_playlist", playlistend=MAX_PLAYLIST_ENTRIES, noplaylist=just_the_video)
     if info.get("_type") in ("playlist", "multi_video"):
         videos, unavailable = [], 0
         for entry in info.get("entries") or []:
@@ -176,7 +191,7 @@ def inspect_url(url: str) -> RemoteListing:
         if not videos:
             raise IngestError("This playlist has no available videos.")
         # A page with a single embedded video is reported as a one-entry playlist: treat it as a video.
-        is_playlist = len(videos) > 1 or "list=" in url
+        is_playlist = len(videos) > 1 or ("list=" in url and not just_the_video)
         return RemoteListing(is_playlist, info.get("title") if is_playlist else None, videos, unavailable)
     return RemoteListing(False, None, [_video(info, url)], 0)  # `url` is checked: never None
 

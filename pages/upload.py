@@ -69,6 +69,10 @@ with links_tab:
             help="YouTube videos and playlists, or any page with a video that yt-dlp can read.",
         )
         make_group = st.checkbox("Make a group from each playlist, in playlist order", value=True)
+        whole_playlist = st.checkbox(
+            "For a video playing inside a playlist (…watch?v=…&list=…), add the whole playlist", value=False,
+            help="Off: such a link adds just that video, as YouTube's address bar shows it while a playlist plays.",
+        )
         submitted = st.form_submit_button("Add", type="primary")
     if submitted:
         lines = [line.strip() for line in urls.splitlines() if line.strip()]
@@ -77,14 +81,17 @@ with links_tab:
         for url in lines:
             try:
                 with st.spinner(f"Reading {url[:80]}…"):
-                    added = ingest.submit_link(database(), settings(), account.id, url,
-                                               make_group=make_group, language=language)
+                    added = ingest.submit_link(database(), settings(), account.id, url, make_group=make_group,
+                                               language=language, whole_playlist=whole_playlist)
             except AskVideoError as error:
                 st.error(f"{md(url)}: {md(str(error))}")
                 continue
             if added.group_name:
-                st.success(f"Playlist **{md(added.group_name)}**: {len(added.submissions)} videos queued "
-                           "and grouped in playlist order.")
+                queued = sum(1 for r in added.submissions if r.status == "queued")
+                again = len(added.submissions) - queued
+                st.success(f"Playlist **{md(added.group_name)}**: {queued} videos queued"
+                           + (f" ({again} you had already added are included)" if again else "")
+                           + " and grouped in playlist order.")
             else:
                 report(added.submissions)
             if added.unavailable:

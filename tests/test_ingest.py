@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import ingest, storage
 from core.config import load_settings
@@ -332,6 +332,47 @@ def test_playlist_page_becomes_videos_and_an_ordered_group(clean_db, settings, o
                             .order_by(VideoGroupMember.order)).all()
     assert [vid for vid, _ in members] == [r.video_id for r in linked.submissions]
     assert [order for _, order in members] == [0, 1, 2]
+
+
+def test_a_link_added_again_is_not_a_second_video_and_a_playlist_reuses_what_was_added(
+        clean_db, settings, owner, site):
+    for name in ("one", "two"):
+        video(site.root / f"{name}.mp4", seconds=3)
+    (site.root / "list.html").write_text(
+        "<!doctype html><html><head><title>Team talks</title></head><body>"
+        + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("one", "two"))
+        + "</body></html>"
+    )
+    first = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
+    again = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
+    [queued], [repeat] = first.submissions, again.submissions
+    assert (repeat.status, repeat.video_id) == ("duplicate", queued.video_id) and "already added" in repeat.message
+
+    playlist = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
+                                  language="en")
+    assert [r.status for r in playlist.submissions] == ["queued", "duplicate"]
+    with clean_db.session() as s:
+        members = s.scalars(select(VideoGroupMember.video_id).where(VideoGroupMember.group_id == playlist.group_id)
+                            .order_by(VideoGroupMember.order)).all()
+        assert s.scalar(select(func.count()).select_from(Video)) == 2
+    assert members == [playlist.submissions[0].video_id, queued.video_id]  # the playlist's order
+    with clean_db.engine.connect() as conn:
+        jobs = conn.execute(text("SELECT args->>'video_id' FROM procrastinate_jobs")).scalars().all()
+    assert sorted(jobs) == sorted([str(queued.video_id), str(playlist.submissions[0].video_id)])
+
+
+@pytest.mark.parametrize(("url", "means_one_video"), [
+    ("https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG&index=3", True),
+    ("https://m.youtube.com/watch?v=dQw4w9WgXcQ&list=RDdQw4w9WgXcQ", True),  # a mix: endless
+    ("https://youtu.be/dQw4w9WgXcQ?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", True),
+    ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", False),
+    ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", False),
+    ("https://example.com/watch?v=1&list=2", False),
+])
+def test_a_video_playing_inside_a_playlist_means_that_video(url, means_one_video):
+    from core.remote import video_in_playlist
+
+    assert video_in_playlist(url) is means_one_video
 
 
 def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings, owner, site):

@@ -65,6 +65,9 @@ def test_links_are_queued_and_bad_links_explained(clean_db, site):
     errors = " ".join(e.value for e in at.error)
     assert "404" in errors and "not a valid web address" in errors
     assert only_video(clean_db).is_external_upload
+    click(at, "Add")  # the same links again: nothing is added twice
+    assert any("already added" in i.value for i in at.info)
+    assert only_video(clean_db).is_external_upload
 
 
 def test_library_searches_filters_and_pages(clean_db):
