@@ -36,6 +36,9 @@ EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
                     "passages closest to your question:")
 _CITATION = re.compile(r"\[(\d{1,3})\]")
+# Smaller and local models group citations: "[1, 2]", "[1][3]", "[2-4]", "[1,3-4]".
+_GROUPED_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}(?:\s*[-–]\s*\d{1,3})?)+"
+                               r"|\d{1,3}\s*[-–]\s*\d{1,3})\]")
 _FOLLOW_UP = re.compile(r"\b(it|its|that|this|those|these|they|them|their|he|she|his|her|there|then|"
                         r"same|more|else|also|why|how so)\b", re.IGNORECASE)
 
@@ -215,6 +218,19 @@ def stream(prepared: Prepared) -> Iterator[str]:
         yield from _from_model(prepared)
 
 
+def one_citation_each(text: str) -> str:
+    """"[1, 2]" and "[2-4]" written as "[1][2]" and "[2][3][4]": the one form the sources list and
+    the stored answer read (a range runs at most 20 numbers)."""
+    def spread(match: re.Match) -> str:
+        numbers: list[int] = []
+        for part in re.split(r"[,;]", match.group(1)):
+            ends = [int(n) for n in re.findall(r"\d+", part)]  # "3" or "3-4"
+            numbers += range(ends[0], min(ends[-1], ends[0] + 19) + 1) if ends[-1] >= ends[0] else ends
+        return "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+
+    return _GROUPED_CITATION.sub(spread, text)
+
+
 def cited(text: str, passages: list[Citation]) -> list[Citation]:
     """The passages an answer cites, in order of first citation; unknown numbers are ignored."""
     by_number = {p.n: p for p in passages}
@@ -224,7 +240,7 @@ def cited(text: str, passages: list[Citation]) -> list[Citation]:
 
 def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     """Store the exchange (question, answer, cited moments) and return it for display."""
-    text = (text or "").strip() or NOTHING_FOUND
+    text = one_citation_each((text or "").strip()) or NOTHING_FOUND
     citations = cited(text, prepared.passages)
     related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in citations]
     try:

@@ -115,6 +115,18 @@ def test_citations_to_passages_that_do_not_exist_are_dropped(clean_db, settings,
     assert [c.n for c in answer.citations] == [1]
 
 
+def test_citations_a_model_groups_are_read_one_by_one(clean_db, settings, corpus, fake_openai):
+    """Local models write "[1, 2]" or "[2-3]": those answers get their sources too."""
+    owner, group_id, _ = corpus
+    use_model(clean_db, settings, owner, fake_openai)
+    fake_openai.chat_reply = "Next to the elevator [1, 3]; wash twenty seconds [2-3]. In 2020-2021 [x] nothing."
+    _, _, answer = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
+    assert answer.text == "Next to the elevator [1][3]; wash twenty seconds [2][3]. In 2020-2021 [x] nothing."
+    assert [c.n for c in answer.citations] == [1, 3, 2]
+    with clean_db.session() as s:
+        assert s.get(ChatLog, answer.log_id).answer == answer.text
+
+
 def test_transcript_that_gives_orders_stays_data(clean_db, settings, fake_openai):
     from core import groups, ingest
     from core.transcripts import Segment
