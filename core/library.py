@@ -186,9 +186,14 @@ class Playable:
     web_url: str | None
 
 
-def playable(session: Session, settings: Settings, owner_id: int, video_id: int) -> Playable:
-    """Where to play one of the owner's videos from: the stored file, else its web page (YouTube)."""
+def playable(session: Session, settings: Settings, owner_id: int, video_id: int, *,
+             in_group: int | None = None) -> Playable:
+    """Where to play one of the owner's videos from: the stored file, else its web page (YouTube).
+    With `in_group` (a share-link visitor), only while the video is still in that group."""
     video = _owned(session, owner_id, video_id)
+    if in_group is not None and session.scalar(select(VideoGroupMember.id).where(
+            VideoGroupMember.group_id == in_group, VideoGroupMember.video_id == video_id)) is None:
+        raise VideoNotFound("That video is no longer in this group.")
     media_path = None
     if video.file:
         try:

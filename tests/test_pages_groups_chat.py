@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.config import load_settings
 from db.models import ChatLog, VideoGroup, VideoGroupMember
@@ -78,6 +78,14 @@ def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, cor
     with clean_db.session() as s:
         log = s.scalars(select(ChatLog)).one()
     assert log.is_shared_origin and log.user_id == account.id
+    next(b for b in visitor.button if b.label.startswith("[1] IT onboarding")).click().run()
+    assert element_protos(visitor, "video")  # the cited moment plays for the visitor
+
+    with clean_db.session() as s:  # the owner takes that video out of the shared group
+        s.execute(delete(VideoGroupMember).where(VideoGroupMember.group_id == group_id,
+                                                 VideoGroupMember.video_id == ids["IT onboarding"]))
+    visitor.run()
+    assert not element_protos(visitor, "video") and "no longer available" in visitor.warning[0].value
 
     click(at, "Revoke link")
     visitor.run()

@@ -21,7 +21,7 @@ def _history(key: str) -> list[dict]:
     return st.session_state.setdefault(f"chat-{key}", [])
 
 
-def _player(key: str, owner_id: int) -> None:
+def _player(key: str, owner_id: int, shared_group_id: int | None) -> None:
     chosen = st.session_state.get(f"player-{key}")
     if not chosen:
         st.caption("Click a source under an answer to play the video from that moment.")
@@ -29,9 +29,9 @@ def _player(key: str, owner_id: int) -> None:
     video_id, start, title, label = chosen
     try:
         with database().session() as session:
-            source = library.playable(session, settings(), owner_id, video_id)
+            source = library.playable(session, settings(), owner_id, video_id, in_group=shared_group_id)
     except AskVideoError:
-        st.warning("That video is no longer available.")
+        st.warning("That video is no longer available here.")
         return
     st.markdown(f"**{md(title)}** · {label}")
     if not play(source.media_path, source.web_url, start, autoplay=True):
@@ -84,7 +84,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
     history = _history(key)
     chat_col, player_col = st.columns([3, 2], gap="large")
     with player_col:
-        _player(key, owner_id)
+        _player(key, owner_id, group_id if shared else None)
     with chat_col:
         if error := st.session_state.pop(f"fb-error-{key}", None):
             st.error(error)
