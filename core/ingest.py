@@ -461,12 +461,22 @@ def _keep_download(db: Database, settings: Settings, job: _Job, downloaded: Path
     shutil.move(str(downloaded), absolute)
     with db.session() as session:
         old = session.scalar(select(Video.file).where(Video.id == job.video_id))
-        session.execute(update(Video).where(Video.id == job.video_id)
-                        .values(file=relative, file_size=absolute.stat().st_size))
+    _record_file(db, settings, job.video_id, relative, file=relative, file_size=absolute.stat().st_size)
     if old and old != relative:
         storage.delete(settings.media_dir, old)
     job.file = relative
     return absolute
+
+
+def _record_file(db: Database, settings: Settings, video_id: int, relative: str, **values) -> None:
+    """Point the video's row at a file just stored. If the video was deleted meanwhile, its delete
+    could not know this file: remove it here and stop, so nothing is left on disk."""
+    with db.session() as session:
+        kept = session.execute(update(Video).where(Video.id == video_id).values(**values)
+                               .returning(Video.id)).first()
+    if kept is None:
+        storage.delete(settings.media_dir, relative)
+        raise IngestError("This video was deleted while it was being processed.")
 
 
 def _describe_media(db: Database, settings: Settings, job: _Job, path: Path, info: media.MediaInfo,
@@ -477,8 +487,10 @@ def _describe_media(db: Database, settings: Settings, job: _Job, path: Path, inf
         if media.make_thumbnail(path, absolute, at_seconds=min(5.0, info.duration_s / 3)):
             with db.session() as session:
                 old = session.scalar(select(Video.thumbnail).where(Video.id == job.video_id))
+            _record_file(db, settings, job.video_id, relative, thumbnail=relative, **values)
             storage.delete(settings.media_dir, old)
-            values["thumbnail"] = relative
+            return
+        storage.delete(settings.media_dir, relative)  # a failed frame may leave an empty file
     _set(db, job.video_id, **values)
 
 

@@ -315,6 +315,27 @@ def test_deleted_while_processing_leaves_no_orphans(clean_db, settings, owner, t
         assert s.scalar(select(func.count()).select_from(TranscriptChunk)) == 0
 
 
+def test_deleted_while_its_files_are_made_leaves_no_files(clean_db, settings, owner, site, monkeypatch):
+    """The owner deletes the video while the worker downloads it and makes its poster frame: the
+    delete cannot know those new files, so the worker removes them."""
+    from core import library, media
+
+    video(site.root / "doomed.mp4", seconds=8)
+    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/doomed.mp4", make_group=False,
+                                language="en")
+    video_id = linked.submissions[0].video_id
+    original = media.make_thumbnail
+
+    def delete_then_make(*args, **kwargs):
+        library.delete_video(clean_db, settings, owner.id, video_id)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(media, "make_thumbnail", delete_then_make)
+    assert process(clean_db, settings, video_id) == "error"
+    left = [p for p in settings.media_dir.rglob("*") if p.is_file()]
+    assert left == []
+
+
 def test_playlist_page_becomes_videos_and_an_ordered_group(clean_db, settings, owner, site):
     for name in ("one", "two", "three"):
         video(site.root / f"{name}.mp4", seconds=3)
