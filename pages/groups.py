@@ -6,7 +6,7 @@ from core import content_templates, groups, library, sharing
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import apply, duration, md, plural, share_url, status_badge
+from ui.widgets import apply, duration, md, moment, plural, share_url, status_badge
 
 account = st.session_state["account"]
 st.title("Groups")
@@ -19,7 +19,8 @@ def act(action, *args, success: str | None = None, **kwargs) -> None:
 
 def open_at(citation) -> None:
     """A summary's citation opens the video in the library, playing from that moment."""
-    st.session_state[f"seek-{citation.video_id}"] = float(citation.start)
+    key = f"seek-{citation.video_id}"
+    st.session_state[key] = moment(st.session_state.get(key), citation.start)
     st.switch_page("pages/library.py", query_params={"video": str(citation.video_id)})
 
 

@@ -6,7 +6,7 @@ from core import chapters, sharing
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui import video_tools
-from ui.chat import render_chat
+from ui.chat import play_moment, render_chat
 from ui.session import database
 from ui.widgets import duration, md, plural
 
@@ -37,7 +37,7 @@ if ready:
 
     def play_at(at: float) -> None:
         """Chapters and comment anchors play in the chat's player."""
-        st.session_state[f"player-{chat_key}"] = (member.video_id, at, member.title, format_timestamp(at))
+        play_moment(chat_key, member.video_id, at, member.title, format_timestamp(at))
         st.rerun()
 
     with database().session() as session:

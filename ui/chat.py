@@ -12,7 +12,7 @@ from core.answers import Answer, AnswerError, Turn
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import answer_markdown, md, play
+from ui.widgets import answer_markdown, md, moment, play
 
 FEEDBACK = {1: "good", 0: "bad", None: None}
 
@@ -38,6 +38,13 @@ def _player(key: str, owner_id: int, shared_group_id: int | None) -> None:
         st.info("No playable media is stored for this video.")
 
 
+def play_moment(key: str, video_id: int, start: float, title: str, label: str) -> None:
+    """Point the chat's player at a moment (a citation, a chapter, a comment's anchor)."""
+    playing = st.session_state.get(f"player-{key}")
+    start = moment(playing[1] if playing and playing[0] == video_id else None, start)
+    st.session_state[f"player-{key}"] = (video_id, start, title, label)
+
+
 def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: bool) -> None:
     if not answer.citations:
         return
@@ -47,7 +54,7 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: 
         if cite.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
                        key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
                        help="Play from this moment"):
-            st.session_state[f"player-{key}"] = (citation.video_id, citation.start, citation.title, citation.label)
+            play_moment(key, citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
         if not shared and clip.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
                                       icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):

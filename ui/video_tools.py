@@ -12,14 +12,14 @@ from core import content_templates as ct
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp, parse_timestamp
 from ui.session import database, settings
-from ui.widgets import answer_markdown, apply, md, status_badge
+from ui.widgets import answer_markdown, apply, md, moment, status_badge
 
 CLIP_REFRESH_SECONDS = 2
 CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 
 
 def seek(seek_key: str, at: float) -> None:
-    st.session_state[seek_key] = float(at)
+    st.session_state[seek_key] = moment(st.session_state.get(seek_key), at)
     st.rerun()
 
 

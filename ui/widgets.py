@@ -55,6 +55,16 @@ def status_badge(status: str) -> None:
     st.badge(label, color=color)
 
 
+def moment(playing: float | None, wanted: float) -> float:
+    """The second to give the player for a click on `wanted`. The player seeks only when its start
+    second changes, so clicking the moment it already started from (to hear it again) would do
+    nothing: that click starts one second earlier instead."""
+    wanted = float(int(wanted))
+    if playing is None or int(playing) != int(wanted):
+        return wanted
+    return wanted - 1 if wanted >= 1 else wanted + 1
+
+
 def play(media_path, web_url: str | None, start: float = 0.0, *, autoplay: bool = False) -> bool:
     """Play a local file or a web (YouTube) video from `start` seconds. False when nothing is playable."""
     # Only a stored file or a web address: Streamlit reads any other string as a path on this server.
