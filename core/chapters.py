@@ -24,7 +24,7 @@ from core.model_settings import model_access
 from core.prompts_store import prompt
 from core.text import one_line
 from core.transcripts import Segment, format_timestamp
-from db.models import Chapter, TranscriptChunk, Video
+from db.models import WITHOUT_TRANSCRIPT, Chapter, TranscriptChunk, Video
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -64,7 +64,8 @@ class Proposal:
 
 
 def _video(session: Session, owner_id: int, video_id: int) -> Video:
-    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)).first()
+    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)
+                            .options(*WITHOUT_TRANSCRIPT)).first()
     if video is None:
         raise VideoNotFound()
     return video

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean
 from core.transcripts import format_timestamp
-from db.models import Chapter, Comment, User, Video, VideoGroup, VideoGroupMember
+from db.models import WITHOUT_TRANSCRIPT, Chapter, Comment, User, Video, VideoGroup, VideoGroupMember
 
 MAX_LENGTH = 2000
 DELETED_TEXT = "This comment was deleted."
@@ -54,7 +54,7 @@ class CommentView:
 
 def _video_for(session: Session, user_id: int, video_id: int, share_token: str | None) -> Video:
     """The video if `user_id` may read and write its comments; VideoNotFound otherwise."""
-    video = session.get(Video, video_id)
+    video = session.get(Video, video_id, options=WITHOUT_TRANSCRIPT)
     if video is None:
         raise VideoNotFound()
     if video.user_id == user_id:

@@ -18,7 +18,7 @@ from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean, one_line
 from core.transcripts import Segment
-from db.models import Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
+from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 
 PER_PAGE = 20
 SOURCE_LABELS = {"upload": "File", "url": "Web link"}
@@ -101,7 +101,8 @@ def _summary(settings: Settings, video: Video) -> VideoSummary:
 
 
 def _owned(session: Session, user_id: int, video_id: int) -> Video:
-    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == user_id)).first()
+    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == user_id)
+                            .options(*WITHOUT_TRANSCRIPT)).first()
     if video is None:
         raise VideoNotFound()
     return video
@@ -126,14 +127,19 @@ def list_videos(
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = session.scalars(
-        select(Video).where(*conditions).order_by(Video.uploaded_at.desc(), Video.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        select(Video).where(*conditions).options(*WITHOUT_TRANSCRIPT)
+        .order_by(Video.uploaded_at.desc(), Video.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()
     active = session.scalar(
         select(func.count()).select_from(Video)
         .where(Video.user_id == user_id, Video.status.in_(("pending", "processing")))
     ) or 0
     return VideoPage([_summary(settings, v) for v in rows], total, page, pages, active)
+
+
+def video_summary(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoSummary:
+    """One video's status line, for polling while it processes (no transcript read)."""
+    return _summary(settings, _owned(session, user_id, video_id))
 
 
 def video_detail(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoDetail:

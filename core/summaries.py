@@ -27,7 +27,7 @@ from core.groups import owned_group
 from core.model_settings import ModelAccess, model_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
-from db.models import Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
+from db.models import WITHOUT_TRANSCRIPT, Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 
 EXTRACTIVE_NOTE = "Extractive summary — no AI model is configured, so these are key sentences from the transcript:"
 MODEL_PASSAGES = 24
@@ -63,13 +63,14 @@ def _fingerprint(kind: str, sources: list[tuple[int, str, str]], mode: str) -> s
 
 def _ready_videos(session: Session, owner_id: int, *, video_id: int | None, group_id: int | None) -> list[Video]:
     if video_id is not None:
-        video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)).first()
+        video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)
+                                .options(*WITHOUT_TRANSCRIPT)).first()
         if video is None:
             raise VideoNotFound()
         return [video] if video.status == "completed" else []
     owned_group(session, owner_id, group_id)
     return list(session.scalars(
-        select(Video).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
+        select(Video).options(*WITHOUT_TRANSCRIPT).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
         .where(VideoGroupMember.group_id == group_id, Video.user_id == owner_id, Video.status == "completed")
         .order_by(VideoGroupMember.order, VideoGroupMember.added_at, VideoGroupMember.id)
     ))

@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
@@ -135,6 +135,11 @@ class Video(Base):
     processing_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     owner: Mapped[User] = relationship(back_populates="videos")
+
+
+# Loader options for Video rows read for their status, title or owner: the transcript columns
+# (megabytes for a long talk) load only if touched, instead of on every list or poll.
+WITHOUT_TRANSCRIPT = (defer(Video.transcript), defer(Video.transcript_segments))
 
 
 class VideoGroup(Base):

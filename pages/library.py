@@ -83,7 +83,7 @@ def show_video(video_id: int) -> None:
     @st.fragment(run_every=REFRESH_SECONDS if item.is_active else None)
     def live_status() -> None:
         with database().session() as session:
-            fresh = library.video_detail(session, settings(), account.id, video_id).summary
+            fresh = library.video_summary(session, settings(), account.id, video_id)
         if item.is_active and not fresh.is_active:
             st.rerun()  # finished: show the transcript
         progress_line(fresh)
