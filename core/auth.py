@@ -17,8 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.database import Database
 from core.errors import InvalidCredentials, SignUpError
-from db.models import User, UserSession
+from db.models import SignInFailure, User, UserSession
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
@@ -26,6 +27,8 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,150}$")
 # Deliberately loose: one @, a dot in the domain, no spaces. Real validation is a confirmation mail.
+FAILED_SIGN_INS = 10  # wrong passwords for one login within the window before it is refused
+FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -133,9 +136,35 @@ def purge_expired_sessions(session: Session) -> int:
     return session.execute(delete(UserSession).where(UserSession.expires_at <= func.now())).rowcount
 
 
-def sign_in(session: Session, login: str, password: str, *, days: int) -> tuple[Account, str]:
-    account = authenticate(session, login, password)
-    return account, start_session(session, account.id, days=days)
+def sign_in(db: Database, login: str, password: str, *, days: int) -> tuple[Account, str]:
+    """Check the password and open a session. Failures are recorded in their own transaction:
+    after FAILED_SIGN_INS for one login within FAILED_SIGN_IN_WINDOW, that login is refused until
+    the oldest failure ages out, so passwords cannot be guessed online at speed."""
+    key = login.strip().lower()[:320]
+    with db.session() as session:
+        recent = session.execute(
+            select(func.count(), func.min(SignInFailure.failed_at))
+            .where(SignInFailure.login == key, SignInFailure.failed_at > func.now() - FAILED_SIGN_IN_WINDOW)
+        ).one()
+    if recent[0] >= FAILED_SIGN_INS:
+        wait = recent[1] + FAILED_SIGN_IN_WINDOW - datetime.now(timezone.utc)
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise InvalidCredentials(f"Too many failed sign-ins for this account. Try again in {minutes} "
+                                 f"minute{'s' if minutes != 1 else ''}.")
+    try:
+        with db.session() as session:
+            account = authenticate(session, login, password)
+            return account, start_session(session, account.id, days=days)
+    except InvalidCredentials:
+        with db.session() as session:
+            session.add(SignInFailure(login=key))
+        raise
+
+
+def purge_old_sign_in_failures(session: Session) -> int:
+    """Delete failures older than the throttle's window (they no longer count); returns how many."""
+    return session.execute(delete(SignInFailure).where(
+        SignInFailure.failed_at <= func.now() - FAILED_SIGN_IN_WINDOW)).rowcount
 
 
 def account_for_token(session: Session, token: str | None) -> Account | None:

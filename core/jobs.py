@@ -164,11 +164,13 @@ def sweep_media_scratch(timestamp: int | None = None) -> int:
 
 
 def purge_expired_sessions(timestamp: int | None = None) -> int:
-    """Hourly housekeeping: expired sign-in sessions are deleted."""
+    """Hourly housekeeping: expired sign-in sessions, and failed sign-ins past the throttle's
+    window, are deleted."""
     from core import auth
     from core.database import get_database
 
     with get_database().session() as session:
+        auth.purge_old_sign_in_failures(session)
         return auth.purge_expired_sessions(session)
 
 

@@ -80,6 +80,17 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class SignInFailure(Base):
+    """A failed sign-in, kept for the throttle's window (login lowercased, as typed)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_login_at", "login", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    login: Mapped[str] = mapped_column(String(320))
+    failed_at: Mapped[datetime] = _now()
+
+
 class Video(Base):
     __tablename__ = "videos"
     __table_args__ = (

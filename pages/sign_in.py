@@ -18,8 +18,7 @@ with sign_in_tab:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            with database().session() as session:
-                account, token = auth.sign_in(session, login, password, days=settings().session_days)
+            account, token = auth.sign_in(database(), login, password, days=settings().session_days)
         except AskVideoError as error:
             st.error(str(error))
         else:

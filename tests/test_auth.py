@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core import auth
 from core.errors import InvalidCredentials, SignUpError
-from db.models import User, UserSession
+from db.models import SignInFailure, User, UserSession
 from tests.factories import PASSWORD, make_account
 
 
@@ -54,31 +54,56 @@ def test_duplicate_username_or_email_is_refused_whatever_the_case(session):
         _sign_up(session, "alice2", "Alice@Example.com")
 
 
-def test_sign_in_with_username_or_email(session):
-    _sign_up(session)
-    account, token = auth.sign_in(session, "alice", PASSWORD, days=7)
+def test_sign_in_with_username_or_email(clean_db):
+    with clean_db.session() as s:
+        _sign_up(s)
+    account, token = auth.sign_in(clean_db, "alice", PASSWORD, days=7)
     assert account.username == "alice" and len(token) >= 40
-    account, _ = auth.sign_in(session, "  ALICE@example.com ", PASSWORD, days=7)
+    account, _ = auth.sign_in(clean_db, "  ALICE@example.com ", PASSWORD, days=7)
     assert account.username == "alice"
-    assert session.get(User, account.id).last_login is not None
+    with clean_db.session() as s:
+        assert s.get(User, account.id).last_login is not None
 
 
-def test_wrong_password_and_unknown_user_get_the_same_answer(session):
-    _sign_up(session)
+def test_wrong_password_and_unknown_user_get_the_same_answer(clean_db):
+    with clean_db.session() as s:
+        _sign_up(s)
     with pytest.raises(InvalidCredentials) as wrong_password:
-        auth.sign_in(session, "alice", "wrong password!", days=7)
+        auth.sign_in(clean_db, "alice", "wrong password!", days=7)
     with pytest.raises(InvalidCredentials) as unknown:
-        auth.sign_in(session, "nobody", PASSWORD, days=7)
+        auth.sign_in(clean_db, "nobody", PASSWORD, days=7)
     assert str(wrong_password.value) == str(unknown.value)
 
 
-def test_disabled_account_cannot_sign_in_or_use_its_session(session):
-    account = _sign_up(session)
-    _, token = auth.sign_in(session, "alice", PASSWORD, days=7)
-    session.execute(update(User).where(User.id == account.id).values(is_active=False))
+def test_disabled_account_cannot_sign_in_or_use_its_session(clean_db):
+    with clean_db.session() as s:
+        account = _sign_up(s)
+    _, token = auth.sign_in(clean_db, "alice", PASSWORD, days=7)
+    with clean_db.session() as s:
+        s.execute(update(User).where(User.id == account.id).values(is_active=False))
     with pytest.raises(InvalidCredentials, match="disabled"):
-        auth.sign_in(session, "alice", PASSWORD, days=7)
-    assert auth.account_for_token(session, token) is None
+        auth.sign_in(clean_db, "alice", PASSWORD, days=7)
+    with clean_db.session() as s:
+        assert auth.account_for_token(s, token) is None
+
+
+def test_password_guessing_is_slowed_to_a_stop_for_that_account_only(clean_db):
+    """Ten wrong passwords within fifteen minutes: that login is refused, even with the right
+    password, until the oldest failure ages out. Other accounts are not affected."""
+    with clean_db.session() as s:
+        _sign_up(s)
+        _sign_up(s, "bob", "bob@example.com")
+    for _ in range(auth.FAILED_SIGN_INS):
+        with pytest.raises(InvalidCredentials, match="Wrong username"):
+            auth.sign_in(clean_db, "Alice", "guess " + PASSWORD, days=7)
+    with pytest.raises(InvalidCredentials, match="Too many failed sign-ins.*15 minutes"):
+        auth.sign_in(clean_db, "alice", PASSWORD, days=7)
+    assert auth.sign_in(clean_db, "bob", PASSWORD, days=7)[0].username == "bob"
+
+    with clean_db.session() as s:  # the window passes
+        s.execute(update(SignInFailure).values(failed_at=func.now() - auth.FAILED_SIGN_IN_WINDOW))
+        assert auth.purge_old_sign_in_failures(s) == auth.FAILED_SIGN_INS
+    assert auth.sign_in(clean_db, "alice", PASSWORD, days=7)[0].username == "alice"
 
 
 def test_session_token_is_stored_only_as_its_hash(session):
