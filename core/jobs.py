@@ -164,13 +164,14 @@ def sweep_media_scratch(timestamp: int | None = None) -> int:
 
 
 def purge_expired_sessions(timestamp: int | None = None) -> int:
-    """Hourly housekeeping: expired sign-in sessions, and failed sign-ins past the throttle's
-    window, are deleted."""
-    from core import auth
+    """Hourly housekeeping: expired sign-in sessions, and failed sign-ins and shared questions
+    past the windows their limits look at, are deleted."""
+    from core import auth, sharing
     from core.database import get_database
 
     with get_database().session() as session:
         auth.purge_old_sign_in_failures(session)
+        sharing.purge_old_questions(session)
         return auth.purge_expired_sessions(session)
 
 

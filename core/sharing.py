@@ -10,12 +10,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.database import Database
 from core.errors import AskVideoError
 from core.groups import Member, owned_group, members
-from db.models import ChatLog, VideoGroup
+from db.models import SharedQuestion, VideoGroup
 
 TOKEN_BYTES = 32
 
@@ -60,15 +61,23 @@ def open_link(session: Session, token: str | None) -> SharedGroup:
     return SharedGroup(group.id, group.user_id, group.name, group.description, members(session, group.id))
 
 
-def check_rate(session: Session, group_id: int, *, per_hour: int) -> None:
-    """Refuse a shared question when the link has had `per_hour` in the last hour (all visitors)."""
-    recent = session.scalar(
-        select(func.count()).select_from(ChatLog).where(
-            ChatLog.group_id == group_id, ChatLog.is_shared_origin.is_(True),
-            ChatLog.created_at > func.now() - timedelta(hours=1),
-        )
-    )
-    if recent >= per_hour:
-        raise RateLimited(
-            f"This shared link has reached its limit of {per_hour} questions per hour. Please try again later."
-        )
+def take_question(db: Database, group_id: int, *, per_hour: int) -> None:
+    """Count one shared question against the link's limit of `per_hour` (all visitors) before any
+    work is done, or refuse it. Counted when asked, not when answered: a question interrupted or
+    failed has cost the owner's provider too. The group row's lock makes concurrent visitors take
+    turns, so a burst cannot slip past the count."""
+    with db.session() as session:
+        session.scalar(select(VideoGroup.id).where(VideoGroup.id == group_id).with_for_update())
+        recent = session.scalar(select(func.count()).select_from(SharedQuestion).where(
+            SharedQuestion.group_id == group_id, SharedQuestion.asked_at > func.now() - timedelta(hours=1)))
+        if recent >= per_hour:
+            raise RateLimited(
+                f"This shared link has reached its limit of {per_hour} questions per hour. Please try again later."
+            )
+        session.add(SharedQuestion(group_id=group_id))
+
+
+def purge_old_questions(session: Session) -> int:
+    """Forget shared questions older than the hour the limit looks at; returns how many."""
+    return session.execute(delete(SharedQuestion).where(
+        SharedQuestion.asked_at <= func.now() - timedelta(hours=1))).rowcount

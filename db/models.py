@@ -187,6 +187,18 @@ class VideoGroupMember(Base):
     order: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
+class SharedQuestion(Base):
+    """A question asked through a group's share link, counted against the link's hourly limit
+    when asked (answered or not)."""
+
+    __tablename__ = "shared_questions"
+    __table_args__ = (Index("ix_shared_questions_group_at", "group_id", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
+    asked_at: Mapped[datetime] = _now()
+
+
 class ChatLog(Base):
     __tablename__ = "chat_logs"
     __table_args__ = (

@@ -32,7 +32,7 @@ from db.migrate import upgrade  # noqa: E402
 
 APP_TABLES = ("content_templates", "comments", "clips", "summaries", "chapters", "chat_logs", "transcript_sentences",
               "transcript_chunks", "video_group_members", "video_groups", "videos",
-              "user_sessions", "sign_in_failures", "users")
+              "user_sessions", "sign_in_failures", "shared_questions", "users")
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from core import answers, groups, sharing
 from core.config import load_settings
 from core.sharing import RateLimited, ShareLinkInvalid
-from db.models import ChatLog
+from db.models import ChatLog, SharedQuestion
 from tests.corpus import ingest_corpus, small_chunks
 from tests.factories import make_account
 
@@ -81,14 +81,25 @@ def test_shared_questions_are_logged_as_shared_and_rateable_by_the_visitor(clean
 
 
 def test_rate_limit_per_link_stops_a_flood(clean_db, shared):
+    """Questions count when asked — an interrupted or failed one cost the owner too — and
+    concurrent visitors take turns at the count, so a burst cannot slip past it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     settings, owner, group_id, ids, token = shared
-    limited = dataclasses.replace(settings, share_questions_per_hour=3)
-    with clean_db.session() as s:
-        for n in range(3):
-            sharing.check_rate(s, group_id, per_hour=limited.share_questions_per_hour)
-            s.add(ChatLog(user_id=owner.id, group_id=group_id, question=f"q{n}", answer="a", is_shared_origin=True))
-            s.flush()
-        with pytest.raises(RateLimited, match="limit of 3 questions per hour"):
-            sharing.check_rate(s, group_id, per_hour=3)
-        # The owner's own questions do not count against visitors.
-        assert len(s.scalars(select(ChatLog).where(ChatLog.is_shared_origin.is_(False))).all()) == 0
+
+    def ask() -> str:
+        try:
+            sharing.take_question(clean_db, group_id, per_hour=5)
+        except RateLimited as error:
+            return str(error)
+        return "asked"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda _: ask(), range(8)))
+    assert outcomes.count("asked") == 5
+    assert all("limit of 5 questions per hour" in o for o in outcomes if o != "asked")
+
+    with clean_db.session() as s:  # an hour later the link answers again
+        s.execute(update(SharedQuestion).values(asked_at=func.now() - timedelta(hours=1)))
+        assert sharing.purge_old_questions(s) == 5
+    assert ask() == "asked"

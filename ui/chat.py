@@ -132,8 +132,7 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
         turns = [Turn(e["question"], e["answer"].text) for e in history if e.get("answer")]
         try:
             if shared:
-                with database().session() as session:
-                    sharing.check_rate(session, group_id, per_hour=settings().share_questions_per_hour)
+                sharing.take_question(database(), group_id, per_hour=settings().share_questions_per_hour)
             with st.spinner("Searching the videos…"):
                 prepared = answers.prepare(database(), settings(), group_id=group_id, owner_id=owner_id,
                                            question=question, history=turns, shared=shared)
