@@ -128,6 +128,30 @@ def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, 
         assert [log.answer for log in s.scalars(select(ChatLog))] == ["Next to the elevator [1]."]
 
 
+def test_an_answer_stopped_midway_keeps_its_question_to_ask_again(clean_db, corpus_app, monkeypatch):
+    """A click elsewhere while an answer streams stops that run: the question stays, with Ask again."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from core import answers
+
+    at, *_ = corpus_app
+    real_stream = answers.stream
+
+    def stopped_after_a_word(prepared):
+        yield next(iter(real_stream(prepared)))
+        raise StopException()  # what Streamlit raises in a run that another click replaced
+
+    monkeypatch.setattr(answers, "stream", stopped_after_a_word)
+    at.switch_page("pages/chat.py").run()
+    at.chat_input[0].set_value("Where is the fire extinguisher?").run()
+    at.run()
+    assert "interrupted" in at.error[0].value
+    assert any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
+    monkeypatch.setattr(answers, "stream", real_stream)
+    click(at, "Ask again")
+    assert any("Extractive answer" in m.value for m in at.markdown) and not at.error
+
+
 def test_a_refused_key_while_embedding_the_question_is_explained(clean_db, corpus_app, fake_openai):
     from core import model_settings
 

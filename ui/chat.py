@@ -130,6 +130,11 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
         st.markdown(md(question))
     with st.chat_message("assistant"):
         turns = [Turn(e["question"], e["answer"].text) for e in history if e.get("answer")]
+        # In the history before any work: a click elsewhere stops this run mid-answer, and the
+        # question must then still be there, with "Ask again".
+        exchange = {"question": question, "answer": None,
+                    "error": "The answer was interrupted before it finished."}
+        history.append(exchange)
         try:
             if shared:
                 sharing.take_question(database(), group_id, per_hour=settings().share_questions_per_hour)
@@ -147,7 +152,7 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
             st.write_stream(escaped())
             answer = answers.finish(database(), prepared, "".join(raw))
         except (AnswerError, AskVideoError) as error:
-            history.append({"question": question, "answer": None, "error": str(error)})
+            exchange["error"] = str(error)
         else:
-            history.append({"question": question, "answer": answer})
+            exchange.update(answer=answer, error=None)
     st.rerun()
