@@ -6,7 +6,7 @@ from core import content_templates, groups, library, sharing
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import apply, duration, md, moment, plural, share_url, status_badge
+from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, status_badge
 
 account = st.session_state["account"]
 st.title("Groups")
@@ -102,10 +102,9 @@ with details_tab:
         description = st.text_area("Description", value=detail.description, max_chars=5000)
         if st.form_submit_button("Save"):
             act(groups.update_group, detail.id, name=name, description=description, success="Saved.")
-    with st.popover("Delete group", icon=":material/delete:"):
-        st.write("The group and its chat history are deleted. Its videos stay in your library.")
-        if st.button("Delete for good", type="primary", key="delete-group"):
-            act(groups.delete_group, detail.id, success="Group deleted.")
+    if confirmed(st, "Delete group", "The group and its chat history are deleted. Its videos stay in your library.",
+                 key="delete-group", confirm="Delete for good", icon=":material/delete:"):
+        act(groups.delete_group, detail.id, success="Group deleted.")
 
 with share_tab:
     st.write("Anyone with the link can watch this group's videos and ask questions — nothing else. "
@@ -113,7 +112,8 @@ with share_tab:
     if detail.share_token:
         st.code(share_url(detail.share_token), language=None)
         new, revoke = st.columns(2)
-        if new.button("Replace link", help="The old link stops working"):
+        if confirmed(new, "Replace link", "The current link stops working at once; share the new one.",
+                     key="replace-link"):
             act(sharing.create_link, detail.id, success="New link created; the old one no longer works.")
         if revoke.button("Revoke link", type="primary"):
             act(sharing.revoke_link, detail.id, success="Link revoked.")

@@ -7,7 +7,7 @@ from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import duration, md, play, plural, status_badge
+from ui.widgets import confirmed, duration, md, play, plural, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
@@ -146,22 +146,25 @@ def show_video(video_id: int) -> None:
         st.caption(f"Source: {md(detail.source_url)}")
 
     actions = st.columns(3)
-    if item.status in ("error", "completed") and actions[0].button(
-        "Retry" if item.status == "error" else "Process again", key="retry"
-    ):
+    if item.status == "error":
+        again = actions[0].button("Retry", key="retry")
+    else:
+        again = item.status == "completed" and confirmed(
+            actions[0], "Process again", "The video is read and transcribed again; its transcript and "
+            "generated chapters are replaced when that is done.", key="retry")
+    if again:
         try:
             ingest.retry(database(), account.id, video_id)
         except AskVideoError as error:
             st.error(str(error))
         else:
             st.rerun()
-    with actions[2].popover("Delete video", icon=":material/delete:"):
-        st.write("The file, its transcript and its place in groups are deleted. This cannot be undone.")
-        if st.button("Delete for good", type="primary", key="confirm-delete"):
-            library.delete_video(database(), settings(), account.id, video_id)
-            open_video(None)
-            st.toast("Video deleted.")
-            st.rerun()
+    if confirmed(actions[2], "Delete video", "The file, its transcript and its place in groups are deleted. "
+                 "This cannot be undone.", key="confirm-delete", confirm="Delete for good", icon=":material/delete:"):
+        library.delete_video(database(), settings(), account.id, video_id)
+        open_video(None)
+        st.toast("Video deleted.")
+        st.rerun()
 
 
 # ------------------------------------------------------------------ the list

@@ -5,7 +5,7 @@ import streamlit as st
 from core import model_settings, reindex
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import md, plural
+from ui.widgets import confirmed, md, plural
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -42,7 +42,8 @@ if save_key:
         st.toast("API key saved.")
         st.rerun()
 
-if current.has_api_key and st.button("Remove key"):
+if current.has_api_key and confirmed(st, "Remove key", "Answers become extractive (offline) until you paste "
+                                     "a key again.", key="remove-key"):
     with database().session() as session:
         model_settings.remove_api_key(session, account.id)
     st.toast("API key removed.")

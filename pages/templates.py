@@ -5,7 +5,7 @@ import streamlit as st
 from core import content_templates as ct
 from core.errors import AskVideoError
 from ui.session import database
-from ui.widgets import md
+from ui.widgets import confirmed, md
 
 account = st.session_state["account"]
 st.title("Post templates")
@@ -50,7 +50,9 @@ if saved:
     save(chosen.content_type, body, success="Template saved.")
 if not chosen.is_default:
     label = "Go back to the shipped template" if chosen.has_default else "Delete this format"
-    if st.button(label, icon=":material/restart_alt:" if chosen.has_default else ":material/delete:"):
+    if confirmed(st, label, "Your version of this template is deleted." if chosen.has_default
+                 else "This format and its template are deleted.", key="delete-template",
+                 icon=":material/restart_alt:" if chosen.has_default else ":material/delete:"):
         with database().session() as session:
             ct.delete_template(session, account.id, chosen.content_type)
         st.toast("Done.")

@@ -86,7 +86,7 @@ def test_comments_thread_under_the_player(watching):
     _text_area(at, "Reply").input("Agreed!")
     click(at, "Post reply")
     assert any(c.value == "1 reply" for c in at.caption)
-    click(at, "Delete", nth=0)  # the first Delete under Comments: the parent
+    click(at, "Delete comment", nth=0)  # confirmed in the first comment's Delete popover: the parent
     assert any(c.value == "This comment was deleted." for c in at.caption)
 
 

@@ -12,7 +12,7 @@ from core import content_templates as ct
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp, parse_timestamp
 from ui.session import database, settings
-from ui.widgets import answer_markdown, apply, md, moment, status_badge
+from ui.widgets import answer_markdown, apply, confirmed, md, moment, status_badge
 
 CLIP_REFRESH_SECONDS = 2
 CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
@@ -231,7 +231,8 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
                                              icon=":material/download:")
                 else:
                     remove = st.columns(3)[2]
-                if remove.button("Delete", key=f"delete-clip-{clip.id}", icon=":material/delete:"):
+                if confirmed(remove, "Delete", "The clip's file is deleted; you can cut it again later.",
+                             key=f"delete-clip-{clip.id}", confirm="Delete clip", icon=":material/delete:"):
                     clips.delete_clip(database(), settings(), owner_id, clip.id)
                     st.rerun()
 
@@ -292,7 +293,9 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: C
                     text = st.text_area("Comment", value=view.text, max_chars=comments.MAX_LENGTH)
                     if st.form_submit_button("Save comment"):
                         apply(comments.edit_comment, user_id, view.id, text, success="Comment saved.")
-        if view.can_delete and remove.button("Delete", key=f"delete-comment-{view.id}", icon=":material/delete:"):
+        if view.can_delete and confirmed(
+                remove, "Delete", "The comment is deleted" + (" (its replies stay)." if view.replies else "."),
+                key=f"delete-comment-{view.id}", confirm="Delete comment", icon=":material/delete:"):
             apply(comments.delete_comment, user_id, view.id, success="Comment deleted.")
     if view.replies:
         _, replies = st.columns([1, 15])

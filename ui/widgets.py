@@ -42,6 +42,15 @@ def answer_markdown(text: str | None) -> str:
     return "\n".join(lines)
 
 
+def confirmed(where, label: str, consequence: str, *, key: str, confirm: str | None = None,
+              icon: str | None = None) -> bool:
+    """A destructive action behind a popover: the first click only says what will happen; the
+    popover's button acts."""
+    with where.popover(label, icon=icon):
+        st.caption(consequence)
+        return st.button(confirm or label, type="primary", key=key)
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
