@@ -82,7 +82,10 @@ with videos_tab:
             picked = st.multiselect("Add videos", list(labels), format_func=labels.get,
                                     placeholder="Choose videos from your library")
             if st.form_submit_button("Add to group"):
-                act(groups.add_videos, detail.id, picked, success="Added.")
+                if picked:
+                    act(groups.add_videos, detail.id, picked, success=f"Added {plural(len(picked), 'video')}.")
+                else:
+                    st.warning("Choose at least one video to add.")
     else:
         st.caption("All your videos are in this group." if detail.members else "Add videos to your library first.")
 

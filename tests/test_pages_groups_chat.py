@@ -62,6 +62,11 @@ def test_ask_click_a_citation_and_rate_the_answer(clean_db, corpus_app):
     at.feedback[0].set_value(0).run()  # changed my mind
     with clean_db.session() as s:
         assert s.scalars(select(ChatLog.feedback)).one() == "bad"
+    click(at, "New conversation")  # start over: the chat and its player are cleared, the log stays
+    assert not any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
+    assert not element_protos(at, "video") and not any(b.label == "New conversation" for b in at.button)
+    with clean_db.session() as s:
+        assert len(s.scalars(select(ChatLog)).all()) == 1
 
 
 def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, corpus_app):

@@ -119,6 +119,11 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                         video_tools.post_maker(f"post-{key}-{answer.log_id}", owner_id,
                                                lambda log_id=answer.log_id: _answer_context(owner_id, log_id),
                                                post_types)
+        if history and st.button("New conversation", key=f"clear-{key}", icon=":material/restart_alt:",
+                                 help="Start over: earlier questions no longer shape follow-ups"):
+            history.clear()
+            st.session_state.pop(f"player-{key}", None)
+            st.rerun()
         question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:
