@@ -7,7 +7,9 @@ unsupported); network trouble is transient and retried by the job queue.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -59,10 +61,26 @@ def web_address(value: object) -> str | None:
     return url
 
 
+# Link-local addresses hold cloud metadata services (169.254.169.254: the machine's credentials);
+# no video lives there. Private networks stay allowed: internal teams host videos on them.
+_NEVER_FETCHED = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+
+
 def validate_url(url: str) -> str:
+    """A web address worth fetching: http(s), and not at a link-local (metadata) address."""
     checked = web_address(url)
     if checked is None:
         raise IngestError("That is not a valid web address; paste a link starting with https://")
+    host = urlparse(checked).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return checked  # unresolvable now: yt-dlp reports it (and retries if it is passing)
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if any(ip in network for network in _NEVER_FETCHED):
+            raise IngestError("That address is on this server's own link-local network; videos are not "
+                              "fetched from there.")
     return checked
 
 

@@ -269,6 +269,8 @@ def test_a_page_whose_captions_are_broken_is_transcribed_instead(clean_db, setti
         ("not a url", "not a valid web address"),
         ("ftp://example.com/video.mp4", "not a valid web address"),
         ("javascript:alert(1)", "not a valid web address"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata: never fetched
+        ("http://[fe80::1]/video.mp4", "link-local"),
         ("/missing.mp4", "404"),
         ("/", "No video was found"),
     ],
