@@ -179,22 +179,11 @@ def _blueprint() -> procrastinate.Blueprint:
     """A fresh set of task objects: procrastinate renames tasks when an app adopts a blueprint,
     so each app needs its own (the Streamlit process and a worker may both hold one)."""
     bp = procrastinate.Blueprint()
-    bp.task(
-        name="process_video",
-        queue="ingest",
-        pass_context=True,
-        retry=procrastinate.RetryStrategy(
-            max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
-        ),
-    )(process_video)
-    bp.task(
-        name="reembed_video",
-        queue="ingest",
-        pass_context=True,
-        retry=procrastinate.RetryStrategy(
-            max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3, retry_exceptions={TransientIngestError}
-        ),
-    )(reembed_video)
+    # Passing failures (network, a busy provider) are retried with growing waits; others are final.
+    passing = procrastinate.RetryStrategy(max_attempts=PROCESS_ATTEMPTS, wait=10, exponential_wait=3,
+                                          retry_exceptions={TransientIngestError})
+    bp.task(name="process_video", queue="ingest", pass_context=True, retry=passing)(process_video)
+    bp.task(name="reembed_video", queue="ingest", pass_context=True, retry=passing)(reembed_video)
     bp.task(name="make_clip", queue="clips")(make_clip)
     bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
     bp.periodic(cron="17 * * * *")(
