@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from sqlalchemy import text
@@ -32,7 +33,9 @@ def _recover(database_url: str) -> int:
         async with app.open_async():
             return await jobs.recover(SimpleNamespace(app=app))  # the sweep reads only its app
 
-    return asyncio.run(run())
+    # A thread of its own for a loop of its own: earlier tests may leave one running in this thread.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, run()).result()
 
 
 def _status(db, job_id: int) -> tuple[str, int]:
