@@ -23,11 +23,11 @@ def no_local_model(tmp_path):
     return dataclasses.replace(load_settings(), whisper_model_dir=empty)
 
 
-def _owner(db, settings, *, base_url=None, key=KEY):
+def _owner(db, settings, *, base_url=None, key=KEY, embedding_model=""):
     with db.session() as s:
         account = make_account(s)
         if base_url:
-            model_settings.set_models(s, account.id, base_url=base_url, chat_model="", embedding_model="")
+            model_settings.set_models(s, account.id, base_url=base_url, chat_model="", embedding_model=embedding_model)
         if key:
             model_settings.set_api_key(s, settings, account.id, key)
     return account
@@ -91,10 +91,7 @@ def test_openai_embeddings_are_used_when_chosen_and_recorded_per_chunk(clean_db,
     from tests.media_factory import TALK, srt
 
     settings = load_settings()
-    owner = _owner(clean_db, settings, base_url=fake_openai.base_url)
-    with clean_db.session() as s:
-        model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
-                                  embedding_model="text-embedding-3-small")
+    owner = _owner(clean_db, settings, base_url=fake_openai.base_url, embedding_model="text-embedding-3-small")
     submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
     assert ingest.process_video(clean_db, settings, submitted.video_id) == "completed"
     calls = [r for r in fake_openai.requests if r.path.endswith("/embeddings")]
@@ -112,10 +109,7 @@ def test_a_failing_embedding_provider_is_retried_or_explained(clean_db, fake_ope
     from tests.media_factory import TALK, srt
 
     settings = load_settings()
-    owner = _owner(clean_db, settings, base_url=fake_openai.base_url)
-    with clean_db.session() as s:
-        model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
-                                  embedding_model="text-embedding-3-small")
+    owner = _owner(clean_db, settings, base_url=fake_openai.base_url, embedding_model="text-embedding-3-small")
     submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
     fake_openai.fail_with = status
     if transient:
