@@ -42,8 +42,8 @@ if save_key:
         st.toast("API key saved.")
         st.rerun()
 
-if current.has_api_key and confirmed(st, "Remove key", "Answers become extractive (offline) until you paste "
-                                     "a key again.", key="remove-key"):
+if current.has_api_key and confirmed(st, "Remove key", "The key is deleted. Answers then come from the base URL's "
+                                     "model if one is set below, else they are extractive (offline).", key="remove-key"):
     with database().session() as session:
         model_settings.remove_api_key(session, account.id)
     st.toast("API key removed.")

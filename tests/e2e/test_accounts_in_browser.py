@@ -47,3 +47,27 @@ def test_wrong_password_shows_a_clear_message(app_url, page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Wrong username/email or password.")).to_be_visible(timeout=30_000)
     screenshot(page, "03-sign-in-error")
+
+
+def test_removing_the_api_key_asks_first(app_url, page):
+    page.goto(app_url)
+    expect(visible(page, "Username or email")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Create account").click()
+    visible(page, "Username").fill("kim")
+    visible(page, "Email").fill("kim@example.com")
+    visible(page, "Password").fill("a long enough password")
+    visible(page, "Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Settings").click()
+    visible(page, "New API key").fill("sk-live-abcdefghijklmnop1234")
+    page.get_by_role("button", name="Save key").click()
+    expect(page.get_by_text("sk-…1234")).to_be_visible(timeout=30_000)
+
+    page.get_by_role("button", name="Remove key").click()  # opens the popover; nothing is removed yet
+    confirm = page.get_by_role("button", name="Remove key").locator("visible=true").last
+    expect(page.get_by_text("The key is deleted.")).to_be_visible(timeout=10_000)
+    screenshot(page, "04-settings-remove-key")
+    expect(page.get_by_text("sk-…1234")).to_be_visible()
+    confirm.click()
+    expect(page.get_by_text("No key stored")).to_be_visible(timeout=30_000)
