@@ -26,9 +26,9 @@ def current_model(session: Session, settings: Settings, user_id: int) -> str:
     return model_name_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
 
 
-def stale_videos(session: Session, settings: Settings, user_id: int, video_ids: list[int] | None = None) -> list[int]:
-    """The user's ready videos (of `video_ids`, if given) indexed with another embedding model."""
-    model = current_model(session, settings, user_id)
+def stale_videos(session: Session, user_id: int, model: str, video_ids: list[int] | None = None) -> list[int]:
+    """The user's ready videos (of `video_ids`, if given) indexed with another embedding model
+    than `model` (`current_model`)."""
     query = select(Video.id).where(
         Video.user_id == user_id, Video.status == "completed",
         exists().where(TranscriptChunk.video_id == Video.id, TranscriptChunk.embedding_model != model),
@@ -43,7 +43,7 @@ def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
     from core.jobs import defer_reembedding
 
     with db.session() as session:
-        stale = stale_videos(session, settings, user_id)
+        stale = stale_videos(session, user_id, current_model(session, settings, user_id))
     defer_reembedding(db.url, stale)
     return len(stale)
 

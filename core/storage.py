@@ -117,9 +117,10 @@ def sweep_leftover_work(media_dir: Path, video_ids: list[int], *, older_than_s: 
     """Remove the work folders of these videos — ones no worker is processing (finished, failed
     or deleted after their worker was killed) — unless a worker made one again just now."""
     now = time.time() if now is None else now
+    root = media_dir.resolve() / "work"
     removed = 0
     for video_id in video_ids:
-        path = media_dir.resolve() / "work" / str(video_id)
+        path = root / str(video_id)
         try:
             if now - path.stat().st_mtime < older_than_s:
                 continue

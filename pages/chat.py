@@ -27,7 +27,8 @@ st.query_params["group"] = str(chosen.id)
 try:
     with database().session() as session:
         detail = groups.group_detail(session, account.id, chosen.id)
-        stale = reindex.stale_videos(session, settings(), account.id, [m.video_id for m in detail.members])
+        stale = reindex.stale_videos(session, account.id, reindex.current_model(session, settings(), account.id),
+                                     [m.video_id for m in detail.members])
 except AskVideoError as error:
     st.error(str(error))
     st.stop()

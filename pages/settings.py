@@ -13,8 +13,8 @@ st.title("Settings")
 try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
-        stale = reindex.stale_videos(session, settings(), account.id)
         searched_with = reindex.current_model(session, settings(), account.id)
+        stale = reindex.stale_videos(session, account.id, searched_with)
 except AskVideoError as error:
     st.error(str(error))
     st.stop()

@@ -22,7 +22,7 @@ def test_a_new_embedding_model_flags_old_videos_and_reindexing_brings_them_back(
                                   embedding_model="text-embedding-3-small")
         model_settings.set_api_key(s, settings, account.id, "sk-test-0000000000")
         assert reindex.current_model(s, settings, account.id) == REMOTE
-        assert reindex.stale_videos(s, settings, account.id) == sorted(ids.values())
+        assert reindex.stale_videos(s, account.id, REMOTE) == sorted(ids.values())
 
     at.switch_page("pages/chat.py").run()
     assert "3 videos in this group were indexed with another embedding model" in at.warning[0].value
@@ -44,7 +44,7 @@ def test_a_new_embedding_model_flags_old_videos_and_reindexing_brings_them_back(
         assert set(s.scalars(select(TranscriptSentence.embedding_model))) == {REMOTE}
         assert {v.id: (v.transcript_source, len(v.transcript_segments)) for v in s.scalars(select(Video))} == before
         assert {v.status for v in s.scalars(select(Video))} == {"completed"}
-        assert reindex.stale_videos(s, settings, account.id) == []
+        assert reindex.stale_videos(s, account.id, REMOTE) == []
     assert any(r.path.endswith("/embeddings") for r in fake_openai.requests)
     at.switch_page("pages/settings.py").run()
     assert not at.warning

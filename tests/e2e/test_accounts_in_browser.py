@@ -14,17 +14,23 @@ def visible(page, label):
     return page.get_by_label(label, exact=True).locator("visible=true")
 
 
-def test_sign_up_survives_reload_and_sign_out_ends_it(app_url, page):
+def sign_up(page, app_url: str, username: str, *, shot: str | None = None) -> None:
+    """Open the app and create an account; lands on the Library."""
     page.goto(app_url)
     expect(visible(page, "Username or email")).to_be_visible(timeout=30_000)
-    screenshot(page, "01-sign-in")
+    if shot:
+        screenshot(page, shot)
     page.get_by_role("tab", name="Create account").click()
-    visible(page, "Username").fill("erin")
-    visible(page, "Email").fill("erin@example.com")
+    visible(page, "Username").fill(username)
+    visible(page, "Email").fill(f"{username}@example.com")
     visible(page, "Password").fill("a long enough password")
     visible(page, "Repeat password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+
+
+def test_sign_up_survives_reload_and_sign_out_ends_it(app_url, page):
+    sign_up(page, app_url, "erin", shot="01-sign-in")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     screenshot(page, "02-home")
 
@@ -50,15 +56,7 @@ def test_wrong_password_shows_a_clear_message(app_url, page):
 
 
 def test_removing_the_api_key_asks_first(app_url, page):
-    page.goto(app_url)
-    expect(visible(page, "Username or email")).to_be_visible(timeout=30_000)
-    page.get_by_role("tab", name="Create account").click()
-    visible(page, "Username").fill("kim")
-    visible(page, "Email").fill("kim@example.com")
-    visible(page, "Password").fill("a long enough password")
-    visible(page, "Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    sign_up(page, app_url, "kim")
     page.get_by_role("link", name="Settings").click()
     visible(page, "New API key").fill("sk-live-abcdefghijklmnop1234")
     page.get_by_role("button", name="Save key").click()
