@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.address_policy import AddressPolicy, parse_networks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Sentence BM25's weight in the retriever's fusion (the other rankings weigh 1.0); measured
 # 0.3–1.0 on TutorialVQA dev, 0.5 best (BENCHMARKS.md). Here so settings and retriever share it.
@@ -49,6 +51,7 @@ class Settings:
     sentence_keyword_weight: float  # weight of the sentence-BM25 ranking in the fusion
     embed_titles: bool  # embed each chunk with its video's title in front (contextual chunks)
     public_url: str | None  # how people reach the app, for share links; None: the URL the owner is using
+    fetch_policy: AddressPolicy  # which addresses a user's link may make the server connect to
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -92,4 +95,5 @@ def load_settings() -> Settings:
                                       or SENTENCE_KEYWORD_WEIGHT),
         embed_titles=os.environ.get("ASKVIDEO_EMBED_TITLES", "0") == "1",
         public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
+        fetch_policy=AddressPolicy(parse_networks(os.environ.get("ASKVIDEO_ALLOWED_PRIVATE_NETWORKS"))),
     )
