@@ -3,8 +3,9 @@
 A default template per type ships in `core/content_templates/`; a user's own template for a type
 wins over it. Templates are people's text, so they are validated (syntax, and only the named
 variables below) and rendered in Jinja2's immutable sandbox, with limits on loops and on repeated
-strings so a template cannot reach Python internals or change data, in a child process with CPU and
-memory caps so it cannot eat the machine either (core/template_sandbox.py).
+strings so a template cannot reach Python internals or change data. Both happen only in a child
+process with CPU, memory and recursion caps, so it cannot eat the machine or crash the app either
+(core/template_sandbox.py); this module never parses template text itself.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jinja2 import TemplateSyntaxError, meta
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from core.transcripts import format_timestamp
 from db.models import ChatLog, ContentTemplate, Video
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "content_templates"
-MAX_TEMPLATE_CHARS = 20_000
+MAX_TEMPLATE_CHARS = template_sandbox.MAX_TEMPLATE_CHARS
 VARIABLES = {
     "topic": "the group's name, or the question asked",
     "summary": "the summary (or the answer) as prose, without citation numbers",
@@ -69,32 +69,41 @@ class TemplateInfo:
 # ----------------------------------------------------------------- checking and rendering
 
 
-def validate(body: str) -> str:
-    """The template text, cleaned, if it parses and names only known variables; else a clear error."""
+def _tidy(body: str) -> str:
     body = clean(body).strip()
     if not body:
         raise ContentTemplateError("The template is empty.")
     if len(body) > MAX_TEMPLATE_CHARS:
         raise ContentTemplateError(f"A template can be at most {MAX_TEMPLATE_CHARS:,} characters.")
-    try:
-        tree = template_sandbox.environment.parse(body)
-    except TemplateSyntaxError as error:
-        raise ContentTemplateError(f"Template error on line {error.lineno}: {error.message}") from None
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(VARIABLES) - set(template_sandbox.environment.globals))
-    if unknown:
+    return body
+
+
+def _refuse_if_failed(result: template_sandbox.Result) -> None:
+    if result.error:
+        raise ContentTemplateError(result.error)
+    if result.unknown:
         raise ContentTemplateError(
-            f"Unknown variable{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"Unknown variable{'s' if len(result.unknown) > 1 else ''}: {', '.join(result.unknown)}. "
             f"Available: {', '.join(VARIABLES)}."
         )
+
+
+def validate(body: str) -> str:
+    """The template text, cleaned, if it parses and names only known variables; else a clear error.
+
+    The text is parsed only in the sandbox's child process: a hostile template (thousands of
+    nested brackets) can exhaust the parser's stack, and that must not happen in the app.
+    """
+    body = _tidy(body)
+    _refuse_if_failed(template_sandbox.check(body, VARIABLES))
     return body
 
 
 def render(body: str, context: dict) -> str:
-    """Render a validated template with `context` in the sandboxed child process."""
-    text, error = template_sandbox.render(validate(body), context)
-    if error:
-        raise ContentTemplateError(error)
-    return text
+    """Check and render a template with `context`, both in one sandboxed child process."""
+    result = template_sandbox.render(_tidy(body), context, known=VARIABLES)
+    _refuse_if_failed(result)
+    return result.text or ""
 
 
 # ----------------------------------------------------------------- stored templates

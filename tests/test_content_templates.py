@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import jinja2
 import pytest
 
-from core import answers
+from core import answers, template_sandbox
 from core import content_templates as ct
 from tests.corpus import ingest_corpus
 from tests.factories import make_account
@@ -122,3 +127,90 @@ def test_a_template_that_reaches_for_python_internals_or_the_machine_fails_safel
 def test_hostile_text_in_the_videos_comes_out_as_literal_text():
     post = ct.render("{{ topic }}", {"topic": "<script>alert(1)</script> {{ 7*7 }}"})
     assert post == "<script>alert(1)</script> {{ 7*7 }}\n"
+
+
+DEEP_TEMPLATES = {
+    "5,000 parentheses": "{{ " + "(" * 5000 + "topic" + ")" * 5000 + " }}",
+    "900 nested ifs": "{%if topic%}" * 900 + "x" + "{%endif%}" * 900,
+}
+
+
+@pytest.mark.parametrize("body", DEEP_TEMPLATES.values(), ids=DEEP_TEMPLATES.keys())
+def test_a_deeply_nested_template_is_refused_readably_and_never_parsed_in_the_app(session, monkeypatch, body):
+    # Any parse in this (the app's) process fails the test: only the sandbox child may read the text.
+    def no_parse_here(*args, **kwargs):
+        raise AssertionError("template text was parsed in the app's process")
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", no_parse_here)
+    monkeypatch.setattr(jinja2.Environment, "parse", no_parse_here)
+    owner = make_account(session)
+    with pytest.raises(ct.ContentTemplateError, match="^The template is nested too deeply"):
+        ct.save_template(session, owner.id, "linkedin_post", body)
+    with pytest.raises(ct.ContentTemplateError, match="^The template is nested too deeply"):
+        ct.render(body, {"topic": "Kitchen"})
+    # A good template is still checked and rendered, in the child.
+    ct.save_template(session, owner.id, "linkedin_post", "{% if topic %}{{ (topic) | upper }}{% endif %}")
+    assert ct.generate(session, owner.id, "linkedin_post", {"topic": "Kitchen"}) == "KITCHEN\n"
+
+
+def _live_sandbox_children() -> int:
+    """Sandbox processes this test process has started and that are running now (read from /proc)."""
+    count = 0
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                if b"core.template_sandbox" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    count += 1
+            except OSError:  # it ended while being looked at
+                pass
+    return count
+
+
+def test_many_previews_at_once_never_run_more_sandbox_children_than_the_cap(monkeypatch):
+    monkeypatch.setattr(template_sandbox, "BUSY_WAIT_SECONDS", 120)  # here every caller should get its turn
+    body = "{% for i in range(10000) %}{% for j in range(20) %}{% endfor %}{% endfor %}{{ topic }}"
+    seen, done = [], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.append(_live_sandbox_children())
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            posts = list(pool.map(lambda n: ct.render(body, {"topic": f"Preview {n}"}), range(8)))
+    finally:
+        done.set()
+        watcher.join()
+    assert posts == [f"Preview {n}\n" for n in range(8)]
+    assert max(seen) == template_sandbox.MAX_CHILDREN  # they did overlap, up to the cap and no further
+
+
+def test_a_preview_beyond_the_cap_waits_a_little_then_hears_the_service_is_busy(monkeypatch):
+    monkeypatch.setattr(template_sandbox, "_children", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(template_sandbox, "BUSY_WAIT_SECONDS", 0.2)
+    template_sandbox._children.acquire()  # another preview holds the only slot
+    started = time.monotonic()
+    with pytest.raises(ct.ContentTemplateError, match="^The template service is busy; try again in a moment.$"):
+        ct.render("{{ topic }}", {"topic": "Kitchen"})
+    assert 0.2 <= time.monotonic() - started < 2
+    template_sandbox._children.release()
+    assert ct.render("{{ topic }}", {"topic": "Kitchen"}) == "Kitchen\n"
+
+
+@pytest.mark.parametrize("attack, message", [
+    ('{% set a = "x" * 50000 %}' + "{% set a = a ~ a %}" * 20 + "{{ a | length }}", "needs too much memory"),
+    ('{% set s = "x" * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}', "took too long"),
+    ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "calls itself too deeply"),
+    ("{% for i in range(10000) %}{{ topic }}{% endfor %}", "longer than 50,000 characters"),
+])
+def test_each_way_a_template_can_exhaust_the_sandbox_reads_as_a_message(attack, message):
+    with pytest.raises(ct.ContentTemplateError, match=message):
+        ct.render(attack, {"topic": "Kitchen"})
+
+
+def test_the_lower_memory_cap_still_renders_the_largest_legitimate_result():
+    post = ct.render("{% for i in range(10000) %}{{ i }} {% endfor %}", {})
+    assert len(post) > 48_000 and post.startswith("0 1 2 ")
