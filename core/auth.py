@@ -7,6 +7,7 @@ keeps only its SHA-256, so a leaked table does not let anyone sign in.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,150}$")
-# Deliberately loose: one @, a dot in the domain, no spaces. Real validation is a confirmation mail.
-FAILED_SIGN_INS = 10  # wrong passwords for one login within the window before it is refused
+FAILED_SIGN_INS = 10  # failed sign-ins for one account within the window before it is refused
+FAILED_SIGN_INS_PER_ADDRESS = 30  # failed sign-ins from one client address (any logins) within the window
 FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
+# Deliberately loose: one @, a dot in the domain, no spaces. Real validation is a confirmation mail.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -98,26 +100,6 @@ def sign_up(
     return _account(user)
 
 
-def authenticate(session: Session, login: str, password: str) -> Account:
-    """Check a username-or-email and password; raise `InvalidCredentials` without saying which was wrong."""
-    login = login.strip()
-    user = session.scalars(
-        select(User).where((func.lower(User.username) == login.lower()) | (User.email == login.lower()))
-    ).first()
-    try:
-        _hasher.verify(user.password if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        raise InvalidCredentials() from None
-    if user is None:
-        raise InvalidCredentials()
-    if not user.is_active:
-        raise InvalidCredentials("This account is disabled. Ask an administrator.")
-    if _hasher.check_needs_rehash(user.password):
-        user.password = hash_password(password)
-    user.last_login = datetime.now(timezone.utc)
-    return _account(user)
-
-
 def start_session(session: Session, user_id: int, *, days: int) -> str:
     """Open a signed-in session and return the token for the browser (shown once, stored hashed)."""
     token = secrets.token_urlsafe(32)
@@ -136,29 +118,112 @@ def purge_expired_sessions(session: Session) -> int:
     return session.execute(delete(UserSession).where(UserSession.expires_at <= func.now())).rowcount
 
 
-def sign_in(db: Database, login: str, password: str, *, days: int) -> tuple[Account, str]:
-    """Check the password and open a session. Failures are recorded in their own transaction:
-    after FAILED_SIGN_INS for one login within FAILED_SIGN_IN_WINDOW, that login is refused until
-    the oldest failure ages out, so passwords cannot be guessed online at speed."""
-    key = login.strip().lower()[:320]
-    with db.session() as session:
-        recent = session.execute(
-            select(func.count(), func.min(SignInFailure.failed_at))
-            .where(SignInFailure.login == key, SignInFailure.failed_at > func.now() - FAILED_SIGN_IN_WINDOW)
-        ).one()
-    if recent[0] >= FAILED_SIGN_INS:
-        wait = recent[1] + FAILED_SIGN_IN_WINDOW - datetime.now(timezone.utc)
-        minutes = max(1, -(-int(wait.total_seconds()) // 60))
-        raise InvalidCredentials(f"Too many failed sign-ins for this account. Try again in {minutes} "
-                                 f"minute{'s' if minutes != 1 else ''}.")
+def normalise_login(login: str) -> str:
+    """A login as the throttle and the account lookup read it: stripped, lowercased."""
+    return login.strip().lower()[:320]
+
+
+def client_address(address: str | None) -> str | None:
+    """The throttle's key for a client address: the IPv4 address, or the /64 an IPv6 address is
+    in (one subscriber commonly holds a whole /64); None when unknown or unreadable."""
+    if not address:
+        return None
     try:
-        with db.session() as session:
-            account = authenticate(session, login, password)
-            return account, start_session(session, account.id, days=days)
-    except InvalidCredentials:
-        with db.session() as session:
-            session.add(SignInFailure(login=key))
-        raise
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def sign_in(db: Database, login: str, password: str, *, days: int,
+            address: str | None = None) -> tuple[Account, str]:
+    """Check the password and open a session.
+
+    Guessing is throttled per account (whether the login names it by username or email, in any
+    case; a login naming no account counts by itself) and per client address. The attempt is
+    counted as a failure before the password is checked, in one short transaction holding an
+    advisory lock per key, so simultaneous guesses queue for their turn instead of all reading
+    the same count; argon2 then runs outside any lock, and a right password deletes the record.
+    """
+    key = normalise_login(login)
+    where = client_address(address)
+    with db.session() as session:
+        user = _user_for_login(session, key)
+        attempt = _count_attempt(session, key, user.id if user else None, where)
+        user_id, stored_hash = (user.id, user.password) if user else (None, _DUMMY_HASH)
+    # The wrong-username path verifies a dummy hash, so it costs as long as a wrong password.
+    try:
+        _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials() from None
+    if user_id is None:
+        raise InvalidCredentials()
+    with db.session() as session:
+        user = session.get(User, user_id)
+        if user is None or user.password != stored_hash:  # deleted, or its password changed meanwhile
+            raise InvalidCredentials()
+        if not user.is_active:
+            raise InvalidCredentials("This account is disabled. Ask an administrator.")
+        session.execute(delete(SignInFailure).where(SignInFailure.id == attempt))
+        if _hasher.check_needs_rehash(user.password):
+            user.password = hash_password(password)
+        user.last_login = datetime.now(timezone.utc)
+        return _account(user), start_session(session, user.id, days=days)
+
+
+def _user_for_login(session: Session, key: str) -> User | None:
+    # Usernames cannot hold '@' and emails must, so a login names at most one account.
+    return session.scalars(
+        select(User).where((func.lower(User.username) == key) | (User.email == key))
+    ).first()
+
+
+def _count_attempt(session: Session, key: str, user_id: int | None, address: str | None) -> int:
+    """Refuse this attempt if its account or address is over its limit, else record it as a
+    failure now (the caller deletes it if the password is right); returns the record's id."""
+    account = f"account:{user_id}" if user_id is not None else f"login:{key}"
+    locks = [account] + ([f"address:{address}"] if address else [])
+    # Always in the same order, so two attempts sharing both keys cannot deadlock.
+    for lock in sorted(_lock_id(name) for name in locks):
+        session.execute(select(func.pg_advisory_xact_lock(lock)))
+    if user_id is not None:
+        same_account = SignInFailure.user_id == user_id
+    else:
+        same_account = (SignInFailure.user_id.is_(None)) & (SignInFailure.login == key)
+    _refuse_when_over(session, same_account, FAILED_SIGN_INS, "for this account")
+    if address:
+        _refuse_when_over(session, SignInFailure.address == address, FAILED_SIGN_INS_PER_ADDRESS,
+                          "from your network")
+    failure = SignInFailure(login=key, user_id=user_id, address=address)
+    session.add(failure)
+    session.flush()
+    return failure.id
+
+
+def _lock_id(name: str) -> int:
+    """A signed 64-bit advisory-lock key for a throttle key (a rare collision only serialises more)."""
+    return int.from_bytes(hashlib.sha256(f"sign-in {name}".encode()).digest()[:8], "big", signed=True)
+
+
+def _refuse_when_over(session: Session, same_key, limit: int, whose: str) -> None:
+    now = session.scalar(select(func.now()))
+    recent = session.scalars(
+        select(SignInFailure.failed_at)
+        .where(same_key, SignInFailure.failed_at > now - FAILED_SIGN_IN_WINDOW)
+        .order_by(SignInFailure.failed_at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return
+    # Refused until the limit-th newest failure ages out of the window.
+    wait = recent[-1] + FAILED_SIGN_IN_WINDOW - now
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    raise InvalidCredentials(f"Too many failed sign-ins {whose}. Try again in {minutes} "
+                             f"minute{'s' if minutes != 1 else ''}.")
 
 
 def purge_old_sign_in_failures(session: Session) -> int:

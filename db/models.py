@@ -81,14 +81,39 @@ class UserSession(Base):
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept for the throttle's window (login lowercased, as typed)."""
+    """A failed sign-in, kept for the throttle's window. Counted per account (`user_id`, whichever
+    way the login named it; `login` for logins naming no account) and per client `address`.
+    Recorded before the password is checked and deleted if it was right (revision 0010)."""
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_login_at", "login", "failed_at"),)
+    __table_args__ = (
+        Index("ix_sign_in_failures_login_at", "login", "failed_at"),
+        Index("ix_sign_in_failures_user_at", "user_id", "failed_at"),
+        Index("ix_sign_in_failures_address_at", "address", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    login: Mapped[str] = mapped_column(String(320))
+    login: Mapped[str] = mapped_column(String(320))  # stripped and lowercased
     failed_at: Mapped[datetime] = _now()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    address: Mapped[str | None] = mapped_column(String(64))  # an IPv4 address or an IPv6 /64; None: unknown
+
+
+class Invitation(Base):
+    """Staff's invitation to sign up (revision 0010): single use, expires; only the SHA-256 of its
+    token is stored, so the table alone lets nobody in."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # the only address that may use it; None: anyone
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Video(Base):

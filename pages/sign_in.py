@@ -6,6 +6,16 @@ from core import auth
 from core.errors import AskVideoError
 from ui.session import database, remember, settings
 
+
+def _client_address() -> str | None:
+    """The visitor's address for the sign-in throttle; None when Streamlit does not know it."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    return address if isinstance(address, str) else None
+
+
 st.title("Ask Video")
 st.write("Turn your team's videos into something you can question — every answer cites the moment.")
 
@@ -18,7 +28,8 @@ with sign_in_tab:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            account, token = auth.sign_in(database(), login, password, days=settings().session_days)
+            account, token = auth.sign_in(database(), login, password, days=settings().session_days,
+                                          address=_client_address())
         except AskVideoError as error:
             st.error(str(error))
         else:

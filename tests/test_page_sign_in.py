@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import streamlit as st
 
+from core import auth
+from core.errors import InvalidCredentials
 from tests.app_driver import click, field, start_app
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_account
 
 
 @pytest.fixture
@@ -59,6 +62,31 @@ def test_wrong_password_is_refused_and_right_one_signs_in(app):
     _sign_in(app, "alice", PASSWORD)
     assert app.session_state["account"].username == "alice"
     assert app.title[0].value == "Library"
+
+
+def test_a_locked_account_is_refused_on_the_page_however_it_is_typed(app, clean_db):
+    with clean_db.session() as s:
+        make_account(s, "victim1")
+    for n in range(auth.FAILED_SIGN_INS):
+        with pytest.raises(InvalidCredentials):
+            auth.sign_in(clean_db, "victim1", f"guess number {n}", days=7)
+    _sign_in(app, "VICTIM1@example.com", PASSWORD)
+    assert app.error[0].value == "Too many failed sign-ins for this account. Try again in 15 minutes."
+    assert app.session_state["account"] is None
+
+
+def test_the_page_throttles_by_the_visitors_address(app, clean_db, monkeypatch):
+    """The page hands Streamlit's client address to the throttle: a guesser spraying many
+    logins from one address is stopped there, whatever account it tries next."""
+    with clean_db.session() as s:
+        make_account(s, "bob")
+    monkeypatch.setattr(type(st.context), "ip_address", property(lambda self: "203.0.113.7"))
+    for n in range(auth.FAILED_SIGN_INS_PER_ADDRESS):
+        with pytest.raises(InvalidCredentials):
+            auth.sign_in(clean_db, f"someone{n}", "guess", days=7, address="203.0.113.7")
+    _sign_in(app, "bob", PASSWORD)
+    assert app.error[0].value == "Too many failed sign-ins from your network. Try again in 15 minutes."
+    assert app.session_state["account"] is None
 
 
 def test_settings_page_stores_a_key_and_shows_it_masked(app):
