@@ -91,3 +91,52 @@ def test_timestamps_read_as_people_expect():
     assert format_timestamp(0) == "00:00"
     assert format_timestamp(75.9) == "01:15"
     assert format_timestamp(3725) == "1:02:05"
+
+
+GOOD_START = b"""1
+00:00:01,000 --> 00:00:04,000
+Welcome to the review.
+
+2
+00:00:04,000 --> 00:00:09,000
+Revenue grew by twenty percent.
+
+"""
+
+
+def test_an_hour_with_hundreds_of_digits_is_refused_naming_its_line():
+    data = GOOD_START + b"3\n" + b"9" * 400 + b":00:00,000 --> " + b"9" * 400 + b":00:01,000\nForever after.\n"
+    with pytest.raises(IngestError) as refused:
+        parse_captions(data, name="The captions file")
+    message = str(refused.value)
+    assert message.startswith("The captions file, line 10: the time 99999999…:00:00,000 is beyond 48 hours;")
+    assert message.endswith("is this the right file?") and len(message) < 200
+
+
+def test_a_time_past_48_hours_is_refused_before_it_reaches_the_player():
+    data = GOOD_START + b"3\n99999999:00:00,000 --> 99999999:00:02,000\nClick me.\n"
+    with pytest.raises(IngestError, match=r"^The captions file, line 10: the time 99999999:00:00,000 is beyond "
+                                          r"48 hours; is this the right file\?$"):
+        parse_captions(data, name="The captions file")
+    # Only the end out of range, in a WebVTT file with a header: still refused, on its own line.
+    data = b"WEBVTT\n\n00:00:01.000 --> 49:00:00.000\nThe longest cue.\n"
+    with pytest.raises(IngestError, match="line 3: the time 49:00:00.000 is beyond 48 hours"):
+        parse_captions(data, name="The captions file")
+    # 47 hours in is a long recording, not a wrong file.
+    assert parse_captions(b"47:00:00.000 --> 47:00:02.000\nStill going.\n", max_seconds=48 * 3600)[0].start == 47 * 3600
+
+
+def test_captions_running_past_the_end_of_the_video_are_refused():
+    data = GOOD_START + b"3\n00:00:40,000 --> 00:00:45,000\nThis is from another talk.\n"
+    with pytest.raises(IngestError, match=r"^The captions file, line 10: the captions run past the end of the "
+                                          r"video \(this cue starts at 00:40; the video is 00:20 long\)"):
+        parse_captions(data, name="The captions file", max_seconds=20.0)
+    # A few seconds past the end is a trimmed or re-encoded video; the cue is kept.
+    assert parse_captions(data, max_seconds=36.0)[-1] == Segment(40.0, 45.0, "This is from another talk.")
+    # Without a known duration only the 48-hour bound applies; an unreadable duration is no duration.
+    assert len(parse_captions(data)) == len(parse_captions(data, max_seconds=0.0)) == 3
+
+
+def test_a_normal_file_with_its_duration_is_read_as_before():
+    assert parse_captions(srt(TALK), name="The captions file", max_seconds=20.0) == [Segment(*c) for c in TALK]
+    assert parse_captions(vtt(TALK), max_seconds=16.0) == [Segment(*c) for c in TALK]  # last cue at 14 s
