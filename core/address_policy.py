@@ -16,6 +16,8 @@ Teredo) unwrapped, so neither a DNS trick nor a mapped form gets through.
 from __future__ import annotations
 
 import ipaddress
+import socket
+import sys
 from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -113,3 +115,24 @@ def explain(refused: AddressRefused | tuple[str, str]) -> str:
         message = (f"That link leads to {address}, on a private network this installation does not fetch "
                    f"from. An administrator can allow that network with {SETTING}.")
     return message
+
+
+def guard_connections(policy: AddressPolicy, refused: list[tuple[str, str]]) -> None:
+    """From now on, every socket connection this process makes is checked against `policy` at
+    connect time, with the address actually dialled; refused ones are appended to `refused` and
+    fail as a refused connection. For a process that only fetches users' links (an audit hook
+    cannot be removed again): only internet sockets are allowed at all."""
+
+    def hook(event: str, args: tuple) -> None:
+        if event != "socket.connect":
+            return
+        sock, address = args
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            refused.append((str(address), "not an internet address"))
+            raise AddressRefused(str(address), "not an internet address")
+        host = str(address[0])
+        if (why := policy.refusal(host)) is not None:
+            refused.append((host, why))
+            raise AddressRefused(host, why)
+
+    sys.addaudithook(hook)

@@ -79,12 +79,21 @@ def language_from_locale(locale: str | None, settings: Settings) -> str:
     return settings.caption_languages[0] if settings.caption_languages else "en"
 
 
+def counted_videos(user_id: int):
+    """The videos that count against a user's limit: all but failed uploads whose file was not
+    kept (refused at upload, or found unplayable), which hold nothing and cannot be retried."""
+    return select(func.count()).select_from(Video).where(
+        Video.user_id == user_id, ~((Video.status == "error") & (Video.source == "upload") & Video.file.is_(None)))
+
+
 def check_quota(session: Session, user_id: int, adding: int) -> None:
-    """Refuse, before any work, a submission that would take the user past their video limit."""
-    limit = session.scalar(select(User.video_limit).where(User.id == user_id))
-    owned = session.scalar(select(func.count()).select_from(Video).where(Video.user_id == user_id))
+    """Refuse a submission that would take the user past their video limit. The user's row stays
+    locked until the caller's transaction ends, so submissions from two tabs take turns: the
+    check and the rows it lets in are one step."""
+    limit = session.scalar(select(User.video_limit).where(User.id == user_id).with_for_update())
     if limit is None:
         raise IngestError("Account not found.")
+    owned = session.scalar(counted_videos(user_id))
     if owned + adding > limit:
         room = max(0, limit - owned)
         raise IngestError(
@@ -155,10 +164,15 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
                 error = str(failure)
             except OSError as failure:
                 error = f"Could not store the captions on the server ({failure.strerror or failure})."
-    if error and stored is not None:
-        storage.delete(settings.media_dir, stored.relative_path)
-        stored = None
     with db.session() as session:
+        if stored is not None and not error:
+            try:
+                check_quota(session, user_id, 1)  # again, under the lock: another tab may have added some
+            except IngestError as refused:
+                error = str(refused)
+        if error and stored is not None:
+            storage.delete(settings.media_dir, stored.relative_path)
+            stored = None
         video = Video(
             user_id=user_id, title=title, description=clean(item.description).strip()[:10000],
             original_filename=one_line(item.filename)[:500], source="upload", language=language,
@@ -394,35 +408,30 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
     media_path: Path | None = None
     info: media.MediaInfo | None = None
     languages = tuple(dict.fromkeys([*( [job.language] if job.language else []), *settings.caption_languages]))
-    remote_info: dict | None = None
     is_youtube = False
     if job.source == "url":
         progress(2, "fetching details")
-        details, remote_info = remote.video_details(job.source_url or "")
+        details, found = remote.video_details(job.source_url or "", languages)
         is_youtube = details.is_youtube
         _set(db, job.video_id, channel=details.channel, duration_s=details.duration_s,
              thumbnail_url=details.thumbnail_url, published_on=details.published_on,
              external_id=details.external_id, extractor=details.extractor)
-        found = remote.download_captions(remote_info, languages)
         segments = None
         if found is not None:
-            data, lang, kind = found
             try:
-                segments = captions.parse_captions(data, name="The video's captions")
+                segments = captions.parse_captions(found.data, name="The video's captions",
+                                                   max_seconds=details.duration_s)
             except IngestError as error:  # the site's captions are broken: transcribe the speech instead
                 log.warning("video %s: unusable captions from the site (%s); transcribing", job.video_id, error)
         if segments:
-            _set(db, job.video_id, language=lang)
+            _set(db, job.video_id, language=found.language)
             if not is_youtube:
                 _download_for_playback(db, settings, job, work, progress)
-            return segments, kind
+            return segments, found.kind
         progress(5, "downloading")
-        downloaded = remote.download_media(job.source_url or "", work, audio_only=is_youtube,
-                                           max_bytes=settings.max_upload_mb * 1024 * 1024)
+        media_path, info = _download(settings, job, work, audio_only=is_youtube)
         if not is_youtube:
-            media_path = _keep_download(db, settings, job, downloaded)
-        else:
-            media_path = downloaded
+            media_path = _keep_download(db, settings, job, media_path)
         progress(20)
     else:
         if not job.file:
@@ -431,12 +440,13 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
         if not media_path.exists():
             raise IngestError("The uploaded file is missing on the server; upload it again.")
     progress(max(progress.last, 3), "reading media")
-    info = media.probe(media_path)
+    if info is None:
+        info = _probe_upload(db, settings, job, media_path)
     _describe_media(db, settings, job, media_path, info, thumbnail=job.source == "upload" or not is_youtube)
 
     if job.captions_file:
         data = storage.resolve(settings.media_dir, job.captions_file).read_bytes()
-        return captions.parse_captions(data, name="The captions file"), "captions"
+        return captions.parse_captions(data, name="The captions file", max_seconds=info.duration_s), "captions"
     if not info.has_audio:
         raise IngestError(
             "This video has no audio track and no captions, so there is nothing to transcribe. "
@@ -445,13 +455,31 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
     return _speech_to_text(db, settings, job, media_path, info, work, progress)
 
 
+def _download(settings: Settings, job: _Job, work: Path, *, audio_only: bool) -> tuple[Path, media.MediaInfo]:
+    """The link's media, downloaded into the work folder and probed there: what is not playable
+    media (a page, a JSON file, a truncated download) fails here and goes with the work folder,
+    never stored, played or counted."""
+    downloaded = remote.download_media(job.source_url or "", work, audio_only=audio_only,
+                                       max_bytes=settings.max_upload_mb * 1024 * 1024)
+    return downloaded, media.probe(downloaded)
+
+
+def _probe_upload(db: Database, settings: Settings, job: _Job, path: Path) -> media.MediaInfo:
+    """An uploaded file that is not playable media is deleted, so it neither stays on disk nor
+    counts against its owner's video limit (a failed video without a file does not count)."""
+    try:
+        return media.probe(path)
+    except IngestError:
+        _set(db, job.video_id, file=None, sha256=None, file_size=None)
+        storage.delete(settings.media_dir, job.file)
+        raise
+
+
 def _download_for_playback(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress) -> None:
     """A non-YouTube link is kept as a file so the app can play it even if the site goes away."""
     progress(5, "downloading")
-    downloaded = remote.download_media(job.source_url or "", work, audio_only=False,
-                                       max_bytes=settings.max_upload_mb * 1024 * 1024)
+    downloaded, info = _download(settings, job, work, audio_only=False)
     path = _keep_download(db, settings, job, downloaded)
-    info = media.probe(path)
     _describe_media(db, settings, job, path, info, thumbnail=True)
 
 

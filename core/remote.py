@@ -1,25 +1,44 @@
 """Videos behind links — YouTube videos and playlists, or any page yt-dlp understands — via yt-dlp.
 
+A link is hostile input. yt-dlp runs in a child process of its own (`python -m core.remote`)
+whose every connection — the page, each redirect, embedded media, captions — is checked against
+the installation's address policy at connect time (core/address_policy.py), so it cannot be
+pointed at this server, its cloud metadata or a network the installation did not list. The
+child also caps what it may write and how long it may run, and dies with its parent.
+
 Every yt-dlp failure becomes a message a user can act on (private, removed, not found,
 unsupported); network trouble is transient and retried by the job queue.
 """
 
 from __future__ import annotations
 
+import base64
+import ctypes
 import dataclasses
-import ipaddress
+import json
+import logging
 import re
-import socket
+import resource
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import yt_dlp
-from yt_dlp.utils import DownloadError, ExtractorError
+# yt-dlp's curl_cffi backend connects from C, past the audit hook that enforces the address
+# policy: keep it out, so every connection goes through Python's sockets.
+sys.modules.setdefault("curl_cffi", None)
 
-from core import media
-from core.errors import IngestError, TransientIngestError
+import yt_dlp  # noqa: E402
+from yt_dlp.utils import DownloadError, ExtractorError  # noqa: E402
+
+from core import address_policy, media  # noqa: E402
+from core.config import PROJECT_ROOT, load_settings  # noqa: E402
+from core.errors import IngestError, TransientIngestError  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 MAX_PLAYLIST_ENTRIES = 500
 UNAVAILABLE_TITLES = {"[private video]", "[deleted video]", "[unavailable video]"}
@@ -61,33 +80,29 @@ def web_address(value: object) -> str | None:
     return url
 
 
-# Link-local addresses hold cloud metadata services (169.254.169.254: the machine's credentials);
-# no video lives there. Private networks stay allowed: internal teams host videos on them.
-_NEVER_FETCHED = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
-
-
 def validate_url(url: str) -> str:
-    """A web address worth fetching: http(s), and not at a link-local (metadata) address."""
+    """A web address worth handing to yt-dlp: http(s), of a sane length. Where it leads is checked
+    at each connection, in the fetching process."""
     checked = web_address(url)
     if checked is None:
         raise IngestError("That is not a valid web address; paste a link starting with https://")
-    host = urlparse(checked).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        return checked  # unresolvable now: yt-dlp reports it (and retries if it is passing)
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if any(ip in network for network in _NEVER_FETCHED):
-            raise IngestError("That address is on this server's own link-local network; videos are not "
-                              "fetched from there.")
     return checked
+
+
+# Only protocols yt-dlp downloads itself, over the guarded sockets: never rtmp/rtsp/mms, which it
+# hands to ffmpeg or rtmpdump, programs that would connect wherever a page says.
+_OWN_PROTOCOLS = "[protocol^=http]", "[protocol^=m3u8]"
+
+
+def _formats(*wanted: str) -> str:
+    return "/".join(f"{w}{p}" for w in wanted for p in _OWN_PROTOCOLS)
 
 
 def _options(**extra) -> dict:
     return {
         "quiet": True, "no_warnings": True, "noprogress": True, "socket_timeout": 30, "retries": 2,
-        "ffmpeg_location": media.ffmpeg_exe(), "logger": _SilentLogger(), "cachedir": False, **extra,
+        "ffmpeg_location": media.ffmpeg_exe(), "logger": _SilentLogger(), "cachedir": False,
+        "external_downloader": {"default": "native"}, "concurrent_fragment_downloads": 1, **extra,
     }
 
 
@@ -183,10 +198,7 @@ def video_in_playlist(url: str) -> bool:
     return host == "youtu.be" and len(parsed.path.strip("/")) > 0
 
 
-def inspect_url(url: str, *, whole_playlist: bool = False) -> RemoteListing:
-    """What a link holds — one video, or a playlist's entries in order — without downloading. A
-    link to a video inside a playlist means that video unless `whole_playlist` asks for the list."""
-    url = validate_url(url)
+def _inspect(url: str, whole_playlist: bool) -> RemoteListing:
     just_the_video = video_in_playlist(url) and not whole_playlist
     info = _extract(url, extract_flat="in_playlist", playlistend=MAX_PLAYLIST_ENTRIES, noplaylist=just_the_video)
     if info.get("_type") in ("playlist", "multi_video"):
@@ -214,16 +226,14 @@ def inspect_url(url: str, *, whole_playlist: bool = False) -> RemoteListing:
     return RemoteListing(False, None, [_video(info, url)], 0)  # `url` is checked: never None
 
 
-def video_details(url: str) -> tuple[RemoteVideo, dict]:
-    """Full metadata for one video, with the raw info (caption tracks) for the next steps."""
-    url = validate_url(url)  # stored links are checked again: rows may predate a rule
+def _details(url: str, languages: list[str]) -> tuple[RemoteVideo, Captions | None]:
     info = _extract(url, noplaylist=True)
     if info.get("_type") in ("playlist", "multi_video"):
         entries = [e for e in info.get("entries") or [] if e]
         if not entries:
             raise IngestError("No video was found at that address.")
         info = entries[0]
-    return _video(info, url), info
+    return _video(info, url), _download_captions(info, tuple(languages))
 
 
 def _pick_track(tracks: dict, languages: tuple[str, ...]) -> tuple[str, dict] | None:
@@ -245,8 +255,15 @@ def _pick_track(tracks: dict, languages: tuple[str, ...]) -> tuple[str, dict] | 
     return None
 
 
-def download_captions(info: dict, languages: tuple[str, ...]) -> tuple[bytes, str, str] | None:
-    """Manual captions in a wanted language, else automatic ones: (bytes, language, kind)."""
+@dataclass(frozen=True)
+class Captions:
+    data: bytes
+    language: str
+    kind: str  # "remote_captions" (written by people) or "remote_auto_captions"
+
+
+def _download_captions(info: dict, languages: tuple[str, ...]) -> Captions | None:
+    """Manual captions in a wanted language, else automatic ones."""
     # Automatic tracks are listed for every translation language; only the original one is honest.
     for kind, tracks in (("remote_captions", info.get("subtitles")),
                          ("remote_auto_captions", _original_auto(info))):
@@ -254,12 +271,14 @@ def download_captions(info: dict, languages: tuple[str, ...]) -> tuple[bytes, st
         if picked is None:
             continue
         lang, fmt = picked
+        if web_address(fmt["url"]) is None:
+            continue  # a track named by path or file:// would be read from this server's disk
         try:
             with yt_dlp.YoutubeDL(_options()) as ydl:
                 data = ydl.urlopen(fmt["url"]).read()
         except Exception as error:  # yt-dlp raises its own network error types
             raise _explain(error) from None
-        return data, lang, kind
+        return Captions(data, lang, kind)
     return None
 
 
@@ -269,18 +288,132 @@ def _original_auto(info: dict) -> dict:
     return {k.removesuffix("-orig"): v for k, v in originals.items()} or auto
 
 
-def download_media(url: str, dest_dir: Path, *, audio_only: bool, max_bytes: int) -> Path:
-    """Download the media (or just its audio) into dest_dir; returns the file."""
-    url = validate_url(url)
-    fmt = "bestaudio/best" if audio_only else "best[ext=mp4]/best"
-    options = _options(noplaylist=True, format=fmt, outtmpl=str(dest_dir / "download.%(ext)s"),
+def _download(url: str, dest_dir: str, audio_only: bool, max_bytes: int) -> str:
+    dest = Path(dest_dir)
+    fmt = _formats("bestaudio", "best") if audio_only else _formats("best[ext=mp4]", "best")
+    options = _options(noplaylist=True, format=fmt, outtmpl=str(dest / "download.%(ext)s"),
                        max_filesize=max_bytes, overwrites=True)
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
             ydl.extract_info(url, download=True)
     except (DownloadError, ExtractorError) as error:
+        if "File too large" in str(error) or "Errno 27" in str(error):
+            raise IngestError(f"The video is larger than {max_bytes // 2**20} MB.") from None
         raise _explain(error) from None
-    files = [p for p in dest_dir.glob("download.*") if not p.name.endswith((".part", ".ytdl"))]
+    files = [p for p in dest.glob("download.*") if not p.name.endswith((".part", ".ytdl"))]
     if not files:
         raise IngestError(f"The video could not be downloaded (larger than {max_bytes // 2**20} MB, or empty).")
-    return files[0]
+    return str(files[0])
+
+
+# ---------------------------------------------------------------- what the app calls (parent side)
+
+INSPECT_SECONDS = 300  # a playlist of 500 entries is read in one go
+DOWNLOAD_SECONDS = 6 * 3600
+
+
+def inspect_url(url: str, *, whole_playlist: bool = False) -> RemoteListing:
+    """What a link holds — one video, or a playlist's entries in order — without downloading. A
+    link to a video inside a playlist means that video unless `whole_playlist` asks for the list."""
+    reply = _in_child("inspect", INSPECT_SECONDS, url=validate_url(url), whole_playlist=whole_playlist)
+    return RemoteListing(reply["is_playlist"], reply["title"], [_video_from(v) for v in reply["videos"]],
+                         reply["unavailable"])
+
+
+def video_details(url: str, languages: tuple[str, ...]) -> tuple[RemoteVideo, Captions | None]:
+    """Full metadata for one video, with its captions in the first of `languages` the site has
+    (written by people before automatic ones), or None."""
+    reply = _in_child("details", INSPECT_SECONDS, url=validate_url(url), languages=list(languages))
+    found = reply["captions"]
+    captions = Captions(base64.b64decode(found["data"]), found["language"], found["kind"]) if found else None
+    return _video_from(reply["video"]), captions
+
+
+def download_media(url: str, dest_dir: Path, *, audio_only: bool, max_bytes: int) -> Path:
+    """Download the media (or just its audio) into dest_dir; returns the file. What arrives is
+    not checked here: the caller probes it before keeping it."""
+    return Path(_in_child("download", DOWNLOAD_SECONDS, url=validate_url(url), dest_dir=str(dest_dir),
+                          audio_only=audio_only, max_bytes=max_bytes))
+
+
+def _video_from(fields: dict) -> RemoteVideo:
+    published = fields.get("published_on")
+    return RemoteVideo(**{**fields, "published_on": date.fromisoformat(published) if published else None})
+
+
+def _in_child(operation: str, timeout: float, **arguments) -> dict | str:
+    """Run one operation in the guarded child and return its result, or raise its error."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "core.remote"], input=json.dumps(
+            {"operation": operation, "arguments": arguments}), capture_output=True, text=True,
+            timeout=timeout, cwd=PROJECT_ROOT)
+    except subprocess.TimeoutExpired:
+        raise TransientIngestError("The video's site took too long to answer.") from None
+    try:
+        reply = json.loads(done.stdout)
+    except ValueError:
+        log.error("the link fetcher stopped (exit %s): %s", done.returncode, done.stderr[-2000:])
+        raise IngestError("Reading this link failed unexpectedly; the error was logged.") from None
+    if "refused" in reply:
+        raise IngestError(address_policy.explain(tuple(reply["refused"])))
+    if "error" in reply:
+        failed = TransientIngestError if reply["error"]["transient"] else IngestError
+        raise failed(reply["error"]["message"])
+    return reply["result"]
+
+
+# ---------------------------------------------------------------- the child process
+
+
+def _jsonable(result: object) -> object:
+    if isinstance(result, RemoteListing):
+        return {**dataclasses.asdict(result), "videos": [_jsonable(v) for v in result.videos]}
+    if isinstance(result, RemoteVideo):
+        fields = dataclasses.asdict(result)
+        return {**fields, "published_on": result.published_on.isoformat() if result.published_on else None}
+    if isinstance(result, tuple):  # details: (video, captions)
+        video, captions = result
+        return {"video": _jsonable(video), "captions": None if captions is None else {
+            "data": base64.b64encode(captions.data).decode(), "language": captions.language, "kind": captions.kind}}
+    return result
+
+
+_OPERATIONS = {"inspect": _inspect, "details": _details, "download": _download}
+_MEMORY_BYTES = 2 * 1024**3
+
+
+def _die_with_parent() -> None:
+    """A worker killed mid-download takes its fetcher along instead of leaving it running."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _main() -> None:
+    _die_with_parent()
+    request = json.loads(sys.stdin.read())
+    arguments = request["arguments"]
+    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_BYTES, _MEMORY_BYTES))
+    if request["operation"] == "download":
+        # Writing past the size limit fails (EFBIG) even when the site hid the size.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        cap = arguments["max_bytes"] + 1024**2
+        resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+    refused: list[tuple[str, str]] = []
+    address_policy.guard_connections(load_settings().fetch_policy, refused)
+    reply_to, sys.stdout = sys.stdout, sys.stderr  # nothing but the reply reaches the parent
+    try:
+        reply = {"result": _jsonable(_OPERATIONS[request["operation"]](**arguments))}
+    except Exception as error:
+        if refused:  # whatever yt-dlp made of it, the link led somewhere it may not go
+            reply = {"refused": refused[0]}
+        elif isinstance(error, (IngestError, TransientIngestError)):
+            reply = {"error": {"transient": isinstance(error, TransientIngestError), "message": str(error)}}
+        else:
+            raise  # a bug: the traceback goes to stderr, which the parent logs
+    json.dump(reply, reply_to)
+
+
+if __name__ == "__main__":
+    _main()

@@ -23,6 +23,10 @@ os.environ["ASKVIDEO_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("ASKVIDEO_SECRET_KEY", None)
 os.environ.pop("OPENAI_BASE_URL", None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Links are never fetched from loopback, so the test web site lives on a private address of its
+# own, which this test installation allows; a second one stands for a network it does not.
+LAN_HOST, UNLISTED_LAN_HOST = "10.213.7.1", "10.213.7.2"
+os.environ["ASKVIDEO_ALLOWED_PRIVATE_NETWORKS"] = f"{LAN_HOST}/32"
 _EXTERNAL_URL = os.environ.pop("DATABASE_URL", None)
 
 from core.config import Settings, load_settings  # noqa: E402
@@ -95,11 +99,23 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """A web server on 127.0.0.1 serving files the test puts in `site.root`."""
+def lan_hosts() -> tuple[str, str]:
+    """The two private test addresses, added to the loopback interface if they are not there
+    (root only; they stay, harmless, for the next run)."""
+    from tests.local_site import ensure_addresses
+
+    if not ensure_addresses(LAN_HOST, UNLISTED_LAN_HOST):
+        pytest.skip(f"needs the addresses {LAN_HOST} and {UNLISTED_LAN_HOST} on this machine "
+                    f"(as root: ip addr add {LAN_HOST}/32 dev lo; ip addr add {UNLISTED_LAN_HOST}/32 dev lo)")
+    return LAN_HOST, UNLISTED_LAN_HOST
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, lan_hosts):
+    """A web server on the allowed private test address serving files the test puts in `site.root`."""
     from tests.local_site import LocalSite
 
-    served = LocalSite(tmp_path_factory.mktemp("site"))
+    served = LocalSite(tmp_path_factory.mktemp("site"), host=lan_hosts[0])
     yield served
     served.close()
 

@@ -271,6 +271,7 @@ def test_a_page_whose_captions_are_broken_is_transcribed_instead(clean_db, setti
         ("javascript:alert(1)", "not a valid web address"),
         ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata: never fetched
         ("http://[fe80::1]/video.mp4", "link-local"),
+        ("http://[::ffff:169.254.169.254]/latest/meta-data/", "link-local"),  # the same, IPv4-mapped
         ("/missing.mp4", "404"),
         ("/", "No video was found"),
     ],
@@ -284,11 +285,11 @@ def test_bad_links_get_a_clear_message_and_create_nothing(clean_db, settings, ow
         assert s.scalar(select(func.count()).select_from(Video)) == 0
 
 
-def test_dead_site_is_reported_as_unreachable(clean_db, settings, owner):
+def test_dead_site_is_reported_as_unreachable(clean_db, settings, owner, lan_hosts):
     from core.errors import TransientIngestError
 
     with pytest.raises(TransientIngestError, match="Could not reach"):
-        ingest.submit_link(clean_db, settings, owner.id, "http://127.0.0.1:9/video.mp4", make_group=False,
+        ingest.submit_link(clean_db, settings, owner.id, f"http://{lan_hosts[0]}:9/video.mp4", make_group=False,
                            language="en")
 
 
