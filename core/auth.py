@@ -56,17 +56,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_up(
-    session: Session,
-    username: str,
-    email: str,
-    password: str,
-    *,
-    video_limit: int,
-    min_password_length: int,
-    staff: bool = False,
-) -> Account:
-    """Create an account. The very first account on an installation is made staff."""
+def check_new_account(username: str, email: str, password: str, *, min_password_length: int) -> tuple[str, str]:
+    """The username and email as an account would store them; raises `SignUpError` saying what is wrong."""
     username = username.strip()
     email = email.strip().lower()
     if not USERNAME_RE.match(username):
@@ -77,6 +68,33 @@ def sign_up(
         raise SignUpError(f"Password must be at least {min_password_length} characters long.")
     if password.lower() in (username.lower(), email):
         raise SignUpError("Password must not be your username or email.")
+    return username, email
+
+
+def is_first_account(session: Session) -> bool:
+    """Whether the installation has no account yet. Decided under a lock held until the transaction
+    ends, so two simultaneous first sign-ups cannot both see it empty."""
+    session.execute(select(func.pg_advisory_xact_lock(0x41534B56)))
+    return session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def sign_up(
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    video_limit: int,
+    min_password_length: int,
+    staff: bool = False,
+) -> Account:
+    """Create an account, whoever asks: administrators (`createsuperuser`) call it directly, the
+    sign-up form through `signup.register`, which applies the installation's sign-up rules first.
+    The very first account on an installation is made staff.
+
+    It says when a username or email is taken, so a visitor learns that the account exists: a
+    documented choice (README, "Accounts and security")."""
+    username, email = check_new_account(username, email, password, min_password_length=min_password_length)
     taken = session.scalars(
         select(User).where((func.lower(User.username) == username.lower()) | (User.email == email))
     ).first()
@@ -84,9 +102,7 @@ def sign_up(
         if taken.email == email:
             raise SignUpError("An account with that email already exists. Sign in instead.")
         raise SignUpError("That username is taken. Choose another.")
-    # Serialise first-user detection so two simultaneous first sign-ups cannot both become staff.
-    session.execute(select(func.pg_advisory_xact_lock(0x41534B56)))
-    first = session.scalar(select(func.count()).select_from(User)) == 0
+    first = is_first_account(session)
     user = User(
         username=username,
         email=email,

@@ -7,7 +7,9 @@ variables, so they all agree on the database, the media directory and the secret
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from core.address_policy import AddressPolicy, parse_networks
@@ -16,6 +18,40 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Sentence BM25's weight in the retriever's fusion (the other rankings weigh 1.0); measured
 # 0.3–1.0 on TutorialVQA dev, 0.5 best (BENCHMARKS.md). Here so settings and retriever share it.
 SENTENCE_KEYWORD_WEIGHT = 0.5
+
+
+class SignUpMode(StrEnum):
+    """Who may create an account (ASKVIDEO_SIGNUP); an invitation lets anyone in under every mode."""
+
+    OPEN = "open"  # anyone who reaches the server
+    INVITE = "invite"  # only with an invitation from staff
+    DOMAIN = "domain"  # only emails under ASKVIDEO_SIGNUP_DOMAINS
+
+
+_DOMAIN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _sign_up_rules(raw_mode: str | None, raw_domains: str | None) -> tuple[SignUpMode, tuple[str, ...]]:
+    """ASKVIDEO_SIGNUP and ASKVIDEO_SIGNUP_DOMAINS, checked so a typo stops the app at start
+    instead of leaving sign-up more open than meant."""
+    try:
+        mode = SignUpMode((raw_mode or "open").strip().lower())
+    except ValueError:
+        raise ValueError(f"ASKVIDEO_SIGNUP: “{raw_mode}” is not a sign-up mode; use open, invite or domain.") from None
+    domains = []
+    for item in (raw_domains or "").split(","):
+        domain = item.strip().lower().removeprefix("@")
+        if not domain:
+            continue
+        if not _DOMAIN_RE.match(domain):
+            raise ValueError(f"ASKVIDEO_SIGNUP_DOMAINS: “{item.strip()}” is not a domain (write it like example.com).")
+        domains.append(domain)
+    if mode is SignUpMode.DOMAIN and not domains:
+        raise ValueError("ASKVIDEO_SIGNUP=domain needs ASKVIDEO_SIGNUP_DOMAINS, e.g. example.com,corp.example.com.")
+    if mode is not SignUpMode.DOMAIN and domains:
+        raise ValueError(f"ASKVIDEO_SIGNUP_DOMAINS is set but ASKVIDEO_SIGNUP is {mode.value}: "
+                         "set ASKVIDEO_SIGNUP=domain to limit sign-up to those domains, or unset the domains.")
+    return mode, tuple(dict.fromkeys(domains))
 
 
 def _int(name: str, default: int) -> int:
@@ -52,6 +88,8 @@ class Settings:
     embed_titles: bool  # embed each chunk with its video's title in front (contextual chunks)
     public_url: str | None  # how people reach the app, for share links; None: the URL the owner is using
     fetch_policy: AddressPolicy  # which addresses a user's link may make the server connect to
+    signup_mode: SignUpMode  # who may create an account
+    signup_domains: tuple[str, ...]  # email domains that may sign up in domain mode (exact, lowercase)
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -60,6 +98,8 @@ class Settings:
 
 def load_settings() -> Settings:
     """Build the settings from environment variables (see README, "Configuration")."""
+    signup_mode, signup_domains = _sign_up_rules(os.environ.get("ASKVIDEO_SIGNUP"),
+                                                 os.environ.get("ASKVIDEO_SIGNUP_DOMAINS"))
     data_dir = Path(os.environ.get("ASKVIDEO_DATA_DIR") or PROJECT_ROOT / ".data").resolve()
     return Settings(
         data_dir=data_dir,
@@ -96,4 +136,6 @@ def load_settings() -> Settings:
         embed_titles=os.environ.get("ASKVIDEO_EMBED_TITLES", "0") == "1",
         public_url=(os.environ.get("ASKVIDEO_PUBLIC_URL") or "").rstrip("/") or None,
         fetch_policy=AddressPolicy(parse_networks(os.environ.get("ASKVIDEO_ALLOWED_PRIVATE_NETWORKS"))),
+        signup_mode=signup_mode,
+        signup_domains=signup_domains,
     )
