@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import model_settings, reindex
+from core import model_settings, reindex, signup
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import confirmed, md, plural
+from ui.widgets import apply, confirmed, md, plural, share_url
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -83,3 +83,34 @@ if stale:
     if st.button(f"Re-index {plural(len(stale), 'video')}", icon=":material/sync:"):
         queued = reindex.queue_reindexing(database(), settings(), account.id)
         st.toast(f"Re-indexing {plural(queued, 'video')} in the background.")
+
+# ------------------------------------------------------------------ staff only: invitations
+if account.is_staff:
+    st.divider()
+    st.subheader("Invitations")
+    st.caption(f"Sign-up on this installation: **{settings().signup_mode}**. An invitation lets one person "
+               f"create an account whatever the mode; it works once, within {signup.INVITATION_DAYS} days.")
+    with st.form("invitation", clear_on_submit=True):
+        invitee = st.text_input("Email (optional)", help="Only this address can use the invitation. Blank: anyone "
+                                "holding the link.")
+        invite = st.form_submit_button("Create invitation", icon=":material/person_add:")
+    if invite:
+        try:
+            with database().session() as session:
+                made = signup.create_invitation(session, account.id, invitee)
+        except AskVideoError as error:
+            st.error(str(error))
+        else:
+            st.success("Invitation created. Copy the link now: it is shown only this once.")
+            # The app's address as share links use it (ASKVIDEO_PUBLIC_URL, else this browser's).
+            st.code(share_url(made.token).replace("/?share=", "/?invite=", 1), language=None)
+    with database().session() as session:
+        pending = signup.pending_invitations(session, account.id)
+    if not pending:
+        st.caption("No pending invitations.")
+    for invitation in pending:
+        who, when, revoke = st.columns([3, 3, 1], vertical_alignment="center")
+        who.write(md(invitation.email) if invitation.email else "*anyone with the link*")
+        when.caption(f"by {md(invitation.invited_by)} · expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC")
+        if confirmed(revoke, "Revoke", "The link stops working at once.", key=f"revoke-invitation-{invitation.id}"):
+            apply(signup.revoke_invitation, account.id, invitation.id, success="Invitation revoked.")

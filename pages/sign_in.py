@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import auth
+from core import auth, signup
 from core.errors import AskVideoError
 from ui.session import database, remember, settings
 
@@ -19,7 +19,11 @@ def _client_address() -> str | None:
 st.title("Ask Video")
 st.write("Turn your team's videos into something you can question — every answer cites the moment.")
 
-sign_in_tab, sign_up_tab = st.tabs(["Sign in", "Create account"])
+invitation = st.query_params.get("invite") or None
+with database().session() as session:
+    offer = signup.sign_up_offer(session, settings(), invitation)
+
+sign_in_tab, sign_up_tab = st.tabs(["Sign in", "Create account"], default="Create account" if invitation else None)
 
 with sign_in_tab:
     with st.form("sign_in"):
@@ -37,31 +41,31 @@ with sign_in_tab:
             st.rerun()
 
 with sign_up_tab:
-    with st.form("sign_up"):
-        username = st.text_input("Username", help="3–150 letters, digits, '.', '_' or '-'")
-        email = st.text_input("Email")
-        new_password = st.text_input(
-            "Password", type="password", help=f"At least {settings().min_password_length} characters"
-        )
-        confirm = st.text_input("Repeat password", type="password")
-        created = st.form_submit_button("Create account", type="primary")
-    if created:
-        if new_password != confirm:
-            st.error("The two passwords differ.")
-        else:
-            try:
-                with database().session() as session:
-                    account = auth.sign_up(
-                        session,
-                        username,
-                        email,
-                        new_password,
-                        video_limit=settings().default_video_limit,
-                        min_password_length=settings().min_password_length,
-                    )
-                    token = auth.start_session(session, account.id, days=settings().session_days)
-            except AskVideoError as error:
-                st.error(str(error))
+    if offer.problem:
+        st.error(offer.problem)
+    if offer.note:
+        st.info(offer.note)
+    if offer.form:
+        with st.form("sign_up"):
+            username = st.text_input("Username", help="3–150 letters, digits, '.', '_' or '-'")
+            email = st.text_input("Email", value=offer.email or "", disabled=offer.email is not None)
+            new_password = st.text_input(
+                "Password", type="password", help=f"At least {settings().min_password_length} characters"
+            )
+            confirm = st.text_input("Repeat password", type="password")
+            created = st.form_submit_button("Create account", type="primary")
+        if created:
+            if new_password != confirm:
+                st.error("The two passwords differ.")
             else:
-                remember(token)
-                st.rerun()
+                try:
+                    with database().session() as session:
+                        account = signup.register(session, settings(), username, offer.email or email, new_password,
+                                                  invitation_token=offer.invitation_token)
+                        token = auth.start_session(session, account.id, days=settings().session_days)
+                except AskVideoError as error:
+                    st.error(str(error))
+                else:
+                    st.query_params.pop("invite", None)
+                    remember(token)
+                    st.rerun()

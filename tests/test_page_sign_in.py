@@ -5,15 +5,44 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
+from streamlit.testing.v1 import AppTest
+
 from core import auth
 from core.errors import InvalidCredentials
-from tests.app_driver import click, field, start_app
+from tests.app_driver import APP, click, field, start_app
 from tests.factories import PASSWORD, make_account
+from ui.widgets import md
 
 
 @pytest.fixture
 def app(clean_db):
     return start_app()
+
+
+@pytest.fixture
+def installation(monkeypatch):
+    """Set the sign-up rules as an administrator would before starting the app."""
+    from ui.session import settings
+
+    def configure(mode: str, domains: str | None = None) -> None:
+        monkeypatch.setenv("ASKVIDEO_SIGNUP", mode)
+        if domains:
+            monkeypatch.setenv("ASKVIDEO_SIGNUP_DOMAINS", domains)
+        settings.clear()
+
+    yield configure
+    monkeypatch.undo()
+    settings.clear()
+
+
+def _open(link: str | None = None) -> AppTest:
+    """The app as a new browser opens it, from an invitation link if given."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    if link:
+        at.query_params["invite"] = link.split("?invite=", 1)[1]
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def _sign_up(at, username="alice", email="alice@example.com", password=PASSWORD, repeat=None):
@@ -108,3 +137,74 @@ def test_settings_page_stores_a_key_and_shows_it_masked(app):
     click(app, "Save key")
     click(app, "Remove key")
     assert "No key stored" in app.info[0].value
+
+
+def test_staff_invite_a_colleague_to_an_invitation_only_installation(clean_db, installation):
+    installation("invite")
+    admin = start_app()
+    _sign_up(admin, "admin", "admin@example.com")  # the first account may always sign up: it is staff
+    admin.switch_page("pages/settings.py").run()
+    field(admin, "Email (optional)").input("bob@example.com")
+    click(admin, "Create invitation")
+    assert "shown only this once" in admin.success[0].value
+    link = admin.code[0].value
+    assert "/?invite=" in link
+    admin.switch_page("pages/settings.py").run()
+    assert md("bob@example.com") in " ".join(m.value for m in admin.markdown)  # pending, escaped
+    assert not admin.code  # the link is not shown again
+
+    stranger = _open()
+    assert "ask an administrator for an invitation" in stranger.info[0].value
+    assert "Repeat password" not in {w.label for w in stranger.text_input}
+
+    bob = _open(link)
+    assert "You are invited" in bob.info[0].value
+    assert field(bob, "Email").value == "bob@example.com" and field(bob, "Email").proto.disabled
+    field(bob, "Username").input("bob")
+    field(bob, "Password", nth=1).input(PASSWORD)
+    field(bob, "Repeat password").input(PASSWORD)
+    click(bob, "Create account")
+    assert bob.session_state["account"].username == "bob" and bob.title[0].value == "Library"
+    assert not bob.session_state["account"].is_staff
+
+    again = _open(link)
+    assert "already been used" in again.error[0].value
+    assert "Repeat password" not in {w.label for w in again.text_input}
+    admin.switch_page("pages/settings.py").run()
+    assert "No pending invitations." in [c.value for c in admin.caption]
+
+
+def test_a_revoked_invitation_link_stops_working(clean_db, installation):
+    installation("invite")
+    admin = start_app()
+    _sign_up(admin, "admin", "admin@example.com")
+    admin.switch_page("pages/settings.py").run()
+    click(admin, "Create invitation")
+    link = admin.code[0].value
+    assert "anyone with the link" in " ".join(m.value for m in admin.markdown)
+    click(admin, "Revoke")  # the button inside the Revoke popover
+    assert "No pending invitations." in [c.value for c in admin.caption]
+    assert "was revoked" in _open(link).error[0].value
+    assert "not valid" in _open(link[:-4]).error[0].value
+
+
+def test_a_domain_installation_says_who_may_sign_up_and_turns_others_away(clean_db, installation):
+    installation("domain", "example.com")
+    with clean_db.session() as s:
+        make_account(s, "admin")
+    at = start_app()
+    assert "Accounts are for addresses at example.com" in at.info[0].value
+    _sign_up(at, "eve", "eve@elsewhere.org")
+    assert "ask an administrator for an invitation" in at.error[0].value
+    assert at.session_state["account"] is None
+    _sign_up(at, "carol", "carol@example.com")
+    assert at.session_state["account"].username == "carol"
+
+
+def test_members_who_are_not_staff_see_no_invitations(clean_db):
+    with clean_db.session() as s:
+        make_account(s, "admin")
+    at = start_app()
+    _sign_up(at, "member", "member@example.com")
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception and "Invitations" not in [h.value for h in at.subheader]
