@@ -42,10 +42,12 @@ class Account:
     is_staff: bool
     is_superuser: bool
     video_limit: int
+    session_id: int | None = None  # the signed-in browser session it was found by (media links name it)
 
 
-def _account(user: User) -> Account:
-    return Account(user.id, user.username, user.email, user.is_staff, user.is_superuser, user.video_limit)
+def _account(user: User, session_id: int | None = None) -> Account:
+    return Account(user.id, user.username, user.email, user.is_staff, user.is_superuser, user.video_limit,
+                   session_id)
 
 
 def hash_password(password: str) -> str:
@@ -252,14 +254,14 @@ def account_for_token(session: Session, token: str | None) -> Account | None:
     """The account a browser's token belongs to, or None when it is unknown, expired or disabled."""
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
-    user = session.scalars(
-        select(User)
+    found = session.execute(
+        select(User, UserSession.id)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == hash_token(token), UserSession.expires_at > func.now())
     ).first()
-    if user is None or not user.is_active:
+    if found is None or not found[0].is_active:
         return None
-    return _account(user)
+    return _account(*found)
 
 
 def sign_out(session: Session, token: str | None) -> None:

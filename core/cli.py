@@ -78,7 +78,7 @@ def _worker_command() -> list[str]:
 def _web_command(port: int, address: str) -> list[str]:
     """The web app as one process serving `address:port` (health check at /_stcore/health)."""
     return [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        sys.executable, "-m", "streamlit", "run", "asgi.py",
         "--server.port", str(port), "--server.address", address,
     ]
 

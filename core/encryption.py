@@ -1,4 +1,4 @@
-"""Secrets at rest (users' API keys), encrypted with Fernet.
+"""Secrets at rest (users' API keys), encrypted with Fernet; keys for signing, derived from the same secret.
 
 The key comes from ASKVIDEO_SECRET_KEY (comma-separated to rotate: newest first) or, on a single
 machine, from a file generated on first run under the data directory. Several app machines must
@@ -7,11 +7,15 @@ share ASKVIDEO_SECRET_KEY, or they could not read each other's ciphertexts.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.config import Settings
 from core.errors import SettingsError
@@ -34,10 +38,32 @@ def _key_file_keys(path: Path) -> list[bytes]:
     return [path.read_bytes().strip()]
 
 
+def _keys(secret_keys: str | None, key_file: Path) -> list[bytes]:
+    keys = [k.strip().encode() for k in secret_keys.split(",") if k.strip()] if secret_keys else []
+    return keys or _key_file_keys(key_file)
+
+
 @lru_cache(maxsize=8)
 def _cipher(secret_keys: str | None, key_file: Path) -> MultiFernet:
-    keys = [k.strip().encode() for k in secret_keys.split(",") if k.strip()] if secret_keys else []
-    return MultiFernet([Fernet(k) for k in keys or _key_file_keys(key_file)])
+    return MultiFernet([Fernet(k) for k in _keys(secret_keys, key_file)])
+
+
+@lru_cache(maxsize=8)
+def _derived(secret_keys: str | None, key_file: Path, purpose: str) -> bytes:
+    newest = _keys(secret_keys, key_file)[0]
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(newest)
+
+
+def sign(settings: Settings, purpose: str, message: str) -> str:
+    """An HMAC of `message` under a key for this one purpose (media links, upload tokens …),
+    derived from the newest secret key: every machine sharing ASKVIDEO_SECRET_KEY signs alike,
+    and no purpose's signatures are valid for another."""
+    key = _derived(settings.secret_keys, settings.data_dir / "secret.key", purpose)
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_by_us(settings: Settings, purpose: str, message: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(settings, purpose, message), signature or "")
 
 
 def cipher(settings: Settings) -> MultiFernet:

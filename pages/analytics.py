@@ -10,7 +10,8 @@ from core.analytics import Filters, Scope
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui.session import database, settings
-from ui.widgets import answer_markdown, md, play
+from ui.media import play
+from ui.widgets import answer_markdown, md
 
 account = st.session_state["account"]
 st.title("Analytics")
@@ -186,7 +187,7 @@ else:
                     try:
                         with database().session() as session:
                             where_from = library.playable(session, settings(), owner_id, video_id)
-                        play(where_from.media_path, where_from.web_url, start_at, autoplay=True)
+                        play(video_id, where_from.media_path, where_from.web_url, start_at, autoplay=True)
                     except AskVideoError:
                         st.caption("That video has been deleted.")
 

@@ -7,7 +7,8 @@ from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import confirmed, duration, md, play, plural, status_badge
+from ui.media import play, poster
+from ui.widgets import confirmed, duration, md, plural, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
@@ -104,7 +105,7 @@ def show_video(video_id: int) -> None:
         with transcript_tab:
             transcript(detail, seek_key)
     with player:
-        if not play(detail.media_path, detail.web_url, st.session_state.get(seek_key, 0.0),
+        if not play(video_id, detail.media_path, detail.web_url, st.session_state.get(seek_key, 0.0),
                     autoplay=seek_key in st.session_state):
             st.info("No playable media is stored for this video.")
         if detail.description:
@@ -204,10 +205,8 @@ def show_list() -> None:
         for item in result.items:
             with st.container(border=True):
                 thumb, body, state = st.columns([1, 4, 2], vertical_alignment="center")
-                if item.thumbnail_path:
-                    thumb.image(str(item.thumbnail_path), width="stretch")
-                elif item.thumbnail_url:
-                    thumb.image(item.thumbnail_url, width="stretch")
+                if item.thumbnail_path or item.thumbnail_url:
+                    poster(thumb, item.id, item.thumbnail_path, item.thumbnail_url)
                 else:
                     thumb.markdown(":material/movie:")
                 if body.button(md(item.title), key=f"open-{item.id}", type="tertiary", help="Open"):

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core import chapters, sharing
+from core import chapters, media_links, sharing
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.chat import play_moment, render_chat
+from ui.media import watch_as
 from ui.session import database
 from ui.widgets import duration, md, plural
 
@@ -19,6 +20,7 @@ except AskVideoError as error:
     st.error(str(error))
     st.stop()
 
+watch_as(media_links.share_grant(group.group_id, token))  # its videos play while the link lives
 st.title(md(group.name))
 if group.description:
     st.caption(md(group.description))

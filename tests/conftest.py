@@ -140,3 +140,13 @@ def corpus_app(clean_db, tmp_path, monkeypatch):
     at, account = signed_in_app(clean_db, "owner")
     group_id, ids = ingest_corpus(clean_db, small_chunks(load_settings()), account.id, tmp_path)
     return at, account, group_id, ids
+
+
+@pytest.fixture(scope="session")
+def web_app(database_url, tmp_path_factory):
+    """The app as `make run` serves it (asgi.py), on the test database and media directory."""
+    from tests.web_server import WebServer
+
+    server = WebServer(tmp_path_factory.mktemp("web") / "web.log")
+    yield server
+    server.close()

@@ -118,7 +118,7 @@ def test_a_feed_pointing_at_server_files_never_gets_them_played(clean_db, owner,
     browser, so such items are skipped; a row that already holds one never plays it."""
     from core import library
     from core.config import load_settings
-    from ui.widgets import play
+    from ui.media import play
     from tests.media_factory import video as make_video
 
     make_video(site.root / "real.mp4", seconds=3)
@@ -142,4 +142,4 @@ def test_a_feed_pointing_at_server_files_never_gets_them_played(clean_db, owner,
         session.flush()
         assert library.playable(session, load_settings(), owner.id, planted.id).web_url is None
         assert library.video_detail(session, load_settings(), owner.id, planted.id).summary.thumbnail_url is None
-    assert play(None, "/etc/hostname") is False and play(None, "file:///etc/passwd") is False
+    assert play(planted.id, None, "/etc/hostname") is False and play(planted.id, None, "file:///etc/passwd") is False

@@ -11,6 +11,7 @@ from core import chapters, clips, comments, summaries
 from core import content_templates as ct
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp, parse_timestamp
+from ui.media import clip_download_link, play_clip
 from ui.session import database, settings
 from ui.widgets import answer_markdown, apply, confirmed, md, moment, status_badge
 
@@ -220,15 +221,12 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
                     st.error(md(clip.error_message or "Cutting failed."))
                 if clip.media_path is not None:
                     if playing == clip.id:
-                        st.video(str(clip.media_path))
+                        play_clip(clip.id)
                     play, download, remove = st.columns(3)
                     if play.button("Play", key=f"play-clip-{clip.id}", icon=":material/play_arrow:"):
                         st.session_state[f"clip-playing-{video_id}"] = clip.id
                         st.rerun()
-                    path = clip.media_path
-                    download.download_button("Download", data=lambda p=path: p.read_bytes(),
-                                             file_name=clip.download_name, key=f"dl-clip-{clip.id}",
-                                             icon=":material/download:")
+                    clip_download_link(download, clip.id)
                 else:
                     remove = st.columns(3)[2]
                 if confirmed(remove, "Delete", "The clip's file is deleted; you can cut it again later.",

@@ -7,7 +7,6 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from core import remote
 from core.transcripts import format_timestamp
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:=])")
@@ -74,18 +73,8 @@ def moment(playing: float | None, wanted: float) -> float:
     return wanted - 1 if wanted >= 1 else wanted + 1
 
 
-def play(media_path, web_url: str | None, start: float = 0.0, *, autoplay: bool = False) -> bool:
-    """Play a local file or a web (YouTube) video from `start` seconds. False when nothing is playable."""
-    # Only a stored file or a web address: Streamlit reads any other string as a path on this server.
-    source = str(media_path) if media_path else remote.web_address(web_url)
-    if not source:
-        return False
-    st.video(source, start_time=int(start), autoplay=autoplay)
-    return True
-
-
-def share_url(token: str) -> str:
-    """The link to give out: ASKVIDEO_PUBLIC_URL, else the address the owner is using right now."""
+def app_url() -> str:
+    """Where browsers reach this app: ASKVIDEO_PUBLIC_URL, else the address this browser is using."""
     from ui.session import settings
 
     base = settings().public_url
@@ -94,7 +83,12 @@ def share_url(token: str) -> str:
         prefix = (st.get_option("server.baseUrlPath") or "").strip("/")
         origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else "http://localhost:8501"
         base = f"{origin}/{prefix}".rstrip("/")
-    return f"{base}/?share={token}"
+    return base
+
+
+def share_url(token: str) -> str:
+    """The link to give out for a group's share token."""
+    return f"{app_url()}/?share={token}"
 
 
 def apply(action, *args, success: str | None = None, **kwargs) -> bool:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accounts_in_browser import visible
-from tests.e2e.test_ingest_in_browser import sign_up
+from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
 from tests.media_factory import TALK, srt, video
 
 pytestmark = pytest.mark.e2e
@@ -17,15 +17,9 @@ pytestmark = pytest.mark.e2e
 
 def test_chapters_summary_clip_and_comment(app_url, page, tmp_path):
     sign_up(page, app_url, "vic")
-    page.get_by_role("link", name="Add videos").first.click()
-    page.locator("input[type=file]").first.set_input_files(str(video(tmp_path / "Review.mp4", seconds=20)))
-    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
     captions = tmp_path / "review.srt"
     captions.write_bytes(srt(TALK))
-    page.locator("input[type=file]").nth(1).set_input_files(str(captions))
-    expect(page.get_by_text("review.srt")).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+    add_captioned_video(page, video(tmp_path / "Review.mp4", seconds=20), captions)
     page.get_by_role("link", name="Library").first.click()
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
     page.get_by_role("button", name="Review").click()
@@ -45,9 +39,9 @@ def test_chapters_summary_clip_and_comment(app_url, page, tmp_path):
     visible(page, "From").fill("0:02")
     visible(page, "To").fill("0:08")
     page.get_by_role("button", name="Make clip").click()
-    expect(page.get_by_role("button", name="Download")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("link", name="Download")).to_be_visible(timeout=120_000)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download").click()
+        page.get_by_role("link", name="Download").click()
     assert download.value.suggested_filename.endswith("00.02–00.08.mp4")
     screenshot(page, "16-video-clip")
 

@@ -1,0 +1,17 @@
+"""The web server: Streamlit's pages (streamlit_app.py) and our own routes, one ASGI app.
+
+`make run` starts it with `streamlit run asgi.py`; any ASGI server works too (`uvicorn asgi:app`).
+"""
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from web import media, uploads
+
+# Pages are routed by st.navigation in streamlit_app.py; our pages/ folder is not Streamlit's old
+# pages-directory mode. Streamlit only learns that when st.navigation first runs in the process,
+# so a deep link opened first after a restart (/chat?group=1) ran its page alone, without the
+# entry script, and crashed. Say it before any session starts.
+PagesManager.uses_pages_directory = False
+
+app = st.App("streamlit_app.py", routes=[*media.routes, *uploads.routes])

@@ -1,0 +1,38 @@
+"""A bookmarked page opened first thing after the server starts works like any other visit.
+
+Before, until someone opened `/`, `/chat?group=1` showed "This app has encountered an error":
+Streamlit ran the page file alone (its old pages-directory mode), without the entry script.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from core import auth, groups
+from tests.e2e.conftest import screenshot
+from tests.factories import make_account
+from tests.web_server import WebServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_deep_link_is_the_first_page_opened_after_a_restart(clean_db, browser, tmp_path):
+    with clean_db.session() as s:
+        account = make_account(s, "dana")
+        group_id = groups.create_group(s, account.id, "Onboarding")
+        token = auth.start_session(s, account.id, days=1)
+    server = WebServer(tmp_path / "web.log")  # freshly started: no page has run in it yet
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_cookies([{"name": "askvideo_session", "value": token, "url": server.url}])
+        page = context.new_page()
+        page.goto(f"{server.url}/chat?group={group_id}")
+        expect(page.get_by_role("heading", name="Ask")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("This group has no videos yet")).to_be_visible()  # the group the link names
+        expect(page.get_by_text("Signed in as")).to_be_visible()  # the entry script ran: sidebar and all
+        assert not page.get_by_text("This app has encountered an error").count()
+        screenshot(page, "05-deep-link-after-restart")
+        context.close()
+    finally:
+        server.close()
