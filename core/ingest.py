@@ -21,17 +21,18 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from core import captions, llm, media, remote, storage, transcripts
+from core import captions, llm, media, remote, storage, transcripts, uploads
 from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import IngestError, SettingsError, TransientIngestError
 from core.model_settings import model_access
+from core.quota import check_quota
 from core.text import clean, one_line
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
 from core.transcripts import Segment
-from db.models import TranscriptChunk, TranscriptSentence, User, Video, VideoGroup, VideoGroupMember
+from db.models import TranscriptChunk, TranscriptSentence, Video, VideoGroup, VideoGroupMember
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,12 @@ EMBED_BATCH = 64
 
 @dataclass(frozen=True)
 class UploadItem:
+    """One file to add: already staged by the browser (`staged_id`, core/uploads.py), or a
+    readable `stream` (scripts, tests)."""
+
     filename: str
-    stream: BinaryIO
+    stream: BinaryIO | None = None
+    staged_id: str | None = None
     title: str = ""
     description: str = ""
     captions_name: str | None = None
@@ -79,29 +84,6 @@ def language_from_locale(locale: str | None, settings: Settings) -> str:
     return settings.caption_languages[0] if settings.caption_languages else "en"
 
 
-def counted_videos(user_id: int):
-    """The videos that count against a user's limit: all but failed uploads whose file was not
-    kept (refused at upload, or found unplayable), which hold nothing and cannot be retried."""
-    return select(func.count()).select_from(Video).where(
-        Video.user_id == user_id, ~((Video.status == "error") & (Video.source == "upload") & Video.file.is_(None)))
-
-
-def check_quota(session: Session, user_id: int, adding: int) -> None:
-    """Refuse a submission that would take the user past their video limit. The user's row stays
-    locked until the caller's transaction ends, so submissions from two tabs take turns: the
-    check and the rows it lets in are one step."""
-    limit = session.scalar(select(User.video_limit).where(User.id == user_id).with_for_update())
-    if limit is None:
-        raise IngestError("Account not found.")
-    owned = session.scalar(counted_videos(user_id))
-    if owned + adding > limit:
-        room = max(0, limit - owned)
-        raise IngestError(
-            f"Your limit is {limit} videos and you have {owned}: "
-            + (f"you can add {room} more, not {adding}." if room else "delete some videos to add new ones.")
-        )
-
-
 def submit_uploads(
     db: Database, settings: Settings, user_id: int, items: list[UploadItem], *, language: str
 ) -> list[Submission]:
@@ -134,8 +116,11 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
                  + ", ".join(sorted(e.lstrip('.') for e in storage.VIDEO_EXTENSIONS)) + ".")
     else:
         try:
-            stored = storage.save_stream(settings.media_dir, "videos", user_id, extension, item.stream,
-                                         max_bytes=settings.max_upload_mb * 1024 * 1024)
+            if item.staged_id is not None:
+                stored, _ = uploads.claim(settings, user_id, item.staged_id)
+            else:
+                stored = storage.save_stream(settings.media_dir, "videos", user_id, extension, item.stream,
+                                             max_bytes=settings.max_upload_mb * 1024 * 1024)
             if stored.size == 0:
                 storage.delete(settings.media_dir, stored.relative_path)
                 stored, error = None, "The file is empty (0 bytes)."

@@ -146,14 +146,16 @@ def _pending_clip_ids() -> list[int]:
 
 def sweep_media_scratch(timestamp: int | None = None) -> int:
     """Hourly housekeeping: scratch files of cuts and uploads whose process died are removed, and
-    so are work folders of videos no worker is processing (their worker was killed)."""
-    from core import storage
+    so are work folders of videos no worker is processing (their worker was killed) and uploads
+    staged a day ago that nobody added."""
+    from core import storage, uploads
     from core.config import load_settings
     from core.database import get_database
     from db.models import Video
 
-    media_dir = load_settings().media_dir
-    removed = storage.sweep_abandoned(media_dir)
+    settings = load_settings()
+    media_dir = settings.media_dir
+    removed = storage.sweep_abandoned(media_dir) + uploads.sweep(settings)
     with_work = storage.work_video_ids(media_dir)
     if with_work:
         with get_database().session() as session:

@@ -55,29 +55,57 @@ def new_path(media_dir: Path, kind: str, owner_id: int, extension: str) -> tuple
     return relative, absolute
 
 
+class IncomingFile:
+    """A file arriving in pieces (an upload, streamed), hashed while it is written to a `.part`
+    beside its final name; nothing is left behind unless it is finished. Memory stays one piece."""
+
+    def __init__(self, media_dir: Path, kind: str, owner_id: int, extension: str, *, max_bytes: int) -> None:
+        self.relative, self.path = new_path(media_dir, kind, owner_id, extension)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.max_bytes, self.size, self._digest = max_bytes, 0, hashlib.sha256()
+        self._out = open(self.part, "wb")
+
+    def write(self, block: bytes) -> None:
+        self.size += len(block)
+        if self.size > self.max_bytes:
+            self.discard()
+            raise IngestError(f"File is larger than the {self.max_bytes // (1024 * 1024)} MB limit.")
+        self._digest.update(block)
+        try:
+            self._out.write(block)
+        except OSError as error:
+            self.discard()
+            raise IngestError(f"Could not store the file on the server ({error.strerror or error}).") from None
+
+    def finish(self) -> StoredFile:
+        try:
+            self._out.close()
+            os.replace(self.part, self.path)
+        except OSError as error:
+            self.discard()
+            raise IngestError(f"Could not store the file on the server ({error.strerror or error}).") from None
+        return StoredFile(self.relative, self._digest.hexdigest(), self.size)
+
+    def discard(self) -> None:
+        self._out.close()
+        self.part.unlink(missing_ok=True)
+
+
 def save_stream(
     media_dir: Path, kind: str, owner_id: int, extension: str, stream: BinaryIO, *, max_bytes: int
 ) -> StoredFile:
-    """Copy an upload to the media directory while hashing it; nothing is left behind on failure."""
-    relative, absolute = new_path(media_dir, kind, owner_id, extension)
-    tmp = absolute.with_name(absolute.name + ".part")
-    digest, size = hashlib.sha256(), 0
+    """Copy a readable stream to the media directory while hashing it; nothing is left behind on failure."""
     try:
-        with open(tmp, "wb") as out:
-            while block := stream.read(_COPY_BLOCK):
-                size += len(block)
-                if size > max_bytes:
-                    raise IngestError(f"File is larger than the {max_bytes // (1024 * 1024)} MB limit.")
-                digest.update(block)
-                out.write(block)
-        os.replace(tmp, absolute)
+        incoming = IncomingFile(media_dir, kind, owner_id, extension, max_bytes=max_bytes)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
         raise IngestError(f"Could not store the file on the server ({error.strerror or error}).") from None
+    try:
+        while block := stream.read(_COPY_BLOCK):
+            incoming.write(block)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        incoming.discard()
         raise
-    return StoredFile(relative, digest.hexdigest(), size)
+    return incoming.finish()
 
 
 def sha256_of_stream(stream: BinaryIO) -> str:

@@ -4,9 +4,10 @@ import streamlit as st
 
 from core import ingest
 from core.errors import AskVideoError
-from core.storage import CAPTION_EXTENSIONS, VIDEO_EXTENSIONS
+from core.storage import CAPTION_EXTENSIONS
 from ui.session import database, settings
-from ui.widgets import md
+from ui.uploader import video_uploader
+from ui.widgets import md, plural
 
 account = st.session_state["account"]
 st.title("Add videos")
@@ -27,39 +28,43 @@ def report(results: list[ingest.Submission]) -> None:
 files_tab, links_tab = st.tabs(["Upload files", "Paste links"])
 
 with files_tab:
-    uploads = st.file_uploader(
-        "Video or audio files",
-        type=sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS),
-        accept_multiple_files=True,
-        help=f"Up to {settings().max_upload_mb} MB each. Captions (.srt or .vtt) are optional: "
-        "without them the speech is transcribed.",
-    )
+    if done := st.session_state.pop("upload-results", None):
+        report(done)
+    # A new picker after each submission: the files it sent are added (or refused) by then.
+    generation = st.session_state.setdefault("upload-generation", 0)
+    received = video_uploader(key=f"uploader-{generation}", session_id=account.session_id)
+    staged = [file for file in received if file.id]
+    for file in received:
+        if file.error:
+            st.error(f"**{md(file.name)}** — {md(file.error)}")
     details = []
-    for n, upload in enumerate(uploads or []):
-        with st.expander(f"{upload.name} · {upload.size / 2**20:.1f} MB", expanded=len(uploads) <= 3):
-            title = st.text_input("Title", value=upload.name.rsplit(".", 1)[0], key=f"title-{n}-{upload.file_id}")
-            description = st.text_area("Description", key=f"desc-{n}-{upload.file_id}", height=80)
+    for n, file in enumerate(staged):
+        with st.expander(f"{md(file.name)} · {file.size / 2**20:.1f} MB", expanded=len(staged) <= 3):
+            title = st.text_input("Title", value=file.name.rsplit(".", 1)[0], key=f"title-{file.id}")
+            description = st.text_area("Description", key=f"desc-{file.id}", height=80)
             captions = st.file_uploader(
                 "Captions (optional)", type=sorted(e.lstrip(".") for e in CAPTION_EXTENSIONS),
-                key=f"captions-{n}-{upload.file_id}",
+                key=f"captions-{file.id}", help="Without captions the speech is transcribed.",
             )
-            details.append((upload, title, description, captions))
-    if st.button("Upload", type="primary", disabled=not uploads, key="upload"):
+            details.append((file, title, description, captions))
+    if st.button(f"Add {plural(len(staged), 'video')}" if staged else "Add videos", type="primary",
+                 disabled=not staged, key="upload"):
         items = [
             ingest.UploadItem(
-                filename=upload.name, stream=upload, title=title, description=description,
+                filename=file.name, staged_id=file.id, title=title, description=description,
                 captions_name=captions.name if captions else None,
                 captions_data=captions.getvalue() if captions else None,
             )
-            for upload, title, description, captions in details
+            for file, title, description, captions in details
         ]
         try:
-            with st.spinner("Storing files…"):
-                results = ingest.submit_uploads(database(), settings(), account.id, items, language=language)
+            results = ingest.submit_uploads(database(), settings(), account.id, items, language=language)
         except AskVideoError as error:
             st.error(str(error))
         else:
-            report(results)
+            st.session_state["upload-results"] = results
+            st.session_state["upload-generation"] = generation + 1
+            st.rerun()
 
 with links_tab:
     with st.form("links"):

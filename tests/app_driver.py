@@ -61,3 +61,24 @@ def signed_in_app(db, username: str = "alice", page: str | None = None, timeout:
 def element_protos(at: AppTest, kind: str) -> list:
     """Protos of elements AppTest has no typed accessor for (e.g. "video")."""
     return [e.proto for e in at.get(kind)]
+
+
+def send_files(at: AppTest, user_id: int, files: list[tuple[str, bytes]]) -> AppTest:
+    """Choose files in the Add videos page's picker, as a browser does: each is streamed to the
+    user's staging folder by the same code PUT /uploads runs, then the picker reports them."""
+    from core import uploads
+    from core.config import load_settings
+    from core.database import get_database
+
+    settings, sent = load_settings(), []
+    for name, data in files:
+        with get_database().session() as session:
+            incoming = uploads.start(session, settings, user_id, name, len(data))
+        incoming.write(data)
+        staged = uploads.finish(incoming, name)
+        sent.append({"name": staged.name, "size": staged.size, "id": staged.id, "error": None})
+    generation = at.session_state["upload-generation"] if "upload-generation" in at.session_state else 0
+    at.session_state[f"uploader-{generation}"] = {"files": sent}
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -18,10 +18,11 @@ from core import ingest, library, storage
 from core.config import load_settings
 from core.errors import IngestError
 from core.ingest import UploadItem
+from core.quota import counted_videos
 from db.models import User, Video
 from tests.factories import make_account
 from tests.local_site import LocalSite
-from tests.media_factory import TALK, text_renamed, video, vtt
+from tests.media_factory import text_renamed, video, vtt
 
 SECRET = '{"database_password": "hunter2-on-loopback"}'
 
@@ -156,7 +157,7 @@ def test_a_rejected_upload_leaves_no_file_and_does_not_count(clean_db, settings,
     with clean_db.session() as s:
         row = s.get(Video, result.video_id)
         assert row.status == "error" and "not a video or audio file" in row.error_message and row.file is None
-        assert s.scalar(ingest.counted_videos(attacker.id)) == 0
+        assert s.scalar(counted_videos(attacker.id)) == 0
     assert not storage.resolve(settings.media_dir, stored).exists()
 
 
@@ -192,5 +193,5 @@ def test_two_tabs_uploading_at_once_cannot_pass_the_video_limit(clean_db, settin
     assert crashes == [] and len(results) == 10
     kept = sum(r.status == "queued" for r in results)
     with clean_db.session() as s:
-        assert s.scalar(ingest.counted_videos(attacker.id)) == kept <= 8
+        assert s.scalar(counted_videos(attacker.id)) == kept <= 8
     assert all("limit is 8 videos" in r.message for r in results if r.status == "error")

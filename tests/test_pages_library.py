@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core import ingest
 from core.config import load_settings
 from db.models import Video
-from tests.app_driver import click, element_protos, field, signed_in_app
+from tests.app_driver import click, element_protos, field, send_files, signed_in_app
 from tests.media_factory import TALK, srt, text_renamed, video
 
 
@@ -19,11 +19,10 @@ def only_video(db) -> Video:
 def test_upload_with_captions_then_watch_it_in_the_library(clean_db, tmp_path):
     at, account = signed_in_app(clean_db, page="pages/upload.py")
     assert at.title[0].value == "Add videos"
-    at.file_uploader[0].upload("Team review.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes(), "video/mp4")
-    at.run()
+    send_files(at, account.id, [("Team review.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes())])
     field(at, "Title").input("Q3 review")
-    at.file_uploader[1].upload("talk.srt", srt(TALK), "application/x-subrip")
-    click(at, "Upload")
+    at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
+    click(at, "Add 1 video")
     assert "Q3 review" in at.success[0].value and "queued" in at.success[0].value
     row = only_video(clean_db)
     assert row.title == "Q3 review" and row.original_filename == "Team review.mp4" and row.status == "pending"
@@ -46,10 +45,9 @@ def test_upload_with_captions_then_watch_it_in_the_library(clean_db, tmp_path):
 
 
 def test_broken_upload_shows_its_error_in_the_library(clean_db, tmp_path):
-    at, _ = signed_in_app(clean_db, page="pages/upload.py")
-    at.file_uploader[0].upload("holiday.mp4", text_renamed(tmp_path / "x.mp4").read_bytes(), "video/mp4")
-    at.run()
-    click(at, "Upload")
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    send_files(at, account.id, [("holiday.mp4", text_renamed(tmp_path / "x.mp4").read_bytes())])
+    click(at, "Add 1 video")
     ingest.process_video(clean_db, load_settings(), only_video(clean_db).id)
     at.switch_page("pages/library.py").run()
     assert any("not a video or audio file" in e.value for e in at.error)
@@ -93,10 +91,9 @@ def test_library_searches_filters_and_pages(clean_db):
 
 def test_edit_and_delete_a_video(clean_db, tmp_path):
     at, account = signed_in_app(clean_db, page="pages/upload.py")
-    at.file_uploader[0].upload("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes(), "video/mp4")
-    at.run()
-    at.file_uploader[1].upload("talk.srt", srt(TALK), "application/x-subrip")
-    click(at, "Upload")
+    send_files(at, account.id, [("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes())])
+    at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
+    click(at, "Add 1 video")
     row = only_video(clean_db)
     ingest.process_video(clean_db, load_settings(), row.id)
     stored = load_settings().media_dir / row.file
@@ -127,3 +124,11 @@ def test_someone_elses_video_is_not_found(clean_db):
     at.run()
     assert "does not exist or is not yours" in at.error[0].value
     assert not any("Secret" in m.value for m in at.markdown)
+
+
+def test_a_file_name_with_markdown_is_shown_literally_in_the_upload_list(clean_db, tmp_path):
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    name = "[click me](http://evil.example) ![x](http://evil.example/x.png).mp4"
+    send_files(at, account.id, [(name, video(tmp_path / "v.mp4", seconds=3).read_bytes())])
+    [listed] = at.expander
+    assert listed.label.startswith(r"\[click me\]\(http\://evil\.example\) \!\[x\]")  # escaped: no link, no image

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import sign_up
+from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
 from tests.media_factory import TALK, srt, video
 
 pytestmark = pytest.mark.e2e
@@ -16,14 +16,9 @@ pytestmark = pytest.mark.e2e
 
 def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     sign_up(page, app_url, "cora")
-    page.get_by_role("link", name="Add videos").first.click()
-    page.locator("input[type=file]").first.set_input_files(str(video(tmp_path / "Quarterly review.mp4", seconds=20)))
-    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
-    (tmp_path / "review.srt").write_bytes(srt(TALK))
-    page.locator("input[type=file]").nth(1).set_input_files(str(tmp_path / "review.srt"))
-    expect(page.get_by_text("review.srt")).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+    captions = tmp_path / "review.srt"
+    captions.write_bytes(srt(TALK))
+    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
     page.get_by_role("link", name="Library").first.click()
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
 
@@ -79,12 +74,18 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     visitor.get_by_placeholder("Ask about these videos").fill("Where will we hire?")
     visitor.keyboard.press("Enter")
     expect(visitor.get_by_text(re.compile("Lisbon")).first).to_be_visible(timeout=60_000)
+    visitor.get_by_role("button", name=re.compile(r"\[1\] Quarterly review")).click()
+    shared_player = visitor.locator("video")
+    expect(shared_player).to_be_visible(timeout=30_000)
+    shared_media = shared_player.evaluate("v => v.currentSrc")
+    assert visitor.request.get(shared_media, headers={"Range": "bytes=0-9"}).status == 206
     screenshot(visitor, "23-shared-visitor")
 
     page.get_by_role("button", name="Revoke link").click()
     expect(page.get_by_role("button", name="Create share link")).to_be_visible(timeout=30_000)
     visitor.reload()
     expect(visitor.get_by_text("This link is not valid")).to_be_visible(timeout=30_000)
+    assert visitor.request.get(shared_media).status == 403  # the open tab's player stops with the link
     screenshot(visitor, "24-shared-revoked")
     visitor.context.close()
 

@@ -25,21 +25,26 @@ def sign_up(page, app_url, name):
     expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
 
 
+def add_captioned_video(page, media, captions, *, shot: str | None = None) -> None:
+    """On Add videos: pick the file (our picker streams it to the server), give its captions, add it."""
+    page.get_by_role("link", name="Add videos").first.click()
+    expect(page.get_by_role("heading", name="Add videos")).to_be_visible(timeout=30_000)
+    page.locator(".drop input[type=file]").set_input_files(str(media))
+    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(captions))
+    expect(page.get_by_text(captions.name)).to_be_visible(timeout=30_000)
+    if shot:
+        screenshot(page, shot)
+    page.get_by_role("button", name="Add 1 video", exact=True).click()
+    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+
+
 def test_upload_process_and_seek(app_url, page, tmp_path):
     sign_up(page, app_url, "uma")
     screenshot(page, "10-library-empty")
-    page.get_by_role("link", name="Add videos").first.click()
-    expect(page.get_by_role("heading", name="Add videos")).to_be_visible(timeout=30_000)
-    clip = video(tmp_path / "Quarterly review.mp4", seconds=20)
     captions = tmp_path / "review.srt"
     captions.write_bytes(srt(TALK))
-    page.locator("input[type=file]").first.set_input_files(str(clip))
-    expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
-    page.locator("input[type=file]").nth(1).set_input_files(str(captions))
-    expect(page.get_by_text("review.srt")).to_be_visible(timeout=30_000)
-    screenshot(page, "11-upload-ready")
-    page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
+    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions, shot="11-upload-ready")
     screenshot(page, "12-upload-queued")
 
     page.get_by_role("link", name="Library").first.click()
@@ -54,3 +59,10 @@ def test_upload_process_and_seek(app_url, page, tmp_path):
     page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.currentTime >= 8.5; }",
                            timeout=30_000)
     screenshot(page, "14-video-detail")
+    source = player.evaluate("v => v.currentSrc")
+    assert "/files/video/" in source  # our route, checked on every request
+    assert page.request.get(source, headers={"Range": "bytes=0-99"}).status == 206
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    assert page.request.get(source).status == 403  # the player's address ended with the sign-in
