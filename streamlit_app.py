@@ -2,38 +2,53 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from ui import media_files
+from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
+from core.media_links import session_grant
+from ui.media import watch_as
 from ui.session import current_account, forget, write_pending_cookie
 
+log = logging.getLogger("askvideo.app")
+
+
+def main() -> None:
+    account = current_account()
+    st.session_state["account"] = account
+    # Stored media plays under this browser's sign-in (the share page sets its link's right instead).
+    watch_as(session_grant(account.session_id) if account is not None else None)
+    write_pending_cookie()
+
+    if st.query_params.get("share"):
+        # A share link opens its group for anyone, signed in or not, and nothing else.
+        pages = [st.Page("pages/shared.py", title="Shared group", icon=":material/group:", default=True)]
+    elif account is None:
+        pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
+    else:
+        pages = [
+            st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
+            st.Page("pages/upload.py", title="Add videos", icon=":material/upload:"),
+            st.Page("pages/groups.py", title="Groups", icon=":material/folder:"),
+            st.Page("pages/chat.py", title="Ask", icon=":material/chat:"),
+            st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+            st.Page("pages/templates.py", title="Post templates", icon=":material/article:"),
+            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+        ]
+    if account is not None and not st.query_params.get("share"):
+        with st.sidebar:
+            st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
+            if st.button("Sign out", key="sign_out"):
+                forget()
+                st.rerun()
+
+    st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
+
+
 st.set_page_config(page_title="Ask Video", page_icon=":material/smart_display:", layout="wide")
-media_files.install()
-
-account = current_account()
-st.session_state["account"] = account
-write_pending_cookie()
-
-if st.query_params.get("share"):
-    # A share link opens its group for anyone, signed in or not, and nothing else.
-    pages = [st.Page("pages/shared.py", title="Shared group", icon=":material/group:", default=True)]
-elif account is None:
-    pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
-else:
-    pages = [
-        st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
-        st.Page("pages/upload.py", title="Add videos", icon=":material/upload:"),
-        st.Page("pages/groups.py", title="Groups", icon=":material/folder:"),
-        st.Page("pages/chat.py", title="Ask", icon=":material/chat:"),
-        st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
-        st.Page("pages/templates.py", title="Post templates", icon=":material/article:"),
-        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
-    ]
-if account is not None and not st.query_params.get("share"):
-    with st.sidebar:
-        st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
-        if st.button("Sign out", key="sign_out"):
-            forget()
-            st.rerun()
-
-st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
+try:
+    main()
+except DatabaseUnreachable as error:  # a restart or a network cut: say so instead of a crash page
+    log.warning("database unreachable: %s", str(error).splitlines()[0])
+    st.error(UNREACHABLE_MESSAGE)

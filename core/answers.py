@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from core import retrieval
@@ -82,7 +82,7 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Answer:
-    log_id: int
+    log_id: int | None  # None while it is not stored (the database was away when it was written)
     question: str
     text: str
     citations: list[Citation]  # in the order the answer first cites them
@@ -238,21 +238,37 @@ def cited(text: str, passages: list[Citation]) -> list[Citation]:
     return [by_number[n] for n in order]
 
 
+class AnswerNotSaved(AskVideoError):
+    """The answer was written, but the database could not store it: `answer` is there to show,
+    and `save` can be tried again once the database is back."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__("The database could not be reached, so this answer is not saved yet (it cannot be "
+                         "rated or turned into a post). Save it once the database is back.")
+        self.answer = answer
+
+
 def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     """Store the exchange (question, answer, cited moments) and return it for display."""
     text = one_citation_each((text or "").strip()) or NOTHING_FOUND
-    citations = cited(text, prepared.passages)
-    related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in citations]
+    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), prepared.mode))
+
+
+def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
+    """Store an answer as its chat_logs row; the answer again, with its log id."""
+    related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in answer.citations]
     try:
         with db.session() as session:
             log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
-                          answer=text, related_videos=related, is_shared_origin=prepared.shared)
+                          answer=answer.text, related_videos=related, is_shared_origin=prepared.shared)
             session.add(log)
             session.flush()
             log_id = log.id
     except IntegrityError:  # the group (or its owner) was deleted while the answer was written
         raise AskVideoError("This group was deleted while the answer was being written.") from None
-    return Answer(log_id, prepared.question, text, citations, prepared.mode)
+    except OperationalError:
+        raise AnswerNotSaved(answer) from None
+    return replace(answer, log_id=log_id)
 
 
 def set_feedback(session: Session, log_id: int, feedback: str | None, *, owner_id: int,

@@ -8,10 +8,17 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, load_settings
 from db.engine import make_engine, make_session_factory, start_embedded, sqlalchemy_url
+
+
+# The database could not be reached or dropped the connection: what the pages catch to say so,
+# without knowing the driver.
+DatabaseUnreachable = OperationalError
+UNREACHABLE_MESSAGE = "The database cannot be reached right now. Nothing you saved is lost; try again in a moment."
 
 
 def database_url(settings: Settings) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core import answers, content_templates, library, sharing
-from core.answers import Answer, AnswerError, Turn
+from core.answers import Answer, AnswerError, AnswerNotSaved, Turn
+from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import answer_markdown, md, moment, play
+from ui.media import play
+from ui.widgets import answer_markdown, md, moment
 
 FEEDBACK = {1: "good", 0: "bad", None: None}
 
@@ -34,7 +36,7 @@ def _player(key: str, owner_id: int, shared_group_id: int | None) -> None:
         st.warning("That video is no longer available here.")
         return
     st.markdown(f"**{md(title)}** · {label}")
-    if not play(source.media_path, source.web_url, start, autoplay=True):
+    if not play(video_id, source.media_path, source.web_url, start, autoplay=True):
         st.info("No playable media is stored for this video.")
 
 
@@ -110,6 +112,9 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                     continue
                 st.markdown(answer_markdown(answer.text))
                 _sources(key, str(n), answer, owner_id, shared)
+                if answer.log_id is None:
+                    _unsaved(key, n, exchange)
+                    continue
                 _feedback(key, answer, owner_id, group_id if shared else None)
                 if not shared and answer.citations:
                     if post_types is None:
@@ -156,8 +161,25 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
 
             st.write_stream(escaped())
             answer = answers.finish(database(), prepared, "".join(raw))
+        except AnswerNotSaved as unsaved:  # shown, and kept in this browser until it can be stored
+            exchange.update(answer=unsaved.answer, error=None, unsaved=prepared)
         except (AnswerError, AskVideoError) as error:
             exchange["error"] = str(error)
+        except DatabaseUnreachable:
+            exchange["error"] = UNREACHABLE_MESSAGE
         else:
             exchange.update(answer=answer, error=None)
     st.rerun()
+
+
+def _unsaved(key: str, n: int, exchange: dict) -> None:
+    """An answer written while the database was away: say so, and store it when asked."""
+    st.warning(AnswerNotSaved(exchange["answer"]).args[0])
+    if st.button("Save this answer", key=f"save-{key}-{n}", icon=":material/save:"):
+        try:
+            exchange["answer"] = answers.save(database(), exchange["unsaved"], exchange["answer"])
+        except AnswerNotSaved:
+            st.error(UNREACHABLE_MESSAGE)
+            return
+        del exchange["unsaved"]
+        st.rerun()
