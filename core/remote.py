@@ -17,6 +17,7 @@ import ctypes
 import dataclasses
 import json
 import logging
+import os
 import re
 import resource
 import signal
@@ -341,12 +342,19 @@ def _video_from(fields: dict) -> RemoteVideo:
     return RemoteVideo(**{**fields, "published_on": date.fromisoformat(published) if published else None})
 
 
+# What the child may see of the environment: not the database, the secret key or users' keys
+# (it handles hostile pages), and not proxy settings (a proxy would fetch past the policy).
+_CHILD_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONPATH", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
 def _in_child(operation: str, timeout: float, **arguments) -> dict | str:
     """Run one operation in the guarded child and return its result, or raise its error."""
+    allowed = [str(network) for network in load_settings().fetch_policy.allowed_private]
     try:
         done = subprocess.run([sys.executable, "-m", "core.remote"], input=json.dumps(
-            {"operation": operation, "arguments": arguments}), capture_output=True, text=True,
-            timeout=timeout, cwd=PROJECT_ROOT)
+            {"operation": operation, "arguments": arguments, "allowed_private": allowed}), capture_output=True,
+            text=True, timeout=timeout, cwd=PROJECT_ROOT,
+            env={k: os.environ[k] for k in _CHILD_ENVIRONMENT if k in os.environ})
     except subprocess.TimeoutExpired:
         raise TransientIngestError("The video's site took too long to answer.") from None
     try:
@@ -401,7 +409,8 @@ def _main() -> None:
         cap = arguments["max_bytes"] + 1024**2
         resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
     refused: list[tuple[str, str]] = []
-    address_policy.guard_connections(load_settings().fetch_policy, refused)
+    policy = address_policy.AddressPolicy(address_policy.parse_networks(",".join(request["allowed_private"])))
+    address_policy.guard_connections(policy, refused)
     reply_to, sys.stdout = sys.stdout, sys.stderr  # nothing but the reply reaches the parent
     try:
         reply = {"result": _jsonable(_OPERATIONS[request["operation"]](**arguments))}
