@@ -32,3 +32,12 @@ class TransientIngestError(AskVideoError):
 class VideoNotFound(AskVideoError):
     def __init__(self, message: str = "That video does not exist or is not yours.") -> None:
         super().__init__(message)
+
+
+class Refused(AskVideoError):
+    """A request to one of our HTTP routes (media, uploads) that is not allowed; `status` is the
+    HTTP status that says why (403 no right, 404 nothing there, 413 too large …)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status

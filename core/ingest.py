@@ -111,9 +111,8 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
     error: str | None = None
     stored: storage.StoredFile | None = None
     captions_path: str | None = None
-    if extension not in storage.VIDEO_EXTENSIONS:
-        error = (f"Unsupported file type '{extension or 'none'}'. Upload one of: "
-                 + ", ".join(sorted(e.lstrip('.') for e in storage.VIDEO_EXTENSIONS)) + ".")
+    if unsupported := storage.unsupported_video(extension):
+        error = unsupported
     else:
         try:
             if item.staged_id is not None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from core import clips, storage
 from core.config import Settings
 from core.encryption import sign, signed_by_us
-from core.errors import AskVideoError
+from core.errors import AskVideoError, Refused
 from db.models import User, UserSession, Video, VideoGroup, VideoGroupMember
 
 ROUTE = "/files"
@@ -74,14 +74,6 @@ def signed_path(settings: Settings, kind: str, item_id: int, grant: str, *, down
     return f"{ROUTE}/{kind}/{item_id}?{urlencode(query)}"
 
 
-class MediaRefused(AskVideoError):
-    """The link is forged, expired, or its right has ended; the status says which for HTTP."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(frozen=True)
 class Served:
     path: Path
@@ -93,11 +85,11 @@ def check_signature(settings: Settings, kind: str, item_id: int, grant: str, exp
                     *, now: float | None = None) -> None:
     """Refuse a link that was not made here or has expired (no database needed for that)."""
     if kind not in KINDS or not expires.isdigit():
-        raise MediaRefused(404, "Not found.")
+        raise Refused(404, "Not found.")
     if not signed_by_us(settings, PURPOSE, _message(kind, item_id, grant, int(expires)), signature):
-        raise MediaRefused(403, "This link is not valid.")
+        raise Refused(403, "This link is not valid.")
     if int(expires) < (now if now is not None else time.time()):
-        raise MediaRefused(403, "This link has expired; reload the page for a new one.")
+        raise Refused(403, "This link has expired; reload the page for a new one.")
 
 
 def locate(session: Session, settings: Settings, kind: str, item_id: int, grant: str) -> Served:
@@ -105,13 +97,13 @@ def locate(session: Session, settings: Settings, kind: str, item_id: int, grant:
     holder = _holder(session, grant)
     if kind == "clip":
         if holder.group_id is not None:  # a share link opens its group's videos, not the owner's clips
-            raise MediaRefused(404, "Not found.")
+            raise Refused(404, "Not found.")
         try:
             clip = clips.get_clip(session, settings, holder.user_id, item_id)
         except clips.ClipError:
-            raise MediaRefused(404, "Not found.") from None
+            raise Refused(404, "Not found.") from None
         if clip.media_path is None:
-            raise MediaRefused(404, "Not found.")
+            raise Refused(404, "Not found.")
         return Served(clip.media_path, _content_type(clip.media_path), clip.download_name)
     query = select(Video.file if kind == "video" else Video.thumbnail).where(Video.id == item_id)
     if not holder.sees_all_videos:
@@ -125,7 +117,7 @@ def locate(session: Session, settings: Settings, kind: str, item_id: int, grant:
     except AskVideoError:
         path = None
     if path is None or not path.is_file():
-        raise MediaRefused(404, "Not found.")
+        raise Refused(404, "Not found.")
     return Served(path, _content_type(path), None)
 
 
@@ -151,7 +143,7 @@ def _holder(session: Session, grant: str) -> _Holder:
     if grant.startswith("s") and grant[1:].isdigit():
         user = signed_in_user(session, int(grant[1:]))
         if user is None:
-            raise MediaRefused(403, "You are signed out; sign in again to watch.")
+            raise Refused(403, "You are signed out; sign in again to watch.")
         return _Holder(user[0], None, user[1])
     group_part, _, token_hash = grant[1:].partition(".")
     if grant.startswith("l") and group_part.isdigit() and token_hash:
@@ -159,5 +151,5 @@ def _holder(session: Session, grant: str) -> _Holder:
             VideoGroup.id == int(group_part), VideoGroup.share_token.is_not(None))).first()
         if row is not None and hmac.compare_digest(_token_hash(row.share_token), token_hash):
             return _Holder(row.user_id, int(group_part), False)
-        raise MediaRefused(403, "This share link was revoked.")
-    raise MediaRefused(403, "This link is not valid.")
+        raise Refused(403, "This share link was revoked.")
+    raise Refused(403, "This link is not valid.")

@@ -39,6 +39,14 @@ def extension_of(filename: str) -> str:
     return Path(filename or "").suffix.lower()
 
 
+def unsupported_video(extension: str) -> str | None:
+    """What to tell someone whose file's extension is not a video or audio type we take; None if it is."""
+    if extension in VIDEO_EXTENSIONS:
+        return None
+    return (f"Unsupported file type '{extension or 'none'}'. Upload one of: "
+            + ", ".join(sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS)) + ".")
+
+
 def resolve(media_dir: Path, relative_path: str) -> Path:
     """The absolute path of a stored file; refuses anything that escapes the media directory."""
     root = media_dir.resolve()

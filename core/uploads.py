@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from core import storage
 from core.config import Settings
 from core.encryption import sign, signed_by_us
-from core.errors import IngestError
+from core.errors import IngestError, Refused
 from core.media_links import expiry, signed_in_user
 from core.quota import counted_videos
 from core.text import one_line
@@ -35,12 +35,6 @@ PURPOSE = "uploads"
 MAX_STAGED = 20  # files waiting in one user's staging folder
 STAGED_FOR_S = 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-class UploadRefused(IngestError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -61,12 +55,12 @@ def uploader(session: Session, settings: Settings, upload_token: str) -> int:
     expires, _, signature = rest.partition(".")
     if not (session_id.isdigit() and expires.isdigit()
             and signed_by_us(settings, PURPOSE, f"{session_id}:{expires}", signature)):
-        raise UploadRefused(403, "This upload is not allowed; reload the page.")
+        raise Refused(403, "This upload is not allowed; reload the page.")
     if int(expires) < time.time():
-        raise UploadRefused(403, "This page is too old to upload from; reload it.")
+        raise Refused(403, "This page is too old to upload from; reload it.")
     user = signed_in_user(session, int(session_id))
     if user is None:
-        raise UploadRefused(403, "You are signed out; sign in again to upload.")
+        raise Refused(403, "You are signed out; sign in again to upload.")
     return user[0]
 
 
@@ -78,19 +72,18 @@ def start(session: Session, settings: Settings, user_id: int, filename: str,
           declared_size: int | None) -> storage.IncomingFile:
     """Open a staged file for one upload, after the checks that need no byte of it."""
     extension = storage.extension_of(filename)
-    if extension not in storage.VIDEO_EXTENSIONS:
-        raise UploadRefused(415, f"Unsupported file type '{extension or 'none'}'. Upload one of: "
-                            + ", ".join(sorted(e.lstrip(".") for e in storage.VIDEO_EXTENSIONS)) + ".")
+    if unsupported := storage.unsupported_video(extension):
+        raise Refused(415, unsupported)
     max_bytes = settings.max_upload_mb * 1024 * 1024
     if declared_size is not None and declared_size > max_bytes:
-        raise UploadRefused(413, f"File is larger than the {settings.max_upload_mb} MB limit.")
+        raise Refused(413, f"File is larger than the {settings.max_upload_mb} MB limit.")
     if declared_size == 0:
-        raise UploadRefused(400, "The file is empty (0 bytes).")
+        raise Refused(400, "The file is empty (0 bytes).")
     limit = session.scalar(select(User.video_limit).where(User.id == user_id))
     if session.scalar(counted_videos(user_id)) >= limit:
-        raise UploadRefused(403, f"Your limit is {limit} videos; delete some videos to add new ones.")
+        raise Refused(403, f"Your limit is {limit} videos; delete some videos to add new ones.")
     if len(list(_staged_files(settings, user_id))) >= MAX_STAGED:
-        raise UploadRefused(429, f"{MAX_STAGED} files are already waiting to be added; add or clear them first.")
+        raise Refused(429, f"{MAX_STAGED} files are already waiting to be added; add or clear them first.")
     return storage.IncomingFile(settings.media_dir, "uploads", user_id, extension, max_bytes=max_bytes)
 
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from core import media_links
 from core.config import load_settings
 from core.database import get_database
+from core.errors import Refused
 
 # A stored file is data, never a page: no sniffing it into HTML, no scripts if opened on its own.
 SAFE_HEADERS = {
@@ -33,7 +34,7 @@ async def serve_media(request: Request) -> Response:
         served = await run_in_threadpool(
             _serve, request.path_params["kind"], request.path_params["item_id"], query.get("g", ""),
             query.get("e", ""), query.get("s", ""))
-    except media_links.MediaRefused as refused:
+    except Refused as refused:
         return PlainTextResponse(str(refused), status_code=refused.status, headers=SAFE_HEADERS)
     # FileResponse answers Range requests (206) straight from the file: nothing is read into memory.
     return FileResponse(served.path, media_type=served.content_type, headers=SAFE_HEADERS,

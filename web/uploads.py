@@ -14,7 +14,7 @@ from starlette.routing import Route
 from core import storage, uploads
 from core.config import load_settings
 from core.database import get_database
-from core.errors import IngestError
+from core.errors import IngestError, Refused
 
 TOKEN_HEADER = "X-Upload-Token"
 
@@ -32,16 +32,19 @@ async def receive_upload(request: Request) -> Response:
     try:
         incoming = await run_in_threadpool(_start, request.headers.get(TOKEN_HEADER, ""), filename,
                                            int(length) if length and length.isdigit() else None)
-    except uploads.UploadRefused as refused:
+    except Refused as refused:
         return JSONResponse({"error": str(refused)}, status_code=refused.status)
+    except OSError as error:  # the media volume is full or read-only
+        return JSONResponse({"error": f"Could not store the file on the server ({error.strerror or error})."},
+                            status_code=507)
     try:
         async for piece in request.stream():
             if piece:
                 await run_in_threadpool(incoming.write, piece)
         if incoming.size == 0:
-            raise uploads.UploadRefused(400, "The file is empty (0 bytes).")
+            raise Refused(400, "The file is empty (0 bytes).")
         staged = await run_in_threadpool(uploads.finish, incoming, filename)
-    except IngestError as refused:
+    except (Refused, IngestError) as refused:  # IngestError: past the size limit, or the disk filled up
         incoming.discard()
         return JSONResponse({"error": str(refused)}, status_code=getattr(refused, "status", 400))
     except ClientDisconnect:
