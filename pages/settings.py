@@ -5,7 +5,7 @@ import streamlit as st
 from core import model_settings, reindex, signup
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import apply, confirmed, md, plural, share_url
+from ui.widgets import app_url, apply, confirmed, md, plural
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -103,7 +103,7 @@ if account.is_staff:
         else:
             st.success("Invitation created. Copy the link now: it is shown only this once.")
             # The app's address as share links use it (ASKVIDEO_PUBLIC_URL, else this browser's).
-            st.code(share_url(made.token).replace("/?share=", "/?invite=", 1), language=None)
+            st.code(f"{app_url()}/?invite={made.token}", language=None)
     with database().session() as session:
         pending = signup.pending_invitations(session, account.id)
     if not pending:
