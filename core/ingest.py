@@ -21,14 +21,13 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from core import captions, llm, media, remote, storage, transcripts, uploads
+from core import captions, llm, media, quota, remote, storage, transcripts, uploads
 from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import IngestError, SettingsError, TransientIngestError
 from core.model_settings import model_access
-from core.quota import check_quota
 from core.text import clean, one_line
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
 from core.transcripts import Segment
@@ -91,7 +90,7 @@ def submit_uploads(
     if not items:
         raise IngestError("Choose at least one file to upload.")
     with db.session() as session:
-        check_quota(session, user_id, len(items))
+        quota.check_quota(session, user_id, len(items))
     results: list[Submission] = []
     queued: list[int] = []
     for item in items:
@@ -151,7 +150,7 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
     with db.session() as session:
         if stored is not None and not error:
             try:
-                check_quota(session, user_id, 1)  # again, under the lock: another tab may have added some
+                quota.check_quota(session, user_id, 1)  # again, under the lock: another tab may have added some
             except IngestError as refused:
                 error = str(refused)
         if error and stored is not None:
@@ -184,7 +183,7 @@ def submit_link(
     group_id = group_name = None
     with db.session() as session:
         known = _known_links(session, user_id, listing.videos)
-        check_quota(session, user_id, len({_link_key(e) for e in listing.videos if _already(known, e) is None}))
+        quota.check_quota(session, user_id, len({_link_key(e) for e in listing.videos if _already(known, e) is None}))
         if listing.is_playlist and make_group:
             group_name = (listing.title or "Playlist")[:200]
             group = VideoGroup(user_id=user_id, name=group_name,
@@ -265,6 +264,8 @@ def retry(db: Database, user_id: int, video_id: int) -> None:
             raise IngestError("This video is being processed right now.")
         if video.source == "upload" and not video.file:
             raise IngestError("The file of this video was not stored; upload it again.")
+        if not quota.counts(video):
+            quota.check_quota(session, user_id, 1)  # it will count again
         video.status, video.progress, video.error_message, video.current_step = "pending", 0, None, None
     from core.jobs import defer_processing
 

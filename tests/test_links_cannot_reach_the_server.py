@@ -145,6 +145,8 @@ def test_a_download_that_is_not_media_is_never_kept_or_played(clean_db, settings
         assert "not a video or audio file" in row.error_message and row.file is None
         assert library.playable(s, settings, attacker.id, row.id).media_path is None
     _no_secret_anywhere(clean_db, settings)
+    with clean_db.session() as s:
+        assert s.scalar(counted_videos(attacker.id)) == 0  # holds nothing, so it does not count
 
 
 def test_a_rejected_upload_leaves_no_file_and_does_not_count(clean_db, settings, attacker, tmp_path):
@@ -195,3 +197,16 @@ def test_two_tabs_uploading_at_once_cannot_pass_the_video_limit(clean_db, settin
     with clean_db.session() as s:
         assert s.scalar(counted_videos(attacker.id)) == kept <= 8
     assert all("limit is 8 videos" in r.message for r in results if r.status == "error")
+
+
+def test_retrying_a_failed_link_that_no_longer_counts_respects_the_limit(clean_db, settings, attacker, site, tmp_path):
+    (site.root / "not-media.mp4").write_text(SECRET)
+    [failed] = ingest.submit_link(clean_db, settings, attacker.id, f"{site.url}/not-media.mp4", make_group=False,
+                                  language="en").submissions
+    assert ingest.process_video(clean_db, settings, failed.video_id) == "error"
+    with clean_db.session() as s:
+        s.get(User, attacker.id).video_limit = 1
+    ingest.submit_uploads(clean_db, settings, attacker.id,
+                          [UploadItem("talk.mp4", open(video(tmp_path / "t.mp4", seconds=3), "rb"))], language="en")
+    with pytest.raises(IngestError, match="limit is 1 videos"):
+        ingest.retry(clean_db, attacker.id, failed.video_id)
