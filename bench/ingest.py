@@ -43,7 +43,7 @@ def run(db, hours_list: list[float]) -> None:
     from core.config import load_settings
     from core.transcripts import sentences
     from core.embeddings import LocalMiniLM
-    from core.ingest import store_transcript
+    from core.indexing import store_transcript
     from db.models import Video
 
     settings = load_settings()

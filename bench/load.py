@@ -38,11 +38,11 @@ def run(db, args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
     from bench.ingest import WORDS, synthetic_segments
-    from core import answers, groups, ingest
+    from core import answers, groups, indexing, submission
     from core.auth import sign_up
     from core.config import PROJECT_ROOT, load_settings
     from core.embeddings import LocalMiniLM
-    from core.ingest import UploadItem
+    from core.submission import UploadItem
     from db.models import Video
     from tests.media_factory import TALK, srt, video
 
@@ -60,7 +60,7 @@ def run(db, args: argparse.Namespace) -> None:
             s.add(v)
             s.flush()
             groups.add_videos(s, owner.id, group_id, [v.id])
-        ingest.store_transcript(db, settings, v.id, synthetic_segments(1 / 3, seed=n), "captions")
+        indexing.store_transcript(db, settings, v.id, synthetic_segments(1 / 3, seed=n), "captions")
 
     media = data_dir / "upload-media"
     media.mkdir()
@@ -103,7 +103,7 @@ def run(db, args: argparse.Namespace) -> None:
     threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
     watcher = threading.Thread(target=watch_connections)
     started = time.monotonic()
-    ingest.submit_uploads(db, settings, owner.id, items, language="en")
+    submission.submit_uploads(db, settings, owner.id, items, language="en")
     for thread in [watcher, *threads]:
         thread.start()
     for thread in [watcher, *threads]:

@@ -103,7 +103,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool =
     from core.auth import sign_up
     from core.config import load_settings
     from core.embeddings import LocalMiniLM
-    from core.ingest import store_transcript
+    from core.indexing import store_transcript
     from db.models import TranscriptChunk, Video
 
     settings = load_settings()

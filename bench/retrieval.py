@@ -169,7 +169,7 @@ def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float
     from bench.ingest import synthetic_segments
     from core import answers, groups
     from core.auth import sign_up
-    from core.ingest import store_transcript
+    from core.indexing import store_transcript
     from db.models import Video
 
     with db.session() as s:

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 
-from core import auth, supervisor
+from core import auth, supervisor, worker
 from core.config import PROJECT_ROOT, load_settings
 from core.database import Database, database_url
 from core.errors import AskVideoError
@@ -65,9 +65,7 @@ def cmd_createsuperuser(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from core.worker import main
-
-    main(["--concurrency", str(args.concurrency)])
+    worker.main(["--concurrency", str(args.concurrency)])
     return 0
 
 

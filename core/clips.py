@@ -24,6 +24,7 @@ from core import media, storage
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, IngestError, VideoNotFound
+from core.queue import defer_clip
 from core.text import one_line
 from core.transcripts import format_timestamp
 from db.models import Clip, Video
@@ -114,8 +115,6 @@ def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int,
         queue = clip.status == "pending"
         clip_id = clip.id
     if queue:
-        from core.jobs import defer_clip
-
         defer_clip(db.url, clip_id)
     return clip_id
 

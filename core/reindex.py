@@ -16,7 +16,10 @@ from core.config import Settings
 from core.database import Database
 from core.embeddings import model_name_for
 from core.errors import IngestError, TransientIngestError
+from core.indexing import store_transcript
 from core.model_settings import model_access
+from core.processing import mark_error
+from core.queue import defer_reembedding
 from db.models import TranscriptChunk, Video
 
 
@@ -40,8 +43,6 @@ def stale_videos(session: Session, user_id: int, model: str, video_ids: list[int
 
 def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
     """Queue a re-embedding job for each of the user's stale videos; returns how many."""
-    from core.jobs import defer_reembedding
-
     with db.session() as session:
         stale = stale_videos(session, user_id, current_model(session, settings, user_id))
     defer_reembedding(db.url, stale)
@@ -50,8 +51,6 @@ def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
 
 def reembed(db: Database, settings: Settings, video_id: int, *, final_attempt: bool = True) -> str:
     """Worker body: embed a ready video's stored transcript again with its owner's current model."""
-    from core.ingest import mark_error, store_transcript
-
     with db.session() as session:
         video = session.get(Video, video_id)
         if video is None or video.status != "completed" or not video.transcript_segments:

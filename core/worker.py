@@ -16,7 +16,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from core.config import load_settings
 from core.database import database_url
-from core.jobs import make_app
+from core.tasks import make_app
 
 log = logging.getLogger("core.worker")
 RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds between attempts while the database is away

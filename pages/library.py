@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import comments, ingest, library
+from core import comments, library, submission
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui import video_tools
@@ -155,7 +155,7 @@ def show_video(video_id: int) -> None:
             "generated chapters are replaced when that is done.", key="retry")
     if again:
         try:
-            ingest.retry(database(), account.id, video_id)
+            submission.retry(database(), account.id, video_id)
         except AskVideoError as error:
             st.error(str(error))
         else:

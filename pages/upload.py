@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import ingest
+from core import submission
 from core.errors import AskVideoError
 from core.storage import CAPTION_EXTENSIONS
 from ui.session import database, settings
@@ -11,10 +11,10 @@ from ui.widgets import md, plural
 
 account = st.session_state["account"]
 st.title("Add videos")
-language = ingest.language_from_locale(st.context.locale, settings())
+language = submission.language_from_locale(st.context.locale, settings())
 
 
-def report(results: list[ingest.Submission]) -> None:
+def report(results: list[submission.Submission]) -> None:
     for result in results:
         if result.status == "queued":
             st.success(f"**{md(result.title)}** — queued. Follow its progress in the Library.")
@@ -50,7 +50,7 @@ with files_tab:
     if st.button(f"Add {plural(len(staged), 'video')}" if staged else "Add videos", type="primary",
                  disabled=not staged, key="upload"):
         items = [
-            ingest.UploadItem(
+            submission.UploadItem(
                 filename=file.name, staged_id=file.id, title=title, description=description,
                 captions_name=captions.name if captions else None,
                 captions_data=captions.getvalue() if captions else None,
@@ -58,7 +58,7 @@ with files_tab:
             for file, title, description, captions in details
         ]
         try:
-            results = ingest.submit_uploads(database(), settings(), account.id, items, language=language)
+            results = submission.submit_uploads(database(), settings(), account.id, items, language=language)
         except AskVideoError as error:
             st.error(str(error))
         else:
@@ -86,7 +86,7 @@ with links_tab:
         for url in lines:
             try:
                 with st.spinner(f"Reading {url[:80]}…"):
-                    added = ingest.submit_link(database(), settings(), account.id, url, make_group=make_group,
+                    added = submission.submit_link(database(), settings(), account.id, url, make_group=make_group,
                                                language=language, whole_playlist=whole_playlist)
             except AskVideoError as error:
                 st.error(f"{md(url)}: {md(str(error))}")

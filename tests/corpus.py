@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from core import groups, ingest
+from core import groups, processing, submission
 from core.config import Settings
 from core.database import Database
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from tests.media_factory import TALK, srt, video
 
 KITCHEN = [
@@ -49,12 +49,12 @@ def ingest_corpus(db: Database, settings: Settings, owner_id: int, workdir: Path
     ids: dict[str, int] = {}
     for n, (title, cues) in enumerate((videos or VIDEOS).items()):
         path = video(workdir / f"corpus-{owner_id}-{n}.mp4", seconds=max(b for _, b, _ in cues) + 0.5 + n / 10)
-        [result] = ingest.submit_uploads(
+        [result] = submission.submit_uploads(
             db, settings, owner_id,
             [UploadItem(path.name, open(path, "rb"), title=title, captions_name="c.srt", captions_data=srt(cues))],
             language="en",
         )
-        assert ingest.process_video(db, settings, result.video_id) == "completed"
+        assert processing.process_video(db, settings, result.video_id) == "completed"
         ids[title] = result.video_id
     with db.session() as session:
         group_id = groups.create_group(session, owner_id, group_name)

@@ -6,7 +6,7 @@ import av
 import pytest
 from sqlalchemy import func, select, text
 
-from core import clips, jobs, media, storage
+from core import clips, media, storage, tasks
 from core.errors import VideoNotFound
 from db.models import Clip, Video
 from tests.corpus import ingest_corpus
@@ -41,7 +41,7 @@ def test_a_clip_of_a_range_is_cut_once_and_plays_for_that_long(demo, settings):
         pending = clips.get_clip(s, settings, owner.id, clip_id)
     assert pending.status == "pending" and pending.media_path is None
 
-    assert jobs.make_clip(clip_id) == "completed"  # what the worker runs
+    assert tasks.make_clip(clip_id) == "completed"  # what the worker runs
 
     with db.session() as s:
         [made] = clips.list_clips(s, settings, owner.id, video_id=video_id)
@@ -53,7 +53,7 @@ def test_a_clip_of_a_range_is_cut_once_and_plays_for_that_long(demo, settings):
     assert made.download_name == "The good bit 00.10–00.15.mp4"
     # A finished clip is not cut again.
     assert clips.request_clip(db, settings, owner.id, video_id, start=10, end=15) == clip_id
-    assert jobs.make_clip(clip_id) == "gone"
+    assert tasks.make_clip(clip_id) == "gone"
 
 
 def test_a_range_starting_on_a_keyframe_is_copied_without_re_encoding(demo, settings):
@@ -169,6 +169,6 @@ def test_a_clip_left_processing_by_a_failed_job_is_queued_again(demo, settings):
         s.execute(text("UPDATE clips SET status = 'processing' WHERE id = :id"), {"id": clip_id})
         s.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE lock = :lock"),
                   {"lock": f"clip:{clip_id}"})
-    assert clip_id in jobs._pending_clip_ids()  # what the worker's minute sweep requeues
+    assert clip_id in tasks._pending_clip_ids()  # what the worker's minute sweep requeues
     with db.session() as s:
         assert clips.get_clip(s, settings, owner.id, clip_id).status == "pending"

@@ -10,10 +10,10 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from core import ingest
+from core import submission
 from core.config import PROJECT_ROOT, load_settings
 from core.database import Database
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from db.engine import start_embedded
 from db.migrate import upgrade
 from db.models import ChatLog, TranscriptChunk, Video, VideoGroup
@@ -57,7 +57,7 @@ def test_database_restart_under_a_running_app_and_worker(tmp_path, monkeypatch):
         env={**os.environ, "DATABASE_URL": url, "ASKVIDEO_STALLED_WORKER_SECONDS": "3"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        submitted = ingest.submit_uploads(app, settings, owner.id, items, language="en")
+        submitted = submission.submit_uploads(app, settings, owner.id, items, language="en")
         deadline = time.monotonic() + 120
         while True:
             with app.session() as s:

@@ -8,9 +8,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from core import ingest, storage
+from core import processing, storage, submission
 from core.config import load_settings
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from db.models import ChatLog, Video
 from tests.app_driver import signed_in_app
 from tests.factories import make_account
@@ -35,7 +35,7 @@ def owner(clean_db):
                                   "a/b/c.mp4", "nul\x00byte.mp4", ".hidden.mp4"])
 def test_file_names_never_become_paths(clean_db, owner, tmp_path, name):
     settings = load_settings()
-    [result] = ingest.submit_uploads(clean_db, settings, owner.id,
+    [result] = submission.submit_uploads(clean_db, settings, owner.id,
                                      [UploadItem(name, open(video(tmp_path / "v.mp4"), "rb"))], language="en")
     with clean_db.session() as s:
         row = s.get(Video, result.video_id)
@@ -66,7 +66,7 @@ def test_disk_full_while_saving_fails_that_upload_cleanly(clean_db, owner, tmp_p
         return real_open(path, mode, *args, **kwargs)
 
     monkeypatch.setattr("builtins.open", full_disk)
-    [result] = ingest.submit_uploads(clean_db, settings, owner.id,
+    [result] = submission.submit_uploads(clean_db, settings, owner.id,
                                      [UploadItem("talk.mp4", io.BytesIO(b"\0" * 4096))], language="en")
     monkeypatch.undo()
     assert result.status == "error" and "No space left on device" in result.message
@@ -80,11 +80,11 @@ def test_hostile_titles_and_questions_are_stored_verbatim_and_shown_inert(clean_
     at, account = signed_in_app(clean_db, page="pages/library.py")
     settings = load_settings()
     for n, title in enumerate(HOSTILE_TITLES):
-        [result] = ingest.submit_uploads(
+        [result] = submission.submit_uploads(
             clean_db, settings, account.id,
             [UploadItem(f"{n}.mp4", open(video(tmp_path / f"{n}.mp4", seconds=20 + n), "rb"), title=title,
                         captions_name="c.srt", captions_data=srt(TALK))], language="en")
-        ingest.process_video(clean_db, settings, result.video_id)
+        processing.process_video(clean_db, settings, result.video_id)
     with clean_db.session() as s:
         titles = set(s.scalars(select(Video.title)))
     assert titles == {t[:500] for t in HOSTILE_TITLES}
@@ -130,7 +130,7 @@ def test_a_feed_pointing_at_server_files_never_gets_them_played(clean_db, owner,
         f'<item><title>Real talk</title><enclosure url="{site.url}/real.mp4" type="video/mp4" length="1"/></item>'
         "</channel></rss>"
     )
-    linked = ingest.submit_link(clean_db, load_settings(), owner.id, f"{site.url}/feed.xml", make_group=False,
+    linked = submission.submit_link(clean_db, load_settings(), owner.id, f"{site.url}/feed.xml", make_group=False,
                                 language="en")
     assert [s.title for s in linked.submissions] == ["Real talk"]
     assert linked.unavailable == 2

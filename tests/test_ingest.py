@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from core import ingest, storage
+from core import indexing, processing, storage, submission
 from core.config import load_settings
 from core.errors import IngestError
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from core.transcripts import Segment
 from db.models import TranscriptChunk, TranscriptSentence, Video, VideoGroupMember
 from tests.factories import make_account
@@ -38,12 +38,12 @@ def owner(clean_db):
 def upload(db, settings, owner, path, *, captions=None, captions_name="talk.srt", title="", filename=None):
     item = UploadItem(filename or path.name, open(path, "rb"), title=title, description="A test",
                       captions_name=captions_name if captions is not None else None, captions_data=captions)
-    [result] = ingest.submit_uploads(db, settings, owner.id, [item], language="en")
+    [result] = submission.submit_uploads(db, settings, owner.id, [item], language="en")
     return result
 
 
 def process(db, settings, video_id):
-    return ingest.process_video(db, settings, video_id)
+    return processing.process_video(db, settings, video_id)
 
 
 def video_row(db, video_id) -> Video:
@@ -127,7 +127,7 @@ def test_video_limit_is_enforced_before_any_work(clean_db, settings, owner, tmp_
     path = video(tmp_path / "a.mp4")
     items = [UploadItem(f"{n}.mp4", open(path, "rb")) for n in range(3)]
     with pytest.raises(IngestError, match="limit is 2 videos and you have 0: you can add 2 more, not 3"):
-        ingest.submit_uploads(clean_db, limited, owner.id, items, language="en")
+        submission.submit_uploads(clean_db, limited, owner.id, items, language="en")
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Video)) == 0
 
@@ -141,7 +141,7 @@ def test_video_limit_is_enforced_before_any_work(clean_db, settings, owner, tmp_
     ],
 )
 def test_wrong_files_fail_at_once_with_a_reason(clean_db, settings, owner, filename, content, message):
-    [result] = ingest.submit_uploads(clean_db, settings, owner.id, [UploadItem(filename, io.BytesIO(content))],
+    [result] = submission.submit_uploads(clean_db, settings, owner.id, [UploadItem(filename, io.BytesIO(content))],
                                      language="en")
     assert result.status == "error" and message in result.message
     row = video_row(clean_db, result.video_id)
@@ -150,7 +150,7 @@ def test_wrong_files_fail_at_once_with_a_reason(clean_db, settings, owner, filen
 
 def test_oversize_upload_is_refused_and_nothing_is_left_on_disk(clean_db, settings, owner):
     tiny = dataclasses.replace(settings, max_upload_mb=1)
-    [result] = ingest.submit_uploads(clean_db, tiny, owner.id,
+    [result] = submission.submit_uploads(clean_db, tiny, owner.id,
                                      [UploadItem("big.mp4", io.BytesIO(b"\0" * (2 * 1024 * 1024)))], language="en")
     assert result.status == "error" and "larger than the 1 MB limit" in result.message
     leftovers = list((settings.media_dir / "videos" / str(owner.id)).glob("*"))
@@ -196,7 +196,7 @@ def test_reprocessing_replaces_chunks_without_duplicates(clean_db, settings, own
     submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
     process(clean_db, settings, submitted.video_id)
     before = [(c.chunk_index, c.text) for c in chunks_of(clean_db, submitted.video_id)]
-    ingest.retry(clean_db, owner.id, submitted.video_id)
+    submission.retry(clean_db, owner.id, submitted.video_id)
     assert video_row(clean_db, submitted.video_id).status == "pending"
     process(clean_db, settings, submitted.video_id)
     after = [(c.chunk_index, c.text) for c in chunks_of(clean_db, submitted.video_id)]
@@ -218,7 +218,7 @@ def test_sentences_are_stored_with_vectors_and_replaced_when_the_transcript_chan
     assert all(r.user_id == owner.id and r.embedding_model == "all-MiniLM-L6-v2" for r in rows)
     assert np.linalg.norm(np.array(rows[0].embedding)) == pytest.approx(1.0, abs=1e-3)
 
-    ingest.store_transcript(clean_db, settings, submitted.video_id,
+    indexing.store_transcript(clean_db, settings, submitted.video_id,
                             [Segment(0.0, 6.0, "A new first sentence here. And a second one follows it.")], "captions")
     rows = sentences_of(clean_db, submitted.video_id)
     assert [(r.sentence_index, r.text) for r in rows] == [(0, "A new first sentence here."),
@@ -230,13 +230,13 @@ def test_link_to_a_page_with_captions_uses_them_and_keeps_the_media(clean_db, se
     video(site.root / "review.mp4", seconds=20)
     (site.root / "review.vtt").write_bytes(vtt(TALK))
     url = site.page_with_video("review.html", "review.mp4", title="Quarterly review", track="review.vtt")
-    linked = ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
-    [submission] = linked.submissions
-    row = video_row(clean_db, submission.video_id)
+    linked = submission.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    [sent] = linked.submissions
+    row = video_row(clean_db, sent.video_id)
     assert row.is_external_upload and row.source == "url" and row.source_url == url
     assert row.title.startswith("Quarterly review")
-    assert process(clean_db, settings, submission.video_id) == "completed"
-    row = video_row(clean_db, submission.video_id)
+    assert process(clean_db, settings, sent.video_id) == "completed"
+    row = video_row(clean_db, sent.video_id)
     assert row.transcript_source == "remote_captions" and "Globex" in row.transcript
     assert row.file and storage.resolve(settings.media_dir, row.file).exists()
     assert row.duration_s == pytest.approx(20, abs=0.2)
@@ -244,7 +244,7 @@ def test_link_to_a_page_with_captions_uses_them_and_keeps_the_media(clean_db, se
 
 def test_direct_media_link_without_captions_is_downloaded_and_transcribed(clean_db, settings, owner, site):
     video(site.root / "speech.mp4", seconds=9.4, audio="speech")
-    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/speech.mp4", make_group=False,
+    linked = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/speech.mp4", make_group=False,
                                 language="en", title="Speech")
     video_id = linked.submissions[0].video_id
     assert process(clean_db, settings, video_id) == "completed"
@@ -257,7 +257,7 @@ def test_a_page_whose_captions_are_broken_is_transcribed_instead(clean_db, setti
     video(site.root / "talk.mp4", seconds=9.4, audio="speech")
     (site.root / "talk.vtt").write_bytes(b"\x00\x01 not captions at all \xff\xfe")
     url = site.page_with_video("talk.html", "talk.mp4", title="Talk", track="talk.vtt")
-    linked = ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    linked = submission.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
     assert process(clean_db, settings, linked.submissions[0].video_id) == "completed"
     row = video_row(clean_db, linked.submissions[0].video_id)
     assert row.transcript_source == "local_whisper" and "quarterly" in row.transcript.lower()
@@ -280,7 +280,7 @@ def test_bad_links_get_a_clear_message_and_create_nothing(clean_db, settings, ow
     if url.startswith("/"):
         url = site.url + url
     with pytest.raises(IngestError, match=message):
-        ingest.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+        submission.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Video)) == 0
 
@@ -289,13 +289,13 @@ def test_dead_site_is_reported_as_unreachable(clean_db, settings, owner, lan_hos
     from core.errors import TransientIngestError
 
     with pytest.raises(TransientIngestError, match="Could not reach"):
-        ingest.submit_link(clean_db, settings, owner.id, f"http://{lan_hosts[0]}:9/video.mp4", make_group=False,
+        submission.submit_link(clean_db, settings, owner.id, f"http://{lan_hosts[0]}:9/video.mp4", make_group=False,
                            language="en")
 
 
 def test_link_that_dies_before_processing_fails_that_video(clean_db, settings, owner, site):
     video(site.root / "gone.mp4", seconds=5)
-    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/gone.mp4", make_group=False,
+    linked = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/gone.mp4", make_group=False,
                                 language="en")
     (site.root / "gone.mp4").unlink()
     video_id = linked.submissions[0].video_id
@@ -305,14 +305,14 @@ def test_link_that_dies_before_processing_fails_that_video(clean_db, settings, o
 
 def test_deleted_while_processing_leaves_no_orphans(clean_db, settings, owner, tmp_path, monkeypatch):
     submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
-    original = ingest.chunk_segments
+    original = indexing.chunk_segments
 
     def delete_first(*args, **kwargs):
         with clean_db.session() as s:
             s.delete(s.get(Video, submitted.video_id))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "chunk_segments", delete_first)
+    monkeypatch.setattr(indexing, "chunk_segments", delete_first)
     process(clean_db, settings, submitted.video_id)
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(TranscriptChunk)) == 0
@@ -324,7 +324,7 @@ def test_deleted_while_its_files_are_made_leaves_no_files(clean_db, settings, ow
     from core import library, media
 
     video(site.root / "doomed.mp4", seconds=8)
-    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/doomed.mp4", make_group=False,
+    linked = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/doomed.mp4", make_group=False,
                                 language="en")
     video_id = linked.submissions[0].video_id
     original = media.make_thumbnail
@@ -347,7 +347,7 @@ def test_playlist_page_becomes_videos_and_an_ordered_group(clean_db, settings, o
         + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("one", "two", "three"))
         + "</body></html>"
     )
-    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
+    linked = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
                                 language="en")
     assert linked.group_name == "Team talks" and len(linked.submissions) == 3
     with clean_db.session() as s:
@@ -367,12 +367,12 @@ def test_a_link_added_again_is_not_a_second_video_and_a_playlist_reuses_what_was
         + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("one", "two"))
         + "</body></html>"
     )
-    first = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
-    again = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
+    first = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
+    again = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/two.mp4", make_group=False, language="en")
     [queued], [repeat] = first.submissions, again.submissions
     assert (repeat.status, repeat.video_id) == ("duplicate", queued.video_id) and "already added" in repeat.message
 
-    playlist = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
+    playlist = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/list.html", make_group=True,
                                   language="en")
     assert [r.status for r in playlist.submissions] == ["queued", "duplicate"]
     with clean_db.session() as s:
@@ -407,9 +407,9 @@ def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings,
         + "".join(f'<video controls><source src="{n}.mp4" type="video/mp4"></video>' for n in ("ok1", "gone", "ok2"))
         + "</body></html>"
     )
-    linked = ingest.submit_link(clean_db, settings, owner.id, f"{site.url}/mixed.html", make_group=True,
+    linked = submission.submit_link(clean_db, settings, owner.id, f"{site.url}/mixed.html", make_group=True,
                                 language="en")
-    results = {s.video_id: ingest.process_video(clean_db, settings, s.video_id) for s in linked.submissions}
+    results = {s.video_id: processing.process_video(clean_db, settings, s.video_id) for s in linked.submissions}
     assert sorted(results.values()) == ["completed", "completed", "error"]
     failed = next(vid for vid, status in results.items() if status == "error")
     assert "404" in video_row(clean_db, failed).error_message

@@ -11,9 +11,9 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from core import ingest
+from core import submission
 from core.config import PROJECT_ROOT, load_settings
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from db.models import TranscriptChunk, Video
 from tests.factories import make_account
 from tests.media_factory import SPEECH, TALK, _ffmpeg, srt, video
@@ -64,7 +64,7 @@ def test_two_workers_share_the_queue_and_never_process_a_video_twice(clean_db, d
     for n in range(6):
         path = video(tmp_path / f"v{n}.mp4", seconds=20 + n)  # distinct bytes, so no duplicates
         items.append(UploadItem(path.name, open(path, "rb"), captions_name="t.srt", captions_data=srt(TALK)))
-    submitted = ingest.submit_uploads(clean_db, settings, owner.id, items, language="en")
+    submitted = submission.submit_uploads(clean_db, settings, owner.id, items, language="en")
     workers = [start_worker(database_url, f"racer-{n}") for n in range(2)]
     try:
         wait_for(lambda: set(statuses(clean_db).values()) == {"completed"}, 180, "all videos completed")
@@ -95,7 +95,7 @@ def test_a_worker_killed_mid_job_leaves_work_that_the_next_worker_completes_once
     path = tmp_path / "long.mp4"
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(long_audio), "-shortest",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
-    [submitted] = ingest.submit_uploads(clean_db, settings, owner.id, [UploadItem("long.mp4", open(path, "rb"))],
+    [submitted] = submission.submit_uploads(clean_db, settings, owner.id, [UploadItem("long.mp4", open(path, "rb"))],
                                         language="en")
     fast_recovery = {"ASKVIDEO_STALLED_WORKER_SECONDS": "2"}
     first = start_worker(database_url, "doomed", **fast_recovery)

@@ -1,4 +1,4 @@
-"""The worker's minute sweep (`jobs.recover`) against the real queue tables: nothing stays busy
+"""The worker's minute sweep (`tasks.recover`) against the real queue tables: nothing stays busy
 forever, and an item that keeps killing its worker fails with a reason instead of looping."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import text
 
-from core import jobs
+from core import tasks
 from db.models import Clip, Video
 from tests.factories import make_account
 
@@ -27,11 +27,11 @@ def _job(db, task: str, lock: str, kwargs: dict, *, status: str, attempts: int) 
 
 
 def _recover(database_url: str) -> int:
-    app = jobs.make_app(database_url)
+    app = tasks.make_app(database_url)
 
     async def run() -> int:
         async with app.open_async():
-            return await jobs.recover(SimpleNamespace(app=app))  # the sweep reads only its app
+            return await tasks.recover(SimpleNamespace(app=app))  # the sweep reads only its app
 
     # A thread of its own for a loop of its own: earlier tests may leave one running in this thread.
     with ThreadPoolExecutor(max_workers=1) as thread:
@@ -56,11 +56,11 @@ def test_items_whose_worker_keeps_dying_fail_with_a_reason_and_others_are_retrie
         s.flush()
         crashing_id, unlucky_id, clip_id = crashing.id, unlucky.id, clip.id
     third_death = _job(clean_db, "askvideo:process_video", f"video:{crashing_id}", {"video_id": crashing_id},
-                       status="doing", attempts=jobs.PROCESS_ATTEMPTS - 1)
+                       status="doing", attempts=tasks.PROCESS_ATTEMPTS - 1)
     first_death = _job(clean_db, "askvideo:process_video", f"video:{unlucky_id}", {"video_id": unlucky_id},
                        status="doing", attempts=0)
     clip_death = _job(clean_db, "askvideo:make_clip", f"clip:{clip_id}", {"clip_id": clip_id},
-                      status="doing", attempts=jobs.PROCESS_ATTEMPTS - 1)
+                      status="doing", attempts=tasks.PROCESS_ATTEMPTS - 1)
 
     assert _recover(database_url) == 3
     assert _status(clean_db, third_death)[0] == "failed" and _status(clean_db, clip_death)[0] == "failed"
@@ -84,7 +84,7 @@ def test_a_video_left_processing_with_no_job_is_queued_again(clean_db, database_
         s.flush()
         orphan_id, busy_id = orphan.id, busy.id
     _job(clean_db, "askvideo:process_video", f"video:{orphan_id}", {"video_id": orphan_id}, status="failed",
-         attempts=jobs.PROCESS_ATTEMPTS)
+         attempts=tasks.PROCESS_ATTEMPTS)
     _job(clean_db, "askvideo:process_video", f"video:{busy_id}", {"video_id": busy_id}, status="todo", attempts=1)
 
     _recover(database_url)

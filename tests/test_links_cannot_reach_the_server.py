@@ -14,10 +14,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from core import ingest, library, storage
+from core import library, processing, storage, submission
 from core.config import load_settings
 from core.errors import IngestError
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from core.quota import counted_videos
 from db.models import User, Video
 from tests.factories import make_account
@@ -64,7 +64,7 @@ def test_a_link_to_a_loopback_service_is_refused_before_anything_is_fetched(clea
                 f"http://localhost:{loopback_service.server.server_address[1]}/config.json",  # by name
                 f"http://[::ffff:127.0.0.1]:{loopback_service.server.server_address[1]}/config.json"):
         with pytest.raises(IngestError, match="this server itself"):
-            ingest.submit_link(clean_db, settings, attacker.id, url, make_group=False, language="en")
+            submission.submit_link(clean_db, settings, attacker.id, url, make_group=False, language="en")
     assert loopback_service.requests == []
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Video)) == 0
@@ -74,14 +74,14 @@ def test_a_redirect_from_an_allowed_site_to_loopback_is_refused(clean_db, settin
                                                                 loopback_service):
     hop = site.redirect("/innocent.mp4", f"{loopback_service.url}/config.json")
     with pytest.raises(IngestError, match="127.0.0.1, this server itself"):
-        ingest.submit_link(clean_db, settings, attacker.id, hop, make_group=False, language="en")
+        submission.submit_link(clean_db, settings, attacker.id, hop, make_group=False, language="en")
     assert "/innocent.mp4" in site.requests and loopback_service.requests == []
 
 
 def test_a_redirect_to_cloud_metadata_is_refused(clean_db, settings, attacker, site):
     hop = site.redirect("/meta.mp4", "http://[::ffff:169.254.169.254]/latest/meta-data/")
     with pytest.raises(IngestError, match="link-local"):
-        ingest.submit_link(clean_db, settings, attacker.id, hop, make_group=False, language="en")
+        submission.submit_link(clean_db, settings, attacker.id, hop, make_group=False, language="en")
 
 
 def test_a_page_whose_caption_track_is_on_loopback_fails_without_reading_it(clean_db, settings, attacker, site,
@@ -89,11 +89,11 @@ def test_a_page_whose_caption_track_is_on_loopback_fails_without_reading_it(clea
     video(site.root / "decoy.mp4", seconds=4)
     page = site.page_with_video("decoy.html", "decoy.mp4", title="Decoy",
                                 track=f"{loopback_service.url}/internal.vtt")
-    [submission] = ingest.submit_link(clean_db, settings, attacker.id, page, make_group=False,
+    [sent] = submission.submit_link(clean_db, settings, attacker.id, page, make_group=False,
                                       language="en").submissions
-    assert ingest.process_video(clean_db, settings, submission.video_id) == "error"
+    assert processing.process_video(clean_db, settings, sent.video_id) == "error"
     with clean_db.session() as s:
-        row = s.get(Video, submission.video_id)
+        row = s.get(Video, sent.video_id)
         assert "127.0.0.1, this server itself" in row.error_message and row.transcript is None and row.file is None
     assert loopback_service.requests == []
     _no_secret_anywhere(clean_db, settings)
@@ -102,11 +102,11 @@ def test_a_page_whose_caption_track_is_on_loopback_fails_without_reading_it(clea
 def test_a_page_whose_embedded_media_is_on_loopback_is_never_downloaded(clean_db, settings, attacker, site,
                                                                         loopback_service):
     page = site.page_with_video("embed.html", f"{loopback_service.url}/internal.mp4", title="Embed")
-    linked = ingest.submit_link(clean_db, settings, attacker.id, page, make_group=False, language="en")
-    for submission in linked.submissions:
-        assert ingest.process_video(clean_db, settings, submission.video_id) == "error"
+    linked = submission.submit_link(clean_db, settings, attacker.id, page, make_group=False, language="en")
+    for sent in linked.submissions:
+        assert processing.process_video(clean_db, settings, sent.video_id) == "error"
         with clean_db.session() as s:
-            row = s.get(Video, submission.video_id)
+            row = s.get(Video, sent.video_id)
             assert "this server itself" in row.error_message and row.file is None
     assert loopback_service.requests == []
 
@@ -117,11 +117,11 @@ def test_a_private_network_is_fetched_only_when_the_installation_lists_it(clean_
     try:
         video(tmp_path / "intranet.mp4", seconds=3)
         with pytest.raises(IngestError, match="private network .*ASKVIDEO_ALLOWED_PRIVATE_NETWORKS"):
-            ingest.submit_link(clean_db, settings, attacker.id, f"{elsewhere.url}/intranet.mp4", make_group=False,
+            submission.submit_link(clean_db, settings, attacker.id, f"{elsewhere.url}/intranet.mp4", make_group=False,
                                language="en")
         assert elsewhere.requests == []
         monkeypatch.setenv("ASKVIDEO_ALLOWED_PRIVATE_NETWORKS", f"{lan_hosts[0]}/32,{lan_hosts[1]}/32")
-        linked = ingest.submit_link(clean_db, load_settings(), attacker.id, f"{elsewhere.url}/intranet.mp4",
+        linked = submission.submit_link(clean_db, load_settings(), attacker.id, f"{elsewhere.url}/intranet.mp4",
                                     make_group=False, language="en")
         assert [s.status for s in linked.submissions] == ["queued"]
     finally:
@@ -137,11 +137,11 @@ def test_no_setting_can_open_loopback_or_metadata(network, monkeypatch):
 
 def test_a_download_that_is_not_media_is_never_kept_or_played(clean_db, settings, attacker, site):
     (site.root / "leak.mp4").write_text(SECRET)  # what a misconfigured service answers
-    [submission] = ingest.submit_link(clean_db, settings, attacker.id, f"{site.url}/leak.mp4", make_group=False,
+    [sent] = submission.submit_link(clean_db, settings, attacker.id, f"{site.url}/leak.mp4", make_group=False,
                                       language="en").submissions
-    assert ingest.process_video(clean_db, settings, submission.video_id) == "error"
+    assert processing.process_video(clean_db, settings, sent.video_id) == "error"
     with clean_db.session() as s:
-        row = s.get(Video, submission.video_id)
+        row = s.get(Video, sent.video_id)
         assert "not a video or audio file" in row.error_message and row.file is None
         assert library.playable(s, settings, attacker.id, row.id).media_path is None
     _no_secret_anywhere(clean_db, settings)
@@ -151,11 +151,11 @@ def test_a_download_that_is_not_media_is_never_kept_or_played(clean_db, settings
 
 def test_a_rejected_upload_leaves_no_file_and_does_not_count(clean_db, settings, attacker, tmp_path):
     renamed = text_renamed(tmp_path / "notes.mp4")
-    [result] = ingest.submit_uploads(clean_db, settings, attacker.id,
+    [result] = submission.submit_uploads(clean_db, settings, attacker.id,
                                      [UploadItem("notes.mp4", open(renamed, "rb"))], language="en")
     stored = video_file(clean_db, result.video_id)
     assert stored and storage.resolve(settings.media_dir, stored).exists()
-    assert ingest.process_video(clean_db, settings, result.video_id) == "error"
+    assert processing.process_video(clean_db, settings, result.video_id) == "error"
     with clean_db.session() as s:
         row = s.get(Video, result.video_id)
         assert row.status == "error" and "not a video or audio file" in row.error_message and row.file is None
@@ -181,9 +181,9 @@ def test_two_tabs_uploading_at_once_cannot_pass_the_video_limit(clean_db, settin
         items = [UploadItem(p.name, io.BytesIO(p.read_bytes())) for p in paths]
         barrier.wait()
         try:
-            results.extend(ingest.submit_uploads(clean_db, settings, attacker.id, items, language="en"))
+            results.extend(submission.submit_uploads(clean_db, settings, attacker.id, items, language="en"))
         except IngestError as refused:  # the whole batch, when the other tab was quicker
-            results.extend(ingest.Submission(p.name, None, "error", str(refused)) for p in paths)
+            results.extend(submission.Submission(p.name, None, "error", str(refused)) for p in paths)
         except Exception as error:  # noqa: BLE001 - a crash in a tab must fail the test, not vanish
             crashes.append(error)
 
@@ -201,12 +201,12 @@ def test_two_tabs_uploading_at_once_cannot_pass_the_video_limit(clean_db, settin
 
 def test_retrying_a_failed_link_that_no_longer_counts_respects_the_limit(clean_db, settings, attacker, site, tmp_path):
     (site.root / "not-media.mp4").write_text(SECRET)
-    [failed] = ingest.submit_link(clean_db, settings, attacker.id, f"{site.url}/not-media.mp4", make_group=False,
+    [failed] = submission.submit_link(clean_db, settings, attacker.id, f"{site.url}/not-media.mp4", make_group=False,
                                   language="en").submissions
-    assert ingest.process_video(clean_db, settings, failed.video_id) == "error"
+    assert processing.process_video(clean_db, settings, failed.video_id) == "error"
     with clean_db.session() as s:
         s.get(User, attacker.id).video_limit = 1
-    ingest.submit_uploads(clean_db, settings, attacker.id,
+    submission.submit_uploads(clean_db, settings, attacker.id,
                           [UploadItem("talk.mp4", open(video(tmp_path / "t.mp4", seconds=3), "rb"))], language="en")
     with pytest.raises(IngestError, match="limit is 1 videos"):
-        ingest.retry(clean_db, attacker.id, failed.video_id)
+        submission.retry(clean_db, attacker.id, failed.video_id)

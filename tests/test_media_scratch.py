@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from core import jobs, storage
+from core import storage, tasks
 
 
 def test_scratch_left_by_a_dead_cut_or_upload_is_swept_and_live_work_is_kept(tmp_path):
@@ -45,8 +45,8 @@ def test_the_sweep_runs_as_hourly_housekeeping(tmp_path, monkeypatch):
     long_ago = time.time() - 24 * 3600
     os.utime(media / "clips" / "1" / "old.work", (long_ago, long_ago))
     monkeypatch.setenv("ASKVIDEO_MEDIA_DIR", str(media))
-    assert jobs.sweep_media_scratch() == 1
-    app = jobs.make_app("postgresql://localhost/unused")
+    assert tasks.sweep_media_scratch() == 1
+    app = tasks.make_app("postgresql://localhost/unused")
     assert "askvideo:sweep_media_scratch" in app.tasks
     assert any(p.task.name == "askvideo:sweep_media_scratch" for p in app.periodic_registry.periodic_tasks.values())
 
@@ -78,7 +78,7 @@ def test_work_folders_of_videos_no_worker_is_processing_are_swept(clean_db, tmp_
         if name != "retried":  # a worker made the retried video's folder again a moment ago
             os.utime(work, (an_hour_ago, an_hour_ago))
 
-    assert jobs.sweep_media_scratch() == 3
+    assert tasks.sweep_media_scratch() == 3
     left = {name for name, video_id in ids.items() if (media / "work" / str(video_id)).exists()}
     assert left == {"processing", "pending", "retried"}
-    assert jobs.sweep_media_scratch() == 0
+    assert tasks.sweep_media_scratch() == 0

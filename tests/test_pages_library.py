@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import ingest
+from core import processing
 from core.config import load_settings
 from db.models import Video
 from tests.app_driver import click, element_protos, field, send_files, signed_in_app
@@ -31,7 +31,7 @@ def test_upload_with_captions_then_watch_it_in_the_library(clean_db, tmp_path):
     assert any(b.label == "Q3 review" for b in at.button)
     assert "Waiting for a worker…" in [c.value for c in at.caption]
 
-    ingest.process_video(clean_db, load_settings(), row.id)
+    processing.process_video(clean_db, load_settings(), row.id)
     at.run()
     click(at, "Q3 review")
     assert str(row.id) in at.query_params["video"]
@@ -48,7 +48,7 @@ def test_broken_upload_shows_its_error_in_the_library(clean_db, tmp_path):
     at, account = signed_in_app(clean_db, page="pages/upload.py")
     send_files(at, account.id, [("holiday.mp4", text_renamed(tmp_path / "x.mp4").read_bytes())])
     click(at, "Add 1 video")
-    ingest.process_video(clean_db, load_settings(), only_video(clean_db).id)
+    processing.process_video(clean_db, load_settings(), only_video(clean_db).id)
     at.switch_page("pages/library.py").run()
     assert any("not a video or audio file" in e.value for e in at.error)
 
@@ -95,7 +95,7 @@ def test_edit_and_delete_a_video(clean_db, tmp_path):
     at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
     click(at, "Add 1 video")
     row = only_video(clean_db)
-    ingest.process_video(clean_db, load_settings(), row.id)
+    processing.process_video(clean_db, load_settings(), row.id)
     stored = load_settings().media_dir / row.file
     assert stored.exists()
     at.switch_page("pages/library.py").run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import clips, jobs
+from core import clips, tasks
 from tests.app_driver import click, element_protos, field, signed_in_app
 from tests.corpus import TOPIC_SECONDS, ingest_corpus, three_topics
 
@@ -64,7 +64,7 @@ def test_a_clip_is_made_played_and_offered_for_download(watching, clean_db, sett
     with clean_db.session() as s:
         [clip] = clips.list_clips(s, settings, account.id)
     assert (clip.status, clip.label) == ("pending", "02:30–02:40")
-    assert jobs.make_clip(clip.id) == "completed"
+    assert tasks.make_clip(clip.id) == "completed"
     at.run()
     click(at, "Play")
     players = element_protos(at, "video")

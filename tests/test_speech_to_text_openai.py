@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from core import ingest, model_settings, speech_to_text
+from core import model_settings, processing, speech_to_text
 from core.config import load_settings
 from db.models import Video
 from tests.factories import make_account
@@ -38,7 +38,7 @@ def test_long_audio_is_sent_in_pieces_with_the_key_and_times_shifted(clean_db, n
     monkeypatch.setattr(speech_to_text, "OPENAI_PIECE_SECONDS", 4)
     owner = _owner(clean_db, no_local_model, base_url=fake_openai.base_url)
     submitted = upload(clean_db, no_local_model, owner, video(tmp_path / "s.mp4", seconds=9.4, audio="speech"))
-    assert ingest.process_video(clean_db, no_local_model, submitted.video_id) == "completed"
+    assert processing.process_video(clean_db, no_local_model, submitted.video_id) == "completed"
     calls = [r for r in fake_openai.requests if r.path.endswith("/audio/transcriptions")]
     assert len(calls) == 3
     assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in calls)
@@ -55,7 +55,7 @@ def test_refused_key_fails_the_video_with_advice(clean_db, no_local_model, fake_
     fake_openai.fail_with = 401
     owner = _owner(clean_db, no_local_model, base_url=fake_openai.base_url)
     submitted = upload(clean_db, no_local_model, owner, video(tmp_path / "s.mp4", seconds=3, audio="speech"))
-    assert ingest.process_video(clean_db, no_local_model, submitted.video_id) == "error"
+    assert processing.process_video(clean_db, no_local_model, submitted.video_id) == "error"
     with clean_db.session() as s:
         assert "refused the API key" in s.get(Video, submitted.video_id).error_message
 
@@ -67,10 +67,10 @@ def test_busy_service_is_retried_then_reported(clean_db, no_local_model, fake_op
     owner = _owner(clean_db, no_local_model, base_url=fake_openai.base_url)
     submitted = upload(clean_db, no_local_model, owner, video(tmp_path / "s.mp4", seconds=3, audio="speech"))
     with pytest.raises(TransientIngestError):
-        ingest.process_video(clean_db, no_local_model, submitted.video_id, final_attempt=False)
+        processing.process_video(clean_db, no_local_model, submitted.video_id, final_attempt=False)
     with clean_db.session() as s:
         assert s.get(Video, submitted.video_id).status == "processing"  # waiting for its retry
-    assert ingest.process_video(clean_db, no_local_model, submitted.video_id, final_attempt=True) == "error"
+    assert processing.process_video(clean_db, no_local_model, submitted.video_id, final_attempt=True) == "error"
     with clean_db.session() as s:
         assert "gave up after several tries" in s.get(Video, submitted.video_id).error_message
 
@@ -78,7 +78,7 @@ def test_busy_service_is_retried_then_reported(clean_db, no_local_model, fake_op
 def test_no_captions_no_model_no_key_explains_every_way_out(clean_db, no_local_model, tmp_path):
     owner = _owner(clean_db, no_local_model, key=None)
     submitted = upload(clean_db, no_local_model, owner, video(tmp_path / "s.mp4", seconds=3, audio="speech"))
-    assert ingest.process_video(clean_db, no_local_model, submitted.video_id) == "error"
+    assert processing.process_video(clean_db, no_local_model, submitted.video_id) == "error"
     with clean_db.session() as s:
         message = s.get(Video, submitted.video_id).error_message
     assert "captions file" in message and "Whisper model" in message and "OpenAI API key" in message
@@ -93,7 +93,7 @@ def test_openai_embeddings_are_used_when_chosen_and_recorded_per_chunk(clean_db,
     settings = load_settings()
     owner = _owner(clean_db, settings, base_url=fake_openai.base_url, embedding_model="text-embedding-3-small")
     submitted = upload(clean_db, settings, owner, video(tmp_path / "v.mp4", seconds=20), captions=srt(TALK))
-    assert ingest.process_video(clean_db, settings, submitted.video_id) == "completed"
+    assert processing.process_video(clean_db, settings, submitted.video_id) == "completed"
     calls = [r for r in fake_openai.requests if r.path.endswith("/embeddings")]
     assert calls and calls[0].json()["dimensions"] == 384
     with clean_db.session() as s:
@@ -114,10 +114,10 @@ def test_a_failing_embedding_provider_is_retried_or_explained(clean_db, fake_ope
     fake_openai.fail_with = status
     if transient:
         with pytest.raises(TransientIngestError, match=said):
-            ingest.process_video(clean_db, settings, submitted.video_id, final_attempt=False)
-        assert ingest.process_video(clean_db, settings, submitted.video_id, final_attempt=True) == "error"
+            processing.process_video(clean_db, settings, submitted.video_id, final_attempt=False)
+        assert processing.process_video(clean_db, settings, submitted.video_id, final_attempt=True) == "error"
     else:
-        assert ingest.process_video(clean_db, settings, submitted.video_id) == "error"
+        assert processing.process_video(clean_db, settings, submitted.video_id) == "error"
     with clean_db.session() as s:
         message = s.get(Video, submitted.video_id).error_message
     assert message.startswith("Embedding the transcript failed") and said in message

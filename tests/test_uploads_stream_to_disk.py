@@ -17,9 +17,9 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from core import auth, ingest, uploads
+from core import auth, submission, uploads
 from core.config import load_settings
-from core.ingest import UploadItem
+from core.submission import UploadItem
 from db.models import Video
 from tests.factories import make_account
 from tests.media_factory import video
@@ -95,7 +95,7 @@ def test_a_staged_upload_becomes_a_queued_video(clean_db, settings, signed_in, w
     data = video(tmp_path / "v.mp4", seconds=3).read_bytes()
     status, reply = put(web_app, "Team review.mp4", data, upload_token=upload_token, length=len(data))
     assert status == 200
-    [result] = ingest.submit_uploads(clean_db, settings, account.id, [
+    [result] = submission.submit_uploads(clean_db, settings, account.id, [
         UploadItem(reply["name"], staged_id=reply["id"], title="Review")], language="en")
     assert result.status == "queued"
     with clean_db.session() as s:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from core import auth
 from core.config import PROJECT_ROOT
-from core.jobs import make_sync_app
+from core.queue import connector_app
 from db.models import UserSession
 from tests.factories import make_account
 
@@ -44,9 +44,9 @@ def test_worker_registers_runs_a_job_and_stops_cleanly(clean_db, database_url):
                 return conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar() == 1
 
         assert _wait_for(registered), "worker never registered"
-        app = make_sync_app(database_url)
+        app = connector_app(database_url)
         with app.open():
-            job_id = app.tasks["askvideo:purge_expired_sessions"].defer()
+            job_id = app.configure_task("askvideo:purge_expired_sessions").defer()
 
         def finished():
             with clean_db.engine.connect() as conn:

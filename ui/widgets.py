@@ -7,7 +7,9 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from core.errors import AskVideoError
 from core.transcripts import format_timestamp
+from ui.session import database, settings
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:=])")
 STATUS_BADGES = {
@@ -75,8 +77,6 @@ def moment(playing: float | None, wanted: float) -> float:
 
 def app_url() -> str:
     """Where browsers reach this app: ASKVIDEO_PUBLIC_URL, else the address this browser is using."""
-    from ui.session import settings
-
     base = settings().public_url
     if not base:
         parsed = urlparse(st.context.url or "")
@@ -94,9 +94,6 @@ def share_url(token: str) -> str:
 def apply(action, *args, success: str | None = None, **kwargs) -> bool:
     """Run one change (`action(session, *args)`) in its own transaction: show the user's error and
     return False, or toast `success` and rerun the page to show the result."""
-    from core.errors import AskVideoError
-    from ui.session import database
-
     try:
         with database().session() as session:
             action(session, *args, **kwargs)

@@ -1,0 +1,84 @@
+"""A transcript made searchable: chunks and sentences, their vectors, stored in one transaction.
+
+Used by processing (a new transcript) and by re-indexing (the stored transcript, embedded with
+the owner's current model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import openai
+from sqlalchemy import delete, func, insert, select, update
+
+from core import llm, transcripts
+from core.chunking import chunk_segments
+from core.config import Settings
+from core.database import Database
+from core.embeddings import embeddings_for
+from core.errors import IngestError, TransientIngestError
+from core.model_settings import model_access
+from core.text import one_line
+from core.transcripts import Segment
+from db.models import TranscriptChunk, TranscriptSentence, Video
+
+EMBED_BATCH = 64
+
+
+def store_transcript(
+    db: Database, settings: Settings, video_id: int, segments: list[Segment], transcript_source: str,
+    *, on_progress: Callable[[float], None] = lambda fraction: None,
+) -> int:
+    """Chunk, embed and store a transcript as the video's only set of chunks and sentences; returns
+    the chunk count."""
+    segments = [Segment(s.start, s.end, one_line(s.text)) for s in segments if one_line(s.text)]
+    with db.session() as session:
+        video = session.get(Video, video_id)
+        if video is None:
+            return 0
+        user_id, title = video.user_id, video.title
+        access = model_access(session, settings, user_id)
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
+    sentences = transcripts.sentences(segments)
+    texts = [f"{title}: {c.text}" if settings.embed_titles else c.text for c in chunks] + [s.text for s in sentences]
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        try:
+            vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
+        except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
+            failed = TransientIngestError if llm.is_transient(error) else IngestError
+            raise failed(f"Embedding the transcript failed: {llm.provider_error(error)}") from None
+        on_progress(len(vectors) / len(texts))
+    chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
+    rows = [
+        {"video_id": video_id, "user_id": user_id, "video_title": title, "chunk_index": c.index,
+         "text": c.text, "start_time": c.start, "end_time": c.end, "embedding": v,
+         "embedding_model": embedder.model_name}
+        for c, v in zip(chunks, chunk_vectors, strict=True)
+    ]
+    sentence_rows = [
+        {"video_id": video_id, "user_id": user_id, "sentence_index": i, "text": s.text,
+         "start_time": s.start, "end_time": s.end, "embedding": v, "embedding_model": embedder.model_name}
+        for i, (s, v) in enumerate(zip(sentences, sentence_vectors, strict=True))
+    ]
+    # One transaction: the old chunks and sentences go and the new ones arrive together, or nothing changes.
+    with db.session() as session:
+        still_there = session.scalar(select(Video.id).where(Video.id == video_id).with_for_update())
+        if still_there is None:
+            return 0  # deleted while we worked
+        session.execute(delete(TranscriptChunk).where(TranscriptChunk.video_id == video_id))
+        session.execute(delete(TranscriptSentence).where(TranscriptSentence.video_id == video_id))
+        for start in range(0, len(rows), 500):
+            session.execute(insert(TranscriptChunk), rows[start:start + 500])
+        for start in range(0, len(sentence_rows), 500):
+            session.execute(insert(TranscriptSentence), sentence_rows[start:start + 500])
+        session.execute(
+            update(Video).where(Video.id == video_id).values(
+                transcript=transcripts.full_text(segments),
+                transcript_segments=transcripts.to_json(segments),
+                transcript_source=transcript_source, status="completed", progress=100,
+                current_step=None, error_message=None, processing_finished_at=func.now(),
+            )
+        )
+    return len(rows)

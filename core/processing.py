@@ -1,0 +1,289 @@
+"""Processing a video, as the worker does it: from its file or link to a searchable transcript.
+
+transcript (captions, else local Whisper, else OpenAI) → chunks → embeddings → one transaction
+that replaces the video's chunks and marks it completed (core/indexing.py), then chapters.
+Progress is written as it goes so the Library can show it live; a failure the user can act on
+marks the video `error` with its message, a passing one is raised for the queue to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from core import captions, chapters, media, remote, storage
+from core.config import Settings
+from core.database import Database
+from core.errors import IngestError, SettingsError, TransientIngestError
+from core.indexing import store_transcript
+from core.model_settings import model_access
+from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
+from core.transcripts import Segment
+from db.models import Video
+
+log = logging.getLogger(__name__)
+
+
+class _Progress:
+    """Writes progress in short transactions of their own, at most one per whole percent."""
+
+    def __init__(self, db: Database, video_id: int) -> None:
+        self.db, self.video_id, self.last = db, video_id, -1
+
+    def __call__(self, percent: float, step: str | None = None) -> None:
+        value = max(0, min(99, int(percent)))
+        if value == self.last and step is None:
+            return
+        self.last = value
+        values: dict = {"progress": value}
+        if step:
+            values["current_step"] = step
+        with self.db.session() as session:
+            session.execute(update(Video).where(Video.id == self.video_id, Video.status == "processing")
+                            .values(**values))
+
+    def span(self, low: float, high: float, step: str | None = None) -> Callable[[float], None]:
+        if step:
+            self(low, step)
+        return lambda fraction: self(low + (high - low) * max(0.0, min(1.0, fraction)))
+
+
+@dataclass
+class _Job:
+    video_id: int
+    user_id: int
+    source: str
+    file: str | None
+    source_url: str | None
+    captions_file: str | None
+    language: str | None
+    extractor: str | None
+
+
+def _claim(db: Database, video_id: int) -> _Job | None:
+    """Mark a video as processing unless it is finished, failed or gone (then there is nothing to do)."""
+    with db.session() as session:
+        video = session.scalars(
+            select(Video).where(Video.id == video_id, Video.status.in_(("pending", "processing")))
+            .with_for_update(skip_locked=True)
+        ).first()
+        if video is None:
+            return None
+        video.status, video.progress, video.current_step = "processing", 1, "starting"
+        video.error_message = None
+        video.processing_started_at = datetime.now(timezone.utc)
+        return _Job(video.id, video.user_id, video.source, video.file, video.source_url,
+                    video.captions_file, video.language, video.extractor)
+
+
+def _set(db: Database, video_id: int, **values) -> None:
+    with db.session() as session:
+        session.execute(update(Video).where(Video.id == video_id).values(**values))
+
+
+def mark_error(db: Database, video_id: int, message: str) -> None:
+    _set(db, video_id, status="error", error_message=message[:2000], current_step=None,
+         processing_finished_at=datetime.now(timezone.utc))
+
+
+def process_video(db: Database, settings: Settings, video_id: int, *, final_attempt: bool = True) -> str:
+    """Process one video end to end. Returns its final status; raises only transient errors to retry."""
+    job = _claim(db, video_id)
+    if job is None:
+        return "skipped"
+    work = storage.work_dir(settings.media_dir, video_id)
+    progress = _Progress(db, video_id)
+    try:
+        segments, transcript_source = _transcript(db, settings, job, work, progress)
+        if not segments or not any(s.text.strip() for s in segments):
+            raise IngestError(
+                "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
+            )
+        store_transcript(db, settings, video_id, segments, transcript_source, on_progress=progress.span(80, 99, "embedding"))
+        _make_chapters(db, settings, video_id)
+        return "completed"
+    except IngestError as error:
+        mark_error(db, video_id, str(error))
+        return "error"
+    except (TransientIngestError, OSError) as error:
+        if isinstance(error, OSError) and not isinstance(error, (ConnectionError, TimeoutError)):
+            mark_error(db, video_id, f"Server file error while processing: {error.strerror or error}")
+            return "error"
+        if final_attempt:
+            mark_error(db, video_id, f"{error} (gave up after several tries; use Retry to try again).")
+            return "error"
+        raise TransientIngestError(str(error)) from error
+    except SettingsError as error:
+        mark_error(db, video_id, str(error))
+        return "error"
+    except OperationalError as error:
+        # The database went away mid-job: nothing can be recorded now; the queue retries the job.
+        raise TransientIngestError("The database was unavailable while processing.") from error
+    except Exception:
+        log.exception("processing video %s failed", video_id)
+        mark_error(db, video_id, "Processing failed unexpectedly; the error was logged. Try Retry, or contact support.")
+        return "error"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _make_chapters(db: Database, settings: Settings, video_id: int) -> None:
+    """Chapters are a bonus on a ready video: failing to make them never fails the video."""
+    try:
+        chapters.generate(db, settings, video_id, keep_edited=True)
+    except Exception:
+        log.exception("making chapters for video %s failed", video_id)
+
+
+def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress
+                ) -> tuple[list[Segment], str]:
+    media_path: Path | None = None
+    info: media.MediaInfo | None = None
+    languages = tuple(dict.fromkeys([*( [job.language] if job.language else []), *settings.caption_languages]))
+    is_youtube = False
+    if job.source == "url":
+        progress(2, "fetching details")
+        details, found = remote.video_details(job.source_url or "", languages)
+        is_youtube = details.is_youtube
+        _set(db, job.video_id, channel=details.channel, duration_s=details.duration_s,
+             thumbnail_url=details.thumbnail_url, published_on=details.published_on,
+             external_id=details.external_id, extractor=details.extractor)
+        segments = None
+        if found is not None:
+            try:
+                segments = captions.parse_captions(found.data, name="The video's captions",
+                                                   max_seconds=details.duration_s)
+            except IngestError as error:  # the site's captions are broken: transcribe the speech instead
+                log.warning("video %s: unusable captions from the site (%s); transcribing", job.video_id, error)
+        if segments:
+            _set(db, job.video_id, language=found.language)
+            if not is_youtube:
+                _download_for_playback(db, settings, job, work, progress)
+            return segments, found.kind
+        progress(5, "downloading")
+        media_path, info = _download(settings, job, work, audio_only=is_youtube)
+        if not is_youtube:
+            media_path = _keep_download(db, settings, job, media_path)
+        progress(20)
+    else:
+        if not job.file:
+            raise IngestError("The uploaded file is missing; upload it again.")
+        media_path = storage.resolve(settings.media_dir, job.file)
+        if not media_path.exists():
+            raise IngestError("The uploaded file is missing on the server; upload it again.")
+    progress(max(progress.last, 3), "reading media")
+    if info is None:
+        info = _probe_upload(db, settings, job, media_path)
+    _describe_media(db, settings, job, media_path, info, thumbnail=job.source == "upload" or not is_youtube)
+
+    if job.captions_file:
+        data = storage.resolve(settings.media_dir, job.captions_file).read_bytes()
+        return captions.parse_captions(data, name="The captions file", max_seconds=info.duration_s), "captions"
+    if not info.has_audio:
+        raise IngestError(
+            "This video has no audio track and no captions, so there is nothing to transcribe. "
+            "Add a captions file (.srt or .vtt)."
+        )
+    return _speech_to_text(db, settings, job, media_path, info, work, progress)
+
+
+def _download(settings: Settings, job: _Job, work: Path, *, audio_only: bool) -> tuple[Path, media.MediaInfo]:
+    """The link's media, downloaded into the work folder and probed there: what is not playable
+    media (a page, a JSON file, a truncated download) fails here and goes with the work folder,
+    never stored, played or counted."""
+    downloaded = remote.download_media(job.source_url or "", work, audio_only=audio_only,
+                                       max_bytes=settings.max_upload_mb * 1024 * 1024)
+    return downloaded, media.probe(downloaded)
+
+
+def _probe_upload(db: Database, settings: Settings, job: _Job, path: Path) -> media.MediaInfo:
+    """An uploaded file that is not playable media is deleted, so it neither stays on disk nor
+    counts against its owner's video limit (a failed video without a file does not count)."""
+    try:
+        return media.probe(path)
+    except IngestError:
+        _set(db, job.video_id, file=None, sha256=None, file_size=None)
+        storage.delete(settings.media_dir, job.file)
+        raise
+
+
+def _download_for_playback(db: Database, settings: Settings, job: _Job, work: Path, progress: _Progress) -> None:
+    """A non-YouTube link is kept as a file so the app can play it even if the site goes away."""
+    progress(5, "downloading")
+    downloaded, info = _download(settings, job, work, audio_only=False)
+    path = _keep_download(db, settings, job, downloaded)
+    _describe_media(db, settings, job, path, info, thumbnail=True)
+
+
+def _keep_download(db: Database, settings: Settings, job: _Job, downloaded: Path) -> Path:
+    extension = downloaded.suffix.lower() if downloaded.suffix.lower() in storage.VIDEO_EXTENSIONS else ".mp4"
+    relative, absolute = storage.new_path(settings.media_dir, "videos", job.user_id, extension)
+    shutil.move(str(downloaded), absolute)
+    with db.session() as session:
+        old = session.scalar(select(Video.file).where(Video.id == job.video_id))
+    _record_file(db, settings, job.video_id, relative, file=relative, file_size=absolute.stat().st_size)
+    if old and old != relative:
+        storage.delete(settings.media_dir, old)
+    job.file = relative
+    return absolute
+
+
+def _record_file(db: Database, settings: Settings, video_id: int, relative: str, **values) -> None:
+    """Point the video's row at a file just stored. If the video was deleted meanwhile, its delete
+    could not know this file: remove it here and stop, so nothing is left on disk."""
+    with db.session() as session:
+        kept = session.execute(update(Video).where(Video.id == video_id).values(**values)
+                               .returning(Video.id)).first()
+    if kept is None:
+        storage.delete(settings.media_dir, relative)
+        raise IngestError("This video was deleted while it was being processed.")
+
+
+def _describe_media(db: Database, settings: Settings, job: _Job, path: Path, info: media.MediaInfo,
+                    *, thumbnail: bool) -> None:
+    values: dict = {"duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height}
+    if thumbnail and info.has_video:
+        relative, absolute = storage.new_path(settings.media_dir, "thumbnails", job.user_id, ".jpg")
+        if media.make_thumbnail(path, absolute, at_seconds=min(5.0, info.duration_s / 3)):
+            with db.session() as session:
+                old = session.scalar(select(Video.thumbnail).where(Video.id == job.video_id))
+            _record_file(db, settings, job.video_id, relative, thumbnail=relative, **values)
+            storage.delete(settings.media_dir, old)
+            return
+        storage.delete(settings.media_dir, relative)  # a failed frame may leave an empty file
+    _set(db, job.video_id, **values)
+
+
+def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Path, info: media.MediaInfo,
+                    work: Path, progress: _Progress) -> tuple[list[Segment], str]:
+    progress(20, "extracting audio")
+    audio = media.extract_audio(media_path, work / "audio.wav")
+    try:
+        segments, language = transcribe_local(
+            audio, model_dir=settings.whisper_model_dir, data_dir=settings.data_dir,
+            duration_s=info.duration_s, on_progress=progress.span(22, 80, "transcribing"),
+        )
+        if language:
+            _set(db, job.video_id, language=language)
+        return segments, "local_whisper"
+    except SpeechToTextUnavailable as why:
+        log.warning("local speech-to-text unavailable: %s", why)
+    with db.session() as session:
+        access = model_access(session, settings, job.user_id)
+    if not access.remote:
+        raise IngestError(
+            "This video has no captions and speech-to-text is not available: add a captions file, "
+            "configure a local Whisper model (ASKVIDEO_WHISPER_MODEL_DIR), or add an OpenAI API key in Settings."
+        )
+    segments = transcribe_openai(
+        audio, work, api_key=access.api_key, base_url=access.base_url, duration_s=info.duration_s,
+        on_progress=progress.span(22, 80, "transcribing"),
+    )
+    return segments, "openai_whisper"

@@ -1,0 +1,115 @@
+"""The job queue: procrastinate on PostgreSQL, seen from the side that puts work in it.
+
+Workers on any number of machines share one queue table; a job is taken with
+`SELECT … FOR UPDATE SKIP LOCKED`, so no two workers run the same job. Jobs are deferred here by
+task name, so this module knows nothing of what the tasks do (core/tasks.py does, and the worker
+registers them): the web process and the domain modules can queue work without importing it.
+
+Each video's jobs carry a lock (never two running for one video) and a queueing lock (never two
+waiting); so do clips'.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from procrastinate.jobs import JobDeferrer
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import libpq_url, sqlalchemy_url
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "askvideo"
+PROCESS_VIDEO, REEMBED_VIDEO, MAKE_CLIP = "process_video", "reembed_video", "make_clip"
+QUEUES = {PROCESS_VIDEO: "ingest", REEMBED_VIDEO: "ingest", MAKE_CLIP: "clips"}
+ATTEMPTS = 3  # tries of a job whose failure may pass (network, a busy provider, a killed worker)
+
+
+def video_lock(video_id: int) -> str:
+    return f"video:{video_id}"
+
+
+def clip_lock(clip_id: int) -> str:
+    return f"clip:{clip_id}"
+
+
+def process_job(app: procrastinate.App, video_id: int) -> JobDeferrer:
+    return app.configure_task(f"{NAMESPACE}:{PROCESS_VIDEO}", queue=QUEUES[PROCESS_VIDEO],
+                              lock=video_lock(video_id), queueing_lock=video_lock(video_id))
+
+
+def reembed_job(app: procrastinate.App, video_id: int) -> JobDeferrer:
+    # The video's own lock: never beside its processing. A queueing lock of its own: one waiting.
+    return app.configure_task(f"{NAMESPACE}:{REEMBED_VIDEO}", queue=QUEUES[REEMBED_VIDEO],
+                              lock=video_lock(video_id), queueing_lock=f"reembed:{video_id}")
+
+
+def clip_job(app: procrastinate.App, clip_id: int) -> JobDeferrer:
+    return app.configure_task(f"{NAMESPACE}:{MAKE_CLIP}", queue=QUEUES[MAKE_CLIP],
+                              lock=clip_lock(clip_id), queueing_lock=clip_lock(clip_id))
+
+
+def connector_app(url: str) -> procrastinate.App:
+    """An app that only defers (synchronous code: pages, the CLI); no task is registered on it."""
+    return procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=libpq_url(url)))
+
+
+_lock = threading.Lock()
+_deferrers: dict[str, procrastinate.App] = {}
+
+
+def _deferrer(url: str) -> procrastinate.App:
+    key = sqlalchemy_url(url)
+    with _lock:
+        if key not in _deferrers:
+            app = connector_app(url)
+            app.open()
+            _deferrers[key] = app
+        return _deferrers[key]
+
+
+def _defer(job: JobDeferrer, **kwargs) -> None:
+    try:
+        job.defer(**kwargs)
+    except procrastinate_errors.AlreadyEnqueued:
+        pass  # one is already waiting
+
+
+def defer_processing(url: str, video_ids: list[int]) -> None:
+    """Queue processing jobs. If this fails the videos stay `pending` and the worker's recovery
+    sweep queues them."""
+    if not video_ids:
+        return
+    try:
+        app = _deferrer(url)
+        for video_id in video_ids:
+            _defer(process_job(app, video_id), video_id=video_id)
+    except Exception:
+        log.exception("could not queue videos %s; the worker's recovery sweep will", video_ids)
+
+
+def defer_reembedding(url: str, video_ids: list[int]) -> None:
+    """Queue re-embedding jobs (the caller reports a failure: nothing else would queue them)."""
+    app = _deferrer(url)
+    for video_id in video_ids:
+        _defer(reembed_job(app, video_id), video_id=video_id)
+
+
+def defer_clip(url: str, clip_id: int) -> None:
+    """Queue a clip's cut. If queueing fails the clip stays `pending` and the recovery sweep queues it."""
+    try:
+        _defer(clip_job(_deferrer(url), clip_id), clip_id=clip_id)
+    except Exception:
+        log.exception("could not queue clip %s; the worker's recovery sweep will", clip_id)
+
+
+def in_flight(session: Session, kind: str) -> set[int]:
+    """Ids of the videos (`kind` "video") or clips ("clip") that have a job waiting or running."""
+    locks = session.scalars(text("SELECT lock FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+                                 "AND lock LIKE :prefix"), {"prefix": f"{kind}:%"})
+    return {int(lock.split(":", 1)[1]) for lock in locks if lock.split(":", 1)[1].isdigit()}
