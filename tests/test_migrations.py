@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
+from core.answers import EXTRACTIVE_INTRO, NOTHING_FOUND
 from db.engine import drop_database, ensure_database, with_database
 from db.migrate import downgrade, upgrade
 from db.models import Base
@@ -72,3 +74,44 @@ def test_models_and_migrated_database_agree(database_url):
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_check_constraints_allow_the_values_the_models_allow(database_url):
+    """compare_metadata does not read CHECK constraints: the quoted values each one names (the
+    enum members, for constraints built from an enum) are compared here, so a member added to an
+    enum without a migration is caught."""
+    def values(sql: str) -> set[str]:
+        return set(re.findall(r"'([^']*)'", sql))
+
+    declared = {c.name: values(str(c.sqltext)) for table in Base.metadata.tables.values()
+                for c in table.constraints if isinstance(c, CheckConstraint)}
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                                 "WHERE contype = 'c' AND connamespace = 'public'::regnamespace")).all()
+    engine.dispose()
+    assert {name: values(definition) for name, definition in rows if name in declared} == declared
+
+
+def test_chat_logs_from_before_the_mode_column_get_it_from_their_opening_words(scratch_url):
+    upgrade(scratch_url, "0010")
+    answers = {
+        NOTHING_FOUND: "nothing",
+        f"{EXTRACTIVE_INTRO}\n\n- “It is next to the elevator.” [1]": "extractive",
+        "Globex renewed for three years [1].": "llm",
+        f"The videos say more than this: {NOTHING_FOUND}": "llm",  # only the opening words count
+    }
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:
+        user = conn.execute(text("INSERT INTO users (username, email, password, video_limit) "
+                                 "VALUES ('old', 'old@example.com', 'x', 1) RETURNING id")).scalar()
+        group = conn.execute(text("INSERT INTO video_groups (user_id, name) VALUES (:u, 'G') RETURNING id"),
+                             {"u": user}).scalar()
+        for answer in answers:
+            conn.execute(text("INSERT INTO chat_logs (user_id, group_id, question, answer) VALUES (:u, :g, 'q', :a)"),
+                         {"u": user, "g": group, "a": answer})
+    upgrade(scratch_url)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT answer, mode FROM chat_logs")).all())
+    engine.dispose()
+    assert stored == answers

@@ -28,8 +28,8 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
         s.add(group)
         s.flush()
         s.execute(text(
-            "INSERT INTO chat_logs (user_id, group_id, question, answer, related_videos, is_shared_origin, feedback,"
-            " created_at) SELECT :u, :g, 'Question ' || (n % 500), 'Answer ' || n, "
+            "INSERT INTO chat_logs (user_id, group_id, question, answer, mode, related_videos, is_shared_origin,"
+            " feedback, created_at) SELECT :u, :g, 'Question ' || (n % 500), 'Answer ' || n, 'llm', "
             " jsonb_build_array(jsonb_build_object('video_id', n % 7, 'title', 'Video ' || (n % 7), 'start', n % 600,"
             " 'end', n % 600 + 20, 'score', 0.5)), n % 5 = 0,"
             " CASE WHEN n % 3 = 0 THEN 'good' WHEN n % 3 = 1 THEN 'bad' END,"

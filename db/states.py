@@ -1,0 +1,61 @@
+"""The named values the database stores: each status, source, method, mode and rating.
+
+Defined here, below core, so the schema's CHECK constraints (db/models.py) and the code that
+writes and reads the rows (core, ui, pages) name the same members. A StrEnum member equals its
+string, so the stored text is exactly the value and rows read back compare equal to members.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a video or a clip is in processing."""
+
+    PENDING = "pending"  # waiting for a worker
+    PROCESSING = "processing"
+    COMPLETED = "completed"  # ready: searchable (a video) or cut (a clip)
+    ERROR = "error"  # failed; error_message says why
+
+
+ACTIVE = (Status.PENDING, Status.PROCESSING)  # still waiting for or under a worker
+
+
+class VideoSource(StrEnum):
+    """Where a video came from."""
+
+    UPLOAD = "upload"  # a file the user sent
+    URL = "url"  # a link fetched by yt-dlp
+
+
+class TranscriptSource(StrEnum):
+    """How a video's transcript was made."""
+
+    CAPTIONS = "captions"  # a captions file uploaded with the video
+    REMOTE_CAPTIONS = "remote_captions"  # the link's captions, written by people
+    REMOTE_AUTO_CAPTIONS = "remote_auto_captions"  # the link's automatic captions
+    LOCAL_WHISPER = "local_whisper"  # speech-to-text on this machine
+    OPENAI_WHISPER = "openai_whisper"  # speech-to-text by the user's OpenAI-compatible provider
+
+
+class SummaryMethod(StrEnum):
+    """How a summary was written."""
+
+    MODEL = "model"  # by the configured chat model
+    EXTRACTIVE = "extractive"  # offline, from key sentences
+
+
+class AnswerMode(StrEnum):
+    """How a question was answered."""
+
+    LLM = "llm"  # by the chat model, from the retrieved passages
+    EXTRACTIVE = "extractive"  # offline: the transcript sentences nearest the question
+    NOTHING = "nothing"  # no passage was close enough; the answer says the videos do not cover it
+
+
+class Feedback(StrEnum):
+    """A person's rating of an answer."""
+
+    GOOD = "good"
+    BAD = "bad"
