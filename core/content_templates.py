@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core import keyphrases, summaries, template_sandbox
-from core.answers import EXTRACTIVE_INTRO, NOTHING_FOUND
+from core.answers import EXTRACTIVE_INTRO
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError
@@ -29,6 +29,7 @@ from core.groups import members, owned_group
 from core.text import clean
 from core.transcripts import format_timestamp
 from db.models import ChatLog, ContentTemplate, Video
+from db.states import AnswerMode
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "content_templates"
 MAX_TEMPLATE_CHARS = template_sandbox.MAX_TEMPLATE_CHARS
@@ -161,7 +162,7 @@ def _prose_and_points(text: str) -> tuple[str, list[str]]:
     prose, points = [], []
     for line in _CITATION.sub("", text).splitlines():
         line = line.strip()
-        if not line or line in (summaries.EXTRACTIVE_NOTE, EXTRACTIVE_INTRO.strip()):
+        if not line or line == summaries.EXTRACTIVE_NOTE:
             continue  # how the text was made is for the app's page, not for a post
         item = _BULLET.match(line)
         if item:
@@ -204,13 +205,15 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
     log = session.scalars(select(ChatLog).where(ChatLog.id == chat_log_id, ChatLog.user_id == owner_id)).first()
     if log is None:
         raise ContentTemplateError("That answer does not exist or is not yours.")
-    if log.answer.strip() == NOTHING_FOUND.strip() or not log.related_videos:
+    if log.mode == AnswerMode.NOTHING or not log.related_videos:
         raise ContentTemplateError("This answer found nothing in the videos, so there is nothing to post about.")
     group = owned_group(session, owner_id, log.group_id)
-    prose, points = _prose_and_points(log.answer)
+    # How an offline answer was made is for the app's page, not for a post.
+    text = log.answer.removeprefix(EXTRACTIVE_INTRO) if log.mode == AnswerMode.EXTRACTIVE else log.answer
+    prose, points = _prose_and_points(text)
     cited = log.related_videos
     youtube = _youtube_ids(session, [c["video_id"] for c in cited])
-    answer = _CITATION.sub("", log.answer.replace(EXTRACTIVE_INTRO.strip(), "")).strip()
+    answer = _CITATION.sub("", text).strip()
     return {
         "topic": log.question, "summary": prose, "key_points": points,
         "hashtags": keyphrases.hashtags(" ".join([log.question, *points, prose])), "group_name": group.name,
