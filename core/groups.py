@@ -162,14 +162,3 @@ def move_video(session: Session, user_id: int, group_id: int, video_id: int, ste
         member.order = order
     group.updated_at = func.now()
 
-
-def set_order(session: Session, user_id: int, group_id: int, video_ids: list[int]) -> None:
-    """Reorder the whole group at once (drag and drop); the list must hold exactly its videos."""
-    group = owned_group(session, user_id, group_id, lock=True)
-    rows = {m.video_id: m for m in session.scalars(
-        select(VideoGroupMember).where(VideoGroupMember.group_id == group.id))}
-    if sorted(rows) != sorted(video_ids):
-        raise AskVideoError("The group changed meanwhile; reload and try again.")
-    for order, video_id in enumerate(video_ids):
-        rows[video_id].order = order
-    group.updated_at = func.now()

@@ -116,14 +116,6 @@ def save_stream(
     return incoming.finish()
 
 
-def sha256_of_stream(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    while block := stream.read(_COPY_BLOCK):
-        digest.update(block)
-    stream.seek(0)
-    return digest.hexdigest()
-
-
 def delete(media_dir: Path, *relative_paths: str | None) -> None:
     for relative in relative_paths:
         if relative:
