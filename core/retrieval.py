@@ -78,7 +78,6 @@ class Candidate:
     end: float
     text: str
     similarity: float
-    dense_rank: int | None
     bm25_rank: int | None
     sentence_start: float | None
     sentence_end: float | None
@@ -206,13 +205,13 @@ _CANDIDATES = text(
           JOIN sentence_sparse ks ON ks.video_id = d.video_id AND ks.middle BETWEEN d.start_time AND d.end_time
          GROUP BY d.id
     )
-    SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text,
-           1 - (c.embedding <=> :qv) AS similarity, d.rank, sp.rank,
-           best.start_time, best.end_time, best.text, best.similarity, previous.start_time,
-           said.score
+    SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
+           c.text, 1 - (c.embedding <=> :qv) AS similarity, sp.rank AS bm25_rank,
+           best.start_time AS sentence_start, best.end_time AS sentence_end, best.text AS sentence,
+           best.similarity AS sentence_similarity, previous.start_time AS previous_start,
+           said.score AS sentence_keyword_score
       FROM pool p
       JOIN transcript_chunks c ON c.id = p.id
-      LEFT JOIN dense d ON d.id = c.id
       LEFT JOIN sparse sp ON sp.id = c.id
       LEFT JOIN LATERAL (
             -- Ordered by an expression the HNSW index cannot serve: this is an exact look at the
@@ -234,7 +233,8 @@ _CANDIDATES = text(
 
 _KEYWORDS = text(
     "WITH" + _SCOPE + "," + _BM25_CTES + """
-    SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text, sp.score
+    SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
+           c.text, sp.score
       FROM sparse sp JOIN transcript_chunks c ON c.id = sp.id
      ORDER BY sp.rank
      LIMIT :k
@@ -260,11 +260,16 @@ def candidate_pool(session: Session, *, group_id: int, owner_id: int, model: str
             "k1": BM25_K1, "b": BM25_B,
         },
     ).all()
-    return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5], float(r[6]), r[7], r[8],
-                      None if r[9] is None else float(r[9]), None if r[10] is None else float(r[10]), r[11],
-                      None if r[12] is None else float(r[12]), None if r[13] is None else float(r[13]),
-                      None if r[14] is None else float(r[14]))
+    return [Candidate(chunk_id=r.chunk_id, video_id=r.video_id, title=r.title, start=float(r.start),
+                      end=float(r.end), text=r.text, similarity=float(r.similarity), bm25_rank=r.bm25_rank,
+                      sentence_start=_float(r.sentence_start), sentence_end=_float(r.sentence_end),
+                      sentence=r.sentence, sentence_similarity=_float(r.sentence_similarity),
+                      previous_start=_float(r.previous_start), sentence_keyword_score=_float(r.sentence_keyword_score))
             for r in rows]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def cited_start(c: Candidate, lead_in_s: float = LEAD_IN_S) -> float:
@@ -350,12 +355,13 @@ def search(
 
 _FULL_TEXT = text(
     "WITH" + _SCOPE + """
-    SELECT c.id, c.video_id, c.video_title, c.start_time, c.end_time, c.text, ts_rank_cd(c.search_vector, q) AS r
+    SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
+           c.text, ts_rank_cd(c.search_vector, q) AS score
       FROM transcript_chunks c, to_tsquery('english', :tsq) q
      WHERE :tsq <> '' AND c.search_vector @@ q
        AND c.user_id + 0 = :owner_id AND c.embedding_model = :model
        AND c.video_id IN (SELECT video_id FROM scope)
-     ORDER BY r DESC, c.id
+     ORDER BY score DESC, c.id
      LIMIT :k
     """
 )
@@ -372,7 +378,8 @@ def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str
     else:
         rows = session.execute(_FULL_TEXT, {"group_id": group_id, "owner_id": owner_id, "model": model,
                                             "tsq": or_query(query_text), "k": k}).all()
-    return [Hit(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5], float(r[6]), 0.0, True, chunk_start=float(r[3]))
+    return [Hit(r.chunk_id, r.video_id, r.title, float(r.start), float(r.end), r.text, float(r.score), 0.0, True,
+                chunk_start=float(r.start))
             for r in rows]
 
 

@@ -140,7 +140,7 @@ def test_a_sentence_that_says_the_questions_words_marks_its_chunk(clean_db, tmp_
 
 def test_a_sentence_keyword_match_lifts_an_otherwise_equal_chunk():
     def candidate(chunk_id: int, said: float | None) -> retrieval.Candidate:
-        return retrieval.Candidate(chunk_id, chunk_id, f"Video {chunk_id}", 0.0, 30.0, "text", 0.5, None, None,
+        return retrieval.Candidate(chunk_id, chunk_id, f"Video {chunk_id}", 0.0, 30.0, "text", 0.5, None,
                                    None, None, None, None, None, said)
 
     # Chunk 2 would win every tie on id; only its sentence keyword match can put it first.
