@@ -16,7 +16,6 @@ from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
-from core.errors import IngestError, TransientIngestError
 from core.model_settings import model_access
 from core.text import one_line
 from core.transcripts import Segment
@@ -47,8 +46,7 @@ def store_transcript(
         try:
             vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
         except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
-            failed = TransientIngestError if llm.is_transient(error) else IngestError
-            raise failed(f"Embedding the transcript failed: {llm.provider_error(error)}") from None
+            raise llm.ingest_error(error, "Embedding the transcript") from None
         on_progress(len(vectors) / len(texts))
     chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
     rows = [

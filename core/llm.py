@@ -1,12 +1,13 @@
 """The configured chat model (OpenAI or any OpenAI-compatible endpoint), and its errors in words.
 
 One place builds the LangChain chat model and turns provider failures into messages a user can
-act on, for answers, chapters and summaries alike.
+act on, for answers, chapters and summaries alike, and for the embeddings and speech-to-text a
+video's processing asks the provider for.
 """
 
 from __future__ import annotations
 
-from core.errors import AskVideoError
+from core.errors import AskVideoError, IngestError, TransientIngestError
 from core.model_settings import ModelAccess
 
 
@@ -27,6 +28,8 @@ def provider_error(error: Exception, shared: bool = False) -> ModelError:
     if isinstance(error, openai.AuthenticationError):
         return ModelError("The AI provider refused the API key (401)."
                           + ("" if shared else " Check the key in Settings."))
+    if isinstance(error, openai.PermissionDeniedError):
+        return ModelError("The AI provider denied this key access to that model or service (403).")
     if isinstance(error, openai.RateLimitError):
         return ModelError("The AI provider is rate-limiting or out of quota (429). Try again in a moment.")
     if isinstance(error, openai.APITimeoutError):
@@ -45,6 +48,13 @@ def is_transient(error: Exception) -> bool:
     if isinstance(error, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError)):
         return True
     return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
+def ingest_error(error: Exception, doing: str) -> IngestError:
+    """A provider failure while processing a video (`doing` failed: …); the job queue retries the
+    transient ones."""
+    failed = TransientIngestError if is_transient(error) else IngestError
+    return failed(f"{doing} failed: {provider_error(error)}")
 
 
 def complete(access: ModelAccess, system: str, user: str, timeout: int) -> str:

@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from core import media
-from core.errors import IngestError, TransientIngestError
+from core import llm, media
 from core.transcripts import Segment
 
 log = logging.getLogger(__name__)
@@ -132,15 +131,8 @@ def transcribe_openai(
                 result = client.audio.transcriptions.create(
                     model=model, file=f, response_format="verbose_json", timestamp_granularities=["segment"]
                 )
-        except openai.AuthenticationError:
-            raise IngestError("OpenAI refused the API key (401). Check the key in Settings.") from None
-        except openai.PermissionDeniedError:
-            raise IngestError("OpenAI denied access to speech-to-text for this key (403).") from None
-        except (openai.RateLimitError, openai.APIConnectionError, openai.APITimeoutError,
-                openai.InternalServerError) as error:
-            raise TransientIngestError(f"Speech-to-text service unavailable: {error.__class__.__name__}") from None
-        except openai.APIStatusError as error:
-            raise IngestError(f"Speech-to-text service answered {error.status_code}: {error.message}") from None
+        except openai.OpenAIError as error:
+            raise llm.ingest_error(error, "Speech-to-text") from None
         for item in getattr(result, "segments", None) or []:
             get = item.get if isinstance(item, dict) else lambda k, o=item: getattr(o, k)
             text = str(get("text")).strip()
