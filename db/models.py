@@ -63,6 +63,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_staff: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_superuser: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Kept from the original (Django-style) user table; nothing reads them; dropping needs a migration.
     first_name: Mapped[str] = mapped_column(String(150), server_default="")
     last_name: Mapped[str] = mapped_column(String(150), server_default="")
     # Model settings (revision 0002): an OpenAI-compatible endpoint and model names.
@@ -245,6 +246,16 @@ class ChatLog(Base):
     )
 
 
+def _hnsw_cosine_index(name: str) -> Index:
+    """The HNSW index over a table's `embedding`, for chunks and sentences alike.
+
+    vector_cosine_ops because retrieval orders by `<=>` (cosine distance); an index built for
+    another operator would be ignored by the planner.
+    """
+    return Index(name, "embedding", postgresql_using="hnsw", postgresql_with={"m": 16, "ef_construction": 64},
+                 postgresql_ops={"embedding": "vector_cosine_ops"})
+
+
 class TranscriptChunk(Base):
     """The vector store: one row per timed stretch of a transcript."""
 
@@ -252,15 +263,7 @@ class TranscriptChunk(Base):
     __table_args__ = (
         UniqueConstraint("video_id", "embedding_model", "chunk_index", name="uq_transcript_chunks_position"),
         CheckConstraint("start_time >= 0 AND end_time >= start_time", name="ck_transcript_chunks_times"),
-        # HNSW with vector_cosine_ops because retrieval orders by `<=>` (cosine distance);
-        # an index built for another operator would be ignored by the planner.
-        Index(
-            "ix_transcript_chunks_embedding_hnsw",
-            "embedding",
-            postgresql_using="hnsw",
-            postgresql_with={"m": 16, "ef_construction": 64},
-            postgresql_ops={"embedding": "vector_cosine_ops"},
-        ),
+        _hnsw_cosine_index("ix_transcript_chunks_embedding_hnsw"),
         Index("ix_transcript_chunks_search", "search_vector", postgresql_using="gin"),
     )
 
@@ -293,14 +296,7 @@ class TranscriptSentence(Base):
     __table_args__ = (
         UniqueConstraint("video_id", "embedding_model", "sentence_index", name="uq_transcript_sentences_position"),
         CheckConstraint("start_time >= 0 AND end_time >= start_time", name="ck_transcript_sentences_times"),
-        # Cosine ops, like the chunks' index, because retrieval orders sentences by `<=>` too.
-        Index(
-            "ix_transcript_sentences_embedding_hnsw",
-            "embedding",
-            postgresql_using="hnsw",
-            postgresql_with={"m": 16, "ef_construction": 64},
-            postgresql_ops={"embedding": "vector_cosine_ops"},
-        ),
+        _hnsw_cosine_index("ix_transcript_sentences_embedding_hnsw"),
         # Sentences inside a chunk are found by video and time.
         Index("ix_transcript_sentences_video_start", "video_id", "start_time"),
     )
