@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core import keyphrases, summaries, template_sandbox
+from core import keyphrases, remote, summaries, template_sandbox
 from core.answers import EXTRACTIVE_INTRO
 from core.config import Settings
 from core.database import Database
@@ -179,7 +179,7 @@ def _source(video_id: int, title: str, start: float, youtube_ids: dict[int, str]
 
 def _youtube_ids(session: Session, video_ids: list[int]) -> dict[int, str]:
     rows = session.execute(select(Video.id, Video.external_id, Video.extractor).where(Video.id.in_(video_ids))).all()
-    return {i: ext for i, ext, extractor in rows if ext and (extractor or "").lower().startswith("youtube")}
+    return {i: ext for i, ext, extractor in rows if ext and remote.is_youtube_extractor(extractor)}
 
 
 def context_for_group(db: Database, settings: Settings, owner_id: int, group_id: int) -> dict:

@@ -79,7 +79,7 @@ class VideoDetail:
 
 
 def _source_label(video: Video) -> str:
-    if video.source == "url" and (video.extractor or "").lower().startswith("youtube"):
+    if video.source == "url" and remote.is_youtube_extractor(video.extractor):
         return "YouTube"
     return SOURCE_LABELS.get(video.source, video.source)
 

@@ -45,6 +45,11 @@ MAX_PLAYLIST_ENTRIES = 500
 UNAVAILABLE_TITLES = {"[private video]", "[deleted video]", "[unavailable video]"}
 
 
+def is_youtube_extractor(extractor: str | None) -> bool:
+    """Whether yt-dlp's extractor name ("youtube", "youtube:tab", "Youtube") says YouTube."""
+    return (extractor or "").lower().startswith("youtube")
+
+
 @dataclass(frozen=True)
 class RemoteVideo:
     url: str
@@ -59,7 +64,7 @@ class RemoteVideo:
 
     @property
     def is_youtube(self) -> bool:
-        return (self.extractor or "").lower().startswith("youtube")
+        return is_youtube_extractor(self.extractor)
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ def _video(info: dict, fallback_url: str | None) -> RemoteVideo | None:
     """One video from yt-dlp's metadata; None when it gives no web address to fetch it from."""
     url = next((u for u in (web_address(info.get(k)) for k in ("webpage_url", "original_url", "url")) if u),
                fallback_url)
-    if info.get("ie_key", "").lower().startswith("youtube") and info.get("id") and not url:
+    if is_youtube_extractor(info.get("ie_key")) and info.get("id") and not url:
         url = f"https://www.youtube.com/watch?v={info['id']}"
     if not url:
         return None

@@ -225,7 +225,7 @@ def _known_links(session: Session, user_id: int, entries: list[remote.RemoteVide
     known: dict[tuple[str, str], int] = {}
     for video_id, source_url, extractor, external_id in rows:
         known.setdefault(("url", source_url), video_id)
-        if (extractor or "").lower().startswith("youtube") and external_id:
+        if remote.is_youtube_extractor(extractor) and external_id:
             known.setdefault(("youtube", external_id), video_id)
     return known
 
