@@ -11,7 +11,7 @@ from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from ui.session import database, settings
 from ui.media import play
-from ui.widgets import answer_markdown, md
+from ui.widgets import answer_markdown, md, pager
 
 account = st.session_state["account"]
 st.title("Analytics")
@@ -74,59 +74,44 @@ if head.questions == 0 and head.videos_ingested == 0 and head.videos_in_error ==
 
 # ------------------------------------------------------------------ charts
 FEEDBACK_COLORS = alt.Scale(domain=["good", "bad", "none"], range=["#16a34a", "#dc2626", "#9ca3af"])
-left, right = st.columns(2)
-with left:
-    st.subheader("Questions per day")
-    per_day = cached("questions_per_day", scope, filters)
-    if per_day.empty:
-        st.caption("No questions in this period.")
+
+
+def bars(title: str, name: str, empty: str, *, bar_color: str | None = None, **encoding) -> None:
+    """A titled bar chart of `analytics.<name>` for the filters, or `empty` when it has no rows."""
+    st.subheader(title)
+    data = cached(name, scope, filters)
+    if data.empty:
+        st.caption(empty)
     else:
-        st.altair_chart(alt.Chart(per_day).mark_bar().encode(
-            x=alt.X("day:T", title=None), y=alt.Y("questions:Q", title="Questions"),
-            color=alt.Color("feedback:N", scale=FEEDBACK_COLORS, title="Feedback"),
-            tooltip=["day:T", "feedback:N", "questions:Q"]), width="stretch")
-with right:
-    st.subheader("Good rate per group")
-    per_group = cached("good_rate_per_group", scope, filters)
-    if per_group.empty:
-        st.caption("No questions in this period.")
-    else:
-        st.altair_chart(alt.Chart(per_group).mark_bar().encode(
-            x=alt.X("good_rate:Q", title="Good rate (of rated)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("group:N", sort="-x", title=None),
-            tooltip=["group:N", "questions:Q", "good:Q", "bad:Q", alt.Tooltip("good_rate:Q", format=".0%")]),
-            width="stretch")
+        st.altair_chart(alt.Chart(data).mark_bar(color=bar_color or alt.Undefined).encode(**encoding), width="stretch")
+
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Most cited videos")
-    cited = cached("most_cited_videos", scope, filters)
-    if cited.empty:
-        st.caption("No citations yet.")
-    else:
-        st.altair_chart(alt.Chart(cited).mark_bar().encode(
-            x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
-            tooltip=["title:N", "citations:Q", "in_bad_answers:Q"]), width="stretch")
+    bars("Questions per day", "questions_per_day", "No questions in this period.",
+         x=alt.X("day:T", title=None), y=alt.Y("questions:Q", title="Questions"),
+         color=alt.Color("feedback:N", scale=FEEDBACK_COLORS, title="Feedback"),
+         tooltip=["day:T", "feedback:N", "questions:Q"])
 with right:
-    st.subheader("Most cited in bad answers")
-    bad_cited = cached("most_cited_in_bad", scope, filters)
-    if bad_cited.empty:
-        st.caption("No bad answers cite a video. Good.")
-    else:
-        st.altair_chart(alt.Chart(bad_cited).mark_bar(color="#dc2626").encode(
-            x=alt.X("bad_citations:Q", title="Citations in bad answers"), y=alt.Y("title:N", sort="-x", title=None),
-            tooltip=["title:N", "bad_citations:Q"]), width="stretch")
+    bars("Good rate per group", "good_rate_per_group", "No questions in this period.",
+         x=alt.X("good_rate:Q", title="Good rate (of rated)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+         y=alt.Y("group:N", sort="-x", title=None),
+         tooltip=["group:N", "questions:Q", "good:Q", "bad:Q", alt.Tooltip("good_rate:Q", format=".0%")])
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Ingestion status")
-    status = cached("ingestion_status", scope, filters)
-    if status.empty:
-        st.caption("No videos added in this period.")
-    else:
-        st.altair_chart(alt.Chart(status).mark_bar().encode(
-            x=alt.X("videos:Q", title="Videos"), y=alt.Y("status:N", title=None), tooltip=["status:N", "videos:Q"]),
-            width="stretch")
+    bars("Most cited videos", "most_cited_videos", "No citations yet.",
+         x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
+         tooltip=["title:N", "citations:Q", "in_bad_answers:Q"])
+with right:
+    bars("Most cited in bad answers", "most_cited_in_bad", "No bad answers cite a video. Good.", bar_color="#dc2626",
+         x=alt.X("bad_citations:Q", title="Citations in bad answers"), y=alt.Y("title:N", sort="-x", title=None),
+         tooltip=["title:N", "bad_citations:Q"])
+
+left, right = st.columns(2)
+with left:
+    bars("Ingestion status", "ingestion_status", "No videos added in this period.",
+         x=alt.X("videos:Q", title="Videos"), y=alt.Y("status:N", title=None), tooltip=["status:N", "videos:Q"])
 with right:
     st.subheader("Processing time per hour of video")
     speed = cached("processing_speed", scope, filters)
@@ -153,14 +138,7 @@ else:
         "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
         "answer": st.column_config.TextColumn("Answer", width="large"),
         "cited": st.column_config.TextColumn("Cited moments", width="medium")})
-    back, where, forward = st.columns([1, 2, 1])
-    if back.button("← Previous", disabled=table.page <= 1, key="review-prev"):
-        st.session_state["review-page"] = table.page - 1
-        st.rerun()
-    where.caption(f"Page {table.page} of {table.pages} · {table.total:,} answers")
-    if forward.button("Next →", disabled=table.page >= table.pages, key="review-next"):
-        st.session_state["review-page"] = table.page + 1
-        st.rerun()
+    pager("review-page", table.page, table.pages, note=f"{table.total:,} answers")
 
     opened = st.selectbox("Open an exchange", [None, *table.rows["id"].tolist()], key="review-open",
                           format_func=lambda i: "Choose one…" if i is None else

@@ -8,7 +8,7 @@ from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play, poster
-from ui.widgets import confirmed, duration, md, plural, status_badge
+from ui.widgets import confirmed, duration, md, pager, plural, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
@@ -220,14 +220,7 @@ def show_list() -> None:
                     status_badge(item.status)
                     progress_line(item)
         if result.pages > 1:
-            prev, info, nxt = st.columns([1, 2, 1])
-            if prev.button("← Newer", disabled=result.page <= 1, key="newer"):
-                st.session_state["lib-page"] = result.page - 1
-                st.rerun()
-            info.caption(f"Page {result.page} of {result.pages}")
-            if nxt.button("Older →", disabled=result.page >= result.pages, key="older"):
-                st.session_state["lib-page"] = result.page + 1
-                st.rerun()
+            pager("lib-page", result.page, result.pages, back="← Newer", forward="Older →")
 
     listing()
 

@@ -65,6 +65,20 @@ def status_badge(status: str) -> None:
     st.badge(label, color=color)
 
 
+def pager(key: str, page: int, pages: int, *, back: str = "← Previous", forward: str = "Next →",
+          note: str = "") -> None:
+    """Buttons to the page before and after `page` of `pages`, with where we are: a click stores
+    the new page in st.session_state[key] and reruns."""
+    before, where, after = st.columns([1, 2, 1])
+    if before.button(back, disabled=page <= 1, key=f"{key}-back"):
+        st.session_state[key] = page - 1
+        st.rerun()
+    where.caption(f"Page {page} of {pages}" + (f" · {note}" if note else ""))
+    if after.button(forward, disabled=page >= pages, key=f"{key}-forward"):
+        st.session_state[key] = page + 1
+        st.rerun()
+
+
 def moment(playing: float | None, wanted: float) -> float:
     """The second to give the player for a click on `wanted`. The player seeks only when its start
     second changes, so clicking the moment it already started from (to hear it again) would do
