@@ -85,13 +85,7 @@ def _source_label(video: Video) -> str:
 
 
 def _summary(settings: Settings, video: Video) -> VideoSummary:
-    thumb = None
-    if video.thumbnail:
-        try:
-            candidate = storage.resolve(settings.media_dir, video.thumbnail)
-            thumb = candidate if candidate.exists() else None
-        except AskVideoError:
-            thumb = None
+    thumb = storage.existing(settings.media_dir, video.thumbnail)
     return VideoSummary(
         id=video.id, title=video.title, status=video.status, progress=video.progress,
         current_step=video.current_step, error_message=video.error_message, duration_s=video.duration_s,
@@ -200,13 +194,7 @@ def playable(session: Session, settings: Settings, owner_id: int, video_id: int,
     if in_group is not None and session.scalar(select(VideoGroupMember.id).where(
             VideoGroupMember.group_id == in_group, VideoGroupMember.video_id == video_id)) is None:
         raise VideoNotFound("That video is no longer in this group.")
-    media_path = None
-    if video.file:
-        try:
-            candidate = storage.resolve(settings.media_dir, video.file)
-            media_path = candidate if candidate.exists() else None
-        except AskVideoError:
-            media_path = None
+    media_path = storage.existing(settings.media_dir, video.file)
     web_url = remote.web_address(video.source_url) if media_path is None and video.source == "url" else None
     return Playable(media_path, web_url)
 

@@ -56,6 +56,18 @@ def resolve(media_dir: Path, relative_path: str) -> Path:
     return path
 
 
+def existing(media_dir: Path, relative_path: str | None) -> Path | None:
+    """The absolute path of a stored file that is there; None when there is no path, it escapes
+    the media directory or the file is gone."""
+    if not relative_path:
+        return None
+    try:
+        path = resolve(media_dir, relative_path)
+    except IngestError:
+        return None
+    return path if path.exists() else None
+
+
 def new_path(media_dir: Path, kind: str, owner_id: int, extension: str) -> tuple[str, Path]:
     relative = f"{kind}/{owner_id}/{uuid.uuid4().hex}{extension}"
     absolute = resolve(media_dir, relative)
