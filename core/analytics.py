@@ -72,19 +72,19 @@ def scope_for(session: Session, user_id: int, *, all_users: bool) -> Scope:
     return Scope(user_id, all_users)
 
 
-def _range(filters: Filters) -> tuple[datetime | None, datetime | None]:
-    start = datetime.combine(filters.start, time.min, timezone.utc) if filters.start else None
-    end = datetime.combine(filters.end + timedelta(days=1), time.min, timezone.utc) if filters.end else None
-    return start, end
+def _in_period(column, filters: Filters) -> list:
+    """Conditions keeping `column` (a timestamp) within the filters' days, the last day included."""
+    conditions = []
+    if filters.start:
+        conditions.append(column >= datetime.combine(filters.start, time.min, timezone.utc))
+    if filters.end:
+        conditions.append(column < datetime.combine(filters.end + timedelta(days=1), time.min, timezone.utc))
+    return conditions
 
 
 def _log_conditions(scope: Scope, filters: Filters) -> list:
     conditions = [] if scope.all_users else [ChatLog.user_id == scope.user_id]
-    start, end = _range(filters)
-    if start:
-        conditions.append(ChatLog.created_at >= start)
-    if end:
-        conditions.append(ChatLog.created_at < end)
+    conditions += _in_period(ChatLog.created_at, filters)
     if filters.group_id:
         conditions.append(ChatLog.group_id == filters.group_id)
     if filters.origin == "owner":
@@ -100,12 +100,7 @@ def _log_conditions(scope: Scope, filters: Filters) -> list:
 
 def _video_conditions(scope: Scope, filters: Filters) -> list:
     conditions = [] if scope.all_users else [Video.user_id == scope.user_id]
-    start, end = _range(filters)
-    if start:
-        conditions.append(Video.uploaded_at >= start)
-    if end:
-        conditions.append(Video.uploaded_at < end)
-    return conditions
+    return conditions + _in_period(Video.uploaded_at, filters)
 
 
 def headline(session: Session, scope: Scope, filters: Filters) -> Headline:
