@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from core.errors import AskVideoError
 from core.transcripts import format_timestamp
 from db.models import ChatLog, User, Video, VideoGroup
+from db.states import Feedback, Status
 
 ORIGINS = ("all", "owner", "shared")
-FEEDBACKS = ("all", "good", "bad", "none")
+FEEDBACKS = ("all", *Feedback, "none")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _log_conditions(scope: Scope, filters: Filters) -> list:
         conditions.append(ChatLog.is_shared_origin.is_(False))
     elif filters.origin == "shared":
         conditions.append(ChatLog.is_shared_origin.is_(True))
-    if filters.feedback in ("good", "bad"):
+    if filters.feedback in tuple(Feedback):
         conditions.append(ChatLog.feedback == filters.feedback)
     elif filters.feedback == "none":
         conditions.append(ChatLog.feedback.is_(None))
@@ -108,16 +109,16 @@ def headline(session: Session, scope: Scope, filters: Filters) -> Headline:
         select(
             func.count(),
             func.count(ChatLog.feedback),
-            func.count().filter(ChatLog.feedback == "good"),
-            func.count().filter(ChatLog.feedback == "bad"),
+            func.count().filter(ChatLog.feedback == Feedback.GOOD),
+            func.count().filter(ChatLog.feedback == Feedback.BAD),
             func.count().filter(func.jsonb_array_length(ChatLog.related_videos) == 0),
         ).where(*_log_conditions(scope, filters))
     ).one()
     videos = session.execute(
         select(
-            func.count().filter(Video.status == "completed"),
-            func.coalesce(func.sum(Video.duration_s).filter(Video.status == "completed"), 0.0),
-            func.count().filter(Video.status == "error"),
+            func.count().filter(Video.status == Status.COMPLETED),
+            func.coalesce(func.sum(Video.duration_s).filter(Video.status == Status.COMPLETED), 0.0),
+            func.count().filter(Video.status == Status.ERROR),
         ).where(*_video_conditions(scope, filters))
     ).one()
     return Headline(*logs, videos[0], round(float(videos[1]) / 3600, 2), videos[2])
@@ -140,8 +141,8 @@ def questions_per_day(session: Session, scope: Scope, filters: Filters) -> pd.Da
 
 
 def good_rate_per_group(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
-    good = func.count().filter(ChatLog.feedback == "good")
-    bad = func.count().filter(ChatLog.feedback == "bad")
+    good = func.count().filter(ChatLog.feedback == Feedback.GOOD)
+    bad = func.count().filter(ChatLog.feedback == Feedback.BAD)
     rows = session.execute(
         select(VideoGroup.id, VideoGroup.name, func.count(), good, bad)
         .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
@@ -172,7 +173,7 @@ def most_cited_videos(session: Session, scope: Scope, filters: Filters, limit: i
     cited = _citations(scope, filters).subquery()
     rows = session.execute(
         select(cited.c.video_id, func.max(cited.c.title), func.count(),
-               func.count().filter(cited.c.feedback == "bad"))
+               func.count().filter(cited.c.feedback == Feedback.BAD))
         .group_by(cited.c.video_id).order_by(func.count().desc(), cited.c.video_id).limit(limit)
     ).all()
     return pd.DataFrame(rows, columns=["video_id", "title", "citations", "in_bad_answers"])
@@ -182,7 +183,7 @@ def most_cited_in_bad(session: Session, scope: Scope, filters: Filters, limit: i
     cited = _citations(scope, filters).subquery()
     rows = session.execute(
         select(cited.c.video_id, func.max(cited.c.title), func.count())
-        .where(cited.c.feedback == "bad")
+        .where(cited.c.feedback == Feedback.BAD)
         .group_by(cited.c.video_id).order_by(func.count().desc(), cited.c.video_id).limit(limit)
     ).all()
     return pd.DataFrame(rows, columns=["video_id", "title", "bad_citations"])
@@ -204,7 +205,7 @@ def processing_speed(session: Session, scope: Scope, filters: Filters) -> pd.Dat
             func.coalesce(Video.transcript_source, "unknown"), func.count(),
             func.sum(Video.duration_s) / 3600, cast(func.sum(seconds), Float),
         )
-        .where(*_video_conditions(scope, filters), Video.status == "completed",
+        .where(*_video_conditions(scope, filters), Video.status == Status.COMPLETED,
                Video.processing_started_at.is_not(None), Video.processing_finished_at.is_not(None),
                Video.duration_s > 0)
         .group_by(literal_column("1"))
@@ -243,7 +244,7 @@ def answers_table(session: Session, scope: Scope, filters: Filters, *, page: int
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    priority = case((ChatLog.feedback == "bad", 0), (ChatLog.feedback.is_(None), 1), else_=2)
+    priority = case((ChatLog.feedback == Feedback.BAD, 0), (ChatLog.feedback.is_(None), 1), else_=2)
     order = [priority, ChatLog.created_at.desc(), ChatLog.id.desc()] if worst_first else \
         [ChatLog.created_at.desc(), ChatLog.id.desc()]
     rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
@@ -276,7 +277,8 @@ def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: 
         func.regexp_replace(func.lower(ChatLog.question), r"[^\w\s]", "", "g"), r"\s+", " ", "g"))
     rows = session.execute(
         select(normal.label("question"), func.count(),
-               func.count().filter(ChatLog.feedback == "good"), func.count().filter(ChatLog.feedback == "bad"))
+               func.count().filter(ChatLog.feedback == Feedback.GOOD),
+               func.count().filter(ChatLog.feedback == Feedback.BAD))
         .where(*_log_conditions(scope, filters))
         .group_by(normal).order_by(func.count().desc(), normal).limit(limit)
     ).all()

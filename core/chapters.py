@@ -25,6 +25,7 @@ from core.prompts_store import prompt
 from core.text import one_line
 from core.transcripts import Segment, format_timestamp
 from db.models import WITHOUT_TRANSCRIPT, Chapter, TranscriptChunk, Video
+from db.states import Status
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -203,7 +204,7 @@ def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int |
         video = session.get(Video, video_id)
         if video is None or (owner_id is not None and video.user_id != owner_id):
             raise VideoNotFound()
-        if video.status != "completed":
+        if video.status != Status.COMPLETED:
             raise ChapterError("Chapters can be made once the video is ready.")
         if keep_edited and session.scalar(select(Chapter.id).where(
                 Chapter.video_id == video_id, Chapter.is_generated.is_(False)).limit(1)):

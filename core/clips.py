@@ -28,6 +28,7 @@ from core.queue import defer_clip
 from core.text import one_line
 from core.transcripts import format_timestamp
 from db.models import Clip, Video
+from db.states import ACTIVE, Status
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ClipView:
     title: str
     start: float
     end: float
-    status: str
+    status: Status
     error_message: str | None
     media_path: Path | None
     file_size: int | None
@@ -98,7 +99,7 @@ def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int,
     A clip that failed earlier is queued again; a finished one is returned as it is."""
     with db.session() as session:
         video = _video(session, owner_id, video_id)
-        if video.status != "completed":
+        if video.status != Status.COMPLETED:
             raise ClipError("Clips can be made once the video is ready.")
         if not video.file:
             raise ClipError("This video plays from its web page and no copy of it is stored here, so it "
@@ -110,9 +111,9 @@ def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int,
             user_id=owner_id, video_id=video_id, clip_hash=digest, title=name, start_s=start, end_s=end,
         ).on_conflict_do_nothing(index_elements=[Clip.clip_hash]))
         clip = session.scalars(select(Clip).where(Clip.clip_hash == digest).with_for_update()).one()
-        if clip.status == "error" or (clip.status == "completed" and not _file_exists(settings, clip)):
-            clip.status, clip.error_message, clip.finished_at = "pending", None, None
-        queue = clip.status == "pending"
+        if clip.status == Status.ERROR or (clip.status == Status.COMPLETED and not _file_exists(settings, clip)):
+            clip.status, clip.error_message, clip.finished_at = Status.PENDING, None, None
+        queue = clip.status == Status.PENDING
         clip_id = clip.id
     if queue:
         defer_clip(db.url, clip_id)
@@ -128,9 +129,9 @@ def _file_exists(settings: Settings, clip: Clip) -> bool:
 
 def _view(settings: Settings, clip: Clip, video_title: str) -> ClipView:
     path = None
-    if clip.status == "completed" and _file_exists(settings, clip):
+    if clip.status == Status.COMPLETED and _file_exists(settings, clip):
         path = storage.resolve(settings.media_dir, clip.file)
-    return ClipView(clip.id, clip.video_id, video_title, clip.title, clip.start_s, clip.end_s, clip.status,
+    return ClipView(clip.id, clip.video_id, video_title, clip.title, clip.start_s, clip.end_s, Status(clip.status),
                     clip.error_message, path, clip.file_size, clip.created_at)
 
 
@@ -210,8 +211,8 @@ def make_clip(db: Database, settings: Settings, clip_id: int) -> str:
     """Worker task body: cut a pending clip, store it, and record `completed` or `error`."""
     with db.session() as session:
         claimed = session.execute(
-            update(Clip).where(Clip.id == clip_id, Clip.status.in_(("pending", "processing")))
-            .values(status="processing", error_message=None)
+            update(Clip).where(Clip.id == clip_id, Clip.status.in_(ACTIVE))
+            .values(status=Status.PROCESSING, error_message=None)
             .returning(Clip.user_id, Clip.start_s, Clip.end_s, Clip.video_id)
         ).first()
         if claimed is None:
@@ -237,16 +238,16 @@ def make_clip(db: Database, settings: Settings, clip_id: int) -> str:
             work.rmdir()
         relative += made.suffix
     except AskVideoError as error:
-        _finish(db, clip_id, status="error", error_message=str(error))
-        return "error"
+        _finish(db, clip_id, status=Status.ERROR, error_message=str(error))
+        return Status.ERROR
     except Exception:
         log.exception("clip %s failed", clip_id)
-        _finish(db, clip_id, status="error", error_message="Cutting the clip failed unexpectedly; try again.")
-        return "error"
-    if not _finish(db, clip_id, status="completed", file=relative, file_size=final.stat().st_size):
+        _finish(db, clip_id, status=Status.ERROR, error_message="Cutting the clip failed unexpectedly; try again.")
+        return Status.ERROR
+    if not _finish(db, clip_id, status=Status.COMPLETED, file=relative, file_size=final.stat().st_size):
         storage.delete(settings.media_dir, relative)  # deleted while it was being cut
         return "gone"
-    return "completed"
+    return Status.COMPLETED
 
 
 def _finish(db: Database, clip_id: int, **values) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.errors import AskVideoError
 from core.text import clean, one_line
 from db.models import Video, VideoGroup, VideoGroupMember
+from db.states import Status
 
 
 class GroupNotFound(AskVideoError):
@@ -48,7 +49,7 @@ class GroupDetail:
 
     @property
     def ready_count(self) -> int:
-        return sum(1 for m in self.members if m.status == "completed")
+        return sum(1 for m in self.members if m.status == Status.COMPLETED)
 
 
 def owned_group(session: Session, user_id: int, group_id: int, *, lock: bool = False) -> VideoGroup:

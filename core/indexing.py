@@ -20,6 +20,7 @@ from core.model_settings import model_access
 from core.text import one_line
 from core.transcripts import Segment
 from db.models import TranscriptChunk, TranscriptSentence, Video
+from db.states import Status
 
 EMBED_BATCH = 64
 
@@ -75,7 +76,7 @@ def store_transcript(
             update(Video).where(Video.id == video_id).values(
                 transcript=transcripts.full_text(segments),
                 transcript_segments=transcripts.to_json(segments),
-                transcript_source=transcript_source, status="completed", progress=100,
+                transcript_source=transcript_source, status=Status.COMPLETED, progress=100,
                 current_step=None, error_message=None, processing_finished_at=func.now(),
             )
         )

@@ -19,24 +19,24 @@ from core.errors import AskVideoError, VideoNotFound
 from core.text import clean, one_line
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
+from db.states import ACTIVE, Status, TranscriptSource, VideoSource
 
 PER_PAGE = 20
-SOURCE_LABELS = {"upload": "File", "url": "Web link"}
+SOURCE_LABELS = {VideoSource.UPLOAD: "File", VideoSource.URL: "Web link"}
 TRANSCRIPT_LABELS = {
-    "captions": "Captions file",
-    "remote_captions": "Captions",
-    "remote_auto_captions": "Automatic captions",
-    "local_whisper": "Speech-to-text (local)",
-    "openai_whisper": "Speech-to-text (OpenAI)",
+    TranscriptSource.CAPTIONS: "Captions file",
+    TranscriptSource.REMOTE_CAPTIONS: "Captions",
+    TranscriptSource.REMOTE_AUTO_CAPTIONS: "Automatic captions",
+    TranscriptSource.LOCAL_WHISPER: "Speech-to-text (local)",
+    TranscriptSource.OPENAI_WHISPER: "Speech-to-text (OpenAI)",
 }
-STATUS_LABELS = {"pending": "Waiting", "processing": "Processing", "completed": "Ready", "error": "Error"}
 
 
 @dataclass(frozen=True)
 class VideoSummary:
     id: int
     title: str
-    status: str
+    status: Status
     progress: int
     current_step: str | None
     error_message: str | None
@@ -49,7 +49,7 @@ class VideoSummary:
 
     @property
     def is_active(self) -> bool:
-        return self.status in ("pending", "processing")
+        return self.status in ACTIVE
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class VideoDetail:
 
 
 def _source_label(video: Video) -> str:
-    if video.source == "url" and remote.is_youtube_extractor(video.extractor):
+    if video.source == VideoSource.URL and remote.is_youtube_extractor(video.extractor):
         return "YouTube"
     return SOURCE_LABELS.get(video.source, video.source)
 
@@ -87,7 +87,7 @@ def _source_label(video: Video) -> str:
 def _summary(settings: Settings, video: Video) -> VideoSummary:
     thumb = storage.existing(settings.media_dir, video.thumbnail)
     return VideoSummary(
-        id=video.id, title=video.title, status=video.status, progress=video.progress,
+        id=video.id, title=video.title, status=Status(video.status), progress=video.progress,
         current_step=video.current_step, error_message=video.error_message, duration_s=video.duration_s,
         source=_source_label(video), transcript_source=TRANSCRIPT_LABELS.get(video.transcript_source or ""),
         thumbnail_path=thumb, thumbnail_url=remote.web_address(video.thumbnail_url), uploaded_at=video.uploaded_at,
@@ -126,7 +126,7 @@ def list_videos(
     ).all()
     active = session.scalar(
         select(func.count()).select_from(Video)
-        .where(Video.user_id == user_id, Video.status.in_(("pending", "processing")))
+        .where(Video.user_id == user_id, Video.status.in_(ACTIVE))
     ) or 0
     return VideoPage([_summary(settings, v) for v in rows], total, page, pages, active)
 
@@ -195,7 +195,7 @@ def playable(session: Session, settings: Settings, owner_id: int, video_id: int,
             VideoGroupMember.group_id == in_group, VideoGroupMember.video_id == video_id)) is None:
         raise VideoNotFound("That video is no longer in this group.")
     media_path = storage.existing(settings.media_dir, video.file)
-    web_url = remote.web_address(video.source_url) if media_path is None and video.source == "url" else None
+    web_url = remote.web_address(video.source_url) if media_path is None and video.source == VideoSource.URL else None
     return Playable(media_path, web_url)
 
 

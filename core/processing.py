@@ -27,6 +27,7 @@ from core.model_settings import model_access
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
 from core.transcripts import Segment
 from db.models import Video
+from db.states import ACTIVE, Status, TranscriptSource, VideoSource
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class _Progress:
         if step:
             values["current_step"] = step
         with self.db.session() as session:
-            session.execute(update(Video).where(Video.id == self.video_id, Video.status == "processing")
+            session.execute(update(Video).where(Video.id == self.video_id, Video.status == Status.PROCESSING)
                             .values(**values))
 
     def span(self, low: float, high: float, step: str | None = None) -> Callable[[float], None]:
@@ -71,12 +72,12 @@ def _claim(db: Database, video_id: int) -> _Job | None:
     """Mark a video as processing unless it is finished, failed or gone (then there is nothing to do)."""
     with db.session() as session:
         video = session.scalars(
-            select(Video).where(Video.id == video_id, Video.status.in_(("pending", "processing")))
+            select(Video).where(Video.id == video_id, Video.status.in_(ACTIVE))
             .with_for_update(skip_locked=True)
         ).first()
         if video is None:
             return None
-        video.status, video.progress, video.current_step = "processing", 1, "starting"
+        video.status, video.progress, video.current_step = Status.PROCESSING, 1, "starting"
         video.error_message = None
         video.processing_started_at = datetime.now(timezone.utc)
         return _Job(video.id, video.user_id, video.source, video.file, video.source_url,
@@ -89,7 +90,7 @@ def _set(db: Database, video_id: int, **values) -> None:
 
 
 def mark_error(db: Database, video_id: int, message: str) -> None:
-    _set(db, video_id, status="error", error_message=message[:2000], current_step=None,
+    _set(db, video_id, status=Status.ERROR, error_message=message[:2000], current_step=None,
          processing_finished_at=datetime.now(timezone.utc))
 
 
@@ -108,28 +109,28 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
             )
         store_transcript(db, settings, video_id, segments, transcript_source, on_progress=progress.span(80, 99, "embedding"))
         _make_chapters(db, settings, video_id)
-        return "completed"
+        return Status.COMPLETED
     except IngestError as error:
         mark_error(db, video_id, str(error))
-        return "error"
+        return Status.ERROR
     except (TransientIngestError, OSError) as error:
         if isinstance(error, OSError) and not isinstance(error, (ConnectionError, TimeoutError)):
             mark_error(db, video_id, f"Server file error while processing: {error.strerror or error}")
-            return "error"
+            return Status.ERROR
         if final_attempt:
             mark_error(db, video_id, f"{error} (gave up after several tries; use Retry to try again).")
-            return "error"
+            return Status.ERROR
         raise TransientIngestError(str(error)) from error
     except SettingsError as error:
         mark_error(db, video_id, str(error))
-        return "error"
+        return Status.ERROR
     except OperationalError as error:
         # The database went away mid-job: nothing can be recorded now; the queue retries the job.
         raise TransientIngestError("The database was unavailable while processing.") from error
     except Exception:
         log.exception("processing video %s failed", video_id)
         mark_error(db, video_id, "Processing failed unexpectedly; the error was logged. Try Retry, or contact support.")
-        return "error"
+        return Status.ERROR
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -148,7 +149,7 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
     info: media.MediaInfo | None = None
     languages = tuple(dict.fromkeys([*( [job.language] if job.language else []), *settings.caption_languages]))
     is_youtube = False
-    if job.source == "url":
+    if job.source == VideoSource.URL:
         progress(2, "fetching details")
         details, found = remote.video_details(job.source_url or "", languages)
         is_youtube = details.is_youtube
@@ -181,11 +182,12 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
     progress(max(progress.last, 3), "reading media")
     if info is None:
         info = _probe_upload(db, settings, job, media_path)
-    _describe_media(db, settings, job, media_path, info, thumbnail=job.source == "upload" or not is_youtube)
+    _describe_media(db, settings, job, media_path, info, thumbnail=job.source == VideoSource.UPLOAD or not is_youtube)
 
     if job.captions_file:
         data = storage.resolve(settings.media_dir, job.captions_file).read_bytes()
-        return captions.parse_captions(data, name="The captions file", max_seconds=info.duration_s), "captions"
+        segments = captions.parse_captions(data, name="The captions file", max_seconds=info.duration_s)
+        return segments, TranscriptSource.CAPTIONS
     if not info.has_audio:
         raise IngestError(
             "This video has no audio track and no captions, so there is nothing to transcribe. "
@@ -272,7 +274,7 @@ def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Pat
         )
         if language:
             _set(db, job.video_id, language=language)
-        return segments, "local_whisper"
+        return segments, TranscriptSource.LOCAL_WHISPER
     except SpeechToTextUnavailable as why:
         log.warning("local speech-to-text unavailable: %s", why)
     with db.session() as session:
@@ -286,4 +288,4 @@ def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Pat
         audio, work, api_key=access.api_key, base_url=access.base_url, duration_s=info.duration_s,
         on_progress=progress.span(22, 80, "transcribing"),
     )
-    return segments, "openai_whisper"
+    return segments, TranscriptSource.OPENAI_WHISPER

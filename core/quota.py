@@ -7,19 +7,20 @@ from sqlalchemy.orm import Session
 
 from core.errors import IngestError
 from db.models import User, Video
+from db.states import Status
 
 
 def counts(video: Video) -> bool:
     """Whether a video counts against its owner's limit: all but failed ones that hold no file
     (refused at upload, or a download or upload that was not playable media). Retrying a failed
     link makes it count again, so it is checked then."""
-    return not (video.status == "error" and not video.file)
+    return not (video.status == Status.ERROR and not video.file)
 
 
 def counted_videos(user_id: int) -> Select:
     """How many of a user's videos count against their limit (see `counts`)."""
     return select(func.count()).select_from(Video).where(
-        Video.user_id == user_id, ~((Video.status == "error") & Video.file.is_(None)))
+        Video.user_id == user_id, ~((Video.status == Status.ERROR) & Video.file.is_(None)))
 
 
 def check_quota(session: Session, user_id: int, adding: int) -> None:

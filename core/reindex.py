@@ -21,6 +21,7 @@ from core.model_settings import model_access
 from core.processing import mark_error
 from core.queue import defer_reembedding
 from db.models import TranscriptChunk, Video
+from db.states import Status, TranscriptSource
 
 
 def current_model(session: Session, settings: Settings, user_id: int) -> str:
@@ -33,7 +34,7 @@ def stale_videos(session: Session, user_id: int, model: str, video_ids: list[int
     """The user's ready videos (of `video_ids`, if given) indexed with another embedding model
     than `model` (`current_model`)."""
     query = select(Video.id).where(
-        Video.user_id == user_id, Video.status == "completed",
+        Video.user_id == user_id, Video.status == Status.COMPLETED,
         exists().where(TranscriptChunk.video_id == Video.id, TranscriptChunk.embedding_model != model),
     ).order_by(Video.id)
     if video_ids is not None:
@@ -53,17 +54,17 @@ def reembed(db: Database, settings: Settings, video_id: int, *, final_attempt: b
     """Worker body: embed a ready video's stored transcript again with its owner's current model."""
     with db.session() as session:
         video = session.get(Video, video_id)
-        if video is None or video.status != "completed" or not video.transcript_segments:
+        if video is None or video.status != Status.COMPLETED or not video.transcript_segments:
             return "skipped"  # gone, or being processed again (which embeds with the current model)
         segments, source = transcripts.from_json(video.transcript_segments), video.transcript_source
     try:
-        store_transcript(db, settings, video_id, segments, source or "captions")
+        store_transcript(db, settings, video_id, segments, source or TranscriptSource.CAPTIONS)
     except TransientIngestError as error:
         if not final_attempt:
             raise
         mark_error(db, video_id, f"Re-indexing failed: {error} (use Retry to process the video again).")
-        return "error"
+        return Status.ERROR
     except IngestError as error:
         mark_error(db, video_id, f"Re-indexing failed: {error}")
-        return "error"
-    return "completed"
+        return Status.ERROR
+    return Status.COMPLETED

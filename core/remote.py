@@ -38,6 +38,7 @@ from yt_dlp.utils import DownloadError, ExtractorError  # noqa: E402
 from core import address_policy, media  # noqa: E402
 from core.config import PROJECT_ROOT, load_settings  # noqa: E402
 from core.errors import IngestError, TransientIngestError  # noqa: E402
+from db.states import TranscriptSource  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -265,14 +266,14 @@ def _pick_track(tracks: dict, languages: tuple[str, ...]) -> tuple[str, dict] | 
 class Captions:
     data: bytes
     language: str
-    kind: str  # "remote_captions" (written by people) or "remote_auto_captions"
+    kind: TranscriptSource  # REMOTE_CAPTIONS (written by people) or REMOTE_AUTO_CAPTIONS
 
 
 def _download_captions(info: dict, languages: tuple[str, ...]) -> Captions | None:
     """Manual captions in a wanted language, else automatic ones."""
     # Automatic tracks are listed for every translation language; only the original one is honest.
-    for kind, tracks in (("remote_captions", info.get("subtitles")),
-                         ("remote_auto_captions", _original_auto(info))):
+    for kind, tracks in ((TranscriptSource.REMOTE_CAPTIONS, info.get("subtitles")),
+                         (TranscriptSource.REMOTE_AUTO_CAPTIONS, _original_auto(info))):
         picked = _pick_track(tracks or {}, languages)
         if picked is None:
             continue

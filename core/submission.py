@@ -21,6 +21,7 @@ from core.errors import IngestError, VideoNotFound
 from core.queue import defer_processing
 from core.text import clean, one_line
 from db.models import Video, VideoGroup, VideoGroupMember
+from db.states import Status, VideoSource
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,10 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
             stored = None
         video = Video(
             user_id=user_id, title=title, description=clean(item.description).strip()[:10000],
-            original_filename=one_line(item.filename)[:500], source="upload", language=language,
+            original_filename=one_line(item.filename)[:500], source=VideoSource.UPLOAD, language=language,
             file=stored.relative_path if stored else None, sha256=stored.sha256 if stored else None,
             file_size=stored.size if stored else None, captions_file=captions_path,
-            status="error" if error else "pending", error_message=error,
+            status=Status.ERROR if error else Status.PENDING, error_message=error,
         )
         session.add(video)
         session.flush()
@@ -185,7 +186,7 @@ def submit_link(
                 user_id=user_id,
                 title=_clean_title(title if single else "", entry.title),
                 description=clean(description if single and description else entry.description).strip()[:10000],
-                source="url", source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
+                source=VideoSource.URL, source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
                 is_external_upload=True, duration_s=entry.duration_s, channel=entry.channel,
                 thumbnail_url=entry.thumbnail_url, published_on=entry.published_on, language=language,
             )
@@ -218,7 +219,7 @@ def _known_links(session: Session, user_id: int, entries: list[remote.RemoteVide
     ids = [e.external_id for e in entries if e.external_id]
     rows = session.execute(
         select(Video.id, Video.source_url, Video.extractor, Video.external_id)
-        .where(Video.user_id == user_id, Video.source == "url",
+        .where(Video.user_id == user_id, Video.source == VideoSource.URL,
                or_(Video.source_url.in_(urls), Video.external_id.in_(ids)))
         .order_by(Video.id)
     ).all()
@@ -236,11 +237,11 @@ def retry(db: Database, user_id: int, video_id: int) -> None:
         video = session.get(Video, video_id)
         if video is None or video.user_id != user_id:
             raise VideoNotFound()
-        if video.status == "processing":
+        if video.status == Status.PROCESSING:
             raise IngestError("This video is being processed right now.")
-        if video.source == "upload" and not video.file:
+        if video.source == VideoSource.UPLOAD and not video.file:
             raise IngestError("The file of this video was not stored; upload it again.")
         if not quota.counts(video):
             quota.check_quota(session, user_id, 1)  # it will count again
-        video.status, video.progress, video.error_message, video.current_step = "pending", 0, None, None
+        video.status, video.progress, video.error_message, video.current_step = Status.PENDING, 0, None, None
     defer_processing(db.url, [video_id])

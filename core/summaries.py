@@ -28,6 +28,7 @@ from core.model_settings import ModelAccess, model_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
+from db.states import Status, SummaryMethod
 
 EXTRACTIVE_NOTE = "Extractive summary — no AI model is configured, so these are key sentences from the transcript:"
 MODEL_PASSAGES = 24
@@ -38,7 +39,7 @@ EXTRACTIVE_POINTS = 6
 class SummaryView:
     text: str
     citations: list[Citation]
-    method: str  # "model" or "extractive"
+    method: SummaryMethod
     created_at: datetime
     stale: bool  # made from an older state of the video or group
 
@@ -67,11 +68,11 @@ def _ready_videos(session: Session, owner_id: int, *, video_id: int | None, grou
                                 .options(*WITHOUT_TRANSCRIPT)).first()
         if video is None:
             raise VideoNotFound()
-        return [video] if video.status == "completed" else []
+        return [video] if video.status == Status.COMPLETED else []
     owned_group(session, owner_id, group_id)
     return list(session.scalars(
         select(Video).options(*WITHOUT_TRANSCRIPT).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
-        .where(VideoGroupMember.group_id == group_id, Video.user_id == owner_id, Video.status == "completed")
+        .where(VideoGroupMember.group_id == group_id, Video.user_id == owner_id, Video.status == Status.COMPLETED)
         .order_by(VideoGroupMember.order, VideoGroupMember.added_at, VideoGroupMember.id)
     ))
 
@@ -88,7 +89,7 @@ def _target(video_id: int | None, group_id: int | None):
 
 
 def _view(row: Summary, current: str) -> SummaryView:
-    return SummaryView(row.text, [Citation(**c) for c in row.citations], row.method, row.created_at,
+    return SummaryView(row.text, [Citation(**c) for c in row.citations], SummaryMethod(row.method), row.created_at,
                        row.fingerprint != current)
 
 
@@ -121,9 +122,9 @@ def summarize(db: Database, settings: Settings, owner_id: int, *, video_id: int 
             return _view(row, fingerprint)
         sources = [_source(session, v) for v in videos]
     if access.remote:
-        method, (text, citations) = "model", _with_model(access, sources, kind, settings.llm_timeout_s)
+        method, (text, citations) = SummaryMethod.MODEL, _with_model(access, sources, kind, settings.llm_timeout_s)
     else:
-        method, (text, citations) = "extractive", _extractive(sources, kind)
+        method, (text, citations) = SummaryMethod.EXTRACTIVE, _extractive(sources, kind)
     with db.session() as session:
         # Two summaries of one target made at once (two tabs) take turns instead of colliding.
         locked = Video if video_id is not None else VideoGroup

@@ -19,6 +19,7 @@ from core.database import get_database
 from core.errors import TransientIngestError
 from db.engine import libpq_url
 from db.models import Clip, Video
+from db.states import ACTIVE, Status
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _give_up(task_name: str, kwargs: dict) -> None:
     elif task_name.endswith(queue.MAKE_CLIP) and "clip_id" in kwargs:
         with db.session() as session:
             session.execute(update(Clip).where(Clip.id == int(kwargs["clip_id"])).values(
-                status="error", error_message=WORKER_DIED.format(what="clip", times=PROCESS_ATTEMPTS, hint="")))
+                status=Status.ERROR, error_message=WORKER_DIED.format(what="clip", times=PROCESS_ATTEMPTS, hint="")))
 
 
 def _pending_video_ids() -> list[int]:
@@ -92,9 +93,9 @@ def _pending_video_ids() -> list[int]:
     without recording it (the database went away during its last try): those go back to `pending`."""
     with get_database().session() as session:
         busy = queue.in_flight(session, "video")
-        session.execute(update(Video).where(Video.status == "processing", Video.id.not_in(busy))
-                        .values(status="pending"))
-        return list(session.scalars(select(Video.id).where(Video.status == "pending")))
+        session.execute(update(Video).where(Video.status == Status.PROCESSING, Video.id.not_in(busy))
+                        .values(status=Status.PENDING))
+        return list(session.scalars(select(Video.id).where(Video.status == Status.PENDING)))
 
 
 def _pending_clip_ids() -> list[int]:
@@ -102,9 +103,9 @@ def _pending_clip_ids() -> list[int]:
     recording it (the database went away as it finished): those go back to `pending`."""
     with get_database().session() as session:
         busy = queue.in_flight(session, "clip")
-        session.execute(update(Clip).where(Clip.status == "processing", Clip.id.not_in(busy))
-                        .values(status="pending"))
-        return list(session.scalars(select(Clip.id).where(Clip.status == "pending")))
+        session.execute(update(Clip).where(Clip.status == Status.PROCESSING, Clip.id.not_in(busy))
+                        .values(status=Status.PENDING))
+        return list(session.scalars(select(Clip.id).where(Clip.status == Status.PENDING)))
 
 
 def sweep_media_scratch(timestamp: int | None = None) -> int:
@@ -118,7 +119,7 @@ def sweep_media_scratch(timestamp: int | None = None) -> int:
     if with_work:
         with get_database().session() as session:
             in_flight = set(session.scalars(select(Video.id).where(
-                Video.id.in_(with_work), Video.status.in_(("pending", "processing")))))
+                Video.id.in_(with_work), Video.status.in_(ACTIVE))))
         removed += storage.sweep_leftover_work(media_dir, [v for v in with_work if v not in in_flight])
     return removed
 

@@ -8,6 +8,7 @@ import streamlit as st
 from core import analytics, library
 from core.analytics import Filters, Scope
 from core.errors import AskVideoError
+from core.states import Feedback
 from core.transcripts import format_timestamp
 from ui.session import database, settings
 from ui.media import play
@@ -51,8 +52,8 @@ group_id = group_col.selectbox("Group", [None, *groups_by_id], format_func=lambd
                                else groups_by_id[g])
 origin = origin_col.selectbox("Origin", analytics.ORIGINS,
                               format_func={"all": "All", "owner": "Owner", "shared": "Shared link"}.get)
-feedback = feedback_col.selectbox("Feedback", analytics.FEEDBACKS,
-                                  format_func={"all": "All", "good": "Good", "bad": "Bad", "none": "Not rated"}.get)
+feedback = feedback_col.selectbox("Feedback", analytics.FEEDBACKS, format_func={
+    "all": "All", Feedback.GOOD: "Good", Feedback.BAD: "Bad", "none": "Not rated"}.get)
 filters = Filters(start=start, end=end, group_id=group_id, origin=origin, feedback=feedback)
 
 # ------------------------------------------------------------------ headline
@@ -73,7 +74,7 @@ if head.questions == 0 and head.videos_ingested == 0 and head.videos_in_error ==
     st.stop()
 
 # ------------------------------------------------------------------ charts
-FEEDBACK_COLORS = alt.Scale(domain=["good", "bad", "none"], range=["#16a34a", "#dc2626", "#9ca3af"])
+FEEDBACK_COLORS = alt.Scale(domain=[Feedback.GOOD, Feedback.BAD, "none"], range=["#16a34a", "#dc2626", "#9ca3af"])
 
 
 def bars(title: str, name: str, empty: str, *, bar_color: str | None = None, **encoding) -> None:

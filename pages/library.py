@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import comments, library, submission
 from core.errors import AskVideoError
+from core.states import STATUS_BADGES, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
@@ -23,11 +24,11 @@ def open_video(video_id: int | None) -> None:
 
 
 def progress_line(item: library.VideoSummary) -> None:
-    if item.status == "processing":
+    if item.status == Status.PROCESSING:
         st.progress(item.progress / 100, text=f"{item.current_step or 'working'} · {item.progress}%")
-    elif item.status == "pending":
+    elif item.status == Status.PENDING:
         st.caption("Waiting for a worker…")
-    elif item.status == "error":
+    elif item.status == Status.ERROR:
         st.error(md(item.error_message or "Processing failed."), icon=":material/error:")
 
 
@@ -92,7 +93,7 @@ def show_video(video_id: int) -> None:
     live_status()
 
     seek_key = f"seek-{video_id}"
-    ready = item.status == "completed"
+    ready = item.status == Status.COMPLETED
     with database().session() as session:
         comment_count = comments.count(session, video_id)
     player, side = st.columns([3, 2])
@@ -147,10 +148,10 @@ def show_video(video_id: int) -> None:
         st.caption(f"Source: {md(detail.source_url)}")
 
     actions = st.columns(3)
-    if item.status == "error":
+    if item.status == Status.ERROR:
         again = actions[0].button("Retry", key="retry")
     else:
-        again = item.status == "completed" and confirmed(
+        again = item.status == Status.COMPLETED and confirmed(
             actions[0], "Process again", "The video is read and transcribed again; its transcript and "
             "generated chapters are replaced when that is done.", key="retry")
     if again:
@@ -179,9 +180,9 @@ def show_list() -> None:
 
     search = search_col.text_input("Search titles", key="lib-search", placeholder="Search by title",
                                    on_change=first_page)
-    status_label = status_col.selectbox("Status", ["All", *library.STATUS_LABELS.values()], key="lib-status",
+    status_label = status_col.selectbox("Status", ["All", *(b.label for b in STATUS_BADGES.values())], key="lib-status",
                                         on_change=first_page)
-    status = next((k for k, v in library.STATUS_LABELS.items() if v == status_label), None)
+    status = next((s for s, badge in STATUS_BADGES.items() if badge.label == status_label), None)
     page = st.session_state.get("lib-page", 1)
 
     with database().session() as session:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import chapters, media_links, sharing
 from core.errors import AskVideoError
+from core.states import Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.chat import play_moment, render_chat
@@ -31,7 +32,7 @@ st.caption("You are viewing a shared group. Questions you ask here are seen by i
 chat_key = f"shared-{group.group_id}"
 render_chat(key=chat_key, group_id=group.group_id, owner_id=group.owner_id, shared=True)
 
-ready = [m for m in group.members if m.status == "completed"]
+ready = [m for m in group.members if m.status == Status.COMPLETED]
 if ready:
     st.divider()
     st.subheader("Chapters and comments")

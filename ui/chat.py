@@ -11,12 +11,13 @@ from core import answers, content_templates, library, sharing
 from core.answers import Answer, AnswerError, AnswerNotSaved, Turn
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
+from core.states import Feedback
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play
 from ui.widgets import answer_markdown, md, moment
 
-FEEDBACK = {1: "good", 0: "bad", None: None}
+FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
 
 
 def _history(key: str) -> list[dict]:

@@ -10,6 +10,7 @@ import streamlit as st
 from core import chapters, clips, comments, summaries
 from core import content_templates as ct
 from core.errors import AskVideoError
+from core.states import ACTIVE, Status, SummaryMethod
 from core.transcripts import format_timestamp, parse_timestamp
 from ui.media import clip_download_link, play_clip
 from ui.session import database, settings
@@ -138,7 +139,7 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
     if view.stale:
         st.warning("Made before the latest changes to " + ("this group." if group_id else "this video.")
                    + " Summarize again to bring it up to date.", icon=":material/update:")
-    st.caption(("Written by the AI model" if view.method == "model" else "Made offline")
+    st.caption(("Written by the AI model" if view.method == SummaryMethod.MODEL else "Made offline")
                + f" · {view.created_at:%Y-%m-%d %H:%M}")
     st.markdown(answer_markdown(view.text))
     for citation in view.citations:
@@ -199,13 +200,13 @@ def request(owner_id: int, video_id: int, start: float, end: float, title: str |
 def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
     with database().session() as session:
         first = clips.list_clips(session, settings(), owner_id, video_id=video_id)
-    busy = any(c.status in ("pending", "processing") for c in first)
+    busy = any(c.status in ACTIVE for c in first)
 
     @st.fragment(run_every=CLIP_REFRESH_SECONDS if busy else None)
     def listing() -> None:
         with database().session() as session:
             found = clips.list_clips(session, settings(), owner_id, video_id=video_id)
-        if busy and not any(c.status in ("pending", "processing") for c in found):
+        if busy and not any(c.status in ACTIVE for c in found):
             st.rerun()
         if not found:
             st.caption("No clips yet.")
@@ -217,7 +218,7 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
                               + ("" if video_id else f" · {md(clip.video_title)}"))
                 with state:
                     status_badge(clip.status)
-                if clip.status == "error":
+                if clip.status == Status.ERROR:
                     st.error(md(clip.error_message or "Cutting failed."))
                 if clip.media_path is not None:
                     if playing == clip.id:

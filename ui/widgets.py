@@ -8,16 +8,11 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from core.errors import AskVideoError
+from core.states import STATUS_BADGES, Badge
 from core.transcripts import format_timestamp
 from ui.session import database, settings
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$:=])")
-STATUS_BADGES = {
-    "pending": ("Waiting", "gray"),
-    "processing": ("Processing", "blue"),
-    "completed": ("Ready", "green"),
-    "error": ("Error", "red"),
-}
 
 
 def md(text: str | None) -> str:
@@ -61,8 +56,8 @@ def duration(seconds: float | None) -> str:
 
 
 def status_badge(status: str) -> None:
-    label, color = STATUS_BADGES.get(status, (status, "gray"))
-    st.badge(label, color=color)
+    badge = STATUS_BADGES.get(status, Badge(status, "gray"))
+    st.badge(badge.label, color=badge.colour)
 
 
 def pager(key: str, page: int, pages: int, *, back: str = "← Previous", forward: str = "Next →",
