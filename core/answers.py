@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from core import retrieval
+from core import retrieval, sharing
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
@@ -114,6 +114,30 @@ def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn],
     except Exception:  # rewriting is an improvement, never a reason to fail the question
         return _follow_up_query(question, history)
     return rewritten[:MAX_QUESTION_CHARS] or question
+
+
+def begin(
+    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    history: list[Turn] | None = None, shared: bool = False,
+) -> Prepared:
+    """Start answering a question about a group. Asked through a share link (`shared`), it is
+    first counted against the link's hourly limit (RateLimited past it): counted when asked, not
+    when answered, since an interrupted or failed answer has cost the owner's provider too.
+    Every front end asks through here, so every one meets the rule. Then `stream` and `finish`."""
+    if shared:
+        sharing.take_question(db, group_id, per_hour=settings.share_questions_per_hour)
+    return prepare(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
+                   shared=shared)
+
+
+def ask(
+    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    history: list[Turn] | None = None, shared: bool = False,
+) -> Answer:
+    """A whole answer in one call, stored: for callers that do not show it as it streams."""
+    prepared = begin(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
+                     shared=shared)
+    return finish(db, prepared, "".join(stream(prepared)))
 
 
 def prepare(

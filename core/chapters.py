@@ -19,12 +19,13 @@ from core import keyphrases, llm, topics, transcripts
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
+from core.library import owned_video
 from core.llm import ModelError
 from core.model_settings import model_access
 from core.prompts_store import prompt
 from core.text import one_line
 from core.transcripts import Segment, format_timestamp
-from db.models import WITHOUT_TRANSCRIPT, Chapter, TranscriptChunk, Video
+from db.models import Chapter, TranscriptChunk, Video
 from db.states import Status
 
 log = logging.getLogger(__name__)
@@ -64,20 +65,12 @@ class Proposal:
 # ----------------------------------------------------------------- reading
 
 
-def _video(session: Session, owner_id: int, video_id: int) -> Video:
-    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)
-                            .options(*WITHOUT_TRANSCRIPT)).first()
-    if video is None:
-        raise VideoNotFound()
-    return video
-
-
 def _view(c: Chapter) -> ChapterView:
     return ChapterView(c.id, c.video_id, c.title, c.start_s, c.end_s, c.order, c.confidence, c.is_generated)
 
 
 def list_chapters(session: Session, owner_id: int, video_id: int) -> list[ChapterView]:
-    _video(session, owner_id, video_id)
+    owned_video(session, owner_id, video_id)
     rows = session.scalars(select(Chapter).where(Chapter.video_id == video_id).order_by(Chapter.order)).all()
     return [_view(c) for c in rows]
 
@@ -277,7 +270,7 @@ def _renumber(session: Session, video_id: int) -> None:
 
 
 def add_chapter(session: Session, owner_id: int, video_id: int, *, title: str, start: float, end: float) -> int:
-    video = _video(session, owner_id, video_id)
+    video = owned_video(session, owner_id, video_id)
     title, start, end = _checked(title, start, end, video.duration_s)
     chapter = Chapter(video_id=video_id, title=title, start_s=start, end_s=end, order=0, confidence=1.0,
                       is_generated=False)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from core import media, storage
 from core.config import Settings
 from core.database import Database
-from core.errors import AskVideoError, IngestError, VideoNotFound
+from core.errors import AskVideoError, IngestError
+from core.library import owned_video
 from core.queue import defer_clip
 from core.text import one_line
 from core.transcripts import format_timestamp
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_CLIP_SECONDS = 30 * 60
 MIN_CLIP_SECONDS = 1.0
+CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long: a one-line citation is too short
 COPY_TOLERANCE_S = 0.5  # stream copy starts at the keyframe before `start`; this much early is fine
 COPYABLE = {".mp4", ".mov", ".m4a", ".mp3", ".webm", ".wav"}  # containers browsers play; .mkv is re-encoded
 
@@ -72,13 +74,6 @@ def clip_hash(video_id: int, start: float, end: float) -> str:
     return hashlib.sha256(f"{video_id}:{start:.1f}:{end:.1f}".encode()).hexdigest()
 
 
-def _video(session: Session, owner_id: int, video_id: int) -> Video:
-    video = session.get(Video, video_id)
-    if video is None or video.user_id != owner_id:
-        raise VideoNotFound()
-    return video
-
-
 def _checked_range(video: Video, start: float, end: float) -> tuple[float, float]:
     if not (math.isfinite(float(start)) and math.isfinite(float(end))):
         raise ClipError("Clip times must be numbers of seconds.")
@@ -92,13 +87,20 @@ def _checked_range(video: Video, start: float, end: float) -> tuple[float, float
     return start, end
 
 
+def request_cited_clip(db: Database, settings: Settings, owner_id: int, video_id: int, *, start: float,
+                       end: float, title: str | None = None) -> int:
+    """A clip of a moment an answer or a summary cites: at least CITED_CLIP_SECONDS long."""
+    return request_clip(db, settings, owner_id, video_id, start=start, end=max(end, start + CITED_CLIP_SECONDS),
+                        title=title)
+
+
 def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int, *, start: float, end: float,
                  title: str | None = None) -> int:
     """Queue a clip of the owner's video and return its id; the same range returns the same clip.
 
     A clip that failed earlier is queued again; a finished one is returned as it is."""
     with db.session() as session:
-        video = _video(session, owner_id, video_id)
+        video = owned_video(session, owner_id, video_id)
         if video.status != Status.COMPLETED:
             raise ClipError("Clips can be made once the video is ready.")
         if not video.file:

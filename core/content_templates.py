@@ -45,6 +45,14 @@ VARIABLES = {
     "video_titles": "list of the group's video titles, in order",
     "today": "today's date, e.g. 2026-11-23",
 }
+# What every variable looks like, for previewing a template before any group or answer is at hand.
+SAMPLE_CONTEXT = {
+    "topic": "Kitchen safety", "summary": "Keep knives sharp and know where the extinguisher hangs.",
+    "key_points": ["Cut away from your body", "The extinguisher is in the hallway"],
+    "hashtags": ["#KitchenSafety", "#Training"], "group_name": "Kitchen safety", "question": "", "answer": "",
+    "sources": [{"title": "Kitchen safety training", "at": "00:10", "start_s": 10.0, "link": ""}],
+    "video_titles": ["Kitchen safety training"], "today": "2026-11-23",
+}
 LABELS = {"linkedin_post": "LinkedIn post"}  # shipped types whose names need more than capitalising
 _TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 _CITATION = re.compile(r"\s*\[\d{1,3}\]")
@@ -98,6 +106,11 @@ def validate(body: str) -> str:
     body = _tidy(body)
     _refuse_if_failed(template_sandbox.check(body, VARIABLES))
     return body
+
+
+def preview(body: str) -> str:
+    """A template rendered with sample values for every variable."""
+    return render(body, SAMPLE_CONTEXT)
 
 
 def render(body: str, context: dict) -> str:

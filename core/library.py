@@ -94,7 +94,9 @@ def _summary(settings: Settings, video: Video) -> VideoSummary:
     )
 
 
-def _owned(session: Session, user_id: int, video_id: int) -> Video:
+def owned_video(session: Session, user_id: int, video_id: int) -> Video:
+    """One of the user's videos (its transcript columns left unread), or VideoNotFound: the one
+    check every module makes before it touches a video by id."""
     video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == user_id)
                             .options(*WITHOUT_TRANSCRIPT)).first()
     if video is None:
@@ -133,11 +135,11 @@ def list_videos(
 
 def video_summary(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoSummary:
     """One video's status line, for polling while it processes (no transcript read)."""
-    return _summary(settings, _owned(session, user_id, video_id))
+    return _summary(settings, owned_video(session, user_id, video_id))
 
 
 def video_detail(session: Session, settings: Settings, user_id: int, video_id: int) -> VideoDetail:
-    video = _owned(session, user_id, video_id)
+    video = owned_video(session, user_id, video_id)
     source = playable(session, settings, user_id, video_id)
     groups = session.scalars(
         select(VideoGroup.name).join(VideoGroupMember, VideoGroupMember.group_id == VideoGroup.id)
@@ -162,7 +164,7 @@ def update_video(session: Session, user_id: int, video_id: int, *, title: str, d
         raise AskVideoError("Titles are at most 500 characters.")
     if len(description) > 10000:
         raise AskVideoError("Descriptions are at most 10,000 characters.")
-    video = _owned(session, user_id, video_id)
+    video = owned_video(session, user_id, video_id)
     video.title, video.description = title, description.strip()
     # Chunks carry the title for full-text search and citations; keep them in step.
     session.execute(update(TranscriptChunk).where(TranscriptChunk.video_id == video_id).values(video_title=title))
@@ -171,7 +173,7 @@ def update_video(session: Session, user_id: int, video_id: int, *, title: str, d
 def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) -> None:
     """Delete a video; chunks, clips, comments and group memberships go with it (cascades), then its files."""
     with db.session() as session:
-        video = _owned(session, user_id, video_id)
+        video = owned_video(session, user_id, video_id)
         files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
         # Deleted (not just read) here so a clip finishing meanwhile cannot leave its file behind.
         files += [p for p in session.scalars(delete(Clip).where(Clip.video_id == video_id).returning(Clip.file)) if p]
@@ -190,7 +192,7 @@ def playable(session: Session, settings: Settings, owner_id: int, video_id: int,
              in_group: int | None = None) -> Playable:
     """Where to play one of the owner's videos from: the stored file, else its web page (YouTube).
     With `in_group` (a share-link visitor), only while the video is still in that group."""
-    video = _owned(session, owner_id, video_id)
+    video = owned_video(session, owner_id, video_id)
     if in_group is not None and session.scalar(select(VideoGroupMember.id).where(
             VideoGroupMember.group_id == in_group, VideoGroupMember.video_id == video_id)) is None:
         raise VideoNotFound("That video is no longer in this group.")

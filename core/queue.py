@@ -20,6 +20,7 @@ from procrastinate.jobs import JobDeferrer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.errors import AskVideoError
 from db.engine import libpq_url, sqlalchemy_url
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,20 @@ def defer_processing(url: str, video_ids: list[int]) -> None:
         log.exception("could not queue videos %s; the worker's recovery sweep will", video_ids)
 
 
+class QueueUnavailable(AskVideoError):
+    def __init__(self) -> None:
+        super().__init__("The job queue could not be reached, so nothing was queued. Try again in a moment.")
+
+
 def defer_reembedding(url: str, video_ids: list[int]) -> None:
-    """Queue re-embedding jobs (the caller reports a failure: nothing else would queue them)."""
-    app = _deferrer(url)
-    for video_id in video_ids:
-        _defer(reembed_job(app, video_id), video_id=video_id)
+    """Queue re-embedding jobs. Nothing else would queue them, so a failure is the user's to see."""
+    try:
+        app = _deferrer(url)
+        for video_id in video_ids:
+            _defer(reembed_job(app, video_id), video_id=video_id)
+    except Exception as error:
+        log.exception("could not queue re-embedding of videos %s", video_ids)
+        raise QueueUnavailable() from error
 
 
 def defer_clip(url: str, clip_id: int) -> None:

@@ -8,6 +8,8 @@ transcript already stored — no download and no speech-to-text again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -42,8 +44,22 @@ def stale_videos(session: Session, user_id: int, model: str, video_ids: list[int
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class Staleness:
+    model: str  # what the user's questions are embedded with now
+    video_ids: list[int]  # their ready videos indexed with another model, so not searched
+
+
+def staleness(session: Session, settings: Settings, user_id: int, video_ids: list[int] | None = None) -> Staleness:
+    """Which of the user's ready videos (of `video_ids`, if given) their questions cannot find,
+    having been indexed with another embedding model than the one they use now."""
+    model = current_model(session, settings, user_id)
+    return Staleness(model, stale_videos(session, user_id, model, video_ids))
+
+
 def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
-    """Queue a re-embedding job for each of the user's stale videos; returns how many."""
+    """Queue a re-embedding job for each of the user's stale videos; returns how many. Raises
+    QueueUnavailable (a message for the user) when the queue cannot be reached."""
     with db.session() as session:
         stale = stale_videos(session, user_id, current_model(session, settings, user_id))
     defer_reembedding(db.url, stale)

@@ -22,8 +22,9 @@ from core import keyphrases, llm, transcripts
 from core.answers import Citation, cited, passages_block
 from core.config import Settings
 from core.database import Database
-from core.errors import AskVideoError, VideoNotFound
+from core.errors import AskVideoError
 from core.groups import owned_group
+from core.library import owned_video
 from core.model_settings import ModelAccess, model_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
@@ -64,10 +65,7 @@ def _fingerprint(kind: str, sources: list[tuple[int, str, str]], mode: str) -> s
 
 def _ready_videos(session: Session, owner_id: int, *, video_id: int | None, group_id: int | None) -> list[Video]:
     if video_id is not None:
-        video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == owner_id)
-                                .options(*WITHOUT_TRANSCRIPT)).first()
-        if video is None:
-            raise VideoNotFound()
+        video = owned_video(session, owner_id, video_id)
         return [video] if video.status == Status.COMPLETED else []
     owned_group(session, owner_id, group_id)
     return list(session.scalars(

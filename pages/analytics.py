@@ -12,7 +12,7 @@ from core.states import Feedback
 from core.transcripts import format_timestamp
 from ui.session import database, settings
 from ui.media import play
-from ui.widgets import answer_markdown, md, pager
+from ui.widgets import answer_markdown, md, pager, show_error
 
 account = st.session_state["account"]
 st.title("Analytics")
@@ -40,7 +40,7 @@ try:
         scope = analytics.scope_for(session, account.id, all_users=everyone)
         group_options = analytics.group_options(session, scope)
 except AskVideoError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 when, group_col, origin_col, feedback_col = st.columns([2, 2, 1, 1])

@@ -6,7 +6,7 @@ from core import groups, reindex
 from core.errors import AskVideoError
 from ui.chat import render_chat
 from ui.session import database, settings
-from ui.widgets import md, plural
+from ui.widgets import md, plural, show_error
 
 account = st.session_state["account"]
 st.title("Ask")
@@ -27,10 +27,9 @@ st.query_params["group"] = str(chosen.id)
 try:
     with database().session() as session:
         detail = groups.group_detail(session, account.id, chosen.id)
-        stale = reindex.stale_videos(session, account.id, reindex.current_model(session, settings(), account.id),
-                                     [m.video_id for m in detail.members])
+        stale = reindex.staleness(session, settings(), account.id, [m.video_id for m in detail.members]).video_ids
 except AskVideoError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 if detail.description:
     st.caption(md(detail.description))

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core import content_templates, groups, library, sharing
+from core import content_templates, groups, library, sharing, summaries
 from core.errors import AskVideoError
 from ui import video_tools
 from ui.session import database, settings
-from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, status_badge
+from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, show_error, status_badge
 
 account = st.session_state["account"]
 st.title("Groups")
@@ -33,7 +33,7 @@ with st.popover("New group", icon=":material/add:"):
                 with database().session() as session:
                     new_id = groups.create_group(session, account.id, name, description)
             except AskVideoError as error:
-                st.error(str(error))
+                show_error(error)
             else:
                 st.session_state["group"] = new_id
                 st.rerun()
@@ -53,6 +53,7 @@ chosen = st.selectbox(
 st.session_state["group"] = chosen.id
 with database().session() as session:
     detail = groups.group_detail(session, account.id, chosen.id)
+    summary = summaries.cached(session, settings(), account.id, group_id=chosen.id) if detail.ready_count else None
     choices = library.video_choices(session, account.id, exclude={m.video_id for m in detail.members})
 
 st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
@@ -91,7 +92,7 @@ with videos_tab:
 
 with summary_tab:
     if detail.ready_count:
-        video_tools.summary_panel(account.id, group_id=detail.id, on_cite=open_at)
+        video_tools.summary_panel(account.id, summary, group_id=detail.id, on_cite=open_at)
         st.divider()
         st.subheader("Create a post")
         video_tools.post_maker(f"post-group-{detail.id}", account.id, lambda: content_templates.context_for_group(

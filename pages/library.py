@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from core import comments, library, submission
-from core.errors import AskVideoError
+from core import library, submission, watching
+from core.errors import AskVideoError, VideoNotFound
 from core.states import STATUS_BADGES, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play, poster
-from ui.widgets import confirmed, duration, md, pager, plural, status_badge
+from ui.widgets import confirmed, duration, md, pager, plural, show_error, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
@@ -60,14 +60,14 @@ def transcript(detail: library.VideoDetail, seek_key: str) -> None:
 def show_video(video_id: int) -> None:
     try:
         with database().session() as session:
-            detail = library.video_detail(session, settings(), account.id, video_id)
+            page = watching.video_page(session, settings(), account.id, video_id)
     except AskVideoError as error:
-        st.error(str(error))
+        show_error(error)
         if st.button("Back to the library"):
             open_video(None)
             st.rerun()
         return
-    item = detail.summary
+    detail, item = page.detail, page.detail.summary
     if st.button("← Library", key="back"):
         open_video(None)
         st.rerun()
@@ -82,10 +82,15 @@ def show_video(video_id: int) -> None:
     status_badge(item.status)
     st.caption(" · ".join(meta))
 
+    unread = [item]  # the page's own run shows what it read; the fragment's reruns read again
+
     @st.fragment(run_every=REFRESH_SECONDS if item.is_active else None)
     def live_status() -> None:
-        with database().session() as session:
-            fresh = library.video_summary(session, settings(), account.id, video_id)
+        if unread:
+            fresh = unread.pop()
+        else:
+            with database().session() as session:
+                fresh = library.video_summary(session, settings(), account.id, video_id)
         if item.is_active and not fresh.is_active:
             st.rerun()  # finished: show the transcript
         progress_line(fresh)
@@ -94,15 +99,13 @@ def show_video(video_id: int) -> None:
 
     seek_key = f"seek-{video_id}"
     ready = item.status == Status.COMPLETED
-    with database().session() as session:
-        comment_count = comments.count(session, video_id)
     player, side = st.columns([3, 2])
     with side:
         # Keyed tabs remember the open one across reruns (a saved edit does not jump back to the first).
         chapters_tab, transcript_tab = st.tabs(["Chapters", "Transcript"], key=f"side-tabs-{video_id}",
                                                on_change="rerun")
         with chapters_tab:
-            found_chapters = video_tools.chapters_panel(video_id, account.id, seek_key, ready=ready)
+            video_tools.chapters_panel(video_id, account.id, seek_key, page.chapters, ready=ready)
         with transcript_tab:
             transcript(detail, seek_key)
     with player:
@@ -115,17 +118,17 @@ def show_video(video_id: int) -> None:
                                                        key=f"tool-tabs-{video_id}", on_change="rerun")
         with summary_tab:
             if ready:
-                video_tools.summary_panel(account.id, video_id=video_id, seek_key=seek_key)
+                video_tools.summary_panel(account.id, page.summary, video_id=video_id, seek_key=seek_key)
             else:
                 st.caption("A summary can be made once the video is ready.")
         with clips_tab:
-            video_tools.clips_panel(video_id, account.id, found_chapters, seek_key, ready=ready,
+            video_tools.clips_panel(video_id, account.id, page.chapters, page.clips, seek_key, ready=ready,
                                     cuttable=detail.media_path is not None, duration_s=item.duration_s)
         with comments_tab:
-            if comment_count:
-                st.caption(f"{comment_count} comment{'s' if comment_count != 1 else ''}")
-            video_tools.comments_panel(video_id, account.id, lambda at: video_tools.seek(seek_key, at),
-                                       found_chapters)
+            if page.comment_count:
+                st.caption(plural(page.comment_count, "comment"))
+            video_tools.comments_panel(video_id, account.id, page.comments, lambda at: video_tools.seek(seek_key, at),
+                                       page.chapters)
 
     with st.expander("Edit details"):
         with st.form(f"edit-{video_id}"):
@@ -136,7 +139,7 @@ def show_video(video_id: int) -> None:
                     with database().session() as session:
                         library.update_video(session, account.id, video_id, title=title, description=description)
                 except AskVideoError as error:
-                    st.error(str(error))
+                    show_error(error)
                 else:
                     st.toast("Saved.")
                     st.rerun()
@@ -158,14 +161,18 @@ def show_video(video_id: int) -> None:
         try:
             submission.retry(database(), account.id, video_id)
         except AskVideoError as error:
-            st.error(str(error))
+            show_error(error)
         else:
             st.rerun()
     if confirmed(actions[2], "Delete video", "The file, its transcript and its place in groups are deleted. "
                  "This cannot be undone.", key="confirm-delete", confirm="Delete for good", icon=":material/delete:"):
-        library.delete_video(database(), settings(), account.id, video_id)
+        try:
+            library.delete_video(database(), settings(), account.id, video_id)
+        except VideoNotFound:  # deleted meanwhile, in another tab
+            st.toast("This video was already deleted.")
+        else:
+            st.toast("Video deleted.")
         open_video(None)
-        st.toast("Video deleted.")
         st.rerun()
 
 

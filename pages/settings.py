@@ -5,7 +5,7 @@ import streamlit as st
 from core import model_settings, reindex, signup
 from core.errors import AskVideoError
 from ui.session import database, settings
-from ui.widgets import app_url, apply, confirmed, md, plural
+from ui.widgets import app_url, apply, confirmed, md, plural, show_error
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -13,10 +13,9 @@ st.title("Settings")
 try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
-        searched_with = reindex.current_model(session, settings(), account.id)
-        stale = reindex.stale_videos(session, account.id, searched_with)
+        staleness = reindex.staleness(session, settings(), account.id)
 except AskVideoError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 if notice := st.session_state.pop("settings-notice", None):
@@ -37,7 +36,7 @@ if save_key:
         with database().session() as session:
             model_settings.set_api_key(session, settings(), account.id, new_key)
     except AskVideoError as error:
-        st.error(str(error))
+        show_error(error)
     else:
         st.toast("API key saved.")
         st.rerun()
@@ -66,7 +65,7 @@ if save_models:
                 session, account.id, base_url=base_url, chat_model=chat_model, embedding_model=embedding_model
             )
     except AskVideoError as error:
-        st.error(str(error))
+        show_error(error)
     else:
         if key_removed:
             st.session_state["settings-notice"] = ("Model settings saved. Your API key was removed because the "
@@ -75,14 +74,18 @@ if save_models:
             st.toast("Model settings saved.")
         st.rerun()
 
-if stale:
+if stale := staleness.video_ids:
     were = "was" if len(stale) == 1 else "were"
     st.warning(f"{plural(len(stale), 'video')} of yours {were} indexed with another embedding model, so questions "
-               f"(now embedded with {md(searched_with)}) do not find them. Re-indexing embeds their stored "
+               f"(now embedded with {md(staleness.model)}) do not find them. Re-indexing embeds their stored "
                "transcripts again in the background; nothing is downloaded or transcribed again.")
     if st.button(f"Re-index {plural(len(stale), 'video')}", icon=":material/sync:"):
-        queued = reindex.queue_reindexing(database(), settings(), account.id)
-        st.toast(f"Re-indexing {plural(queued, 'video')} in the background.")
+        try:
+            queued = reindex.queue_reindexing(database(), settings(), account.id)
+        except AskVideoError as error:
+            show_error(error)
+        else:
+            st.toast(f"Re-indexing {plural(queued, 'video')} in the background.")
 
 # ------------------------------------------------------------------ staff only: invitations
 if account.is_staff:
@@ -99,7 +102,7 @@ if account.is_staff:
             with database().session() as session:
                 made = signup.create_invitation(session, account.id, invitee)
         except AskVideoError as error:
-            st.error(str(error))
+            show_error(error)
         else:
             st.success("Invitation created. Copy the link now: it is shown only this once.")
             # The app's address as share links use it (ASKVIDEO_PUBLIC_URL, else this browser's).

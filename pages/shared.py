@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import chapters, media_links, sharing
+from core import chapters, comments, media_links, sharing
 from core.errors import AskVideoError
 from core.states import Status
 from core.transcripts import format_timestamp
@@ -10,7 +10,7 @@ from ui import video_tools
 from ui.chat import play_moment, render_chat
 from ui.media import watch_as
 from ui.session import database
-from ui.widgets import duration, md, plural
+from ui.widgets import duration, md, plural, show_error
 
 token = st.query_params.get("share")
 try:
@@ -18,7 +18,7 @@ try:
         group = sharing.open_link(session, token)
 except AskVideoError as error:
     st.title("Ask Video")
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 watch_as(media_links.share_grant(group.group_id, token))  # its videos play while the link lives
@@ -43,15 +43,16 @@ if ready:
         play_moment(chat_key, member.video_id, at, member.title, format_timestamp(at))
         st.rerun()
 
+    account = st.session_state.get("account")
     with database().session() as session:
         found = chapters.list_chapters(session, group.owner_id, member.video_id)
+        threads = comments.thread(session, account.id, member.video_id, share_token=token) if account else []
     chapter_col, comment_col = st.columns([2, 3], gap="large")
     with chapter_col:
         st.caption("Chapters")
         video_tools.chapter_links(found, play_at, key=f"shared-chapter-{member.video_id}")
     with comment_col:
-        account = st.session_state.get("account")
         if account is None:
             st.caption("Sign in to Ask Video in this browser to read and write comments on this video.")
         else:
-            video_tools.comments_panel(member.video_id, account.id, play_at, found, share_token=token)
+            video_tools.comments_panel(member.video_id, account.id, threads, play_at, found, share_token=token)

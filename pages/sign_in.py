@@ -5,6 +5,7 @@ import streamlit as st
 from core import auth, signup
 from core.errors import AskVideoError
 from ui.session import database, remember, settings
+from ui.widgets import show_error
 
 
 def _client_address() -> str | None:
@@ -35,14 +36,14 @@ with sign_in_tab:
             account, token = auth.sign_in(database(), login, password, days=settings().session_days,
                                           address=_client_address())
         except AskVideoError as error:
-            st.error(str(error))
+            show_error(error)
         else:
             remember(token)
             st.rerun()
 
 with sign_up_tab:
     if offer.problem:
-        st.error(offer.problem)
+        show_error(offer.problem)
     if offer.note:
         st.info(offer.note)
     if offer.form:
@@ -56,7 +57,7 @@ with sign_up_tab:
             created = st.form_submit_button("Create account", type="primary")
         if created:
             if new_password != confirm:
-                st.error("The two passwords differ.")
+                show_error("The two passwords differ.")
             else:
                 try:
                     with database().session() as session:
@@ -64,7 +65,7 @@ with sign_up_tab:
                                                   invitation_token=offer.invitation_token)
                         token = auth.start_session(session, account.id, days=settings().session_days)
                 except AskVideoError as error:
-                    st.error(str(error))
+                    show_error(error)
                 else:
                     st.query_params.pop("invite", None)
                     remember(token)

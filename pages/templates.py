@@ -5,28 +5,19 @@ import streamlit as st
 from core import content_templates as ct
 from core.errors import AskVideoError
 from ui.session import database
-from ui.widgets import confirmed, md
+from ui.widgets import confirmed, md, show_error
 
 account = st.session_state["account"]
 st.title("Post templates")
 st.caption("Posts are made from a group (Groups → Summary) or from an answer (Ask). Each format is a "
            "Jinja2 template; yours wins over the one that ships with the app.")
 
-SAMPLE = {
-    "topic": "Kitchen safety", "summary": "Keep knives sharp and know where the extinguisher hangs.",
-    "key_points": ["Cut away from your body", "The extinguisher is in the hallway"],
-    "hashtags": ["#KitchenSafety", "#Training"], "group_name": "Kitchen safety", "question": "", "answer": "",
-    "sources": [{"title": "Kitchen safety training", "at": "00:10", "start_s": 10.0, "link": ""}],
-    "video_titles": ["Kitchen safety training"], "today": "2026-11-23",
-}
-
-
 def save(content_type: str, body: str, *, success: str) -> None:
     try:
         with database().session() as session:
             ct.save_template(session, account.id, content_type, body)
     except AskVideoError as error:
-        st.error(md(str(error)))
+        show_error(error)
     else:
         st.toast(success)
         st.rerun()
@@ -43,9 +34,9 @@ with st.form(f"template-{chosen.content_type}"):
     saved = keep.form_submit_button("Save as my template", type="primary")
 if preview:
     try:
-        st.code(ct.render(body, SAMPLE), language=None, wrap_lines=True)
+        st.code(ct.preview(body), language=None, wrap_lines=True)
     except AskVideoError as error:
-        st.error(md(str(error)))
+        show_error(error)
 if saved:
     save(chosen.content_type, body, success="Template saved.")
 if not chosen.is_default:
@@ -73,7 +64,7 @@ with st.expander("Add a format"):
             try:
                 slug = ct.type_name(name)
             except AskVideoError as error:
-                st.error(str(error))
+                show_error(error)
             else:
                 if any(t.content_type == slug for t in types):
                     st.error(f"There is already a format called “{md(name)}”; choose it above to edit it.")

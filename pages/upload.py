@@ -7,7 +7,7 @@ from core.errors import AskVideoError
 from core.storage import CAPTION_EXTENSIONS
 from ui.session import database, settings
 from ui.uploader import video_uploader
-from ui.widgets import md, plural
+from ui.widgets import md, plural, show_error
 
 account = st.session_state["account"]
 st.title("Add videos")
@@ -60,7 +60,7 @@ with files_tab:
         try:
             results = submission.submit_uploads(database(), settings(), account.id, items, language=language)
         except AskVideoError as error:
-            st.error(str(error))
+            show_error(error)
         else:
             st.session_state["upload-results"] = results
             st.session_state["upload-generation"] = generation + 1

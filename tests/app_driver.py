@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as _app_test
@@ -82,3 +84,9 @@ def send_files(at: AppTest, user_id: int, files: list[tuple[str, bytes]]) -> App
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def errors(at: AppTest) -> list[str]:
+    """The error messages as the user reads them: pages escape every character markdown would
+    act on (ui.widgets.show_error), which the page shows as plain text."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]

@@ -172,3 +172,14 @@ def test_a_clip_left_processing_by_a_failed_job_is_queued_again(demo, settings):
     assert clip_id in tasks._pending_clip_ids()  # what the worker's minute sweep requeues
     with db.session() as s:
         assert clips.get_clip(s, settings, owner.id, clip_id).status == "pending"
+
+
+def test_a_clip_of_a_cited_moment_is_long_enough_to_watch(demo, settings):
+    """An answer cites one sentence (2 s): its clip runs 15 s, and never past the video's end."""
+    db, owner, video_id = demo
+    short = clips.request_cited_clip(db, settings, owner.id, video_id, start=20, end=22, title="Cited")
+    near_end = clips.request_cited_clip(db, settings, owner.id, video_id, start=55, end=57, title="Late")
+    with db.session() as s:
+        assert clips.get_clip(s, settings, owner.id, short).label == "00:20–00:35"
+        duration = s.get(Video, video_id).duration_s
+        assert clips.get_clip(s, settings, owner.id, near_end).end == pytest.approx(duration, abs=0.1)

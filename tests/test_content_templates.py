@@ -214,3 +214,11 @@ def test_each_way_a_template_can_exhaust_the_sandbox_reads_as_a_message(attack, 
 def test_the_lower_memory_cap_still_renders_the_largest_legitimate_result():
     post = ct.render("{% for i in range(10000) %}{{ i }} {% endfor %}", {})
     assert len(post) > 48_000 and post.startswith("0 1 2 ")
+
+
+def test_the_preview_has_a_sample_for_every_variable_a_template_may_use():
+    from core import content_templates as ct
+
+    assert set(ct.SAMPLE_CONTEXT) == set(ct.VARIABLES)
+    body = "\n".join("{{ %s }}" % name for name in ct.VARIABLES)
+    assert "Kitchen safety" in ct.preview(body)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core import answers
 from core.database import UNREACHABLE_MESSAGE, Database
 from db.models import ChatLog
-from tests.app_driver import click
+from tests.app_driver import click, errors
 
 DEAD = "postgresql+psycopg://nobody@127.0.0.1:1/askvideo"  # nothing listens there: a real connect failure
 
@@ -36,7 +36,7 @@ def test_an_answer_written_while_the_database_is_away_is_kept_and_saved_later(cl
     assert any("Extractive answer" in m.value for m in at.markdown)  # the answer is on screen
     assert "not saved yet" in at.warning[0].value and not at.feedback  # and says it cannot be rated yet
     click(at, "Save this answer")  # still away
-    assert UNREACHABLE_MESSAGE in at.error[0].value
+    assert UNREACHABLE_MESSAGE in errors(at)[0]
     with clean_db.session() as s:
         assert s.scalars(select(ChatLog)).all() == []
 
@@ -58,4 +58,4 @@ def test_a_page_opened_while_the_database_is_away_says_so(clean_db, corpus_app, 
     monkeypatch.setattr(ui.session, "get_database", lambda: dead_database)
     at.switch_page("pages/library.py").run()
     assert not at.exception, at.exception
-    assert at.error[0].value == UNREACHABLE_MESSAGE
+    assert errors(at) == [UNREACHABLE_MESSAGE]

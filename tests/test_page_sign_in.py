@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.errors import InvalidCredentials
-from tests.app_driver import APP, click, field, start_app
+from tests.app_driver import APP, click, errors, field, start_app
 from tests.factories import PASSWORD, make_account
 from ui.widgets import md
 
@@ -74,7 +74,7 @@ def test_new_user_signs_up_and_lands_signed_in(app):
 
 def test_mismatched_passwords_and_duplicates_get_clear_messages(app):
     _sign_up(app, repeat="something else entirely")
-    assert [e.value for e in app.error] == ["The two passwords differ."]
+    assert errors(app) == ["The two passwords differ."]
     assert app.session_state["account"] is None
     _sign_up(app)
     click(app, "Sign out")
@@ -87,7 +87,7 @@ def test_wrong_password_is_refused_and_right_one_signs_in(app):
     click(app, "Sign out")
     assert app.session_state["account"] is None
     _sign_in(app, "alice", "not my password")
-    assert app.error[0].value == "Wrong username/email or password."
+    assert errors(app) == ["Wrong username/email or password."]
     _sign_in(app, "alice", PASSWORD)
     assert app.session_state["account"].username == "alice"
     assert app.title[0].value == "Library"
@@ -100,7 +100,7 @@ def test_a_locked_account_is_refused_on_the_page_however_it_is_typed(app, clean_
         with pytest.raises(InvalidCredentials):
             auth.sign_in(clean_db, "victim1", f"guess number {n}", days=7)
     _sign_in(app, "VICTIM1@example.com", PASSWORD)
-    assert app.error[0].value == "Too many failed sign-ins for this account. Try again in 15 minutes."
+    assert errors(app) == ["Too many failed sign-ins for this account. Try again in 15 minutes."]
     assert app.session_state["account"] is None
 
 
@@ -114,7 +114,7 @@ def test_the_page_throttles_by_the_visitors_address(app, clean_db, monkeypatch):
         with pytest.raises(InvalidCredentials):
             auth.sign_in(clean_db, f"someone{n}", "guess", days=7, address="203.0.113.7")
     _sign_in(app, "bob", PASSWORD)
-    assert app.error[0].value == "Too many failed sign-ins from your network. Try again in 15 minutes."
+    assert errors(app) == ["Too many failed sign-ins from your network. Try again in 15 minutes."]
     assert app.session_state["account"] is None
 
 
@@ -129,7 +129,7 @@ def test_settings_page_stores_a_key_and_shows_it_masked(app):
     assert "sk-…1234" in shown and "abcdefghijklmnop" not in shown
     field(app, "OpenAI-compatible base URL (optional)").input("ftp://nope")
     click(app, "Save models")
-    assert "http://" in app.error[0].value
+    assert "http://" in errors(app)[0]
     field(app, "OpenAI-compatible base URL (optional)").input("https://collector.example.net/v1")
     click(app, "Save models")
     assert "API key was removed" in app.warning[0].value and "No key stored" in app.info[0].value

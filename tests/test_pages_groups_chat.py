@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 
 from core.config import load_settings
 from db.models import ChatLog, VideoGroup, VideoGroupMember
-from tests.app_driver import APP, click, element_protos, field, signed_in_app
+from tests.app_driver import APP, click, element_protos, errors, field, signed_in_app
 
 
 def member_titles(db, group_id):
@@ -123,7 +123,7 @@ def test_provider_failure_keeps_the_question_to_ask_again(clean_db, corpus_app, 
     fake_openai.fail_with = 429
     at.switch_page("pages/chat.py").run()
     at.chat_input[0].set_value("Where is the fire extinguisher?").run()
-    assert "rate-limiting" in at.error[0].value
+    assert "rate-limiting" in errors(at)[0]
     assert any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
     fake_openai.fail_with = None
     fake_openai.chat_reply = "Next to the elevator [1]."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import processing
+from core import library, processing
 from core.config import load_settings
 from db.models import Video
 from tests.app_driver import click, element_protos, field, send_files, signed_in_app
@@ -132,3 +132,23 @@ def test_a_file_name_with_markdown_is_shown_literally_in_the_upload_list(clean_d
     send_files(at, account.id, [(name, video(tmp_path / "v.mp4", seconds=3).read_bytes())])
     [listed] = at.expander
     assert listed.label.startswith(r"\[click me\]\(http\://evil\.example\) \!\[x\]")  # escaped: no link, no image
+
+
+def test_deleting_a_video_deleted_meanwhile_in_another_tab_just_goes_back(clean_db, tmp_path, monkeypatch):
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    send_files(at, account.id, [("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes())])
+    at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
+    click(at, "Add 1 video")
+    row = only_video(clean_db)
+    processing.process_video(clean_db, load_settings(), row.id)
+    at.switch_page("pages/library.py").run()
+    click(at, "a")
+    real_delete = library.delete_video
+
+    def the_other_tab_was_quicker(db, settings, user_id, video_id):
+        real_delete(db, settings, user_id, video_id)  # gone between this page's read and its delete
+        real_delete(db, settings, user_id, video_id)
+
+    monkeypatch.setattr(library, "delete_video", the_other_tab_was_quicker)
+    click(at, "Delete for good")
+    assert not at.exception and at.title[0].value == "Library"

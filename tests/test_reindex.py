@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from core import model_settings, reindex
 from core.config import load_settings
 from db.models import TranscriptChunk, TranscriptSentence, Video
-from tests.app_driver import click
+from tests.app_driver import click, errors
 
 REMOTE = "openai:text-embedding-3-small"
 
@@ -57,3 +57,24 @@ def test_reindexing_skips_a_video_that_is_gone_or_being_processed_again(clean_db
         s.get(Video, kitchen).status = "pending"
     assert reindex.reembed(clean_db, load_settings(), kitchen) == "skipped"
     assert reindex.reembed(clean_db, load_settings(), 999_999) == "skipped"
+
+
+def test_a_queue_that_cannot_be_reached_is_explained_and_nothing_is_lost(clean_db, corpus_app, fake_openai,
+                                                                         monkeypatch):
+    from core import queue
+
+    at, account, group_id, ids = corpus_app
+    settings = load_settings()
+    with clean_db.session() as s:
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
+                                  embedding_model="text-embedding-3-small")
+        model_settings.set_api_key(s, settings, account.id, "sk-test-0000000000")
+
+    def unreachable(url):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(queue, "_deferrer", unreachable)
+    at.switch_page("pages/settings.py").run()
+    click(at, "Re-index 3 videos")
+    assert "job queue could not be reached" in errors(at)[0]
+    assert "3 videos of yours were indexed" in at.warning[0].value  # still offered, to try again

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
 from core import answers, groups, sharing
 from core.config import load_settings
@@ -103,3 +103,23 @@ def test_rate_limit_per_link_stops_a_flood(clean_db, shared):
         s.execute(update(SharedQuestion).values(asked_at=func.now() - timedelta(hours=1)))
         assert sharing.purge_old_questions(s) == 5
     assert ask() == "asked"
+
+
+def test_asking_through_a_link_meets_its_hourly_limit_whatever_the_front_end(clean_db, shared):
+    """The limit is a rule of core: `answers.ask` (and the chat's `begin`) count a shared question
+    before answering it; the owner asking their own group is never counted."""
+    import dataclasses
+
+    settings, owner, group_id, ids, token = shared
+    limited = dataclasses.replace(settings, share_questions_per_hour=2)
+    for _ in range(2):
+        answer = answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id,
+                             question="Where is the fire extinguisher?", shared=True)
+        assert answer.citations
+    with pytest.raises(RateLimited, match="limit of 2 questions per hour"):
+        answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id, question="Where is the exit?",
+                    shared=True)
+    answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id, question="Where is the exit?")
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SharedQuestion)) == 2  # the owner's is not counted
+        assert s.scalar(select(func.count()).select_from(ChatLog).where(ChatLog.is_shared_origin)) == 2

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import answers, content_templates, library, sharing
+from core import answers, content_templates, library
 from core.answers import Answer, AnswerError, AnswerNotSaved, Turn
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
@@ -15,7 +15,7 @@ from core.states import Feedback
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play
-from ui.widgets import answer_markdown, md, moment
+from ui.widgets import answer_markdown, md, moment, show_error
 
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
 
@@ -61,9 +61,8 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: 
             st.rerun()
         if not shared and clip.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
                                       icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
-            video_tools.request(owner_id, citation.video_id, citation.start,
-                                max(citation.end, citation.start + video_tools.CITED_CLIP_SECONDS),
-                                f"{question_title(answer.question)} · {citation.title}")
+            video_tools.request(owner_id, citation.video_id, citation.start, citation.end,
+                                f"{question_title(answer.question)} · {citation.title}", cited=True)
         st.caption(md(citation.snippet))
 
 
@@ -97,7 +96,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
         _player(key, owner_id, group_id if shared else None)
     with chat_col:
         if error := st.session_state.pop(f"fb-error-{key}", None):
-            st.error(error)
+            show_error(error)
         post_types = None  # the user's post formats, read once for all answers on the page
         for n, exchange in enumerate(history):
             with st.chat_message("user"):
@@ -105,7 +104,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
             with st.chat_message("assistant"):
                 answer: Answer | None = exchange.get("answer")
                 if answer is None:
-                    st.error(exchange.get("error") or "No answer.")
+                    show_error(exchange.get("error") or "No answer.")
                     if st.button("Ask again", key=f"again-{key}-{n}"):
                         st.session_state[f"pending-{key}"] = exchange["question"]
                         history.pop(n)
@@ -147,11 +146,9 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
                     "error": "The answer was interrupted before it finished."}
         history.append(exchange)
         try:
-            if shared:
-                sharing.take_question(database(), group_id, per_hour=settings().share_questions_per_hour)
             with st.spinner("Searching the videos…"):
-                prepared = answers.prepare(database(), settings(), group_id=group_id, owner_id=owner_id,
-                                           question=question, history=turns, shared=shared)
+                prepared = answers.begin(database(), settings(), group_id=group_id, owner_id=owner_id,
+                                         question=question, history=turns, shared=shared)
             raw: list[str] = []
 
             def escaped():
@@ -180,7 +177,7 @@ def _unsaved(key: str, n: int, exchange: dict) -> None:
         try:
             exchange["answer"] = answers.save(database(), exchange["unsaved"], exchange["answer"])
         except AnswerNotSaved:
-            st.error(UNREACHABLE_MESSAGE)
+            show_error(UNREACHABLE_MESSAGE)
             return
         del exchange["unsaved"]
         st.rerun()

@@ -14,10 +14,9 @@ from core.states import ACTIVE, Status, SummaryMethod
 from core.transcripts import format_timestamp, parse_timestamp
 from ui.media import clip_download_link, play_clip
 from ui.session import database, settings
-from ui.widgets import answer_markdown, apply, confirmed, md, moment, status_badge
+from ui.widgets import answer_markdown, apply, confirmed, md, moment, show_error, status_badge
 
 CLIP_REFRESH_SECONDS = 2
-CITED_CLIP_SECONDS = 15.0  # a clip of a cited moment runs at least this long
 
 
 def seek(seek_key: str, at: float) -> None:
@@ -36,9 +35,8 @@ def _seconds(label: str, text: str) -> float | None:
 # ----------------------------------------------------------------- chapters
 
 
-def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) -> list[chapters.ChapterView]:
-    with database().session() as session:
-        found = chapters.list_chapters(session, owner_id, video_id)
+def chapters_panel(video_id: int, owner_id: int, seek_key: str, found: list[chapters.ChapterView], *,
+                   ready: bool) -> None:
     if not found:
         st.caption("Chapters appear here once the video is ready." if not ready else "No chapters yet.")
     for chapter in found:
@@ -49,7 +47,7 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) 
         with tools.popover("Edit", icon=":material/edit:", help="Edit, merge or delete this chapter"):
             _edit_chapter(owner_id, chapter)
     if not ready:
-        return found
+        return
     if found:
         st.caption("Machine-made chapters can be edited; your edits are kept when the video is processed again.")
     with st.expander("Add a chapter"):
@@ -71,7 +69,7 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, *, ready: bool) 
                 try:
                     method = chapters.generate(database(), settings(), video_id, owner_id=owner_id)
                 except AskVideoError as error:
-                    st.error(str(error))
+                    show_error(error)
                 else:
                     st.toast("Chapters made by the AI model." if method == "model"
                              else "Chapters made from the topic changes in the transcript.")
@@ -117,12 +115,10 @@ def _edit_chapter(owner_id: int, chapter: chapters.ChapterView) -> None:
 # ----------------------------------------------------------------- summaries
 
 
-def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int | None = None,
-                  seek_key: str | None = None, on_cite: Callable | None = None) -> None:
-    """The cached summary with its cited moments, and a button to make or remake it."""
+def summary_panel(owner_id: int, view: summaries.SummaryView | None, *, video_id: int | None = None,
+                  group_id: int | None = None, seek_key: str | None = None, on_cite: Callable | None = None) -> None:
+    """The cached summary (`view`) with its cited moments, and a button to make or remake it."""
     key = f"summary-{video_id}-{group_id}"
-    with database().session() as session:
-        view = summaries.cached(session, settings(), owner_id, video_id=video_id, group_id=group_id)
     label = "Summarize again" if view else "Summarize"
     if st.button(label, key=key, icon=":material/summarize:"):
         with st.spinner("Summarizing…"):
@@ -130,7 +126,7 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
                 summaries.summarize(database(), settings(), owner_id, video_id=video_id, group_id=group_id,
                                     regenerate=view is not None)
             except AskVideoError as error:
-                st.error(str(error))
+                show_error(error)
                 return
         st.rerun()
     if view is None:
@@ -152,15 +148,15 @@ def summary_panel(owner_id: int, *, video_id: int | None = None, group_id: int |
                 seek(seek_key, citation.start)
         if clip.button("Clip", key=f"{key}-clip-{citation.n}", icon=":material/content_cut:", type="tertiary",
                        help="Cut this moment into a clip"):
-            request(owner_id, citation.video_id, citation.start,
-                    max(citation.end, citation.start + CITED_CLIP_SECONDS), citation.title)
+            request(owner_id, citation.video_id, citation.start, citation.end, citation.title, cited=True)
 
 
 # ----------------------------------------------------------------- clips
 
 
-def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.ChapterView], seek_key: str,
-                *, ready: bool, cuttable: bool, duration_s: float | None) -> None:
+def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.ChapterView],
+                found_clips: list[clips.ClipView], seek_key: str, *, ready: bool, cuttable: bool,
+                duration_s: float | None) -> None:
     if not ready:
         st.caption("Clips can be made once the video is ready.")
         return
@@ -185,27 +181,33 @@ def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.Chap
                                      format_func=lambda c: f"{format_timestamp(c.start)} {c.title}")
             if go.button("Clip chapter", key=f"clip-chapter-go-{video_id}"):
                 request(owner_id, video_id, chapter.start, chapter.end, chapter.title)
-    clip_list(owner_id, video_id=video_id)
+    clip_list(owner_id, video_id, found_clips)
 
 
-def request(owner_id: int, video_id: int, start: float, end: float, title: str | None = None) -> None:
+def request(owner_id: int, video_id: int, start: float, end: float, title: str | None = None, *,
+            cited: bool = False) -> None:
+    """Ask for a clip (of a cited moment: `cited`, which core lengthens to a watchable clip)."""
+    make = clips.request_cited_clip if cited else clips.request_clip
     try:
-        clips.request_clip(database(), settings(), owner_id, video_id, start=start, end=end, title=title)
+        make(database(), settings(), owner_id, video_id, start=start, end=end, title=title)
     except AskVideoError as error:
-        st.error(str(error))
+        show_error(error)
     else:
         st.toast("Clip on its way: it appears under Clips when it is cut.")
 
 
-def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
-    with database().session() as session:
-        first = clips.list_clips(session, settings(), owner_id, video_id=video_id)
+def clip_list(owner_id: int, video_id: int, first: list[clips.ClipView]) -> None:
+    """The video's clips (`first`, read with the page), refreshing itself while some are cut."""
     busy = any(c.status in ACTIVE for c in first)
+    unread = [first]  # the page's own run shows what it read; the fragment's reruns read again
 
     @st.fragment(run_every=CLIP_REFRESH_SECONDS if busy else None)
     def listing() -> None:
-        with database().session() as session:
-            found = clips.list_clips(session, settings(), owner_id, video_id=video_id)
+        if unread:
+            found = unread.pop()
+        else:
+            with database().session() as session:
+                found = clips.list_clips(session, settings(), owner_id, video_id=video_id)
         if busy and not any(c.status in ACTIVE for c in found):
             st.rerun()
         if not found:
@@ -214,8 +216,7 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
         for clip in found:
             with st.container(border=True):
                 head, state = st.columns([4, 1], vertical_alignment="center")
-                head.markdown(f"**{md(clip.title)}** · {clip.label}"
-                              + ("" if video_id else f" · {md(clip.video_title)}"))
+                head.markdown(f"**{md(clip.title)}** · {clip.label}")
                 with state:
                     status_badge(clip.status)
                 if clip.status == Status.ERROR:
@@ -241,14 +242,8 @@ def clip_list(owner_id: int, *, video_id: int | None = None) -> None:
 # ----------------------------------------------------------------- comments
 
 
-def comments_panel(video_id: int, user_id: int, on_seek: Callable[[float], None],
+def comments_panel(video_id: int, user_id: int, threads: list[comments.CommentView], on_seek: Callable[[float], None],
                    found_chapters: list[chapters.ChapterView], *, share_token: str | None = None) -> None:
-    try:
-        with database().session() as session:
-            threads = comments.thread(session, user_id, video_id, share_token=share_token)
-    except AskVideoError as error:
-        st.error(str(error))
-        return
     with st.form(f"new-comment-{video_id}", clear_on_submit=True):
         text = st.text_area("Comment", max_chars=comments.MAX_LENGTH, placeholder="Plain text; links are not clickable.")
         at_col, chapter_col = st.columns(2)

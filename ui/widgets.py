@@ -23,6 +23,11 @@ def md(text: str | None) -> str:
 _LIST_ITEM = re.compile(r"^(\s*)([-*]|\d{1,3}[.)])\s+(.*)$")
 
 
+def show_error(message: object) -> None:
+    """An error for the user, always escaped: messages quote file names, links and titles."""
+    st.error(md(str(message)))
+
+
 def answer_markdown(text: str | None) -> str:
     """An answer as markdown with only its list structure kept: every other character is escaped,
     so a transcript or model cannot inject links, images or HTML into the page."""
@@ -107,7 +112,7 @@ def apply(action, *args, success: str | None = None, **kwargs) -> bool:
         with database().session() as session:
             action(session, *args, **kwargs)
     except AskVideoError as error:
-        st.error(md(str(error)))
+        show_error(error)
         return False
     if success:
         st.toast(success)
