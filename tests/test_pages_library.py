@@ -89,13 +89,19 @@ def test_library_searches_filters_and_pages(clean_db):
     assert "No video matches." in at.info[0].value
 
 
-def test_edit_and_delete_a_video(clean_db, tmp_path):
-    at, account = signed_in_app(clean_db, page="pages/upload.py")
+def ready_captioned_video(db, tmp_path):
+    """Signed in, a captioned video named "a" added on the page and processed by the worker's code."""
+    at, account = signed_in_app(db, page="pages/upload.py")
     send_files(at, account.id, [("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes())])
     at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
     click(at, "Add 1 video")
-    row = only_video(clean_db)
-    processing.process_video(clean_db, load_settings(), row.id)
+    row = only_video(db)
+    processing.process_video(db, load_settings(), row.id)
+    return at, account, row
+
+
+def test_edit_and_delete_a_video(clean_db, tmp_path):
+    at, account, row = ready_captioned_video(clean_db, tmp_path)
     stored = load_settings().media_dir / row.file
     assert stored.exists()
     at.switch_page("pages/library.py").run()
@@ -135,12 +141,7 @@ def test_a_file_name_with_markdown_is_shown_literally_in_the_upload_list(clean_d
 
 
 def test_deleting_a_video_deleted_meanwhile_in_another_tab_just_goes_back(clean_db, tmp_path, monkeypatch):
-    at, account = signed_in_app(clean_db, page="pages/upload.py")
-    send_files(at, account.id, [("a.mp4", video(tmp_path / "v.mp4", seconds=20).read_bytes())])
-    at.file_uploader[0].upload("talk.srt", srt(TALK), "application/x-subrip")
-    click(at, "Add 1 video")
-    row = only_video(clean_db)
-    processing.process_video(clean_db, load_settings(), row.id)
+    at, account, row = ready_captioned_video(clean_db, tmp_path)
     at.switch_page("pages/library.py").run()
     click(at, "a")
     real_delete = library.delete_video

@@ -13,14 +13,19 @@ from tests.app_driver import click, errors
 REMOTE = "openai:text-embedding-3-small"
 
 
+def switch_to_a_remote_embedding_model(db, settings, account, fake_openai) -> None:
+    with db.session() as s:
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
+                                  embedding_model="text-embedding-3-small")
+        model_settings.set_api_key(s, settings, account.id, "sk-test-0000000000")
+
+
 def test_a_new_embedding_model_flags_old_videos_and_reindexing_brings_them_back(clean_db, corpus_app,
                                                                                 fake_openai):
     at, account, group_id, ids = corpus_app
     settings = load_settings()
+    switch_to_a_remote_embedding_model(clean_db, settings, account, fake_openai)
     with clean_db.session() as s:
-        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
-                                  embedding_model="text-embedding-3-small")
-        model_settings.set_api_key(s, settings, account.id, "sk-test-0000000000")
         assert reindex.current_model(s, settings, account.id) == REMOTE
         assert reindex.stale_videos(s, account.id, REMOTE) == sorted(ids.values())
 
@@ -64,11 +69,7 @@ def test_a_queue_that_cannot_be_reached_is_explained_and_nothing_is_lost(clean_d
     from core import queue
 
     at, account, group_id, ids = corpus_app
-    settings = load_settings()
-    with clean_db.session() as s:
-        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
-                                  embedding_model="text-embedding-3-small")
-        model_settings.set_api_key(s, settings, account.id, "sk-test-0000000000")
+    switch_to_a_remote_embedding_model(clean_db, load_settings(), account, fake_openai)
 
     def unreachable(url):
         raise ConnectionError("connection refused")
