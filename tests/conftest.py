@@ -69,6 +69,29 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _each_text_embedded_once() -> Iterator[None]:
+    """The real all-MiniLM-L6-v2 in every test, but each distinct text is encoded once per run.
+
+    The corpus fixtures ingest the same captions again for each test, and encoding them was most
+    of their time (1.2 s of 1.3 s). The vectors are the model's own, so retrieval, chapters and
+    summaries see exactly what they would; only this process's model is remembered (workers and
+    the app that tests start as processes load and run their own)."""
+    from core.embeddings import LocalMiniLM
+
+    encode, vectors = LocalMiniLM._encode, {}
+
+    def remembered(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        new = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if new:
+            vectors.update(zip(new, encode(self, new, batch_size)))
+        return [list(vectors[t]) for t in texts]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalMiniLM, "_encode", remembered)
+        yield
+
+
 @pytest.fixture
 def session(db: Database) -> Iterator[Session]:
     """A session whose work, commits included, is rolled back when the test ends."""

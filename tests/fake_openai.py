@@ -55,8 +55,11 @@ class FakeOpenAI:
                 if fake.delay:
                     time.sleep(fake.delay)
                 if fake.fail_with:
+                    # A busy server may say when to come back; saying "at once" keeps the client's
+                    # retries (it still makes them all) from sleeping seconds of backoff in every test.
                     return self._json(fake.fail_with, {"error": {"message": f"fake error {fake.fail_with}",
-                                                                 "type": "fake", "code": str(fake.fail_with)}})
+                                                                 "type": "fake", "code": str(fake.fail_with)}},
+                                      headers={"retry-after-ms": "10"})
                 if self.path.endswith("/audio/transcriptions"):
                     segments = [{"id": i, "start": a, "end": b, "text": t} for i, (a, b, t) in
                                 enumerate(fake.transcript)]
@@ -74,11 +77,13 @@ class FakeOpenAI:
                     return self._chat(json.loads(body))
                 return self._json(404, {"error": {"message": "unknown path"}})
 
-            def _json(self, status: int, payload: dict) -> None:
+            def _json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -105,7 +110,9 @@ class FakeOpenAI:
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # close() waits for the serving loop to look up: at the default 0.5 s that was half a
+        # second at the end of every test that used this server.
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     @property
     def base_url(self) -> str:
