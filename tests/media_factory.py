@@ -53,6 +53,18 @@ def _encode(path: Path, *, seconds: float, audio: str | None, picture: bool) -> 
     return path
 
 
+def long_speech_video(path: Path, *, times: int = 3) -> Path:
+    """The speech said `times` over (9.4 s each) under a small test picture: a job whose
+    transcription lasts long enough (about 8 s here for 3 times) to catch a worker or the database
+    in the middle of it. Whisper's work grows faster than the audio for repeated speech: 6 times
+    took 18 s."""
+    audio = path.with_suffix(".ogg")
+    _ffmpeg("-stream_loop", str(times - 1), "-i", str(SPEECH), "-c:a", "libopus", str(audio))
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(audio), "-shortest",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    return path
+
+
 def zero_second_video(path: Path) -> Path:
     """A valid mp4 container cut to 0 seconds: no frames, no samples."""
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i", "sine", "-t", "0",

@@ -18,7 +18,7 @@ from db.engine import start_embedded
 from db.migrate import upgrade
 from db.models import ChatLog, TranscriptChunk, Video, VideoGroup
 from tests.factories import make_account
-from tests.media_factory import SPEECH, TALK, _ffmpeg, srt, video
+from tests.media_factory import TALK, long_speech_video, srt, video
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +45,7 @@ def test_database_restart_under_a_running_app_and_worker(tmp_path, monkeypatch):
         s.flush()
         s.add(ChatLog(user_id=owner.id, group_id=group.id, question="before", answer="kept", mode="llm",
                       feedback="good"))
-    long_audio = tmp_path / "long.ogg"
-    _ffmpeg("-stream_loop", "5", "-i", str(SPEECH), "-c:a", "libopus", str(long_audio))
-    long_video = tmp_path / "long.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(long_audio), "-shortest",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(long_video))
+    long_video = long_speech_video(tmp_path / "long.mp4")
     items = [UploadItem("long.mp4", open(long_video, "rb"))] + [
         UploadItem(f"c{n}.mp4", open(video(tmp_path / f"c{n}.mp4", seconds=20 + n), "rb"),
                    captions_name="c.srt", captions_data=srt(TALK)) for n in range(2)]

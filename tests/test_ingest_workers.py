@@ -16,7 +16,7 @@ from core.config import PROJECT_ROOT, load_settings
 from core.submission import UploadItem
 from db.models import TranscriptChunk, Video
 from tests.factories import make_account
-from tests.media_factory import SPEECH, TALK, _ffmpeg, srt, video
+from tests.media_factory import TALK, long_speech_video, srt, video
 
 pytestmark = pytest.mark.slow
 
@@ -49,6 +49,13 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.3)
+
+
+def heartbeats_older_than(db, seconds: int) -> bool:
+    """No worker has beaten within `seconds`, so a worker starting now sees their jobs as stalled."""
+    with db.engine.connect() as conn:
+        return not conn.execute(text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat >= "
+                                     "now() - make_interval(secs => :s)"), {"s": seconds}).scalar()
 
 
 def statuses(db) -> dict[int, str]:
@@ -89,12 +96,7 @@ def test_a_worker_killed_mid_job_leaves_work_that_the_next_worker_completes_once
     settings = load_settings()
     with clean_db.session() as s:
         owner = make_account(s)
-    # About a minute of speech: long enough to kill the worker while it transcribes.
-    long_audio = tmp_path / "long.ogg"
-    _ffmpeg("-stream_loop", "5", "-i", str(SPEECH), "-c:a", "libopus", str(long_audio))
-    path = tmp_path / "long.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(long_audio), "-shortest",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    path = long_speech_video(tmp_path / "long.mp4")
     [submitted] = submission.submit_uploads(clean_db, settings, owner.id, [UploadItem("long.mp4", open(path, "rb"))],
                                         language="en")
     fast_recovery = {"ASKVIDEO_STALLED_WORKER_SECONDS": "2"}
@@ -107,13 +109,13 @@ def test_a_worker_killed_mid_job_leaves_work_that_the_next_worker_completes_once
 
     try:
         wait_for(transcribing, 120, "transcription to start")
-        time.sleep(2)  # well inside the ~15 s of transcription
+        time.sleep(1)  # inside the transcription, which takes several seconds more
     finally:
         first.kill()  # SIGKILL: no cleanup, no goodbye
         first.wait()
     with clean_db.session() as s:
         assert s.get(Video, submitted.video_id).status == "processing"
-    time.sleep(3)  # let the dead worker's heartbeat go stale
+    wait_for(lambda: heartbeats_older_than(clean_db, 2), 30, "the dead worker's heartbeat to go stale")
     second = start_worker(database_url, "rescuer", **fast_recovery)
     try:
         wait_for(lambda: statuses(clean_db)[submitted.video_id] in ("completed", "error"), 240, "the retry")
