@@ -105,10 +105,12 @@ def _text_between(segments: list[Segment], start: float, end: float) -> str:
 def _named(spans: list[tuple[float, float, float]], segments: list[Segment]) -> list[Proposal]:
     documents = [_text_between(segments, a, b) for a, b, _ in spans]
     phrases = keyphrases.key_phrases(documents)
-    return [
-        Proposal(keyphrases.title_from(p, "Introduction" if n == 0 else f"Part {n + 1}"), a, b, round(conf, 3))
-        for n, ((a, b, conf), p) in enumerate(zip(spans, phrases, strict=True))
-    ]
+    proposals, taken = [], set()
+    for n, ((a, b, conf), p, text) in enumerate(zip(spans, phrases, documents, strict=True)):
+        title = keyphrases.phrase_title(text, p, "Introduction" if n == 0 else f"Part {n + 1}", taken=taken)
+        taken.add(title.lower())
+        proposals.append(Proposal(title, a, b, round(conf, 3)))
+    return proposals
 
 
 def propose_offline(chunks: list[tuple[float, float, np.ndarray]], segments: list[Segment],

@@ -80,12 +80,59 @@ def key_phrases(documents: list[str], *, top: int = 3) -> list[list[str]]:
     return result
 
 
-def title_from(phrases: list[str], fallback: str) -> str:
-    """"fire extinguisher", "hallway" → "Fire extinguisher and hallway"."""
-    if not phrases:
+_TOKEN = re.compile(r"[^\W_][\w'’-]*|[^\w\s]", re.UNICODE)
+MAX_TITLE_WORDS = 4
+
+
+def _runs(text: str) -> list[list[str]]:
+    """Stretches of content words as they are written (case kept), split at stop words, numbers
+    and punctuation: the text's own noun-phrase-like pieces ("Prevent Auto-Nesting option")."""
+    runs, run = [], []
+    for token in _TOKEN.findall(text):
+        word = token.lower().strip("'’-")
+        if len(word) < 3 or word in STOPWORDS or not word[:1].isalpha():
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append(token)
+    if run:
+        runs.append(run)
+    return runs
+
+
+def phrase_title(text: str, phrases: list[str], fallback: str, *, taken: set[str] = frozenset()) -> str:
+    """A title that is a phrase of the text itself, never words from different places glued
+    together: of its stretches of content words (up to MAX_TITLE_WORDS), the one that weighs most
+    — it holds the chapter's key phrases (`phrases`, best first), recurs in the chapter, and is a
+    phrase rather than a lone word ("Andromeda galaxy" over "red"); not one of `taken` (the
+    titles of the chapters before it, lowercased)."""
+    weights: dict[str, float] = {}
+    for rank, phrase in enumerate(phrases):
+        for word in phrase.split():
+            weights[word] = max(weights.get(word, 0.0), 1.0 / (rank + 1))
+    windows: dict[tuple[str, ...], list[str]] = {}
+    counts: Counter = Counter()
+    for run in _runs(text):
+        lowered = [t.lower().strip("'’-") for t in run]
+        for size in range(1, min(MAX_TITLE_WORDS, len(run)) + 1):
+            for begin in range(len(run) - size + 1):
+                key = tuple(lowered[begin:begin + size])
+                counts[key] += 1
+                windows.setdefault(key, run[begin:begin + size])  # as first written
+    best, best_score = None, 0.0
+    for key, seen in counts.items():
+        if (len(key) > 1 and seen < 2) or " ".join(key) in taken:
+            continue  # a phrase said once is chance, not the chapter's name; two chapters, two names
+        weight = sum(weights.get(w, 0.0) for w in key)
+        if not weights.get(key[-1]):
+            continue  # a name ends on what the chapter is about ("Andromeda galaxy", not "red torch helps")
+        score = weight * (1 + math.log(seen)) * (0.5 if len(key) == 1 else 1 + 0.25 * (len(key) - 1))
+        if score > best_score:
+            best, best_score = windows[key], score
+    if not best:
         return fallback
-    shown = phrases[:2]
-    title = " and ".join(shown)
+    title = " ".join(best)
     return (title[0].upper() + title[1:])[:200]
 
 

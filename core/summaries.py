@@ -196,6 +196,12 @@ def _key_sentence(source: _Source, start: float, end: float, central: set[str]) 
     return max(inside, key=lambda s: (len(set(keyphrases.words(s.text)) & central), -s.start))
 
 
+def _chapter_at(chapters: list[tuple[str, float, float]], second: float) -> str | None:
+    """The title of the chapter that contains `second` (the last one begun by then, if they leave a gap)."""
+    begun = [(start, title) for title, start, _ in chapters if start <= second]
+    return max(begun)[1] if begun else None
+
+
 def _extractive(sources: list[_Source], kind: str) -> tuple[str, list[Citation]]:
     per_video = EXTRACTIVE_POINTS if kind == "video" else max(2, EXTRACTIVE_POINTS // len(sources))
     lines, citations = [EXTRACTIVE_NOTE, ""], []
@@ -205,7 +211,6 @@ def _extractive(sources: list[_Source], kind: str) -> tuple[str, list[Citation]]
         central = {w for w, _ in counts.most_common(30)}
         if kind == "group":
             lines.append(source.title)
-        chapter_at = {round(start, 3): title for title, start, _ in source.chapters}
         for start, end, _, _ in _representative(source, per_video):
             sentence = _key_sentence(source, start, end, central)
             if sentence is None:
@@ -213,7 +218,7 @@ def _extractive(sources: list[_Source], kind: str) -> tuple[str, list[Citation]]
             n = len(citations) + 1
             citations.append(Citation(n, source.video_id, source.title, sentence.start, sentence.end, 0.0,
                                       sentence.text))
-            heading = next((t for s, t in sorted(chapter_at.items()) if s <= sentence.start), None)
+            heading = _chapter_at(source.chapters, sentence.start)
             prefix = f"{heading}: " if heading and len(source.chapters) > 1 else ""
             lines.append(f"- {prefix}“{sentence.text}” [{n}]")
         if kind == "group":

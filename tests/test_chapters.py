@@ -38,6 +38,8 @@ def test_a_ready_video_gets_chapters_at_its_topic_changes(talk):
     assert any(w in made[1].title.lower() for w in ("tyre", "chain", "bike", "bicycle", "gear", "brake"))
     assert any(w in made[2].title.lower() for w in ("telescope", "moon", "stars", "planet", "galaxy", "sun"))
     assert "the" not in titles.split()
+    said = " ".join(text for _, _, text in three_topics()).lower()
+    assert all(c.title.lower() in said for c in made), titles  # a phrase of the talk, never words glued by "and"
 
 
 def test_the_owner_edits_merges_adds_and_deletes_chapters(talk):

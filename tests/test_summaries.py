@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import groups, summaries
+from core import chapters, groups, summaries
 from core.errors import AskVideoError
 from core.library import update_video
 from core.model_settings import set_models
@@ -31,6 +31,12 @@ def test_offline_video_summary_quotes_a_key_sentence_of_each_chapter(library, se
     assert [c.start // 150 for c in summary.citations] == [0, 1, 2]
     for citation in summary.citations:
         assert f"“{citation.snippet}” [{citation.n}]" in summary.text
+    # Each point is headed by the chapter its second falls in (not always the first chapter).
+    with db.session() as s:
+        made = chapters.list_chapters(s, owner.id, ids["Weekend hobbies"])
+    for citation in summary.citations:
+        chapter = next(c for c in made if c.start <= citation.start < c.end)
+        assert f"- {chapter.title}: “{citation.snippet}” [{citation.n}]" in summary.text
 
 
 def test_group_summary_follows_the_group_order_and_is_cached_until_the_group_changes(library, settings):
