@@ -17,7 +17,7 @@ from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.model_settings import model_access
-from core.text import one_line
+from core.text import spoken
 from core.transcripts import Segment
 from db.models import TranscriptChunk, TranscriptSentence, Video
 from db.states import Status
@@ -31,7 +31,7 @@ def store_transcript(
 ) -> int:
     """Chunk, embed and store a transcript as the video's only set of chunks and sentences; returns
     the chunk count."""
-    segments = [Segment(s.start, s.end, one_line(s.text)) for s in segments if one_line(s.text)]
+    segments = [Segment(s.start, s.end, spoken(s.text)) for s in segments if spoken(s.text)]
     with db.session() as session:
         video = session.get(Video, video_id)
         if video is None:

@@ -140,3 +140,30 @@ def test_captions_running_past_the_end_of_the_video_are_refused():
 def test_a_normal_file_with_its_duration_is_read_as_before():
     assert parse_captions(srt(TALK), name="The captions file", max_seconds=20.0) == [Segment(*c) for c in TALK]
     assert parse_captions(vtt(TALK), max_seconds=16.0) == [Segment(*c) for c in TALK]  # last cue at 14 s
+
+
+def test_what_nobody_said_is_left_out_of_the_transcript(clean_db, settings, tmp_path):
+    """Speaker marks (">>") and sounds ("[Music]", "(laughs)", "♪") are not speech: they would show
+    in transcripts, summaries and answers. Parenthesised words people do say stay."""
+    from sqlalchemy import select
+
+    from core.indexing import store_transcript
+    from core.transcripts import Segment
+    from db.models import TranscriptChunk, Video
+    from tests.factories import make_account
+
+    with clean_db.session() as s:
+        owner = make_account(s)
+        video = Video(user_id=owner.id, title="Talk", status="processing")
+        s.add(video)
+        s.flush()
+        video_id = video.id
+    store_transcript(clean_db, settings, video_id, [
+        Segment(0, 2, "[Music]"), Segment(2, 5, ">> Welcome back to the show."),
+        Segment(5, 8, "(laughs) We shipped version 2 (beta) today ♪"), Segment(8, 9, "[APPLAUSE]")], "captions")
+    with clean_db.session() as s:
+        row = s.get(Video, video_id)
+        chunk_text = " ".join(s.scalars(select(TranscriptChunk.text).where(TranscriptChunk.video_id == video_id)))
+    assert row.transcript == "Welcome back to the show.\nWe shipped version 2 (beta) today"
+    assert [seg["start"] for seg in row.transcript_segments] == [2, 5]
+    assert ">>" not in chunk_text and "Music" not in chunk_text and "laughs" not in chunk_text
