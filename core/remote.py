@@ -120,14 +120,40 @@ class _SilentLogger:
     def error(self, msg: str) -> None: ...
 
 
-def _explain(error: Exception) -> Exception:
+def _site(url: str | None) -> str:
+    host = (urlparse(url or "").hostname or "").removeprefix("www.").removeprefix("m.")
+    if host in ("youtube.com", "youtu.be", "music.youtube.com"):
+        return "YouTube"
+    return host or "The video's site"
+
+
+# Network trouble, by what the downloader's message says, in words a user reads.
+_UNREACHABLE = (
+    (("name resolution", "failed to resolve", "nodename nor servname", "getaddrinfo"), "its name could not be looked up"),
+    (("connection refused",), "it refused the connection"),
+    (("timed out", "timeout"), "it did not answer in time"),
+    (("network is unreachable", "no route to host"), "there is no network route to it"),
+    (("connection reset", "connection aborted", "remote end closed"), "the connection was cut"),
+)
+
+
+def _explain(error: Exception, url: str | None = None) -> Exception:
+    """A downloader failure as a message in whole sentences (the raw text goes to the log):
+    passing trouble is a TransientIngestError, the rest an IngestError."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
     low = text.lower()
+    log.info("yt-dlp failed for %s: %s", url, text[:1000])
+    site = _site(url)
     # Passing trouble first: "HTTP Error 503: Service Unavailable" is not a removed video.
-    if re.search(r"http error (429|5\d\d)\b", low) or any(
-            w in low for w in ("timed out", "timeout", "temporary", "temporarily", "name resolution",
-                               "network is unreachable", "connection reset", "connection refused")):
-        return TransientIngestError(f"Could not reach the video's site: {text[:200]}")
+    if busy := re.search(r"http error (429|5\d\d)\b", low):
+        return TransientIngestError(f"{site} is busy or limiting requests right now (HTTP {busy.group(1)}); "
+                                    "try again later.")
+    for signs, why in _UNREACHABLE:
+        if any(sign in low for sign in signs):
+            return TransientIngestError(f"{site} could not be reached from this server: {why}. "
+                                        "Try again later, or ask whoever runs this server to check its network.")
+    if "temporary" in low or "temporarily" in low:
+        return TransientIngestError(f"{site} is temporarily unavailable; try again later.")
     if "not a bot" in low:
         return TransientIngestError("YouTube asked to confirm this is not a bot (it limits downloads from "
                                     "servers); try again later.")
@@ -144,8 +170,9 @@ def _explain(error: Exception) -> Exception:
     if "403" in low or "forbidden" in low:
         return IngestError("The site refused access to this video (403).")
     if "connection" in low or re.search(r"\b(429|502|503|504)\b", low):
-        return TransientIngestError(f"Could not reach the video's site: {text[:200]}")
-    return IngestError(f"Could not read that link: {text[:300]}")
+        return TransientIngestError(f"{site} could not be reached from this server; try again later.")
+    return IngestError("That link could not be read as a video (the downloader gave no reason a person can act "
+                       "on); check that it opens a video in your browser.")
 
 
 def _date(raw: str | None) -> date | None:
@@ -186,7 +213,7 @@ def _extract(url: str, **options) -> dict:
         with yt_dlp.YoutubeDL(_options(**options)) as ydl:
             info = ydl.extract_info(url, download=False)
     except (DownloadError, ExtractorError) as error:
-        raise _explain(error) from None
+        raise _explain(error, url) from None
     if info is None:
         raise IngestError("No video was found at that address.")
     return info
@@ -284,7 +311,7 @@ def _download_captions(info: dict, languages: tuple[str, ...]) -> Captions | Non
             with yt_dlp.YoutubeDL(_options()) as ydl:
                 data = ydl.urlopen(fmt["url"]).read()
         except Exception as error:  # yt-dlp raises its own network error types
-            raise _explain(error) from None
+            raise _explain(error, fmt["url"]) from None
         return Captions(data, lang, kind)
     return None
 
@@ -306,7 +333,7 @@ def _download(url: str, dest_dir: str, audio_only: bool, max_bytes: int) -> str:
     except (DownloadError, ExtractorError) as error:
         if "File too large" in str(error) or "Errno 27" in str(error):
             raise IngestError(f"The video is larger than {max_bytes // 2**20} MB.") from None
-        raise _explain(error) from None
+        raise _explain(error, url) from None
     files = [p for p in dest.glob("download.*") if not p.name.endswith((".part", ".ytdl"))]
     if not files:
         raise IngestError(f"The video could not be downloaded (larger than {max_bytes // 2**20} MB, or empty).")

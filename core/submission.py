@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core import captions, quota, remote, storage, uploads
 from core.config import Settings
 from core.database import Database
-from core.errors import IngestError, VideoNotFound
+from core.errors import IngestError, TransientIngestError, VideoNotFound
 from core.queue import defer_processing
 from core.text import clean, one_line
 from db.models import Video, VideoGroup, VideoGroupMember
@@ -158,8 +158,13 @@ def submit_link(
 ) -> LinkSubmission:
     """Queue a video link, or every available entry of a playlist (optionally as a group, in order).
     A video the user already added from the same address is not added twice: it is reported as
-    a duplicate and, in a playlist's group, takes its place in the order."""
-    listing = remote.inspect_url(url, whole_playlist=whole_playlist)
+    a duplicate and, in a playlist's group, takes its place in the order. A link that fails for a
+    passing reason (the site could not be reached) is kept as a video in error, with Retry."""
+    try:
+        listing = remote.inspect_url(url, whole_playlist=whole_playlist)
+    except TransientIngestError as error:
+        return LinkSubmission([_keep_failed_link(db, user_id, url, str(error), title=title, description=description,
+                                                 language=language)], None, None, 0)
     results: list[Submission] = []
     group_id = group_name = None
     with db.session() as session:
@@ -199,6 +204,26 @@ def submit_link(
             results.append(Submission(video.title, video.id, "queued", "Queued for processing."))
     defer_processing(db.url, [r.video_id for r in results if r.status == "queued"])
     return LinkSubmission(results, group_id, group_name, listing.unavailable)
+
+
+def _keep_failed_link(db: Database, user_id: int, url: str, message: str, *, title: str, description: str,
+                      language: str) -> Submission:
+    """Keep a link that could not be read just now as a video in error, so Retry (in the Library)
+    tries it again without pasting it again. Until then it holds nothing and does not count."""
+    url = remote.validate_url(url)
+    with db.session() as session:
+        existing = session.scalar(select(Video.id).where(Video.user_id == user_id, Video.source == VideoSource.URL,
+                                                         Video.source_url == url))
+        if existing is not None:
+            return Submission(_clean_title(title, url), existing, "error", f"{message} It is already in your "
+                              "Library; use Retry there.")
+        video = Video(user_id=user_id, title=_clean_title(title, url), source=VideoSource.URL, source_url=url,
+                      description=clean(description).strip()[:10000], is_external_upload=True, language=language,
+                      status=Status.ERROR, error_message=message[:2000])
+        session.add(video)
+        session.flush()
+        return Submission(video.title, video.id, "error", f"{message} The link is kept in your Library; "
+                          "use Retry there once it can be reached.")
 
 
 def _link_key(entry: remote.RemoteVideo) -> tuple[str, str]:

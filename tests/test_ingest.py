@@ -285,12 +285,27 @@ def test_bad_links_get_a_clear_message_and_create_nothing(clean_db, settings, ow
         assert s.scalar(select(func.count()).select_from(Video)) == 0
 
 
-def test_dead_site_is_reported_as_unreachable(clean_db, settings, owner, lan_hosts):
-    from core.errors import TransientIngestError
+def test_a_link_whose_site_cannot_be_reached_is_kept_in_error_with_retry(clean_db, settings, owner, lan_hosts):
+    """Said in a sentence, not the downloader's words cut mid-word; the link stays in the Library
+    as a video in error, so Retry tries it again without pasting it again (it does not count
+    against the limit meanwhile)."""
+    from core.quota import counted_videos
 
-    with pytest.raises(TransientIngestError, match="Could not reach"):
-        submission.submit_link(clean_db, settings, owner.id, f"http://{lan_hosts[0]}:9/video.mp4", make_group=False,
-                           language="en")
+    url = f"http://{lan_hosts[0]}:9/video.mp4"
+    linked = submission.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    [kept] = linked.submissions
+    assert kept.status == "error"
+    assert kept.message.startswith(f"{lan_hosts[0]} could not be reached from this server: it refused the connection.")
+    assert "kept in your Library" in kept.message
+    row = video_row(clean_db, kept.video_id)
+    assert (row.status, row.source_url, row.file) == ("error", url, None)
+    assert "refused the connection" in row.error_message
+    with clean_db.session() as s:
+        assert s.scalar(counted_videos(owner.id)) == 0
+    again = submission.submit_link(clean_db, settings, owner.id, url, make_group=False, language="en")
+    assert [s.video_id for s in again.submissions] == [kept.video_id]  # not a second copy
+    submission.retry(clean_db, owner.id, kept.video_id)
+    assert video_row(clean_db, kept.video_id).status == "pending"
 
 
 def test_link_that_dies_before_processing_fails_that_video(clean_db, settings, owner, site):
@@ -423,8 +438,11 @@ def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings,
         ("ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader", "unavailable"),
         ("ERROR: Unsupported URL: https://example.com/", "unsupported site"),
         ("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found", "404"),
-        ("ERROR: Unable to download webpage: <urlopen error timed out>", "Could not reach"),
-        ("ERROR: [generic] Unable to download webpage: HTTP Error 503: Service Unavailable", "Could not reach"),
+        ("ERROR: Unable to download webpage: <urlopen error timed out>", "did not answer in time"),
+        ("ERROR: [generic] Unable to download webpage: HTTP Error 503: Service Unavailable", "busy"),
+        ("ERROR: [youtube] abc: Unable to download API page: <urlopen error [Errno -3] Temporary failure in name "
+         "resolution> (caused by TransportError(\"Failed to resolve 'www.youtube.com'\"))",
+         "could not be reached from this server: its name could not be looked up."),
         ("ERROR: [youtube] abc: Sign in to confirm you\u2019re not a bot", "not a bot"),
         ("ERROR: [youtube] abc: Sign in to confirm you're not a bot. This helps protect our community",
          "try again later"),
@@ -433,7 +451,8 @@ def test_playlist_with_an_unavailable_entry_keeps_the_others(clean_db, settings,
 def test_yt_dlp_failures_become_messages_a_user_can_act_on(yt_dlp_says, we_say):
     from core.remote import _explain
 
-    assert we_say in str(_explain(Exception(yt_dlp_says)))
+    said = str(_explain(Exception(yt_dlp_says), "https://www.youtube.com/watch?v=abc"))
+    assert we_say in said and "ERROR" not in said and "caused by" not in said  # whole sentences, no raw text
 
 
 def test_an_ffmpeg_run_past_its_time_is_stopped_and_reads_as_a_failure():
