@@ -36,6 +36,8 @@ NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
                     "passages closest to your question:")
+# A share-link visitor reads the same answer without the owner's configuration in it.
+SHARED_EXTRACTIVE_INTRO = "What the videos say that is closest to your question, in their own words:"
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 # Smaller and local models group citations: "[1, 2]", "[1][3]", "[2-4]", "[1,3-4]".
 _GROUPED_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}(?:\s*[-–]\s*\d{1,3})?)+"
@@ -88,6 +90,22 @@ class Answer:
     text: str
     citations: list[Citation]  # in the order the answer first cites them
     mode: AnswerMode
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def gist(text: str, mode: str) -> str:
+    """An answer's first sentence of substance, for lists of answers: without the opening an
+    extractive answer or a 'nothing found' one starts with, citation marks or list bullets."""
+    if mode == AnswerMode.NOTHING:
+        return "Nothing found."
+    for intro in (EXTRACTIVE_INTRO, SHARED_EXTRACTIVE_INTRO):
+        text = text.removeprefix(intro)
+    plain = " ".join(line.strip().lstrip("-*•").strip() for line in text.splitlines() if line.strip())
+    plain = re.sub(r"\s*\[\d{1,3}\]", "", plain).replace("“", "").replace("”", "").strip()
+    first = _SENTENCE_END.split(plain, maxsplit=1)[0].strip()
+    return _snippet(first, 160)
 
 
 def _snippet(text: str, limit: int = 280) -> str:
@@ -193,7 +211,7 @@ def prepare(
 
 
 def _extractive(prepared: Prepared) -> Iterator[str]:
-    yield EXTRACTIVE_INTRO + "\n\n"
+    yield (SHARED_EXTRACTIVE_INTRO if prepared.shared else EXTRACTIVE_INTRO) + "\n\n"
     for passage in prepared.passages:
         yield f"- “{_snippet(passage.snippet, 400)}” [{passage.n}]\n"
 

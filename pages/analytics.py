@@ -60,7 +60,7 @@ filters = Filters(start=start, end=end, group_id=group_id, origin=origin, feedba
 head = cached("headline", scope, filters)
 row1 = st.columns(4)
 row1[0].metric("Questions asked", f"{head.questions:,}")
-row1[1].metric("Share rated", percent(head.rated_share))
+row1[1].metric("Answers rated", percent(head.rated_share), help="Of answers asked, the share someone rated")
 row1[2].metric("Good rate", percent(head.good_rate), help="Of rated answers")
 row1[3].metric("Bad rate", percent(head.bad_rate), help="Of rated answers")
 row2 = st.columns(4)
@@ -122,8 +122,10 @@ with right:
         st.dataframe(speed, hide_index=True, width="stretch", column_config={
             "transcript_source": "Transcript from", "videos": "Videos",
             "hours_of_video": st.column_config.NumberColumn("Hours of video", format="%.2f"),
-            "processing_s": st.column_config.NumberColumn("Processing s", format="%.0f"),
-            "seconds_per_video_hour": st.column_config.NumberColumn("s per video hour", format="%.0f")})
+            "median_s": st.column_config.NumberColumn("Median per video (s)", format="%.0f"),
+            "minutes_per_video_hour": st.column_config.NumberColumn(
+                "Minutes per video hour", format="%.1f",
+                help=f"Over videos of at least {analytics.RATE_FROM_SECONDS} s; shorter ones are mostly fixed cost")})
 
 # ------------------------------------------------------------------ the review queue
 st.subheader("Answers to review")
@@ -133,11 +135,11 @@ table = cached("answers_table", scope, filters, page=page_number)
 if table.total == 0:
     st.caption("No answers for these filters.")
 else:
-    shown = table.rows[["id", "created_at", "group", "question", "answer", "feedback", "origin", "cited"]]
+    shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "origin", "cited"]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "id": st.column_config.NumberColumn("#", format="%d"),
         "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-        "answer": st.column_config.TextColumn("Answer", width="large"),
+        "gist": st.column_config.TextColumn("Answer", width="large", help="Its first sentence; open it below"),
         "cited": st.column_config.TextColumn("Cited moments", width="medium")})
     pager("review-page", table.page, table.pages, note=f"{table.total:,} answers")
 

@@ -106,10 +106,24 @@ def test_most_cited_videos_and_those_cited_in_bad_answers(seeded):
 def test_ingestion_status_and_processing_speed(seeded):
     session, alice, *_ = seeded
     status = analytics.ingestion_status(session, Scope(alice.id), Filters())
-    assert dict(status.values.tolist()) == {"completed": 2, "error": 1, "pending": 1}
+    assert dict(status.values.tolist()) == {"Ready": 2, "Error": 1, "Waiting": 1}  # as the Library says it
     speed = analytics.processing_speed(session, Scope(alice.id), Filters()).set_index("transcript_source")
-    assert speed.loc["captions", "seconds_per_video_hour"] == 60.0  # 30 s for half an hour
-    assert speed.loc["local_whisper", "seconds_per_video_hour"] == 1200.0  # 1800 s for 1.5 hours
+    assert speed.loc["Captions file", "minutes_per_video_hour"] == 1.0  # 30 s for half an hour
+    assert speed.loc["Speech-to-text (local)", "minutes_per_video_hour"] == 20.0  # 1800 s for 1.5 hours
+    assert speed.loc["Speech-to-text (local)", "median_s"] == 1800.0
+
+
+def test_a_short_clip_does_not_make_an_absurd_rate(seeded):
+    """A nine-second clip processed in 11.5 s made '4,616 s per video hour': the rate is only for
+    videos of a minute or more; the clip shows in the median time per video."""
+    session, alice, *_ = seeded
+    session.add(Video(user_id=alice.id, title="Clip", status="completed", duration_s=9, transcript_source="openai_whisper",
+                      processing_started_at=DAY1, processing_finished_at=DAY1 + timedelta(seconds=11.5),
+                      uploaded_at=DAY1))
+    session.flush()
+    speed = analytics.processing_speed(session, Scope(alice.id), Filters()).set_index("transcript_source")
+    clip = speed.loc["Speech-to-text (OpenAI)"]
+    assert clip["median_s"] == 11.5 and pd.isna(clip["minutes_per_video_hour"])
 
 
 def test_review_queue_lists_bad_then_unrated_newest_first(seeded):

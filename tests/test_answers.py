@@ -233,3 +233,16 @@ def test_empty_or_huge_questions_are_refused(clean_db, settings, corpus, questio
         answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id, question=question)
     with clean_db.session() as s:
         assert s.scalars(select(ChatLog)).all() == []
+
+
+@pytest.mark.parametrize(("text", "mode", "gist"), [
+    (f"{answers.EXTRACTIVE_INTRO}\n\n- “It is next to the elevator. Ask facilities.” [1]\n- “Other.” [2]", "extractive",
+     "It is next to the elevator."),
+    (f"{answers.SHARED_EXTRACTIVE_INTRO}\n\n- “Bitwarden, installed for you.” [1]", "extractive",
+     "Bitwarden, installed for you."),
+    ("The extinguisher hangs by the door [1]. Check it monthly [2].", "llm", "The extinguisher hangs by the door."),
+    (answers.NOTHING_FOUND, "nothing", "Nothing found."),
+])
+def test_a_list_of_answers_shows_each_ones_first_sentence_of_substance(text, mode, gist):
+    """The review queue showed every offline answer as its boilerplate opening."""
+    assert answers.gist(text, mode) == gist

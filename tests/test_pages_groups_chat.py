@@ -86,6 +86,8 @@ def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, cor
     assert not any(b.label == "Sign out" for b in visitor.button)  # no account, no navigation
     visitor.chat_input[0].set_value("Which password manager do we use?").run()
     assert any("Bitwarden" in m.value for m in visitor.markdown)
+    shown = " ".join(m.value for m in visitor.markdown)
+    assert "in their own words" in shown and "no AI model" not in shown  # the owner's setup is not theirs to read
     with clean_db.session() as s:
         log = s.scalars(select(ChatLog)).one()
     assert log.is_shared_origin and log.user_id == account.id
