@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import content_templates, groups, library, sharing, summaries
 from core.errors import AskVideoError
+from core.states import STATUS_BADGES
 from ui import video_tools
 from ui.session import database, settings
 from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, show_error, status_badge
@@ -24,7 +25,9 @@ def open_at(citation) -> None:
     st.switch_page("pages/library.py", query_params={"video": str(citation.video_id)})
 
 
-with st.popover("New group", icon=":material/add:"):
+if st.session_state.pop("close-new-group", False):
+    st.session_state["new-group"] = False  # created: the pop-up closes instead of showing an empty form
+with st.popover("New group", icon=":material/add:", key="new-group", on_change="rerun"):
     with st.form("new-group", clear_on_submit=True):
         name = st.text_input("Name", max_chars=200)
         description = st.text_area("Description", max_chars=5000)
@@ -36,6 +39,7 @@ with st.popover("New group", icon=":material/add:"):
                 show_error(error)
             else:
                 st.session_state["group"] = new_id
+                st.session_state["close-new-group"] = True
                 st.rerun()
 
 with database().session() as session:
@@ -66,20 +70,23 @@ with videos_tab:
         st.caption("No videos in this group yet.")
     for position, member in enumerate(detail.members):
         with st.container(border=True):
-            title, state, up, down, remove = st.columns([6, 2, 1, 1, 1], vertical_alignment="center")
+            title, state, up, down, remove = st.columns([5, 2, 1.2, 1.4, 1.6], vertical_alignment="center")
             title.markdown(f"{position + 1}\\. **{md(member.title)}** · {duration(member.duration_s)}")
             with state:
                 status_badge(member.status)
-            if up.button("↑", key=f"up-{member.video_id}", disabled=position == 0, help="Move up"):
+            # Words, not arrows, so a screen reader says what each button does.
+            if up.button("Up", key=f"up-{member.video_id}", icon=":material/arrow_upward:", type="tertiary",
+                         disabled=position == 0, help="Move up"):
                 act(groups.move_video, detail.id, member.video_id, -1)
-            if down.button("↓", key=f"down-{member.video_id}", disabled=position == len(detail.members) - 1,
-                           help="Move down"):
+            if down.button("Down", key=f"down-{member.video_id}", icon=":material/arrow_downward:", type="tertiary",
+                           disabled=position == len(detail.members) - 1, help="Move down"):
                 act(groups.move_video, detail.id, member.video_id, 1)
-            if remove.button("✕", key=f"remove-{member.video_id}", help="Remove from group (the video stays)"):
+            if remove.button("Remove", key=f"remove-{member.video_id}", icon=":material/close:", type="tertiary",
+                             help="Remove from group (the video stays)"):
                 act(groups.remove_video, detail.id, member.video_id, success="Removed from the group.")
     if choices:
         with st.form("add-videos", clear_on_submit=True):
-            labels = {vid: f"{title} ({status})" for vid, title, status in choices}
+            labels = {vid: f"{title} ({STATUS_BADGES[status].label})" for vid, title, status in choices}
             picked = st.multiselect("Add videos", list(labels), format_func=labels.get,
                                     placeholder="Choose videos from your library")
             if st.form_submit_button("Add to group"):
@@ -119,7 +126,8 @@ with share_tab:
         if confirmed(new, "Replace link", "The current link stops working at once; share the new one.",
                      key="replace-link"):
             act(sharing.create_link, detail.id, success="New link created; the old one no longer works.")
-        if revoke.button("Revoke link", type="primary"):
+        if confirmed(revoke, "Revoke link", "The link stops working at once, also for anyone watching or asking "
+                     "through it now.", key="revoke-link"):
             act(sharing.revoke_link, detail.id, success="Link revoked.")
     elif st.button("Create share link", type="primary"):
         act(sharing.create_link, detail.id, success="Share link created.")
