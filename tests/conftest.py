@@ -6,6 +6,7 @@ Tests that drive whole processes (AppTest pages, workers) commit for real and us
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -89,6 +90,18 @@ def _each_text_embedded_once() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LocalMiniLM, "_encode", remembered)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _each_password_hashed_once() -> Iterator[None]:
+    """argon2id at its real settings, but each password is hashed once per run: nearly every test
+    makes accounts with the same password, and each hash costs 0.14 s (334 hashes were 44 s of the
+    suite). Accounts given one password share its salt; checking passwords is untouched."""
+    from core import auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "hash_password", functools.lru_cache(maxsize=None)(auth.hash_password))
         yield
 
 
