@@ -169,28 +169,26 @@ def _query_when_up(app: RunningApp, statement: str):
         return None
 
 
-@pytest.mark.slow
-def test_run_starts_embedded_database_worker_and_web_app_and_stops_them(tmp_path):
-    app = RunningApp(tmp_path / "data")
-    try:
-        status, page = _get(f"http://127.0.0.1:{app.port}/")
-        assert status == 200 and "<title>" in page
-        # The data stays under the data directory; the schema is migrated and a worker is registered.
-        assert (app.pg_dir / "PG_VERSION").exists()
-        assert app.query("SELECT version_num FROM alembic_version") == head_revision()
-        _until(lambda: app.query("SELECT count(*) FROM procrastinate_workers") == 1, 30, "no worker registered")
-    finally:
-        returncode = app.stop()
-    assert returncode == 0, app.output()
-
-
 @pytest.fixture(scope="module")
 def running_app(tmp_path_factory):
-    """One app that the crash tests below take turns to hurt; each leaves it serving again."""
+    """One app (each start makes a new embedded database: seconds): the first test below looks at
+    it fresh, the crash tests after it take turns to hurt it, each leaving it serving again."""
     app = RunningApp(tmp_path_factory.mktemp("crashes") / "data")
     yield app
     # After any crash, Ctrl+C or SIGTERM still stops everything, restarted children included.
     assert app.stop() == 0, app.output()
+
+
+@pytest.mark.slow
+def test_run_starts_embedded_database_worker_and_web_app_and_stops_them(running_app):
+    """Stopping them is checked when the module's app stops (running_app), after the crash tests."""
+    app = running_app
+    status, page = _get(f"http://127.0.0.1:{app.port}/")
+    assert status == 200 and "<title>" in page
+    # The data stays under the data directory; the schema is migrated and a worker is registered.
+    assert (app.pg_dir / "PG_VERSION").exists()
+    assert app.query("SELECT version_num FROM alembic_version") == head_revision()
+    _until(lambda: app.query("SELECT count(*) FROM procrastinate_workers") == 1, 30, "no worker registered")
 
 
 @pytest.mark.slow
