@@ -25,11 +25,15 @@ def open_at(citation) -> None:
     st.switch_page("pages/library.py", query_params={"video": str(citation.video_id)})
 
 
-if st.session_state.pop("close-new-group", False):
-    st.session_state["new-group"] = False  # created: the pop-up closes instead of showing an empty form
-with st.popover("New group", icon=":material/add:", key="new-group", on_change="rerun"):
-    with st.form("new-group", clear_on_submit=True):
-        name = st.text_input("Name", max_chars=200)
+def _new_group_closed() -> None:
+    st.session_state["new-group-open"] = False
+
+
+@st.dialog("New group", on_dismiss=_new_group_closed)
+def new_group() -> None:
+    """A dialog, which closes once the group is made (a pop-up stayed open with an empty form)."""
+    with st.form("new-group-form"):
+        name = st.text_input("Name", max_chars=200, key="new-group-name")
         description = st.text_area("Description", max_chars=5000)
         if st.form_submit_button("Create group", type="primary"):
             try:
@@ -39,8 +43,14 @@ with st.popover("New group", icon=":material/add:", key="new-group", on_change="
                 show_error(error)
             else:
                 st.session_state["group"] = new_id
-                st.session_state["close-new-group"] = True
+                _new_group_closed()
                 st.rerun()
+
+
+if st.button("New group", icon=":material/add:"):
+    st.session_state["new-group-open"] = True
+if st.session_state.get("new-group-open"):
+    new_group()
 
 with database().session() as session:
     mine = groups.list_groups(session, account.id)

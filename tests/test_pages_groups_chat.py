@@ -19,8 +19,10 @@ def member_titles(db, group_id):
 def test_create_group_add_reorder_remove_and_delete(clean_db, corpus_app):
     at, account, _, ids = corpus_app
     at.switch_page("pages/groups.py").run()
-    field(at, "Name").input("Safety")
+    click(at, "New group")  # opens a dialog
+    at.text_input(key="new-group-name").input("Safety")
     click(at, "Create group")
+    assert not any(b.label == "Create group" for b in at.button)  # made: the dialog closed
     with clean_db.session() as s:
         safety = s.scalars(select(VideoGroup).where(VideoGroup.name == "Safety")).one()
     assert at.selectbox[0].value.id == safety.id

@@ -27,7 +27,7 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     page.get_by_label("Name", exact=True).fill("Business")
     page.get_by_role("button", name="Create group").click()
     expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
-    page.keyboard.press("Escape")  # close the New group popover
+    expect(page.get_by_role("button", name="Create group")).to_be_hidden(timeout=10_000)  # the pop-up closed itself
     screenshot(page, "19-new-group")
     page.get_by_label("Add videos", exact=True).click()
     page.get_by_role("option", name=re.compile("Quarterly review")).click()
@@ -81,7 +81,9 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     assert visitor.request.get(shared_media, headers={"Range": "bytes=0-9"}).status == 206
     screenshot(visitor, "23-shared-visitor")
 
-    page.get_by_role("button", name="Revoke link").click()
+    page.get_by_role("button", name="Revoke link").click()  # asks first
+    expect(page.get_by_text("The link stops working at once")).to_be_visible(timeout=10_000)
+    page.get_by_role("button", name="Revoke link").locator("visible=true").last.click()
     expect(page.get_by_role("button", name="Create share link")).to_be_visible(timeout=30_000)
     visitor.reload()
     expect(visitor.get_by_text("This link is not valid")).to_be_visible(timeout=30_000)
