@@ -6,12 +6,14 @@ Tests that drive whole processes (AppTest pages, workers) commit for real and us
 
 from __future__ import annotations
 
+import atexit
 import functools
+import itertools
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,9 @@ from sqlalchemy.orm import Session
 
 # Point every setting at a throwaway data directory before any app module reads the environment.
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="askvideo-test-"))
+# Gone when the run ends (an embedded server and a Whisper model: 200 MB a run), after the suite's
+# embedded server has stopped: atexit runs last what registered first.
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 os.environ["ASKVIDEO_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("ASKVIDEO_SECRET_KEY", None)
 os.environ.pop("OPENAI_BASE_URL", None)
@@ -127,6 +132,23 @@ def clean_db(db: Database) -> Iterator[Database]:
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM procrastinate_jobs"))
+
+
+@pytest.fixture(scope="session")
+def server_data_dir() -> Callable[[str], Path]:
+    """Makes a new data directory for an app or embedded server a test starts besides the suite's.
+
+    Not under pytest's tmp_path: run as root, the embedded PostgreSQL runs as the `pgserver`
+    user, and any pytest that starts on the machine makes pytest's temporary root private to root
+    again, so a server there lost its own directory mid-test ("Permission denied")."""
+    made = itertools.count()
+
+    def make(name: str) -> Path:
+        path = _DATA_DIR / "servers" / f"{name}-{next(made)}"
+        path.mkdir(parents=True)
+        return path
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -170,10 +170,10 @@ def _query_when_up(app: RunningApp, statement: str):
 
 
 @pytest.fixture(scope="module")
-def running_app(tmp_path_factory):
+def running_app(server_data_dir):
     """One app (each start makes a new embedded database: seconds): the first test below looks at
     it fresh, the crash tests after it take turns to hurt it, each leaving it serving again."""
-    app = RunningApp(tmp_path_factory.mktemp("crashes") / "data")
+    app = RunningApp(server_data_dir("make-run") / "data")
     yield app
     # After any crash, Ctrl+C or SIGTERM still stops everything, restarted children included.
     assert app.stop() == 0, app.output()

@@ -31,8 +31,8 @@ def _pg(pg_dir, *args):
     pgexec("pg_ctl", ("-w", "-D", str(pg_dir), *args), bin_path=server.bin_path, user=server.system_user)
 
 
-def test_database_restart_under_a_running_app_and_worker(tmp_path, monkeypatch):
-    pg_dir = tmp_path / "pg"
+def test_database_restart_under_a_running_app_and_worker(tmp_path, server_data_dir, monkeypatch):
+    pg_dir = server_data_dir("restarted") / "pg"
     url = start_embedded(pg_dir, "askvideo", cleanup_mode=None)
     upgrade(url)
     monkeypatch.setenv("DATABASE_URL", url)

@@ -40,13 +40,14 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def app_url(server_data_dir) -> Iterator[str]:
     """`python -m core.cli run` (what `make run` runs) on its own data directory and port."""
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+    data_dir = server_data_dir("e2e")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["ASKVIDEO_DATA_DIR"] = str(data_dir)
-    log = open(data_dir / "app.log", "w")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "app.log", "w")  # kept for a failed run; the data directory is not
     proc = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "run", "--port", str(port)],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -55,7 +56,7 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     deadline = time.monotonic() + 120
     while not _healthy(url):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"app did not start:\n{(data_dir / 'app.log').read_text()}")
+            raise RuntimeError(f"app did not start:\n{(ARTIFACTS / 'app.log').read_text()}")
         time.sleep(0.5)
     yield url
     proc.send_signal(signal.SIGTERM)
