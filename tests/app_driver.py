@@ -15,8 +15,10 @@ APP = PROJECT_ROOT / "streamlit_app.py"
 
 class _NavigationPagesManager(PagesManager):
     """AppTest rebuilds its PagesManager on every run and, seeing our `pages/` folder, runs the
-    page file alone (multipage v1). The real server stops doing that once st.navigation runs;
-    this makes every AppTest run behave like the server: the entry script always runs."""
+    page file alone (multipage v1). asgi.py tells the real server once that st.navigation routes
+    our pages; AppTest sets that flag back to None before every run, so it is said again here each
+    time. (Renaming pages/ would make both unneeded, but the house layout is pages/, one file per
+    page, and st.navigation and the tests name the files there.)"""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
