@@ -6,12 +6,14 @@ import logging
 
 import streamlit as st
 
+from core.config import PROJECT_ROOT
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant
 from ui.media import watch_as
 from ui.session import current_account, forget, write_pending_cookie
 
 log = logging.getLogger("askvideo.app")
+ICON = PROJECT_ROOT / "ui" / "assets" / "icon.png"
 
 
 def main() -> None:
@@ -46,7 +48,8 @@ def main() -> None:
     st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
 
 
-st.set_page_config(page_title="Ask Video", page_icon=":material/smart_display:", layout="wide")
+# The icon is our own file: a ":material/…" page icon makes the browser fetch it from Google's servers.
+st.set_page_config(page_title="Ask Video", page_icon=str(ICON), layout="wide")
 try:
     main()
 except DatabaseUnreachable as error:  # a restart or a network cut: say so instead of a crash page

@@ -69,3 +69,21 @@ def test_removing_the_api_key_asks_first(app_url, page):
     expect(page.get_by_text("sk-…1234")).to_be_visible()
     confirm.click()
     expect(page.get_by_text("No key stored")).to_be_visible(timeout=30_000)
+
+
+def test_nothing_is_loaded_from_the_internet(app_url, page):
+    """Every request the pages make goes to this app: no icon, font or script from another site
+    (a ':material/…' page icon was fetched from Google's servers)."""
+    from urllib.parse import urlparse
+
+    elsewhere = []
+    page.on("request", lambda request: elsewhere.append(request.url)
+            if urlparse(request.url).scheme in ("http", "https")
+            and urlparse(request.url).netloc != urlparse(app_url).netloc else None)
+    sign_up(page, app_url, "nora")
+    for name in ("Add videos", "Groups", "Ask", "Analytics", "Post templates", "Settings", "Library"):
+        page.get_by_role("link", name=name).first.click()
+        expect(page.get_by_role("heading", name=name if name != "Ask" else "Ask")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert elsewhere == []
+    assert page.locator("link[rel~='icon']").first.get_attribute("href").startswith(("/", app_url, "data:"))
