@@ -87,3 +87,22 @@ def test_nothing_is_loaded_from_the_internet(app_url, page):
     page.wait_for_timeout(1000)
     assert elsewhere == []
     assert page.locator("link[rel~='icon']").first.get_attribute("href").startswith(("/", app_url, "data:"))
+
+
+def test_the_app_follows_a_dark_system_and_offers_a_switch(app_url, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(app_url)
+    expect(visible(page, "Username or email")).to_be_visible(timeout=30_000)
+    background = "getComputedStyle(document.querySelector('.stApp')).backgroundColor"
+
+    def brightness() -> int:
+        return sum(int(part) for part in page.evaluate(background).strip("rgba()").split(",")[:3])
+
+    assert brightness() < 150  # dark, because the system is
+    page.get_by_test_id("stMainMenu").click()
+    screenshot(page, "06-theme-switch")
+    page.get_by_role("menuitemradio", name="Light").click()
+    page.wait_for_function(f"() => {{ const c = {background}; return c.startsWith('rgb(255'); }}", timeout=10_000)
+    assert brightness() > 600
+    context.close()
