@@ -32,6 +32,8 @@ FAILED_SIGN_INS_PER_ADDRESS = 30  # failed sign-ins from one client address (any
 FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
 # Deliberately loose: one @, a dot in the domain, no spaces. Real validation is a confirmation mail.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_TAKEN = "An account with that email already exists."
+WRONG_CURRENT_PASSWORD = "That is not your current password."
 
 
 @dataclass(frozen=True)
@@ -58,25 +60,45 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def email_problem(email: str) -> str | None:
+    """What is wrong with an email address (already stripped and lowercased) for an account; None if nothing."""
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        return "That does not look like an email address."
+    return None
+
+
+def password_problem(password: str, *, username: str, email: str, min_password_length: int) -> str | None:
+    """What is wrong with a password for this account, the same at sign-up and when it is changed; None if nothing."""
+    if len(password) < min_password_length:
+        return f"Password must be at least {min_password_length} characters long."
+    if password.lower() in (username.lower(), email.lower()):
+        return "Password must not be your username or email."
+    return None
+
+
 def check_new_account(username: str, email: str, password: str, *, min_password_length: int) -> tuple[str, str]:
     """The username and email as an account would store them; raises `SignUpError` saying what is wrong."""
     username = username.strip()
     email = email.strip().lower()
     if not USERNAME_RE.match(username):
         raise SignUpError("Username must be 3–150 characters: letters, digits, '.', '_' or '-'.")
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise SignUpError("That does not look like an email address.")
-    if len(password) < min_password_length:
-        raise SignUpError(f"Password must be at least {min_password_length} characters long.")
-    if password.lower() in (username.lower(), email):
-        raise SignUpError("Password must not be your username or email.")
+    problem = email_problem(email) or password_problem(password, username=username, email=email,
+                                                       min_password_length=min_password_length)
+    if problem:
+        raise SignUpError(problem)
     return username, email
+
+
+def lock_roster(session: Session) -> None:
+    """Hold, until the transaction ends, the lock that decides who is staff: the first sign-up
+    (it becomes staff) and a staff account deleting itself take it, so neither misses the other."""
+    session.execute(select(func.pg_advisory_xact_lock(0x41534B56)))
 
 
 def is_first_account(session: Session) -> bool:
     """Whether the installation has no account yet. Decided under a lock held until the transaction
     ends, so two simultaneous first sign-ups cannot both see it empty."""
-    session.execute(select(func.pg_advisory_xact_lock(0x41534B56)))
+    lock_roster(session)
     return session.scalar(select(func.count()).select_from(User)) == 0
 
 
@@ -102,7 +124,7 @@ def sign_up(
     ).first()
     if taken is not None:
         if taken.email == email:
-            raise SignUpError("An account with that email already exists. Sign in instead.")
+            raise SignUpError(f"{EMAIL_TAKEN} Sign in instead.")
         raise SignUpError("That username is taken. Choose another.")
     first = is_first_account(session)
     user = User(
@@ -191,6 +213,29 @@ def sign_in(db: Database, login: str, password: str, *, days: int,
             user.password = hash_password(password)
         user.last_login = datetime.now(timezone.utc)
         return _account(user), start_session(session, user.id, days=days)
+
+
+def check_password(db: Database, user_id: int, password: str, *, address: str | None = None) -> str:
+    """Check a signed-in user's password before a change to their account (password, email,
+    deletion); returns the hash it matched, so the change can make sure it is still the one stored.
+
+    Counted by the sign-in throttle exactly as a sign-in to this account is (per account and per
+    client address, recorded before argon2 runs, removed when right), so these forms cannot be
+    used to guess a password that the sign-in form would refuse after ten tries."""
+    where = client_address(address)
+    with db.session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise InvalidCredentials("This account no longer exists.")
+        attempt = _count_attempt(session, normalise_login(user.username), user.id, where)
+        stored_hash = user.password
+    try:
+        _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials(WRONG_CURRENT_PASSWORD) from None
+    with db.session() as session:
+        session.execute(delete(SignInFailure).where(SignInFailure.id == attempt))
+    return stored_hash
 
 
 def _user_for_login(session: Session, key: str) -> User | None:

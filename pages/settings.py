@@ -1,11 +1,23 @@
-"""A user's model settings: API key (shown only masked), endpoint and model names."""
+"""A user's model settings (API key shown only masked, endpoint and model names) and their
+account: password, email, deleting it."""
 
 import streamlit as st
 
-from core import model_settings, reindex, signup
+from core import accounts, model_settings, reindex, signup
 from core.errors import AskVideoError
-from ui.session import database, settings
+from ui.session import database, forget, settings
 from ui.widgets import app_url, apply, confirmed, md, plural, show_error
+
+
+def _client_address() -> str | None:
+    """The visitor's address, for the sign-in throttle the current password is checked through
+    (as pages/sign_in.py gives it); None when Streamlit does not know it."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    return address if isinstance(address, str) else None
+
 
 account = st.session_state["account"]
 st.title("Settings")
@@ -14,6 +26,7 @@ try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
         staleness = reindex.staleness(session, settings(), account.id)
+        contents = accounts.account_contents(session, account.id)
 except AskVideoError as error:
     show_error(error)
     st.stop()
@@ -117,3 +130,62 @@ if account.is_staff:
         when.caption(f"by {md(invitation.invited_by)} · expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC")
         if confirmed(revoke, "Revoke", "The link stops working at once.", key=f"revoke-invitation-{invitation.id}"):
             apply(signup.revoke_invitation, account.id, invitation.id, success="Invitation revoked.")
+
+# ------------------------------------------------------------------ your account
+st.divider()
+st.subheader("Your account")
+if notice := st.session_state.pop("account-notice", None):
+    st.success(notice)
+st.text(f"Username: {account.username} · email: {account.email}")  # plain text: an address never becomes a link
+password_tab, email_tab, delete_tab = st.tabs(["Password", "Email", "Delete account"])
+
+with password_tab:
+    with st.form("change_password", clear_on_submit=True):
+        old_password = st.text_input("Current password", type="password", key="password-current")
+        new_password = st.text_input("New password", type="password", help=f"At least {settings().min_password_length} "
+                                     "characters, not your username or email")
+        repeated = st.text_input("Repeat new password", type="password")
+        change_password = st.form_submit_button("Change password", type="primary")
+    if change_password:
+        try:
+            signed_out = accounts.change_password(database(), settings(), account.id, current=old_password,
+                                                  new=new_password, repeated=repeated,
+                                                  keep_session_id=account.session_id, address=_client_address())
+        except AskVideoError as error:
+            show_error(error)
+        else:
+            others = (f"{plural(signed_out, 'other browser')} signed in as you {'was' if signed_out == 1 else 'were'} "
+                      "signed out; " if signed_out else "")
+            st.success(f"Password changed. {others}This browser stays signed in.")
+
+with email_tab:
+    with st.form("change_email", clear_on_submit=True):
+        new_email = st.text_input("New email")
+        email_password = st.text_input("Current password", type="password", key="email-current")
+        change_email = st.form_submit_button("Change email", type="primary")
+    if change_email:
+        try:
+            accounts.change_email(database(), account.id, current_password=email_password, new_email=new_email,
+                                  address=_client_address())
+        except AskVideoError as error:
+            show_error(error)
+        else:
+            st.session_state["account-notice"] = "Email changed: sign in with the new one from now on."
+            st.rerun()
+
+with delete_tab:
+    if contents.refusal:
+        st.warning(contents.refusal)
+    else:
+        st.caption("Your account and everything in it go at once. Type your current password, then confirm.")
+        delete_password = st.text_input("Current password", type="password", key="delete-current")
+        if confirmed(st, "Delete account", contents.described(), key="delete-account",
+                     confirm="Delete my account and all its data", icon=":material/delete_forever:"):
+            try:
+                accounts.delete_account(database(), settings(), account.id, current_password=delete_password,
+                                        address=_client_address())
+            except AskVideoError as error:
+                show_error(error)
+            else:
+                forget()  # this browser's session went with the account; clears the cookie too
+                st.rerun()
