@@ -108,10 +108,12 @@ def change_email(db: Database, user_id: int, *, current_password: str, new_email
             raise AccountError("That is already your email.")
         if _email_taken(session, email):
             raise AccountError(auth.EMAIL_TAKEN)
+    checked = auth.check_password(db, user_id, current_password, address=address)
+    # Only after the check: asked before it, this would tell whoever types a guess as the new
+    # email whether it is the password, without counting the guess.
     if current_password.lower() == email:
         raise AccountError("Password must not be your username or email: choose another email, or change "
                            "your password first.")
-    checked = auth.check_password(db, user_id, current_password, address=address)
     with db.session() as session:
         user = _unchanged(session, user_id, checked)
         user.email = email
