@@ -29,16 +29,18 @@ from core.groups import members, owned_group
 from core.text import clean
 from core.transcripts import format_timestamp
 from db.models import ChatLog, ContentTemplate, Video
-from db.states import AnswerMode
+from db.states import AnswerMode, VideoSource
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "content_templates"
 MAX_TEMPLATE_CHARS = template_sandbox.MAX_TEMPLATE_CHARS
 VARIABLES = {
     "topic": "the group's name, or the question asked",
+    "headline": "a title for the post: \"Kitchen safety: what we learned\", or the question as a headline",
     "summary": "the summary (or the answer) as prose, without citation numbers",
     "key_points": "list of the main points, each a sentence",
     "hashtags": "list like ['#Baking', '#SourdoughStarter']",
-    "sources": "list of cited moments: source.title, source.at (\"02:05\"), source.start_s, source.link",
+    "sources": "list of cited moments: source.title, source.at (\"02:05\"), source.start_s, source.link "
+               "(the video's public page, at that second on YouTube; empty for an uploaded file)",
     "group_name": "the group's name",
     "question": "the question (empty for a group)",
     "answer": "the answer with citation numbers removed (empty for a group)",
@@ -47,16 +49,30 @@ VARIABLES = {
 }
 # What every variable looks like, for previewing a template before any group or answer is at hand.
 SAMPLE_CONTEXT = {
-    "topic": "Kitchen safety", "summary": "Keep knives sharp and know where the extinguisher hangs.",
+    "topic": "Kitchen safety", "headline": "Kitchen safety: what we learned",
+    "summary": "Keep knives sharp and know where the extinguisher hangs.",
     "key_points": ["Cut away from your body", "The extinguisher is in the hallway"],
     "hashtags": ["#KitchenSafety", "#Training"], "group_name": "Kitchen safety", "question": "", "answer": "",
-    "sources": [{"title": "Kitchen safety training", "at": "00:10", "start_s": 10.0, "link": ""}],
+    "sources": [{"title": "Kitchen safety training", "at": "00:10", "start_s": 10.0, "link": ""},
+                {"title": "Fire drill", "at": "01:05", "start_s": 65.0, "link": "https://youtu.be/dQw4w9WgXcQ?t=65"}],
     "video_titles": ["Kitchen safety training"], "today": "2026-11-23",
 }
 LABELS = {"linkedin_post": "LinkedIn post"}  # shipped types whose names need more than capitalising
 _TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 _CITATION = re.compile(r"\s*\[\d{1,3}\]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(.*)$")
+# Questions turned into headlines: "how can I prevent auto nesting?" → "How to prevent auto-nesting".
+_ASKER = r"(?:i|we|you|one|someone|people|users?)"
+_HEADLINES = [
+    (re.compile(rf"^how\s+(?:do|can|could|should|would|might|may|shall)\s+{_ASKER}\s+(.+)$", re.I), "How to {}"),
+    (re.compile(rf"^(?:how\s+to|is\s+there\s+a\s+way\s+to|(?:can|could)\s+{_ASKER})\s+(.+)$", re.I), "How to {}"),
+    (re.compile(r"^where\s+(?:is|are)\s+(.+)$|^where's\s+(.+)$", re.I), "Where to find {}"),
+    (re.compile(r"^what(?:\s+is|\s+are|'s)\s+((?:the|a|an|our|your|my|this|these)\s+.+)$", re.I), "{}"),
+]
+_FILLER = re.compile(r"^(?:(?:so|ok|okay|hey|hi|please|quick question)\b[\s,:]*)+", re.I)
+_PLAIN_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
+_YOUTU_BE = "https://youtu.be/"
+_ASKER_WORDS = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're"}
 
 
 class ContentTemplateError(AskVideoError):
@@ -185,14 +201,55 @@ def _prose_and_points(text: str) -> tuple[str, list[str]]:
     return "\n".join(prose), points
 
 
-def _source(video_id: int, title: str, start: float, youtube_ids: dict[int, str]) -> dict:
-    link = f"https://youtu.be/{youtube_ids[video_id]}?t={int(start)}" if video_id in youtube_ids else ""
+def headline(question: str, text: str = "") -> str:
+    """A question as a post's headline, in sentence case and without the question mark:
+    "how can i prevent auto nesting?" → "How to prevent auto-nesting". Words are spelled as
+    `text` (the answer) writes them, so names keep their capitals and compounds their hyphens."""
+    asked = _FILLER.sub("", " ".join(clean(question).split())).rstrip(" ?!.").strip()
+    if not asked:
+        return ""
+    for pattern, shape in _HEADLINES:
+        if found := pattern.match(asked):
+            asked = shape.format(next(g for g in found.groups() if g))
+            break
+    words = asked.split()
+    if len(words) >= 3 and sum(w[:1].isupper() for w in words) > 0.6 * len(words):
+        words = [w.lower() for w in words]  # Typed In Title Case or CAPITALS: sentence case instead
+    forms = keyphrases.written_forms(text)
+    spelled: list[str] = []
+    for word in words:
+        key = keyphrases.spelling_key(word)
+        if word.lower() in _ASKER_WORDS:
+            spelled.append(_ASKER_WORDS[word.lower()])  # the post speaks to its reader
+        elif not _PLAIN_WORD.match(word) or word.lower() in keyphrases.STOPWORDS:
+            spelled.append(word)
+        elif spelled and "-" in (joined := forms.get(keyphrases.spelling_key(spelled[-1]) + key, "")):
+            spelled[-1] = joined  # "auto nesting", written "auto-nesting"
+        else:
+            spelled.append(forms[key] if forms.get(key, "").lower() == word.lower() else word)  # "Bitwarden"
+    title = " ".join(spelled)
+    return title[:1].upper() + title[1:]
+
+
+def _source(video_id: int, title: str, start: float, pages: dict[int, str]) -> dict:
+    page = pages.get(video_id, "")
+    # YouTube starts at a second; other sites have no common way to, so their page is linked as is.
+    link = f"{page}?t={int(start)}" if page.startswith(_YOUTU_BE) else page
     return {"title": title, "at": format_timestamp(start), "start_s": round(start, 1), "link": link}
 
 
-def _youtube_ids(session: Session, video_ids: list[int]) -> dict[int, str]:
-    rows = session.execute(select(Video.id, Video.external_id, Video.extractor).where(Video.id.in_(video_ids))).all()
-    return {i: ext for i, ext, extractor in rows if ext and remote.is_youtube_extractor(extractor)}
+def _watch_pages(session: Session, video_ids: list[int]) -> dict[int, str]:
+    """The public page of each video added by link. An uploaded file has none: its media is
+    served only to the signed-in and to share-link holders, so a post names its moment unlinked."""
+    rows = session.execute(select(Video.id, Video.external_id, Video.extractor, Video.source_url)
+                           .where(Video.id.in_(video_ids), Video.source == VideoSource.URL)).all()
+    pages = {}
+    for video_id, external_id, extractor, url in rows:
+        if external_id and remote.is_youtube_extractor(extractor):
+            pages[video_id] = _YOUTU_BE + external_id
+        elif page := remote.web_address(url):
+            pages[video_id] = page
+    return pages
 
 
 def context_for_group(db: Database, settings: Settings, owner_id: int, group_id: int) -> dict:
@@ -203,12 +260,12 @@ def context_for_group(db: Database, settings: Settings, owner_id: int, group_id:
     summary = summaries.summarize(db, settings, owner_id, group_id=group_id)
     prose, points = _prose_and_points(summary.text)
     with db.session() as session:
-        youtube = _youtube_ids(session, [c.video_id for c in summary.citations])
-    text_for_tags = " ".join([prose, *points])
+        pages = _watch_pages(session, [c.video_id for c in summary.citations])
     return {
-        "topic": name, "summary": prose, "key_points": points,
-        "hashtags": keyphrases.hashtags(text_for_tags), "group_name": name, "question": "", "answer": "",
-        "sources": [_source(c.video_id, c.title, c.start, youtube) for c in summary.citations],
+        "topic": name, "headline": f"{name}: what we learned", "summary": prose, "key_points": points,
+        "hashtags": keyphrases.hashtags("\n".join([prose, *points])), "group_name": name,
+        "question": "", "answer": "",
+        "sources": [_source(c.video_id, c.title, c.start, pages) for c in summary.citations],
         "video_titles": titles, "today": date.today().isoformat(),
     }
 
@@ -225,13 +282,13 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
     text = log.answer.removeprefix(EXTRACTIVE_INTRO) if log.mode == AnswerMode.EXTRACTIVE else log.answer
     prose, points = _prose_and_points(text)
     cited = log.related_videos
-    youtube = _youtube_ids(session, [c["video_id"] for c in cited])
+    pages = _watch_pages(session, [c["video_id"] for c in cited])
     answer = _CITATION.sub("", text).strip()
     return {
-        "topic": log.question, "summary": prose, "key_points": points,
-        "hashtags": keyphrases.hashtags(" ".join([log.question, *points, prose])), "group_name": group.name,
+        "topic": log.question, "headline": headline(log.question, answer), "summary": prose, "key_points": points,
+        "hashtags": keyphrases.hashtags("\n".join([log.question, answer])), "group_name": group.name,
         "question": log.question, "answer": answer,
-        "sources": [_source(c["video_id"], c["title"], float(c["start"]), youtube) for c in cited],
+        "sources": [_source(c["video_id"], c["title"], float(c["start"]), pages) for c in cited],
         "video_titles": [m.title for m in members(session, group.id)], "today": date.today().isoformat(),
     }
 

@@ -1,5 +1,6 @@
 """Key phrases of a stretch of transcript, relative to its neighbours (TF-IDF over unigrams and
-bigrams). Used to name offline chapters and to suggest hashtags; generic English, no domain lists."""
+bigrams), to name offline chapters; and the topics a text keeps coming back to, for hashtags.
+Generic English, no domain lists."""
 
 from __future__ import annotations
 
@@ -136,15 +137,165 @@ def phrase_title(text: str, phrases: list[str], fallback: str, *, taken: set[str
     return (title[0].upper() + title[1:])[:200]
 
 
+# Words that name no topic of their own, however often a text says them: a tag of them tells a
+# reader nothing ("#Option", "#Video"). Generic English, like STOPWORDS; no domain's words.
+GENERIC = frozenset("""
+option options video videos clip clips way ways time times step steps part parts people person
+minute minutes second seconds hour hours day days week weeks month months year years question questions
+answer answers example examples point points end start top bottom side sides number numbers type types
+case cases place places idea ideas fact facts problem problems issue issues reason reasons button buttons
+menu menus setting settings tab tabs screen screens page pages section sections tutorial tutorials channel
+everyone everybody everything someone somebody list lists item items area areas level levels version
+versions moment moments tip tips trick tricks help fine great good best better bad easy hard sure able
+two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds
+thousand thousands million millions billion percent half third quarter dozen
+""".split())
+# The word before a thing: a determiner, a possessive or a preposition ("the dough", "of flour") …
+_THING_CUES = frozenset("""
+the a an this these those your our my their its his her of for with in on at about from into by no
+each every any some another
+""".split())
+# … the word before an action ("to install", "you prevent", "can export") …
+_ACTION_CUES = frozenset("""
+to i you we they he she can could will would should must may might do does did don't doesn't didn't
+please let's cannot can't won't not always never just
+""".split())
+# … and the word after one: an action takes its object right away ("install the", "wash your").
+_OBJECT_CUES = frozenset("the a an this these those your our my their every each".split())
+_SENTENCE_END = frozenset(".!?:;")
+MAX_TAG_WORDS = 3
+
+
+def _tokens(text: str) -> list[tuple[str, str, bool]]:
+    """(lowercased word or punctuation, as written, begins a sentence) for every token."""
+    tokens = []
+    for line in text.splitlines():
+        starts = True
+        for token in _TOKEN.findall(line):
+            if not (token[:1].isalnum()):
+                tokens.append((token, token, False))
+                starts = starts or token in _SENTENCE_END
+                continue
+            tokens.append((token.lower().strip("'’-"), token.strip("'’-"), starts))
+            starts = False
+        tokens.append(("\n", "\n", False))
+    return tokens
+
+
+def spelling_key(word: str) -> str:
+    """A word's letters alone, lowercased: "Auto-Nesting" and "auto nesting" → "autonesting"."""
+    return re.sub(r"[\W_]+", "", word.lower())
+
+
+def _is_content(word: str) -> bool:
+    return len(word) >= 3 and word[:1].isalpha() and word not in STOPWORDS
+
+
+def _parts(word: str) -> list[str]:
+    return [p for p in re.split(r"[-'’]+", word) if p]
+
+
 def hashtags(text: str, *, top: int = 5) -> list[str]:
-    """#CamelCase tags from the most frequent content phrases of a text."""
-    counts = _terms(text)
-    ranked = sorted(counts.items(), key=lambda pair: (-(pair[1] * (1.5 if " " in pair[0] else 1)), pair[0]))
+    """#CamelCase tags for the topics a text keeps coming back to, best first: phrases of content
+    words it says at least twice, of which it speaks as things ("the fire extinguisher", a name
+    written with capitals) rather than as actions ("to prevent", "install the"), never made of
+    generic words; longer phrases first. "auto nesting" and "Auto-Nesting" are one tag. A text
+    that repeats no such phrase gets none: a tag from a word said once is a guess."""
+    tokens = _tokens(text)
+    thing: Counter = Counter()  # per word: said as a thing, or as an action
+    action: Counter = Counter()
+    named_as: Counter = Counter()  # written with a capital inside a sentence: a name (Bitwarden, VPN)
+    written: dict[str, Counter] = {}
+    for i, (word, as_written, starts) in enumerate(tokens):
+        if not _is_content(word):
+            continue
+        before = tokens[i - 1][0] if i else ""
+        after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        named = not starts and any(c.isupper() for c in as_written)
+        if named:
+            named_as[word] += 1
+        if named or before in _THING_CUES:
+            thing[word] += 1
+        elif before in _ACTION_CUES or (after in _OBJECT_CUES and not _is_content(before)):
+            action[word] += 1  # "you prevent", "to install"; "install the", but not "a fire drill the"
+        if not starts:
+            written.setdefault(word, Counter())[as_written] += 1
+
+    def acts(word: str) -> bool:
+        return action[word] > 0 and action[word] >= thing[word]
+
+    seen: Counter = Counter()
+    phrases: dict[str, list[str]] = {}  # one key for "auto nesting" and "auto-nesting"
+    neighbours: dict[str, Counter] = {}  # per word: the content words right before and after it
+    run: list[str] = []
+    for word, _, _ in [*tokens, ("", "", False)]:
+        if _is_content(word):
+            run.append(word)
+            continue
+        for a, b in zip(run, run[1:]):
+            neighbours.setdefault(a, Counter())[("after", b)] += 1
+            neighbours.setdefault(b, Counter())[("before", a)] += 1
+        for size in range(1, min(MAX_TAG_WORDS, len(run)) + 1):
+            for begin in range(len(run) - size + 1):
+                window = run[begin:begin + size]
+                key = spelling_key("".join(window))
+                seen[key] += 1
+                phrases.setdefault(key, window)
+        run = []
+
+    def eligible(key: str) -> bool:
+        window = phrases[key]
+        if seen[key] < 2 or any(p in GENERIC or p in STOPWORDS for w in window for p in [w, *_parts(w)]):
+            return False
+        if acts(window[0]) or acts(window[-1]):
+            return False  # "#PreventAutoNesting", "#Install": actions, not topics
+        if len(window) > 1 or len(_parts(window[0])) > 1:
+            return True
+        word = window[0]
+        if neighbours.get(word) and neighbours[word].most_common(1)[0][1] == seen[key]:
+            return False  # always beside the same word: half of a phrase ("assembly" of "assembly point")
+        # A lone word is a topic when the text twice speaks of it as a thing ("a cool kitchen" once
+        # is an adjective), or names it.
+        return thing[word] >= 2 or named_as[word] > 0
+
+    def size(key: str) -> int:
+        return sum(len(_parts(w)) for w in phrases[key])
+
+    # Phrases first, however often a lone word recurs: "#FireDrill", "#FireExtinguisher", not "#Fire".
+    ranked = sorted((k for k in seen if eligible(k)), key=lambda k: (size(k) == 1, -seen[k], -size(k), k))
     tags: list[str] = []
-    for term, _ in ranked:
-        tag = "#" + "".join(part[:1].upper() + part[1:] for part in re.split(r"[\s'’-]+", term) if part)
-        if tag.lower() not in (t.lower() for t in tags) and not any(tag.lower() in t.lower() for t in tags):
-            tags.append(tag)
+    chosen: list[str] = []
+    for key in ranked:
+        if any(key in c or c in key for c in chosen):
+            continue  # "#Fire" after "#FireExtinguisher" adds nothing ("#FireDrill" does)
+        chosen.append(key)
+        tags.append("#" + "".join(_tag_part(w, written) for w in phrases[key]))
         if len(tags) == top:
             break
     return tags
+
+
+def _tag_part(word: str, written: dict[str, Counter]) -> str:
+    """A word as the text writes it inside a sentence (Bitwarden, VPN), each part capitalised."""
+    forms = written.get(word)
+    form = forms.most_common(1)[0][0] if forms else word
+    return "".join(p if any(c.isupper() for c in p) else p[:1].upper() + p[1:] for p in _parts(form))
+
+
+def written_forms(text: str) -> dict[str, str]:
+    """How a text writes its words inside sentences, by spelling_key: "autonesting" →
+    "auto-nesting", "bitwarden" → "Bitwarden" (each word's most frequent form). Words In A Title
+    Case run are a label's or a title's capitals, not a name's, and count as lowercase."""
+    tokens = _tokens(text)
+
+    def capital(i: int) -> bool:
+        return 0 <= i < len(tokens) and tokens[i][1][:1].isupper() and not tokens[i][2]
+
+    forms: dict[str, Counter] = {}
+    for i, (word, as_written, starts) in enumerate(tokens):
+        if starts or not _is_content(word):
+            continue
+        if capital(i) and (capital(i - 1) or capital(i + 1)) and not as_written.isupper():
+            as_written = as_written.lower()
+        forms.setdefault(spelling_key(word), Counter())[as_written] += 1
+    return {key: counts.most_common(1)[0][0] for key, counts in forms.items()}

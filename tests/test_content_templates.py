@@ -10,9 +10,11 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from sqlalchemy import update
 
-from core import answers, template_sandbox
+from core import answers, keyphrases, template_sandbox
 from core import content_templates as ct
+from db.models import Video
 from tests.corpus import ingest_corpus
 from tests.factories import make_account
 
@@ -40,8 +42,42 @@ def test_the_default_linkedin_post_about_a_group(team):
     assert "Key points:\n• " in post and "[1]" not in post
     assert "Watch the moments:\n▶ " in post
     assert any(f"▶ {title} at " in post for title in ids)
-    assert "#" in post.splitlines()[-1]
     assert len(context["key_points"]) >= 3 and context["video_titles"] == list(ids)
+    # Revenue, hand washing and a helpdesk: no topic comes back, so no tag is made up.
+    assert context["hashtags"] == [] and "#" not in post
+
+
+FIRE_SAFETY = {
+    "Fire safety basics": [
+        (0.0, 5.0, "Every floor has a fire extinguisher next to the stairs."),
+        (5.0, 10.0, "Check the fire extinguisher pressure gauge once a month."),
+        (10.0, 16.0, "During a fire drill the fire extinguisher stays by the stairs and everyone walks out."),
+    ],
+    "Fire drill walkthrough": [
+        (0.0, 6.0, "The fire drill starts when the alarm rings twice; leave the fire extinguisher where it is."),
+        (6.0, 12.0, "Leave your laptop behind and walk to the assembly point."),
+        (12.0, 18.0, "The fire warden counts everyone at the assembly point."),
+    ],
+}
+
+
+def test_a_group_post_has_its_headline_topic_tags_and_moments_linked_where_public(clean_db, settings, tmp_path):
+    with clean_db.session() as s:
+        owner = make_account(s)
+    group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path, FIRE_SAFETY, group_name="Fire safety")
+    with clean_db.session() as s:  # the walkthrough came from YouTube; the basics are an uploaded file
+        s.execute(update(Video).where(Video.id == ids["Fire drill walkthrough"])
+                  .values(source="url", extractor="youtube", external_id="dQw4w9WgXcQ"))
+    context = ct.context_for_group(clean_db, settings, owner.id, group_id)
+    with clean_db.session() as s:
+        post = ct.generate(s, owner.id, "linkedin_post", context)
+    assert post.startswith("Fire safety: what we learned\n")
+    assert context["hashtags"] == ["#FireDrill", "#FireExtinguisher"]  # not "#Fire", "#Assembly", "#Point"
+    assert post.rstrip().splitlines()[-1] == "#FireDrill #FireExtinguisher"
+    moments = post.split("Watch the moments:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "▶ Fire drill walkthrough at 00:00 — https://youtu.be/dQw4w9WgXcQ?t=0" in moments
+    assert "▶ Fire safety basics at 00:10" in moments  # no public page: the moment, without a dead link
+    assert len(moments) == len(context["sources"]) == 2
 
 
 def test_a_post_from_a_chat_answer_cites_its_moments(team):
@@ -50,8 +86,10 @@ def test_a_post_from_a_chat_answer_cites_its_moments(team):
     with db.session() as s:
         context = ct.context_for_answer(s, owner.id, answer.log_id)
         post = ct.generate(s, owner.id, "linkedin_post", context)
-    assert post.startswith("Where is the fire extinguisher?\n")
-    cited = re.search(r"▶ Kitchen safety training at 00:(\d\d)", post)
+    assert post.startswith("Where to find the fire extinguisher\n")  # a headline, not the question
+    assert context["hashtags"] == ["#FireExtinguisher"]
+    assert post.rstrip().endswith("\n\n#FireExtinguisher")
+    cited = re.search(r"▶ Kitchen safety training at 00:(\d\d)\n", post)  # an upload: no link
     assert cited and 2 <= int(cited.group(1)) <= 16  # the answer is at 10–16 s; citations lead in
     assert "hallway" in post.lower()
     assert "Extractive" not in post and "AI model" not in post  # how it was made stays on the page
@@ -59,6 +97,41 @@ def test_a_post_from_a_chat_answer_cites_its_moments(team):
         stranger = make_account(s, "stranger")
     with db.session() as s, pytest.raises(ct.ContentTemplateError, match="not yours"):
         ct.context_for_answer(s, stranger.id, answer.log_id)
+
+
+@pytest.mark.parametrize("question, answer, expected", [
+    ("how can i prevent auto nesting?", "To stop auto-nesting, turn off Prevent Auto-Nesting.", "How to prevent auto-nesting"),
+    ("Where is the fire extinguisher?", "", "Where to find the fire extinguisher"),
+    ("What is the helpdesk extension number?", "", "The helpdesk extension number"),
+    ("HOW DO I RESET MY PASSWORD?", "", "How to reset your password"),
+    ("so, which password manager do we use", "We use Bitwarden.", "Which password manager do we use"),
+    ("can i install bitwarden on my phone?", "Install Bitwarden from the store.", "How to install Bitwarden on your phone"),
+])
+def test_a_question_becomes_a_headline_in_sentence_case(question, answer, expected):
+    assert ct.headline(question, answer) == expected
+
+
+@pytest.mark.parametrize("text, tags", [
+    ("How can I prevent auto nesting? To prevent auto-nesting, open the Layers panel and turn off the "
+     "Prevent Auto-Nesting option. With auto-nesting off, objects stay where you drop them.", ["#AutoNesting"]),
+    ("Which password manager do we use? We use Bitwarden as our password manager. Bitwarden keeps it safe.",
+     ["#PasswordManager", "#Bitwarden"]),
+    # Verbs and generic words, however often said, are no topic; nor is anything said once.
+    ("Click the option. Then click save. Click the option again, the option is the third one.", []),
+    ("Okay, thanks for watching, see you next time. Bye!", []),
+    ("Install the VPN client first. Install it before your first day: the VPN client needs your password.",
+     ["#VPNClient"]),
+])
+def test_hashtags_name_the_topics_a_text_comes_back_to(text, tags):
+    assert keyphrases.hashtags(text) == tags
+
+
+def test_at_most_five_hashtags_multi_word_phrases_first():
+    text = " ".join(f"The {a} {b} matters. We checked the {a} {b} twice." for a, b in [
+        ("fire", "drill"), ("smoke", "alarm"), ("exit", "sign"), ("first", "aid"), ("sprinkler", "valve"),
+        ("boiler", "room")]) + " The kitchen, the kitchen, the kitchen and the kitchen again."
+    tags = keyphrases.hashtags(text)
+    assert len(tags) == 5 and "#Kitchen" not in tags and all(t[1].isupper() and len(t) > 6 for t in tags)
 
 
 def test_an_answer_that_found_nothing_makes_no_post(team):
