@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from core import sharing
 from core.config import PROJECT_ROOT
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant
@@ -22,10 +23,17 @@ def main() -> None:
     # Stored media plays under this browser's sign-in (the share page sets its link's right instead).
     watch_as(session_grant(account.session_id) if account is not None else None)
     write_pending_cookie()
+    if account is not None and "next" in st.query_params:
+        # Signed in from a share page's link: back to that page; `next` is a share token or nothing.
+        if back := sharing.return_token(st.query_params.pop("next")):
+            st.query_params["share"] = back
 
     if st.query_params.get("share"):
-        # A share link opens its group for anyone, signed in or not, and nothing else.
+        # A share link opens its group for anyone, signed in or not, and nothing else; a signed-out
+        # visitor may go and sign in (to comment), and comes back here.
         pages = [st.Page("pages/shared.py", title="Shared group", icon=":material/group:", default=True)]
+        if account is None:
+            pages.append(st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:"))
     elif account is None:
         pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
     else:
@@ -45,7 +53,8 @@ def main() -> None:
                 forget()
                 st.rerun()
 
-    st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
+    menu = account is not None and not st.query_params.get("share")
+    st.navigation(pages, position="sidebar" if menu else "hidden").run()
 
 
 # The icon is our own file: a ":material/…" page icon makes the browser fetch it from Google's servers.

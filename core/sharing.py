@@ -6,6 +6,7 @@ in the database by equality on a unique index, and revoking it (NULL) ends acces
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,7 @@ from core.groups import Member, owned_group, members
 from db.models import SharedQuestion, VideoGroup
 
 TOKEN_BYTES = 32
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
 
 class ShareLinkInvalid(AskVideoError):
@@ -50,6 +52,13 @@ def create_link(session: Session, user_id: int, group_id: int) -> str:
 
 def revoke_link(session: Session, user_id: int, group_id: int) -> None:
     owned_group(session, user_id, group_id).share_token = None
+
+
+def return_token(value: object) -> str | None:
+    """The share token a visitor who signs in is brought back to, if `value` is shaped like one.
+    Anything else (an address, a path) is None: a sign-in only ever returns to this app's own
+    share page, so the `next` it carries can send no one elsewhere."""
+    return value if isinstance(value, str) and _TOKEN_SHAPE.fullmatch(value) else None
 
 
 def open_link(session: Session, token: str | None) -> SharedGroup:

@@ -54,5 +54,7 @@ if ready:
     with comment_col:
         if account is None:
             st.caption("Sign in to Ask Video in this browser to read and write comments on this video.")
+            st.page_link("pages/sign_in.py", label="Sign in to comment", icon=":material/login:",
+                         query_params={"next": token}, help="You come back to this page once signed in")
         else:
             video_tools.comments_panel(member.video_id, account.id, threads, play_at, found, share_token=token)

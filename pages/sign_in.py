@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import auth, signup
+from core import auth, sharing, signup
 from core.errors import AskVideoError
 from ui.session import database, remember, settings
 from ui.widgets import show_error
@@ -17,14 +17,26 @@ def _client_address() -> str | None:
     return address if isinstance(address, str) else None
 
 
+def signed_in(token: str) -> None:
+    """Keep the sign-in and go on (the app takes a visitor back to the share page they came from).
+    The forms go first, so none lingers on screen while the next page loads."""
+    forms.empty()
+    remember(token)
+    st.rerun()
+
+
 st.title("Ask Video")
 st.write("Turn your team's videos into something you can question — every answer cites the moment.")
+if sharing.return_token(st.query_params.get("next")):
+    st.caption("Once you are signed in, you go back to the shared group you came from.")
 
 invitation = st.query_params.get("invite") or None
 with database().session() as session:
     offer = signup.sign_up_offer(session, settings(), invitation)
 
-sign_in_tab, sign_up_tab = st.tabs(["Sign in", "Create account"], default="Create account" if invitation else None)
+forms = st.empty()
+sign_in_tab, sign_up_tab = forms.container().tabs(["Sign in", "Create account"],
+                                                  default="Create account" if invitation else None)
 
 with sign_in_tab:
     with st.form("sign_in"):
@@ -38,8 +50,7 @@ with sign_in_tab:
         except AskVideoError as error:
             show_error(error)
         else:
-            remember(token)
-            st.rerun()
+            signed_in(token)
 
 with sign_up_tab:
     if offer.problem:
@@ -68,5 +79,4 @@ with sign_up_tab:
                     show_error(error)
                 else:
                     st.query_params.pop("invite", None)
-                    remember(token)
-                    st.rerun()
+                    signed_in(token)

@@ -93,6 +93,17 @@ def test_wrong_password_is_refused_and_right_one_signs_in(app):
     assert app.title[0].value == "Library"
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/?share=x", "short"])
+def test_a_next_that_is_no_share_token_leads_nowhere_but_the_library(clean_db, target):
+    with clean_db.session() as s:
+        make_account(s, "alice")
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params["next"] = target
+    at.run()
+    _sign_in(at, "alice", PASSWORD)
+    assert at.title[0].value == "Library" and at.query_params == {}
+
+
 def test_a_locked_account_is_refused_on_the_page_however_it_is_typed(app, clean_db):
     with clean_db.session() as s:
         make_account(s, "victim1")

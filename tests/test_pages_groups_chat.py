@@ -108,6 +108,34 @@ def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, cor
     assert not any("Bitwarden" in m.value for m in visitor.markdown)
 
 
+def test_a_visitor_signs_in_from_the_share_page_to_comment_and_comes_back_to_it(clean_db, corpus_app):
+    from streamlit.testing.v1 import AppTest
+
+    from core import sharing
+    from tests.factories import PASSWORD, make_account
+
+    _, account, group_id, _ = corpus_app
+    with clean_db.session() as s:
+        token = sharing.create_link(s, account.id, group_id)
+        make_account(s, "bob")
+    visitor = AppTest.from_file(str(APP), default_timeout=30)
+    visitor.query_params["share"] = token
+    visitor.run()
+    [link] = [e.proto for e in visitor.get("page_link") if e.proto.label == "Sign in to comment"]
+    assert link.page == "sign_in" and link.query_string == f"next={token}"
+
+    del visitor.query_params["share"]  # what following the link does: the sign-in page, carrying the token
+    visitor.query_params["next"] = token
+    visitor.switch_page("pages/sign_in.py").run()
+    assert any("go back to the shared group" in c.value for c in visitor.caption)
+    field(visitor, "Username or email").input("bob")
+    field(visitor, "Password").input(PASSWORD)
+    click(visitor, "Sign in")
+    assert visitor.title[0].value == "Team videos"  # back on the shared group, signed in
+    assert visitor.query_params == {"share": token}
+    assert any(w.label == "Comment" for w in visitor.text_area)  # and now may comment
+
+
 def test_wrong_share_token_gets_link_not_valid(clean_db):
     from streamlit.testing.v1 import AppTest
 

@@ -25,8 +25,20 @@ def sign_up(page, app_url: str, username: str, *, shot: str | None = None) -> No
     visible(page, "Email").fill(f"{username}@example.com")
     visible(page, "Password").fill("a long enough password")
     visible(page, "Repeat password").fill("a long enough password")
+    page.evaluate(WATCH_THE_FORM)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.formLingered") is False  # gone before the Library showed, not after
+
+
+# Notes whether the sign-up form is still on screen once the Library shows (it lingered a second).
+WATCH_THE_FORM = """() => {
+    window.formLingered = false;
+    new MutationObserver(() => {
+        const library = [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === 'Library');
+        if (library && document.querySelector('input[aria-label="Repeat password"]')) window.formLingered = true;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 def test_sign_up_survives_reload_and_sign_out_ends_it(app_url, page):
