@@ -53,14 +53,16 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: 
         return
     st.caption("Sources")
     for citation in answer.citations:
-        cite, clip = st.columns([6, 1], vertical_alignment="center")
-        if cite.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
-                       key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
-                       help="Play from this moment"):
+        # One row that sizes each button to its label (a fixed column squashed "Clip" to "C…");
+        # the clip button wraps under a long title rather than shrinking.
+        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        if row.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
+                      key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
+                      help="Play from this moment"):
             play_moment(key, citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
-        if not shared and clip.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
-                                      icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
+        if not shared and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
+                                     icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
             video_tools.request(owner_id, citation.video_id, citation.start, citation.end,
                                 f"{question_title(answer.question)} · {citation.title}", cited=True)
         st.caption(md(citation.snippet))
@@ -124,15 +126,20 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                         video_tools.post_maker(f"post-{key}-{answer.log_id}", owner_id,
                                                lambda log_id=answer.log_id: _answer_context(owner_id, log_id),
                                                post_types)
+        # A question being answered joins the conversation where it will stay, above the input
+        # (below it, it jumped back up once answered); "New conversation" sits under the input,
+        # so the first answer does not push the input down by a button either.
+        asking = st.container()
+        question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
         if history and st.button("New conversation", key=f"clear-{key}", icon=":material/restart_alt:",
                                  help="Start over: earlier questions no longer shape follow-ups"):
             history.clear()
             st.session_state.pop(f"player-{key}", None)
             st.rerun()
-        question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:
-            _ask(key, history, question, group_id=group_id, owner_id=owner_id, shared=shared)
+            with asking:
+                _ask(key, history, question, group_id=group_id, owner_id=owner_id, shared=shared)
 
 
 def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_id: int, shared: bool) -> None:

@@ -8,10 +8,26 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_accounts_in_browser import visible
 from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
 from tests.media_factory import TALK, srt, video
 
 pytestmark = pytest.mark.e2e
+
+# Notes whether the question ever shows below the chat input (it used to, while its answer streamed).
+WATCH_THE_QUESTION = """question => {
+    window.questionBelowInput = false;
+    new MutationObserver(() => {
+        const input = document.querySelector('[data-testid="stChatInput"]');
+        if (!input) return;
+        for (const message of document.querySelectorAll('[data-testid="stChatMessage"]'))
+            if (message.innerText.includes(question)
+                    && message.getBoundingClientRect().top > input.getBoundingClientRect().top)
+                window.questionBelowInput = true;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+# Whether any text in an element is cut off (ellipsis or overflow).
+CUT_SHORT = "el => [el, ...el.querySelectorAll('p, span, div')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
 
 def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
@@ -37,10 +53,15 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     screenshot(page, "20-groups")
 
     page.get_by_role("link", name="Ask this group").click()
+    page.set_viewport_size({"width": 1440, "height": 900})  # where the issue saw "Clip" squashed to "C…"
     page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")
+    page.evaluate(WATCH_THE_QUESTION, "Which customer renewed?")
     page.keyboard.press("Enter")
     source = page.get_by_role("button", name=re.compile(r"\[1\] Quarterly review"))
     expect(source).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.questionBelowInput") is False  # it stayed above the input while answered
+    clip = page.get_by_role("button", name="Clip").first
+    assert clip.evaluate(CUT_SHORT) is False, clip.inner_text()
     source.click()
     page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.currentTime >= 8.5; }",
                            timeout=30_000)
@@ -80,6 +101,18 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     shared_media = shared_player.evaluate("v => v.currentSrc")
     assert visitor.request.get(shared_media, headers={"Range": "bytes=0-9"}).status == 206
     screenshot(visitor, "23-shared-visitor")
+    to_sign_in = visitor.get_by_role("link", name="Sign in to comment")  # and back here once signed in
+    to_sign_in.scroll_into_view_if_needed()
+    screenshot(visitor, "23a-shared-sign-in-to-comment")
+    to_sign_in.click()
+    visible(visitor, "Username or email").fill("cora")
+    screenshot(visitor, "23b-shared-sign-in")
+    visible(visitor, "Password").fill("a long enough password")
+    visitor.get_by_role("button", name="Sign in", exact=True).click()
+    expect(visitor.get_by_role("heading", name="Business")).to_be_visible(timeout=30_000)
+    expect(visitor.get_by_label("Comment", exact=True)).to_be_visible(timeout=30_000)
+    assert "share=" in visitor.url and "next=" not in visitor.url
+    screenshot(visitor, "23c-shared-signed-in")
 
     page.get_by_role("button", name="Revoke link").click()  # asks first
     expect(page.get_by_text("The link stops working at once")).to_be_visible(timeout=10_000)
