@@ -6,7 +6,7 @@ Every function takes the owner's id and only ever touches that owner's rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -22,6 +22,10 @@ from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGro
 from db.states import ACTIVE, Status, TranscriptSource, VideoSource
 
 PER_PAGE = 20
+# A time left is shown only for media long enough to wait for, and once the pace can be told.
+ESTIMATE_MIN_MEDIA_SECONDS = 300
+ESTIMATE_MIN_PROGRESS = 10
+ESTIMATE_MIN_ELAPSED_SECONDS = 20
 SOURCE_LABELS = {VideoSource.UPLOAD: "File", VideoSource.URL: "Web link"}
 TRANSCRIPT_LABELS = {
     TranscriptSource.CAPTIONS: "Captions file",
@@ -46,6 +50,7 @@ class VideoSummary:
     thumbnail_path: Path | None
     thumbnail_url: str | None
     uploaded_at: datetime
+    minutes_left: int | None = None  # while processing a long video, once it can be estimated
 
     @property
     def is_active(self) -> bool:
@@ -84,13 +89,29 @@ def _source_label(video: Video) -> str:
     return SOURCE_LABELS.get(video.source, video.source)
 
 
+def minutes_left(progress: int, started_at: datetime | None, duration_s: float | None,
+                 now: datetime) -> int | None:
+    """About how many minutes a video still needs, at the pace it has made since processing
+    started (at 1 %); None for short media, or before there is enough progress to tell."""
+    if started_at is None or not duration_s or duration_s <= ESTIMATE_MIN_MEDIA_SECONDS:
+        return None
+    elapsed = (now - started_at).total_seconds()
+    if progress < ESTIMATE_MIN_PROGRESS or progress >= 100 or elapsed < ESTIMATE_MIN_ELAPSED_SECONDS:
+        return None
+    seconds = elapsed * (100 - progress) / (progress - 1)
+    return max(1, round(seconds / 60))
+
+
 def _summary(settings: Settings, video: Video) -> VideoSummary:
     thumb = storage.existing(settings.media_dir, video.thumbnail)
+    left = (minutes_left(video.progress, video.processing_started_at, video.duration_s, datetime.now(timezone.utc))
+            if video.status == Status.PROCESSING else None)
     return VideoSummary(
         id=video.id, title=video.title, status=Status(video.status), progress=video.progress,
         current_step=video.current_step, error_message=video.error_message, duration_s=video.duration_s,
         source=_source_label(video), transcript_source=TRANSCRIPT_LABELS.get(video.transcript_source or ""),
         thumbnail_path=thumb, thumbnail_url=remote.web_address(video.thumbnail_url), uploaded_at=video.uploaded_at,
+        minutes_left=left,
     )
 
 

@@ -25,7 +25,8 @@ def open_video(video_id: int | None) -> None:
 
 def progress_line(item: library.VideoSummary) -> None:
     if item.status == Status.PROCESSING:
-        st.progress(item.progress / 100, text=f"{item.current_step or 'working'} · {item.progress}%")
+        left = f" · about {plural(item.minutes_left, 'minute')} left" if item.minutes_left else ""
+        st.progress(item.progress / 100, text=f"{item.current_step or 'working'} · {item.progress}%{left}")
     elif item.status == Status.PENDING:
         st.caption("Waiting for a worker…")
     elif item.status == Status.ERROR:

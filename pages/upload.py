@@ -39,10 +39,14 @@ with files_tab:
             st.error(f"**{md(file.name)}** — {md(file.error)}")
     details = []
     for n, file in enumerate(staged):
-        with st.expander(f"{md(file.name)} · {file.size / 2**20:.1f} MB", expanded=len(staged) <= 3):
-            title = st.text_input("Title", value=file.name.rsplit(".", 1)[0], key=f"title-{file.id}")
-            description = st.text_area("Description", key=f"desc-{file.id}", height=80)
-            captions = st.file_uploader(
+        # Every file's fields open at once, however many (folded away, they were missed), side
+        # by side so each file takes little height.
+        with st.container(border=True):
+            st.markdown(f"**{md(file.name)}** · {file.size / 2**20:.1f} MB")
+            text_col, captions_col = st.columns([3, 2])
+            title = text_col.text_input("Title", value=file.name.rsplit(".", 1)[0], key=f"title-{file.id}")
+            description = text_col.text_area("Description", key=f"desc-{file.id}", height=68)
+            captions = captions_col.file_uploader(
                 "Captions (optional)", type=sorted(e.lstrip(".") for e in CAPTION_EXTENSIONS),
                 key=f"captions-{file.id}", help="Without captions the speech is transcribed.",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from sqlalchemy import select
 
 from core import library, processing
@@ -89,6 +91,18 @@ def test_library_searches_filters_and_pages(clean_db):
     assert "No video matches." in at.info[0].value
 
 
+def test_a_long_video_processing_says_about_how_long_is_left(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/library.py")
+    started = datetime.now(timezone.utc) - timedelta(minutes=4)
+    with clean_db.session() as s:
+        s.add_all([Video(user_id=account.id, title=title, status="processing", progress=41, duration_s=media,
+                         current_step="transcribing", processing_started_at=started)
+                   for title, media in [("Hour-long talk", 3600), ("Short clip", 60)]])
+    at.run()
+    lines = sorted(p.proto.text for p in at.get("progress"))
+    assert lines == ["transcribing · 41%", "transcribing · 41% · about 6 minutes left"]  # 40 points in 4 min
+
+
 def ready_captioned_video(db, tmp_path):
     """Signed in, a captioned video named "a" added on the page and processed by the worker's code."""
     at, account = signed_in_app(db, page="pages/upload.py")
@@ -136,8 +150,17 @@ def test_a_file_name_with_markdown_is_shown_literally_in_the_upload_list(clean_d
     at, account = signed_in_app(clean_db, page="pages/upload.py")
     name = "[click me](http://evil.example) ![x](http://evil.example/x.png).mp4"
     send_files(at, account.id, [(name, video(tmp_path / "v.mp4", seconds=3).read_bytes())])
-    [listed] = at.expander
-    assert listed.label.startswith(r"\[click me\]\(http\://evil\.example\) \!\[x\]")  # escaped: no link, no image
+    [listed] = [m.value for m in at.markdown if "click me" in m.value]
+    assert listed.startswith(r"**\[click me\]\(http\://evil\.example\) \!\[x\]")  # escaped: no link, no image
+
+
+def test_every_files_title_and_captions_are_open_however_many_files(clean_db, tmp_path):
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    clip = video(tmp_path / "v.mp4", seconds=3).read_bytes()
+    send_files(at, account.id, [(f"Part {n}.mp4", clip) for n in range(1, 6)])
+    assert not at.expander  # nothing folded away
+    assert [field(at, "Title", nth=n).value for n in range(5)] == [f"Part {n}" for n in range(1, 6)]
+    assert len([u for u in at.file_uploader if u.label == "Captions (optional)"]) == 5
 
 
 def test_deleting_a_video_deleted_meanwhile_in_another_tab_just_goes_back(clean_db, tmp_path, monkeypatch):
