@@ -5,18 +5,8 @@ import streamlit as st
 
 from core import accounts, model_settings, reindex, signup
 from core.errors import AskVideoError
-from ui.session import database, forget, settings
+from ui.session import database, forget, settings, visitor_address
 from ui.widgets import app_url, apply, confirmed, md, plural, show_error
-
-
-def _client_address() -> str | None:
-    """The visitor's address, for the sign-in throttle the current password is checked through
-    (as pages/sign_in.py gives it); None when Streamlit does not know it."""
-    try:
-        address = st.context.ip_address
-    except Exception:  # no browser behind this run (AppTest, bare mode)
-        return None
-    return address if isinstance(address, str) else None
 
 
 account = st.session_state["account"]
@@ -150,7 +140,7 @@ with password_tab:
         try:
             signed_out = accounts.change_password(database(), settings(), account.id, current=old_password,
                                                   new=new_password, repeated=repeated,
-                                                  keep_session_id=account.session_id, address=_client_address())
+                                                  keep_session_id=account.session_id, address=visitor_address())
         except AskVideoError as error:
             show_error(error)
         else:
@@ -166,7 +156,7 @@ with email_tab:
     if change_email:
         try:
             accounts.change_email(database(), account.id, current_password=email_password, new_email=new_email,
-                                  address=_client_address())
+                                  address=visitor_address())
         except AskVideoError as error:
             show_error(error)
         else:
@@ -183,7 +173,7 @@ with delete_tab:
                      confirm="Delete my account and all its data", icon=":material/delete_forever:"):
             try:
                 accounts.delete_account(database(), settings(), account.id, current_password=delete_password,
-                                        address=_client_address())
+                                        address=visitor_address())
             except AskVideoError as error:
                 show_error(error)
             else:

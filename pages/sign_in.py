@@ -4,17 +4,8 @@ import streamlit as st
 
 from core import auth, sharing, signup
 from core.errors import AskVideoError
-from ui.session import database, remember, settings
+from ui.session import database, remember, settings, visitor_address
 from ui.widgets import show_error
-
-
-def _client_address() -> str | None:
-    """The visitor's address for the sign-in throttle; None when Streamlit does not know it."""
-    try:
-        address = st.context.ip_address
-    except Exception:  # no browser behind this run (AppTest, bare mode)
-        return None
-    return address if isinstance(address, str) else None
 
 
 def signed_in(token: str) -> None:
@@ -46,7 +37,7 @@ with sign_in_tab:
     if submitted:
         try:
             account, token = auth.sign_in(database(), login, password, days=settings().session_days,
-                                          address=_client_address())
+                                          address=visitor_address())
         except AskVideoError as error:
             show_error(error)
         else:

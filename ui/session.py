@@ -36,6 +36,15 @@ def current_account() -> Account | None:
     return account
 
 
+def visitor_address() -> str | None:
+    """The visitor's address, for the sign-in throttle; None when Streamlit does not know it."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    return address if isinstance(address, str) else None
+
+
 def _cookie_token() -> str | None:
     try:
         value = st.context.cookies.get(COOKIE)
