@@ -116,7 +116,10 @@ if account.is_staff:
         st.caption("No pending invitations.")
     for invitation in pending:
         who, when, revoke = st.columns([3, 3, 1], vertical_alignment="center")
-        who.write(md(invitation.email) if invitation.email else "*anyone with the link*")
+        if invitation.email:
+            who.text(invitation.email)  # plain text: an address never becomes a mailto link
+        else:
+            who.write("*anyone with the link*")
         when.caption(f"by {md(invitation.invited_by)} · expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC")
         if confirmed(revoke, "Revoke", "The link stops working at once.", key=f"revoke-invitation-{invitation.id}"):
             apply(signup.revoke_invitation, account.id, invitation.id, success="Invitation revoked.")
