@@ -7,7 +7,7 @@ from core.errors import AskVideoError
 from core.storage import CAPTION_EXTENSIONS
 from ui.session import database, settings
 from ui.uploader import video_uploader
-from ui.widgets import md, plural, show_error
+from ui.widgets import file_size, md, plural, show_error
 
 account = st.session_state["account"]
 st.title("Add videos")
@@ -42,7 +42,7 @@ with files_tab:
         # Every file's fields open at once, however many (folded away, they were missed), side
         # by side so each file takes little height.
         with st.container(border=True):
-            st.markdown(f"**{md(file.name)}** · {file.size / 2**20:.1f} MB")
+            st.markdown(f"**{md(file.name)}** · {file_size(file.size)}")
             text_col, captions_col = st.columns([3, 2])
             title = text_col.text_input("Title", value=file.name.rsplit(".", 1)[0], key=f"title-{file.id}")
             description = text_col.text_area("Description", key=f"desc-{file.id}", height=68)

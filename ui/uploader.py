@@ -43,10 +43,16 @@ export default function (component) {
   parentElement.querySelector(".hint").textContent = data.hint;
   const done = parentElement.__askvideoDone || (parentElement.__askvideoDone = []);
 
+  function size(bytes) {  // as ui.widgets.file_size says it
+    if (bytes >= 1073741824) return (bytes / 1073741824).toFixed(1) + " GB";
+    if (bytes >= 1048576) return (bytes / 1048576).toFixed(1) + " MB";
+    return Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+
   function row(file) {
     const item = document.createElement("li");
     const label = document.createElement("div");
-    label.textContent = file.name + " · " + (file.size / 1048576).toFixed(1) + " MB";
+    label.textContent = file.name + " · " + size(file.size);
     const bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
     item.append(label, bar);

@@ -56,6 +56,14 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def file_size(size: int) -> str:
+    """"640 KB", "52.9 MB", "1.2 GB": binary units, as the upload picker shows them too."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 def duration(seconds: float | None) -> str:
     return format_timestamp(seconds) if seconds else "–"
 
