@@ -194,6 +194,7 @@ def request(owner_id: int, video_id: int, start: float, end: float, title: str |
         show_error(error)
     else:
         st.toast("Clip on its way: it appears under Clips when it is cut.")
+        st.rerun()  # the page read its clips before this one existed: read them again, and follow its cut
 
 
 def clip_list(owner_id: int, video_id: int, first: list[clips.ClipView]) -> None:
