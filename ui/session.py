@@ -74,11 +74,12 @@ def write_pending_cookie() -> None:
     The token is ours (URL-safe base64), never user text; json.dumps quotes it for the script.
     SameSite=Strict keeps other sites from sending it.
     """
+    slot = st.empty()  # always there, so the page below keeps its place whether a cookie is written or not
     if "cookie_to_write" not in st.session_state:
         return
     token = st.session_state.pop("cookie_to_write")
     max_age = settings().session_days * 86400 if token else 0
-    st.html(
+    slot.html(
         "<script>document.cookie = "
         f"{json.dumps(COOKIE)} + '=' + {json.dumps(token)} + "
         f"'; Max-Age={max_age}; Path=/; SameSite=Strict' + "
