@@ -241,9 +241,57 @@ class ChatLog(Base):
     is_shared_origin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     feedback: Mapped[str | None] = mapped_column(String(4))
     mode: Mapped[str] = mapped_column(String(10))  # how it was answered (revision 0011)
+    # How well the answer's sentences are backed by the passages they cite (revision 0012): the
+    # share of claims supported, 0–1; None where nothing was claimed (no answer, older rows).
+    support_score: Mapped[float | None] = mapped_column(Float)
+    # One entry per checked sentence: {"sentence", "source" (1-based citation), "supported", "score"}.
+    claims: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    # A reviewer's pass over the exchange in Analytics.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class RegressionQuestion(Base):
+    """A question with the moment that answers it, pinned by a reviewer (usually from a bad answer):
+    the group's own labelled question, which retrieval is checked against from then on."""
+
+    __tablename__ = "regression_questions"
+    __table_args__ = (
+        CheckConstraint("answer_start_s >= 0 AND answer_end_s >= answer_start_s",
+                        name="ck_regression_questions_times"),
+        UniqueConstraint("chat_log_id", name="uq_regression_questions_chat_log"),
+        Index("ix_regression_questions_group", "group_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
+    chat_log_id: Mapped[int | None] = mapped_column(ForeignKey("chat_logs.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    answer_start_s: Mapped[float] = mapped_column(Float)
+    answer_end_s: Mapped[float] = mapped_column(Float)
+    pinned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+
+
+class RegressionRun(Base):
+    """One check of a group's regression questions against the product's retriever."""
+
+    __tablename__ = "regression_runs"
+    __table_args__ = (Index("ix_regression_runs_group_at", "group_id", "ran_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
+    ran_at: Mapped[datetime] = _now()
+    reason: Mapped[str] = mapped_column(String(40))  # "manual", "reindexed", "model changed", …
+    questions: Mapped[int] = mapped_column(Integer)
+    found: Mapped[int] = mapped_column(Integer)  # questions whose moment is cited in the top 5
+    seek_at_5: Mapped[float | None] = mapped_column(Float)  # found / questions; None with no questions
+    missed: Mapped[list[int]] = mapped_column(JSONB, server_default="[]")  # regression_questions ids
 
 
 def _hnsw_cosine_index(name: str) -> Index:
