@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.database import scratch_database
-
-SEEK_LEAD_S = 15.0
+from core.regression import plays_the_answer
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def score(results: list[tuple[Question, list[Citation]]], k: int, seconds: float
         return c.video == q.video_id and c.span_start < q.end and c.end > q.start
 
     def seeks(q: Question, c: Citation) -> bool:
-        return c.video == q.video_id and q.start - SEEK_LEAD_S <= c.start <= q.end
+        return plays_the_answer(c.video, c.start, video=q.video_id, answer_start=q.start, answer_end=q.end)
 
     mrr = 0.0
     for q, cites in results:
