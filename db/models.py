@@ -70,6 +70,10 @@ class User(Base):
     openai_base_url: Mapped[str | None] = mapped_column(String(500))
     chat_model: Mapped[str | None] = mapped_column(String(200))
     embedding_model: Mapped[str | None] = mapped_column(String(200))
+    # Extra model calls a user may allow (revision 0012), both off by default since each costs a
+    # call per question: judging an answer's claims against their sources, re-ranking candidates.
+    check_claims_with_model: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    rerank_with_model: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     videos: Mapped[list[Video]] = relationship(back_populates="owner", passive_deletes=True)
 

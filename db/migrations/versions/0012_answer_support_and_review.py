@@ -1,4 +1,4 @@
-"""Answers a team can trust: each chat log keeps how well its claims are backed by their sources
+"""Answers a team can trust: a user may allow the extra model calls that check claims or re-rank; each chat log keeps how well its claims are backed by their sources
 and a reviewer's pass over it; reviewers pin the moment that answers a question, and each group's
 pinned questions are checked against retrieval, run by run.
 
@@ -20,6 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("users", sa.Column("check_claims_with_model", sa.Boolean(), server_default=sa.text("false"),
+                                     nullable=False))
+    op.add_column("users", sa.Column("rerank_with_model", sa.Boolean(), server_default=sa.text("false"),
+                                     nullable=False))
     op.add_column("chat_logs", sa.Column("support_score", sa.Float(), nullable=True))
     op.add_column("chat_logs", sa.Column("claims", JSONB(), server_default="[]", nullable=False))
     op.add_column("chat_logs", sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
@@ -67,3 +71,5 @@ def downgrade() -> None:
     op.drop_table("regression_questions")
     for column in ("review_note", "reviewed_by", "reviewed_at", "claims", "support_score"):
         op.drop_column("chat_logs", column)
+    op.drop_column("users", "rerank_with_model")
+    op.drop_column("users", "check_claims_with_model")
