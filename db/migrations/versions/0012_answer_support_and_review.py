@@ -1,6 +1,7 @@
-"""Answers a team can trust: a user may allow the extra model calls that check claims or re-rank; each chat log keeps how well its claims are backed by their sources
-and a reviewer's pass over it; reviewers pin the moment that answers a question, and each group's
-pinned questions are checked against retrieval, run by run.
+"""Answers a team can trust. A user may allow the extra model calls that check claims or re-rank;
+each chat log keeps how well its claims are backed by their sources and a reviewer's pass over
+it; reviewers pin the moment that answers a question, and each group's pinned questions are
+checked against retrieval, run by run.
 
 Revision ID: 0012
 Revises: 0011
