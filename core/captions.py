@@ -128,3 +128,19 @@ def _unroll(cues: list[tuple[float, float, list[str]]]) -> list[Segment]:
             segments[-1] = Segment(last.start, max(last.end, end), last.text)
         previous = lines
     return segments
+
+
+def _vtt_time(seconds: float) -> str:
+    millis = round(max(0.0, seconds) * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def to_webvtt(segments: list[Segment]) -> bytes:
+    """Segments as a WebVTT file that `parse_captions` reads back: one cue each, its text on one
+    line with `&` and `<` escaped (so a transcript's "-->" or tag-like text stays text)."""
+    cues = [f"{_vtt_time(s.start)} --> {_vtt_time(max(s.end, s.start))}\n{html.escape(one_line(s.text), quote=False)}"
+            for s in segments if one_line(s.text)]
+    return ("WEBVTT\n\n" + "\n\n".join(cues) + "\n").encode()

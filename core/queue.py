@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "askvideo"
 PROCESS_VIDEO, REEMBED_VIDEO, MAKE_CLIP = "process_video", "reembed_video", "make_clip"
-QUEUES = {PROCESS_VIDEO: "ingest", REEMBED_VIDEO: "ingest", MAKE_CLIP: "clips"}
+RUN_REGRESSION = "run_regression"
+QUEUES = {PROCESS_VIDEO: "ingest", REEMBED_VIDEO: "ingest", MAKE_CLIP: "clips", RUN_REGRESSION: "checks"}
 ATTEMPTS = 3  # tries of a job whose failure may pass (network, a busy provider, a killed worker)
 
 
@@ -53,6 +54,17 @@ def reembed_job(app: procrastinate.App, video_id: int) -> JobDeferrer:
 def clip_job(app: procrastinate.App, clip_id: int) -> JobDeferrer:
     return app.configure_task(f"{NAMESPACE}:{MAKE_CLIP}", queue=QUEUES[MAKE_CLIP],
                               lock=clip_lock(clip_id), queueing_lock=clip_lock(clip_id))
+
+
+def regression_lock(group_id: int) -> str:
+    return f"regression:{group_id}"
+
+
+def regression_job(app: procrastinate.App, group_id: int) -> JobDeferrer:
+    # Never two checks of one group at once, and one waiting: a burst of re-indexed videos asks
+    # for one more check, not thirty.
+    return app.configure_task(f"{NAMESPACE}:{RUN_REGRESSION}", queue=QUEUES[RUN_REGRESSION],
+                              lock=regression_lock(group_id), queueing_lock=regression_lock(group_id))
 
 
 def connector_app(url: str) -> procrastinate.App:
@@ -118,8 +130,21 @@ def defer_clip(url: str, clip_id: int) -> None:
         log.exception("could not queue clip %s; the worker's recovery sweep will", clip_id)
 
 
+def defer_regression(url: str, runs: list[tuple[int, int]], reason: str) -> None:
+    """Queue a check of each (group id, owner id)'s regression questions. Raises QueueUnavailable;
+    callers that queue it by themselves (after re-indexing) catch it, a person asking sees it."""
+    try:
+        app = _deferrer(url)
+        for group_id, owner_id in runs:
+            _defer(regression_job(app, group_id), group_id=group_id, owner_id=owner_id, reason=reason)
+    except Exception as error:
+        log.exception("could not queue regression checks of groups %s", [g for g, _ in runs])
+        raise QueueUnavailable() from error
+
+
 def in_flight(session: Session, kind: str) -> set[int]:
-    """Ids of the videos (`kind` "video") or clips ("clip") that have a job waiting or running."""
+    """Ids of the videos (`kind` "video"), clips ("clip") or groups ("regression") that have a job
+    waiting or running."""
     locks = session.scalars(text("SELECT lock FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
                                  "AND lock LIKE :prefix"), {"prefix": f"{kind}:%"})
     return {int(lock.split(":", 1)[1]) for lock in locks if lock.split(":", 1)[1].isdigit()}

@@ -2,12 +2,39 @@
 against the product's retriever the way `bench.quality` checks TutorialVQA.
 
 The scoring rule lives here so the benchmark and the product count a found moment the same way.
+Who runs what: the worker runs `run` (a queued job: after a reviewer asks, after re-indexing, after
+a model change); the web process reads the scores, queues runs and exports the questions.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Session
+
+from core import retrieval
+from core.analytics import Scope
+from core.captions import to_webvtt
+from core.config import Settings
+from core.database import Database
+from core.embeddings import embeddings_for
+from core.errors import AskVideoError
+from core.model_settings import model_access
+from core.queue import defer_regression, in_flight
+from core.transcripts import from_json
+from db.models import RegressionQuestion, RegressionRun, Video, VideoGroup, VideoGroupMember
+
 SEEK_LEAD_S = 15.0  # a click may land this much before the answer starts and still count as finding it
 SEEK_K = 5  # seek@5: the answer is found when one of the first five citations plays it
+
+# Why a run happened, as stored in regression_runs.reason.
+MANUAL, PINNED, REINDEXED = "run again", "pinned", "re-indexed"  # and model_settings.MODEL_CHANGED
 
 
 def plays_the_answer(cited_video: object, cited_start: float, *, video: object, answer_start: float,
@@ -15,3 +42,225 @@ def plays_the_answer(cited_video: object, cited_start: float, *, video: object, 
     """Whether playing a citation from its second lands on the answer: the right video, from at most
     SEEK_LEAD_S before the answer starts until its end."""
     return cited_video == video and answer_start - SEEK_LEAD_S <= cited_start <= answer_end
+
+
+class GroupNotFound(AskVideoError):
+    def __init__(self) -> None:
+        super().__init__("That group does not exist or is not yours.")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    group_id: int
+    ran_at: datetime
+    reason: str
+    questions: int
+    found: int
+    seek_at_5: float | None
+    missed: list[int]
+
+
+def _run(row: RegressionRun) -> Run:
+    return Run(row.id, row.group_id, row.ran_at, row.reason, row.questions, row.found, row.seek_at_5,
+               list(row.missed or []))
+
+
+def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGroup:
+    """The group, if the viewer may see it; `group_id` may be anything a page sent."""
+    try:
+        group = session.get(VideoGroup, int(group_id))
+    except (TypeError, ValueError, OverflowError):
+        group = None
+    if group is None or not (scope.all_users or group.user_id == scope.user_id):
+        raise GroupNotFound()
+    return group
+
+
+# ----------------------------------------------------------------- the check (worker)
+
+
+def run(db: Database, settings: Settings, group_id: int, owner_id: int, reason: str) -> Run | None:
+    """Ask the group's retriever, as the chat asks it, each regression question; store and return
+    the run (found in the top SEEK_K, seek@5, the ids missed). None if the group is not the owner's
+    (deleted since the run was queued)."""
+    with db.session() as session:
+        group = session.get(VideoGroup, group_id)
+        if group is None or group.user_id != owner_id:
+            return None
+        questions = session.execute(
+            select(RegressionQuestion.id, RegressionQuestion.question, RegressionQuestion.video_id,
+                   RegressionQuestion.answer_start_s, RegressionQuestion.answer_end_s)
+            .where(RegressionQuestion.group_id == group_id).order_by(RegressionQuestion.id)).all()
+        access = model_access(session, settings, owner_id)
+    missed: list[int] = []
+    if questions:
+        embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+        retriever = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, owner_id=owner_id)
+        for q in questions:
+            hits = retriever.hits(q.question)[:SEEK_K]
+            if not any(plays_the_answer(h.video_id, h.start, video=q.video_id, answer_start=q.answer_start_s,
+                                        answer_end=q.answer_end_s) for h in hits):
+                missed.append(q.id)
+    found = len(questions) - len(missed)
+    with db.session() as session:
+        row = RegressionRun(group_id=group_id, reason=reason[:40], questions=len(questions), found=found,
+                            seek_at_5=found / len(questions) if questions else None, missed=missed)
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+        return _run(row)
+
+
+def cited_instead(db: Database, settings: Settings, scope: Scope, question_id: object) -> list[dict]:
+    """What retrieval cites now for one regression question, top SEEK_K: {video_id, title, start}."""
+    with db.session() as session:
+        question = _question_in_scope(session, scope, question_id)
+        group = session.get(VideoGroup, question.group_id)
+        text, group_id, owner_id = question.question, group.id, group.user_id
+        access = model_access(session, settings, owner_id)
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
+                                     owner_id=owner_id).hits(text)[:SEEK_K]
+    return [{"video_id": h.video_id, "title": h.title, "start": h.start} for h in hits]
+
+
+def _question_in_scope(session: Session, scope: Scope, question_id: object) -> RegressionQuestion:
+    try:
+        question = session.get(RegressionQuestion, int(question_id))
+    except (TypeError, ValueError, OverflowError):
+        question = None
+    if question is None:
+        raise GroupNotFound()
+    _group_in_scope(session, scope, question.group_id)
+    return question
+
+
+# ----------------------------------------------------------------- queueing (web, re-indexing, settings)
+
+
+def groups_to_check(session: Session, *, owner_id: int | None = None, video_id: int | None = None
+                    ) -> list[tuple[int, int]]:
+    """(group id, owner id) of the groups with regression questions, of one owner or holding one
+    video: the groups whose score a change there may move."""
+    query = (select(VideoGroup.id, VideoGroup.user_id)
+             .where(select(RegressionQuestion.id).where(RegressionQuestion.group_id == VideoGroup.id).exists())
+             .order_by(VideoGroup.id))
+    if owner_id is not None:
+        query = query.where(VideoGroup.user_id == owner_id)
+    if video_id is not None:
+        query = query.where(select(VideoGroupMember.id).where(VideoGroupMember.group_id == VideoGroup.id,
+                                                              VideoGroupMember.video_id == video_id).exists())
+    return [(g, o) for g, o in session.execute(query).all()]
+
+
+def queue_run(db: Database, scope: Scope, group_id: object, reason: str = MANUAL) -> None:
+    """Queue a check of a group the viewer may see. Raises GroupNotFound or QueueUnavailable."""
+    with db.session() as session:
+        group = _group_in_scope(session, scope, group_id)
+        target = (group.id, group.user_id)
+    defer_regression(db.url, [target], reason)
+
+
+# ----------------------------------------------------------------- what Analytics shows (web)
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    group_id: int
+    group: str
+    questions: int
+    latest: Run | None
+    busy: bool  # a check is queued or running
+
+
+def overview(session: Session, scope: Scope, group_id: int | None = None) -> list[GroupScore]:
+    """Per group with regression questions (or one group): how many, the latest run, whether one is queued."""
+    counts = (select(RegressionQuestion.group_id, func.count().label("n"))
+              .group_by(RegressionQuestion.group_id).subquery())
+    query = (select(VideoGroup.id, VideoGroup.name, counts.c.n)
+             .join(counts, counts.c.group_id == VideoGroup.id).order_by(VideoGroup.name, VideoGroup.id))
+    if not scope.all_users:
+        query = query.where(VideoGroup.user_id == scope.user_id)
+    if group_id is not None:
+        query = query.where(VideoGroup.id == group_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    latest = {}
+    for row in session.scalars(
+            select(RegressionRun).where(RegressionRun.group_id.in_(ids))
+            .ext(distinct_on(RegressionRun.group_id))
+            .order_by(RegressionRun.group_id, RegressionRun.ran_at.desc(), RegressionRun.id.desc())):
+        latest[row.group_id] = _run(row)
+    busy = in_flight(session, "regression")
+    return [GroupScore(r.id, r.name, r.n, latest.get(r.id), r.id in busy) for r in rows]
+
+
+def history(session: Session, scope: Scope, group_id: object, limit: int = 100) -> list[Run]:
+    """The group's runs, oldest first (the last `limit`)."""
+    group = _group_in_scope(session, scope, group_id)
+    rows = session.scalars(select(RegressionRun).where(RegressionRun.group_id == group.id)
+                           .order_by(RegressionRun.ran_at.desc(), RegressionRun.id.desc()).limit(limit)).all()
+    return [_run(r) for r in reversed(rows)]
+
+
+@dataclass(frozen=True)
+class Missed:
+    question_id: int
+    group_id: int
+    group: str
+    question: str
+    video_id: int
+    video_title: str
+    start: float
+    end: float
+    run_at: datetime
+    chat_log_id: int | None
+
+
+def still_missed(session: Session, scope: Scope, group_id: int | None = None) -> list[Missed]:
+    """The pinned questions the latest run of their group missed (and that are still pinned)."""
+    scores = overview(session, scope, group_id)
+    missed_ids = {q: s for s in scores if s.latest for q in s.latest.missed}
+    if not missed_ids:
+        return []
+    rows = session.execute(
+        select(RegressionQuestion, Video.title).join(Video, Video.id == RegressionQuestion.video_id)
+        .where(RegressionQuestion.id.in_(list(missed_ids))).order_by(RegressionQuestion.group_id,
+                                                                     RegressionQuestion.id)).all()
+    return [Missed(q.id, q.group_id, missed_ids[q.id].group, q.question, q.video_id, title, q.answer_start_s,
+                   q.answer_end_s, missed_ids[q.id].latest.ran_at, q.chat_log_id) for q, title in rows]
+
+
+# ----------------------------------------------------------------- export for bench.quality (web)
+
+
+def export_zip(session: Session, scope: Scope, group_id: object) -> bytes:
+    """The group's regression questions as `bench.quality` reads them: questions.jsonl, and an eval
+    directory (videos.jsonl, captions/<video_id>.vtt written from the stored transcripts), so
+
+        python -m bench.quality --eval-dir <unzipped> --questions <unzipped>/questions.jsonl
+
+    runs them with the benchmark's own command."""
+    group = _group_in_scope(session, scope, group_id)
+    questions = session.execute(
+        select(RegressionQuestion.question, RegressionQuestion.video_id, RegressionQuestion.answer_start_s,
+               RegressionQuestion.answer_end_s)
+        .where(RegressionQuestion.group_id == group.id).order_by(RegressionQuestion.id)).all()
+    video_ids = sorted({q.video_id for q in questions})
+    videos = session.execute(
+        select(Video.id, Video.title, Video.description, Video.duration_s, Video.transcript_segments)
+        .where(Video.id.in_(video_ids), Video.user_id == group.user_id).order_by(Video.id)).all()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("questions.jsonl", "".join(
+            json.dumps({"video_id": str(q.video_id), "question": q.question, "answer_start_s": q.answer_start_s,
+                        "answer_end_s": q.answer_end_s}, ensure_ascii=False) + "\n" for q in questions))
+        archive.writestr("videos.jsonl", "".join(
+            json.dumps({"video_id": str(v.id), "title": v.title, "description": v.description or "",
+                        "duration_s": v.duration_s}, ensure_ascii=False) + "\n" for v in videos))
+        for v in videos:
+            archive.writestr(f"captions/{v.id}.vtt", to_webvtt(from_json(v.transcript_segments)))
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from sqlalchemy import select, update
 
-from core import auth, clips, processing, queue, reindex, sharing, storage, uploads
+from core import auth, clips, processing, queue, regression, reindex, sharing, storage, uploads
 from core.config import load_settings
 from core.database import get_database
 from core.errors import TransientIngestError
@@ -39,6 +39,12 @@ def reembed_video(context: procrastinate.JobContext, video_id: int) -> str:
 
 def make_clip(clip_id: int) -> str:
     return clips.make_clip(get_database(), load_settings(), clip_id)
+
+
+def run_regression(group_id: int, owner_id: int, reason: str) -> str:
+    """Check a group's regression questions against its retriever and store the run."""
+    done = regression.run(get_database(), load_settings(), group_id, owner_id, reason)
+    return "skipped" if done is None else f"{done.found}/{done.questions}"
 
 
 async def recover(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
@@ -145,6 +151,7 @@ def _blueprint() -> procrastinate.Blueprint:
     bp.task(name=queue.REEMBED_VIDEO, queue=queue.QUEUES[queue.REEMBED_VIDEO], pass_context=True,
             retry=passing)(reembed_video)
     bp.task(name=queue.MAKE_CLIP, queue=queue.QUEUES[queue.MAKE_CLIP])(make_clip)
+    bp.task(name=queue.RUN_REGRESSION, queue=queue.QUEUES[queue.RUN_REGRESSION])(run_regression)
     bp.periodic(cron="* * * * *")(bp.task(name="recover", queueing_lock="recover", pass_context=True)(recover))
     bp.periodic(cron="17 * * * *")(
         bp.task(name="purge_expired_sessions", queueing_lock="purge_expired_sessions")(purge_expired_sessions)
