@@ -12,6 +12,7 @@ from core.states import Feedback
 from core.transcripts import format_timestamp
 from ui.session import database, settings
 from ui.media import play
+from ui.review import exchange_panel, regression_section, still_missed
 from ui.widgets import answer_markdown, md, pager, show_error
 
 account = st.session_state["account"]
@@ -129,10 +130,16 @@ with right:
 
 # ------------------------------------------------------------------ the review queue
 st.subheader("Answers to review")
+queue_view = st.segmented_control(
+    "Show", ["answers", "regressions"], default="answers", key="review-view",
+    format_func={"answers": "Answers", "regressions": "Regressions"}.get,
+    help="Regressions: pinned questions that retrieval still misses in its latest check") or "answers"
 st.caption("Bad first, then unrated, newest first. Filter by feedback above to see only some.")
 page_number = st.session_state.get("review-page", 1)
 table = cached("answers_table", scope, filters, page=page_number)
-if table.total == 0:
+if queue_view == "regressions":
+    still_missed(scope, group_id)
+elif table.total == 0:
     st.caption("No answers for these filters.")
 else:
     shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "origin", "cited"]]
@@ -171,6 +178,10 @@ else:
                         play(video_id, where_from.media_path, where_from.web_url, start_at, autoplay=True)
                     except AskVideoError:
                         st.caption("That video has been deleted.")
+                exchange_panel(scope, full)
+
+# ------------------------------------------------------------------ regression questions
+regression_section(scope, group_id)
 
 # ------------------------------------------------------------------ questions and export
 st.subheader("Most frequent questions")

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import text
 
 from db.models import VideoGroup
-from tests.app_driver import signed_in_app
+from tests.app_driver import errors, signed_in_app
 
 
 def metric(at, label):
@@ -45,3 +45,72 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
     assert elapsed < 60  # generous: this is a smoke test, the figures live in BENCHMARKS.md
     at.selectbox(key="review-open").select(at.selectbox(key="review-open").options[1]).run()
     assert not at.exception and any(m.value.startswith("**Q:**") for m in at.markdown)
+
+
+def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regression_score(clean_db):
+    from core import tasks
+    from tests.test_regression import KITCHEN, ONBOARDING, bad_answer, captioned_group, queued_checks
+
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    plants = [(0.0, 5.0, "Welcome to a long talk about the office plants."),
+              (120.0, 125.0, "Water the ferns every Friday afternoon.")]
+    group_id, ids = captioned_group(clean_db, account.id, {"Kitchen safety": KITCHEN, "IT onboarding": ONBOARDING,
+                                                           "Office plants": plants})
+    log_id = bad_answer(clean_db, account.id, group_id)
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert any(c.value.startswith("No pinned questions yet") for c in at.caption)
+
+    at.selectbox(key="review-open").select(log_id).run()
+    assert "Not reviewed yet" in [c.value for c in at.caption]
+    next(b for b in at.button if b.label == "Mark reviewed").click().run()
+    assert any(c.value.startswith("Reviewed by alice") for c in at.caption), [c.value for c in at.caption]
+    next(t for t in at.text_area if t.label == "Reviewer's note").input("<img src=x onerror=alert(1)> [link](x)")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    assert not at.exception, at.exception
+    note = next(m.value for m in at.markdown if m.value.startswith("**Note:**"))
+    assert "\\<img" in note and "\\[link\\]\\(x\\)" in note  # shown as text, never as HTML or a link
+
+    at.selectbox(key=f"pin-video-{log_id}").select(ids["Kitchen safety"]).run()
+    lines = at.selectbox(key=f"pin-line-{log_id}-{ids['Kitchen safety']}")
+    lines.select(next(o for o in lines.options if "extinguisher" in o)).run()
+    next(b for b in at.button if b.label == "Play from there").click().run()
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label == "Pin this moment").click().run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("Pinned: “Where is the fire extinguisher?”") and "00:10–00:16" in m.value
+               for m in at.markdown), [m.value for m in at.markdown]
+    assert queued_checks(clean_db) == [{"group_id": group_id, "owner_id": account.id, "reason": "pinned"}]
+    scores = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert scores["status"].tolist() == ["queued"]
+
+    for args in queued_checks(clean_db):  # what the worker does
+        tasks.run_regression(**args)
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert metric(at, "Regression seek@5") == "100%"
+    assert any(c.value.startswith("Last checked") and "1 of 1 question found" in c.value for c in at.caption)
+
+    at.session_state["review-view"] = "regressions"
+    at.run()
+    assert not at.exception, at.exception
+    assert "No pinned question is missed" in " ".join(c.value for c in at.caption)
+
+    # A second bad answer pinned (by time) where retrieval cannot find it: the regressions view lists it.
+    other = bad_answer(clean_db, account.id, group_id, "What is the helpdesk extension number?")
+    at.session_state["review-view"] = "answers"
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    at.selectbox(key="review-open").select(other).run()
+    at.selectbox(key=f"pin-video-{other}").select(ids["Office plants"]).run()
+    at.radio(key=f"pin-how-{other}").set_value("By time").run()
+    at.text_input(key=f"pin-time-{other}").input("soon").run()
+    assert "is not a time" in errors(at)[0]
+    at.text_input(key=f"pin-time-{other}").input("1:00").run()
+    next(b for b in at.button if b.label == "Pin this moment").click().run()
+    assert any(m.value.startswith("Pinned: “What is the helpdesk") and "01:00–01:30" in m.value for m in at.markdown)
+    tasks.run_regression(group_id, account.id, "pinned")  # the worker, for the check the pin queued
+    at.session_state["review-view"] = "regressions"
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    missed = next(d.value for d in at.dataframe if "cited" in d.value.columns)
+    assert missed["question"].tolist() == ["What is the helpdesk extension number?"]
+    assert missed["pinned"].tolist() == ["Office plants @ 01:00–01:30"]
+    assert missed["cited"][0].startswith("IT onboarding @ 00:1")
+    assert metric(at, "Regression seek@5") == "50%"
