@@ -1,0 +1,73 @@
+"""In a real browser: a reviewer opens a bad answer in Analytics, pins the moment that answers it,
+and the group's regression score appears once the worker has checked it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
+from tests.media_factory import TALK, srt, video
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "Who is staying with us for three more years?"
+
+
+def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url, page, tmp_path):
+    sign_up(page, app_url, "rita")
+    captions = tmp_path / "review.srt"
+    captions.write_bytes(srt(TALK))
+    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
+
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_role("button", name="New group").click()
+    page.get_by_label("Name", exact=True).fill("Business")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
+    page.get_by_label("Add videos", exact=True).click()
+    page.get_by_role("option", name=re.compile("Quarterly review")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add to group").click()
+    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+
+    page.get_by_role("link", name="Ask this group").click()
+    page.get_by_placeholder("Ask about these videos").fill(QUESTION)
+    page.keyboard.press("Enter")
+    thumbs_down = page.get_by_role("radio", name="Thumbs down")
+    expect(thumbs_down).to_be_visible(timeout=60_000)
+    thumbs_down.click()
+    expect(thumbs_down).to_have_attribute("aria-checked", "true", timeout=30_000)
+
+    page.get_by_role("link", name="Analytics").first.click()
+    expect(page.get_by_role("heading", name="Answers to review")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("No pinned questions yet")).to_be_visible(timeout=30_000)
+    page.get_by_label("Open an exchange", exact=True).click()
+    page.keyboard.type("three more")
+    page.get_by_role("option", name=re.compile("three more years")).click()
+    expect(page.get_by_text("Not reviewed yet")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Mark reviewed").click()
+    expect(page.get_by_text(re.compile("^Reviewed by rita"))).to_be_visible(timeout=30_000)
+
+    sentence = page.get_by_label("Sentence (type to search)", exact=True)
+    sentence.click()
+    page.keyboard.type("Globex")
+    page.get_by_role("option", name=re.compile("Globex")).click()
+    page.get_by_role("button", name="Play from there").click()
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime >= 8.5)",
+                           timeout=30_000)
+    screenshot(page, "26-review-pin")
+    page.get_by_role("button", name="Pin this moment").click()
+    expect(page.get_by_text(re.compile("^Pinned: “Who is staying"))).to_be_visible(timeout=30_000)
+
+    # The worker checks the group's pinned question; the section follows the job and shows the score.
+    score = page.get_by_test_id("stMetric").filter(has_text="Regression seek@5")
+    expect(score).to_contain_text("100%", timeout=60_000)
+    expect(page.get_by_text(re.compile(r"Last checked .*\(pinned\): 1 of 1 question found"))).to_be_visible()
+    score.scroll_into_view_if_needed()
+    screenshot(page, "27-regression-score")
