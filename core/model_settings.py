@@ -87,11 +87,17 @@ def set_api_key(session: Session, settings: Settings, user_id: int, api_key: str
         raise SettingsError("Paste a key, or use “Remove key”.")
     if len(api_key) > 500 or any(c.isspace() for c in api_key):
         raise SettingsError("That does not look like an API key (no spaces, at most 500 characters).")
-    _user(session, user_id).encrypted_openai_api_key = encrypt(settings, api_key)
+    user = _user(session, user_id)
+    if not user.encrypted_openai_api_key:  # a first key may take questions from the local model to the chosen one
+        _recheck_regressions_after_commit(session, user_id)
+    user.encrypted_openai_api_key = encrypt(settings, api_key)
 
 
 def remove_api_key(session: Session, user_id: int) -> None:
-    _user(session, user_id).encrypted_openai_api_key = None
+    user = _user(session, user_id)
+    if user.encrypted_openai_api_key:  # without a key, questions may fall back to the local model
+        _recheck_regressions_after_commit(session, user_id)
+    user.encrypted_openai_api_key = None
 
 
 def set_models(

@@ -66,12 +66,19 @@ def _run(row: RegressionRun) -> Run:
                list(row.missed or []))
 
 
+def _id(value: object) -> int | None:
+    """An id a page sent, if it can be one (a bigint); None for anything else."""
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
 def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGroup:
     """The group, if the viewer may see it; `group_id` may be anything a page sent."""
-    try:
-        group = session.get(VideoGroup, int(group_id))
-    except (TypeError, ValueError, OverflowError):
-        group = None
+    number = _id(group_id)
+    group = session.get(VideoGroup, number) if number else None
     if group is None or not (scope.all_users or group.user_id == scope.user_id):
         raise GroupNotFound()
     return group
@@ -126,10 +133,8 @@ def cited_instead(db: Database, settings: Settings, scope: Scope, question_id: o
 
 
 def _question_in_scope(session: Session, scope: Scope, question_id: object) -> RegressionQuestion:
-    try:
-        question = session.get(RegressionQuestion, int(question_id))
-    except (TypeError, ValueError, OverflowError):
-        question = None
+    number = _id(question_id)
+    question = session.get(RegressionQuestion, number) if number else None
     if question is None:
         raise GroupNotFound()
     _group_in_scope(session, scope, question.group_id)

@@ -155,13 +155,15 @@ def test_another_users_ids_are_refused_and_staff_may_review_everyone(team):
         assert regression.overview(s, theirs) == [] and regression.still_missed(s, theirs) == []
         for action in (lambda: regression.history(s, theirs, group_id),
                        lambda: regression.export_zip(s, theirs, group_id),
-                       lambda: regression.history(s, theirs, "nonsense")):
+                       lambda: regression.history(s, theirs, "nonsense"),
+                       lambda: regression.export_zip(s, mine, 2**70)):
             with pytest.raises(regression.GroupNotFound):
                 action()
     with pytest.raises(regression.GroupNotFound):
         regression.queue_run(db, theirs, group_id)
-    with pytest.raises(regression.GroupNotFound):
-        regression.cited_instead(db, load_settings(), theirs, pinned.id)
+    for hostile in (pinned.id, 2**64, "x"):
+        with pytest.raises(regression.GroupNotFound):
+            regression.cited_instead(db, load_settings(), theirs, hostile)
     with db.session() as s:
         s.get(User, other.id).is_staff = True
     with db.session() as s:  # staff looking at all users may review anyone's exchange
@@ -236,6 +238,17 @@ def test_a_new_embedding_model_queues_a_check_once_it_is_saved(team, fake_openai
                                   embedding_model="text-embedding-3-small")
         assert queued_checks(db) == []  # not before the new model is saved
     assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": model_settings.MODEL_CHANGED}]
+    run_queued_checks(db)
+    with db.session() as s:  # a first key, and its removal, change which model embeds the questions
+        model_settings.set_api_key(s, load_settings(), owner.id, "sk-test-0000000000")
+    assert len(queued_checks(db)) == 1
+    run_queued_checks(db)
+    with db.session() as s:
+        model_settings.set_api_key(s, load_settings(), owner.id, "sk-test-1111111111")  # another key: same model
+    assert queued_checks(db) == []
+    with db.session() as s:
+        model_settings.remove_api_key(s, owner.id)
+    assert len(queued_checks(db)) == 1
 
 
 def test_the_export_runs_with_the_benchmarks_own_loaders(team, tmp_path):
