@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,15 +27,18 @@ from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
 from core.model_settings import model_access
-from core.queue import defer_regression, in_flight
+from core.queue import QueueUnavailable, defer_regression, in_flight
 from core.transcripts import from_json
 from db.models import RegressionQuestion, RegressionRun, Video, VideoGroup, VideoGroupMember
+
+log = logging.getLogger(__name__)
 
 SEEK_LEAD_S = 15.0  # a click may land this much before the answer starts and still count as finding it
 SEEK_K = 5  # seek@5: the answer is found when one of the first five citations plays it
 
 # Why a run happened, as stored in regression_runs.reason.
-MANUAL, PINNED, REINDEXED = "run again", "pinned", "re-indexed"  # and model_settings.MODEL_CHANGED
+MANUAL, PINNED, REINDEXED, REPROCESSED = "run again", "pinned", "re-indexed", "re-processed"
+# … and model_settings.MODEL_CHANGED
 
 
 def plays_the_answer(cited_video: object, cited_start: float, *, video: object, answer_start: float,
@@ -157,6 +161,19 @@ def groups_to_check(session: Session, *, owner_id: int | None = None, video_id: 
         query = query.where(select(VideoGroupMember.id).where(VideoGroupMember.group_id == VideoGroup.id,
                                                               VideoGroupMember.video_id == video_id).exists())
     return [(g, o) for g, o in session.execute(query).all()]
+
+
+def queue_checks_of_video(db: Database, video_id: int, reason: str) -> None:
+    """Queue a check of each group holding the video that has pinned questions: what retrieval sees
+    of the video has just changed (re-indexed, processed again). Never raises: a check the queue
+    could not take waits for the next change or Run again."""
+    with db.session() as session:
+        groups = groups_to_check(session, video_id=video_id)
+    if groups:
+        try:
+            defer_regression(db.url, groups, reason)
+        except QueueUnavailable:
+            log.warning("the regression check after video %s changed was not queued", video_id)
 
 
 def queue_run(db: Database, scope: Scope, group_id: object, reason: str = MANUAL) -> None:

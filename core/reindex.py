@@ -8,7 +8,6 @@ transcript already stored — no download and no speech-to-text again.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -22,11 +21,9 @@ from core.errors import IngestError, TransientIngestError
 from core.indexing import store_transcript
 from core.model_settings import model_access
 from core.processing import mark_error
-from core.queue import QueueUnavailable, defer_regression, defer_reembedding
+from core.queue import defer_reembedding
 from db.models import TranscriptChunk, Video
 from db.states import Status, TranscriptSource
-
-log = logging.getLogger(__name__)
 
 
 def current_model(session: Session, settings: Settings, user_id: int) -> str:
@@ -86,17 +83,5 @@ def reembed(db: Database, settings: Settings, video_id: int, *, final_attempt: b
     except IngestError as error:
         mark_error(db, video_id, f"Re-indexing failed: {error}")
         return Status.ERROR
-    recheck_groups_of(db, video_id)
+    regression.queue_checks_of_video(db, video_id, regression.REINDEXED)
     return Status.COMPLETED
-
-
-def recheck_groups_of(db: Database, video_id: int) -> None:
-    """Queue a regression check of each group holding the video that has pinned questions: what
-    retrieval sees of the video has just changed."""
-    with db.session() as session:
-        groups = regression.groups_to_check(session, video_id=video_id)
-    if groups:
-        try:
-            defer_regression(db.url, groups, regression.REINDEXED)
-        except QueueUnavailable:
-            log.warning("the regression check after re-indexing video %s was not queued", video_id)

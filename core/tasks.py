@@ -28,8 +28,11 @@ PROCESS_ATTEMPTS = queue.ATTEMPTS
 
 def process_video(context: procrastinate.JobContext, video_id: int) -> str:
     attempts = context.job.attempts if context.job else 0
-    return processing.process_video(get_database(), load_settings(), video_id,
-                                    final_attempt=attempts + 1 >= PROCESS_ATTEMPTS)
+    db = get_database()
+    outcome = processing.process_video(db, load_settings(), video_id, final_attempt=attempts + 1 >= PROCESS_ATTEMPTS)
+    if outcome == Status.COMPLETED:  # a video processed again (Retry) may be found differently
+        regression.queue_checks_of_video(db, video_id, regression.REPROCESSED)
+    return outcome
 
 
 def reembed_video(context: procrastinate.JobContext, video_id: int) -> str:

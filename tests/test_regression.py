@@ -266,3 +266,20 @@ def test_the_export_runs_with_the_benchmarks_own_loaders(team, tmp_path):
     videos = (tmp_path / "videos.jsonl").read_text().splitlines()
     assert len(videos) == 1 and f'"video_id": "{ids["Kitchen safety"]}"' in videos[0]
     assert captions.parse_captions((tmp_path / "captions" / f"{question.video_id}.vtt").read_bytes()) == stored
+
+
+def test_a_video_processed_again_queues_its_groups_check(team, monkeypatch):
+    from types import SimpleNamespace
+
+    from core import processing
+
+    db, owner, group_id, ids, log_id = team
+    with db.session() as s:
+        review.pin(s, Scope(owner.id), log_id, video_id=ids["Kitchen safety"], start_s=10)
+    monkeypatch.setattr(processing, "process_video", lambda *args, **kwargs: "completed")  # its body: test_ingest
+    assert tasks.process_video(SimpleNamespace(job=None), ids["IT onboarding"]) == "completed"
+    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": regression.REPROCESSED}]
+    run_queued_checks(db)
+    monkeypatch.setattr(processing, "process_video", lambda *args, **kwargs: "error")
+    tasks.process_video(SimpleNamespace(job=None), ids["IT onboarding"])
+    assert queued_checks(db) == []
