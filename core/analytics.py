@@ -158,6 +158,34 @@ def good_rate_per_group(session: Session, scope: Scope, filters: Filters) -> pd.
     return frame
 
 
+def support_per_group(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """Per group, the average support score of its checked answers (those that claimed something)."""
+    rows = session.execute(
+        select(VideoGroup.id, VideoGroup.name, func.count(ChatLog.support_score), func.avg(ChatLog.support_score))
+        .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
+        .where(*_log_conditions(scope, filters), ChatLog.support_score.is_not(None))
+        .group_by(VideoGroup.id, VideoGroup.name).order_by(func.avg(ChatLog.support_score), VideoGroup.name)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["group_id", "group", "checked", "support"])
+    frame["support"] = frame["support"].astype(float).round(3)
+    return frame
+
+
+def support_per_day(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """Per day, the average support score of the answers checked that day."""
+    day = func.date_trunc("day", ChatLog.created_at).label("day")
+    rows = session.execute(
+        select(day, func.count(ChatLog.support_score), func.avg(ChatLog.support_score))
+        .where(*_log_conditions(scope, filters), ChatLog.support_score.is_not(None))
+        .group_by(day).order_by(day)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["day", "checked", "support"])
+    frame["support"] = frame["support"].astype(float).round(3)
+    if not frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"], utc=True).dt.date
+    return frame
+
+
 def _citations(scope: Scope, filters: Filters) -> Select:
     cited = func.jsonb_array_elements(ChatLog.related_videos).table_valued(column("value", JSONB)).lateral("cited")
     return (
@@ -237,13 +265,17 @@ def _table_query(scope: Scope, filters: Filters) -> Select:
                ChatLog.mode,
                _feedback_label().label("feedback"),
                case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
-               ChatLog.related_videos, ChatLog.user_id)
+               ChatLog.related_videos, ChatLog.user_id, ChatLog.support_score)
         .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
         .where(*_log_conditions(scope, filters))
     )
 
 
-COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "owner_id"]
+COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "owner_id",
+           "support_score"]
+# How the review queue can be ordered, each newest first within its ties.
+SORTS = {"worst_first": "Bad first, then unrated", "least_supported": "Least supported first",
+         "newest": "Newest first"}
 
 
 @dataclass(frozen=True)
@@ -255,15 +287,18 @@ class TablePage:
 
 
 def answers_table(session: Session, scope: Scope, filters: Filters, *, page: int = 1, per_page: int = 25,
-                  worst_first: bool = True) -> TablePage:
-    """Exchanges, newest first; bad and unrated first when `worst_first` (the reviewer's queue)."""
+                  sort: str = "worst_first") -> TablePage:
+    """Exchanges in the order `sort` names (SORTS): bad and unrated first (the reviewer's queue), the
+    least supported by their sources first (unchecked ones last), or newest first."""
+    if sort not in SORTS:
+        raise AskVideoError("Unknown order for the answers.")
     query = _table_query(scope, filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     priority = case((ChatLog.feedback == Feedback.BAD, 0), (ChatLog.feedback.is_(None), 1), else_=2)
-    order = [priority, ChatLog.created_at.desc(), ChatLog.id.desc()] if worst_first else \
-        [ChatLog.created_at.desc(), ChatLog.id.desc()]
+    order = {"worst_first": [priority], "least_supported": [ChatLog.support_score.asc().nulls_last(), priority],
+             "newest": []}[sort] + [ChatLog.created_at.desc(), ChatLog.id.desc()]
     rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["cited"] = frame["sources"].map(_sources_text) if not frame.empty else pd.Series(dtype=str)

@@ -102,6 +102,25 @@ with right:
 
 left, right = st.columns(2)
 with left:
+    st.subheader("Support per day")
+    support_days = cached("support_per_day", scope, filters)
+    if support_days.empty:
+        st.caption("No checked answers in this period.")
+    else:
+        st.altair_chart(alt.Chart(support_days).mark_line(point=True).encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            tooltip=["day:T", "checked:Q", alt.Tooltip("support:Q", format=".0%")]), width="stretch")
+with right:
+    bars("Support per group", "support_per_group", "No checked answers in this period.",
+         x=alt.X("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+         y=alt.Y("group:N", sort="x", title=None),
+         tooltip=["group:N", "checked:Q", alt.Tooltip("support:Q", format=".0%")])
+st.caption("Support: the share of an answer's sentences that the passages they cite back, averaged over the "
+           "answers that claimed something.")
+
+left, right = st.columns(2)
+with left:
     bars("Most cited videos", "most_cited_videos", "No citations yet.",
          x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
          tooltip=["title:N", "citations:Q", "in_bad_answers:Q"])
@@ -134,17 +153,22 @@ queue_view = st.segmented_control(
     "Show", ["answers", "regressions"], default="answers", key="review-view",
     format_func={"answers": "Answers", "regressions": "Regressions"}.get,
     help="Regressions: pinned questions that retrieval still misses in its latest check") or "answers"
-st.caption("Bad first, then unrated, newest first. Filter by feedback above to see only some.")
+sort_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
+sort = sort_col.selectbox("Order", list(analytics.SORTS), format_func=analytics.SORTS.get, key="review-sort")
+note_col.caption("Newest first within each. Filter by feedback above to see only some.")
 page_number = st.session_state.get("review-page", 1)
-table = cached("answers_table", scope, filters, page=page_number)
+table = cached("answers_table", scope, filters, page=page_number, sort=sort)
 if queue_view == "regressions":
     still_missed(scope, group_id)
 elif table.total == 0:
     st.caption("No answers for these filters.")
 else:
-    shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "origin", "cited"]]
+    shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "support_score", "origin",
+                        "cited"]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "id": st.column_config.NumberColumn("#", format="%d"),
+        "support_score": st.column_config.NumberColumn("Support", format="percent",
+                                                       help="Share of its sentences backed by their sources"),
         "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
         "gist": st.column_config.TextColumn("Answer", width="large", help="Its first sentence; open it below"),
         "cited": st.column_config.TextColumn("Cited moments", width="medium")})

@@ -1,0 +1,31 @@
+"""Analytics shows the support score: per day, per group, in the review queue and its order."""
+
+from __future__ import annotations
+
+from db.models import ChatLog, VideoGroup
+from tests.app_driver import signed_in_app
+
+
+def review_queue(at):
+    return next(d.value for d in at.dataframe if "support_score" in d.value.columns)
+
+
+def test_support_figures_and_the_least_supported_first(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    with clean_db.session() as s:
+        group = VideoGroup(user_id=account.id, name="Handbook")
+        s.add(group)
+        s.flush()
+        for n, score in enumerate([0.9, 0.2, None, 0.6]):
+            s.add(ChatLog(user_id=account.id, group_id=group.id, question=f"Question {n}", answer=f"Answer {n} [1].",
+                          mode="llm", related_videos=[], support_score=score, feedback="bad" if n == 0 else None))
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert not at.exception, at.exception
+    assert {"Support per day", "Support per group"} <= {h.value for h in at.subheader}
+    queue = review_queue(at)
+    assert queue["question"].tolist()[0] == "Question 0"  # bad first, as before
+    at.selectbox(key="review-sort").select("least_supported").run()
+    assert not at.exception, at.exception
+    queue = review_queue(at)
+    assert queue["question"].tolist() == ["Question 1", "Question 3", "Question 0", "Question 2"]
+    assert queue["support_score"].tolist()[:3] == [0.2, 0.6, 0.9]
