@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from core import retrieval, sharing
+from core import claims, model_settings, retrieval, sharing
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
@@ -34,6 +34,9 @@ MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
                  "Try other words, or check that the videos you expect are in the group and ready.")
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
+# An offline answer stops quoting at the first moment whose fused retrieval score is below this
+# share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
+EXTRACTIVE_CUT = 0.8
 EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
                     "passages closest to your question:")
 # A share-link visitor reads the same answer without the owner's configuration in it.
@@ -81,6 +84,7 @@ class Prepared:
     access: ModelAccess = field(repr=False)
     history: list[Turn] = field(default_factory=list)
     llm_timeout_s: int = 60
+    check_claims_with_model: bool = False  # the owner's consent to one more model call per answer
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,12 @@ class Answer:
     text: str
     citations: list[Citation]  # in the order the answer first cites them
     mode: AnswerMode
+    claims: list[dict] = field(default_factory=list)  # claims.CheckedClaim rows, as chat_logs stores them
+    support_score: float | None = None  # the share of claims supported; None when nothing is claimed
+
+    @property
+    def unsupported(self) -> list[dict]:
+        return [c for c in self.claims if not c.get("supported", True)]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
@@ -173,6 +183,7 @@ def prepare(
     history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
     with db.session() as session:
         access = model_access(session, settings, owner_id)
+        check_with_model = access.remote and model_settings.checks_claims_with_model(session, owner_id)
     if history and access.remote:
         search_query = _rewrite_with_model(access, question, history, settings.llm_timeout_s)
     else:
@@ -189,25 +200,44 @@ def prepare(
     if found and access.remote:
         mode, chosen = AnswerMode.LLM, hits
     elif found:
-        mode = AnswerMode.EXTRACTIVE
-        chosen = [h for h in hits if h.similarity >= settings.min_relevance
-                  or (h.keyword_match and h.similarity >= settings.min_relevance / 2)]
+        mode, chosen = AnswerMode.EXTRACTIVE, extractive_choice(hits)
     else:
         mode, chosen = AnswerMode.NOTHING, []
     if mode == AnswerMode.EXTRACTIVE:
         # Quote the sentence retrieval already found nearest the question inside each passage
         # (stored with its vector at ingestion), cited from where retrieval says to play.
-        chosen = chosen[:EXTRACTIVE_PASSAGES]
         passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
                              h.score, h.sentence or h.text) for n, h in enumerate(chosen, 1)]
     else:
         passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text)
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
-                    settings.llm_timeout_s)
+                    settings.llm_timeout_s, check_with_model)
 
 
 # ----------------------------------------------------------------- extractive (offline) answers
+
+
+def extractive_choice(hits: list[retrieval.Hit], *, cut: float = EXTRACTIVE_CUT,
+                      limit: int = EXTRACTIVE_PASSAGES) -> list[retrieval.Hit]:
+    """The moments an offline answer quotes: the best one, then each next one while its fused
+    score is at least `cut` of the best's (past a much weaker one, the rest are weaker still), at
+    most `limit`; in the order the videos say them.
+
+    Within a video that is by time, so the quotes read as the video tells it. Across videos it is
+    the rank of each video's best moment: a group's own order says nothing about the question, and
+    the video holding the best quote comes first."""
+    if not hits:
+        return []
+    chosen = [hits[0]]
+    for hit in hits[1:limit]:
+        if hit.score < cut * hits[0].score:
+            break
+        chosen.append(hit)
+    video_rank: dict[int, int] = {}
+    for hit in chosen:
+        video_rank.setdefault(hit.video_id, len(video_rank))
+    return sorted(chosen, key=lambda h: (video_rank[h.video_id], h.start))
 
 
 def _extractive(prepared: Prepared) -> Iterator[str]:
@@ -291,12 +321,28 @@ class AnswerNotSaved(AskVideoError):
         self.answer = answer
 
 
+def check_claims(prepared: Prepared, text: str, mode: AnswerMode) -> list[claims.CheckedClaim]:
+    """The answer's claims, each checked against the passage it cites: an offline answer's quotes
+    are their source; a model's sentences are checked offline, or by the model with consent."""
+    if mode == AnswerMode.NOTHING:
+        return []
+    if mode == AnswerMode.EXTRACTIVE:
+        return claims.quoted([(p.snippet, p.n) for p in cited(text, prepared.passages)])
+    access = prepared.access
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    return claims.check(text, {p.n: p.snippet for p in prepared.passages}, embedder=embedder,
+                        model=access if prepared.check_claims_with_model else None, timeout=prepared.llm_timeout_s)
+
+
 def finish(db: Database, prepared: Prepared, text: str) -> Answer:
-    """Store the exchange (question, answer, cited moments) and return it for display."""
+    """Check the answer's claims, store the exchange (question, answer, cited moments, claims) and
+    return it for display."""
     text = one_citation_each((text or "").strip())
     mode = prepared.mode if text else AnswerMode.NOTHING  # a model that wrote nothing found nothing
     text = text or NOTHING_FOUND
-    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), mode))
+    checked = check_claims(prepared, text, mode)
+    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), mode,
+                                     [c.as_row() for c in checked], claims.support_score(checked)))
 
 
 def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
@@ -306,7 +352,7 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
         with db.session() as session:
             log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
                           answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
-                          mode=answer.mode)
+                          mode=answer.mode, claims=answer.claims, support_score=answer.support_score)
             session.add(log)
             session.flush()
             log_id = log.id

@@ -149,3 +149,12 @@ def _recheck_regressions_after_commit(session: Session, user_id: int) -> None:
             log.warning("the regression check after a model change of user %s was not queued", user_id)
 
     event.listen(session, "after_commit", queue_checks, once=True)
+
+
+def checks_claims_with_model(session: Session, user_id: int) -> bool:
+    """Whether the user agreed to one extra model call per answer to check its claims."""
+    return bool(_user(session, user_id).check_claims_with_model)
+
+
+def set_check_claims_with_model(session: Session, user_id: int, enabled: bool) -> None:
+    _user(session, user_id).check_claims_with_model = bool(enabled)

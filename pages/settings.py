@@ -15,6 +15,7 @@ st.title("Settings")
 try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
+        checks_claims = model_settings.checks_claims_with_model(session, account.id)
         staleness = reindex.staleness(session, settings(), account.id)
         contents = accounts.account_contents(session, account.id)
 except AskVideoError as error:
@@ -76,6 +77,22 @@ if save_models:
         else:
             st.toast("Model settings saved.")
         st.rerun()
+
+
+
+def claim_checking_changed() -> None:
+    enabled = st.session_state["check-claims"]
+    with database().session() as session:
+        model_settings.set_check_claims_with_model(session, account.id, enabled)
+    st.toast("Each answer's claims are now checked by the model." if enabled else
+             "Claims are now checked offline, by their words and meaning.")
+
+
+st.toggle("Check each answer's claims with the model (one extra call per answer)", value=checks_claims,
+          key="check-claims", on_change=claim_checking_changed,
+          help="Every sentence of a model's answer is checked against the passage it cites; a sentence its "
+               "source does not back is marked. Off: checked offline, by meaning and shared words (free). On: "
+               "your chat model judges them, which costs one more call per answer.")
 
 if stale := staleness.video_ids:
     were = "was" if len(stale) == 1 else "were"

@@ -246,3 +246,28 @@ def test_empty_or_huge_questions_are_refused(clean_db, settings, corpus, questio
 def test_a_list_of_answers_shows_each_ones_first_sentence_of_substance(text, mode, gist):
     """The review queue showed every offline answer as its boilerplate opening."""
     assert answers.gist(text, mode) == gist
+
+
+def test_an_offline_answer_quotes_in_the_videos_order_and_stops_at_a_much_weaker_moment():
+    from core.retrieval import Hit
+
+    def hit(video_id, start, score):
+        return Hit(video_id * 100 + int(start), video_id, f"Video {video_id}", start, start + 5, "text", score, 0.5,
+                   False, f"Said at {start}.", start + 5)
+
+    ranked = [hit(2, 30, 1.0), hit(1, 10, 0.95), hit(2, 5, 0.9), hit(1, 50, 0.4), hit(1, 0, 0.39)]
+    chosen = answers.extractive_choice(ranked, cut=0.8)
+    # The best moment's video first, each video's quotes by time; the much weaker fourth ends it.
+    assert [(h.video_id, h.start) for h in chosen] == [(2, 5), (2, 30), (1, 10)]
+    assert [(h.video_id, h.start) for h in answers.extractive_choice(ranked, cut=0.0, limit=2)] == [(2, 30), (1, 10)]
+    assert answers.extractive_choice([], cut=0.8) == []
+
+
+def test_an_offline_answer_quotes_only_what_answers(clean_db, settings, corpus):
+    owner, group_id, ids = corpus
+    prepared, _, answer = ask(clean_db, settings, owner, group_id, "Which password manager do we use?")
+    quotes = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert len(quotes) == len(prepared.passages) <= answers.EXTRACTIVE_PASSAGES
+    assert "Bitwarden" in quotes[0] and prepared.passages[0].video_id == ids["IT onboarding"]
+    scores = [p.score for p in prepared.passages]
+    assert min(scores) >= answers.EXTRACTIVE_CUT * max(scores)

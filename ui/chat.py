@@ -11,11 +11,11 @@ from core import answers, content_templates, library
 from core.answers import Answer, AnswerError, AnswerNotSaved, Turn
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
-from core.states import Feedback
+from core.states import AnswerMode, Feedback
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play
-from ui.widgets import answer_markdown, md, moment, show_error
+from ui.widgets import claims_markdown, md, moment, show_error
 
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
 
@@ -65,7 +65,8 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: 
                                      icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
             video_tools.request(owner_id, citation.video_id, citation.start, citation.end,
                                 f"{question_title(answer.question)} · {citation.title}", cited=True)
-        st.caption(md(citation.snippet))
+        if answer.mode != AnswerMode.EXTRACTIVE:  # an offline answer's quote above is this snippet already
+            st.caption(md(citation.snippet))
 
 
 def question_title(question: str) -> str:
@@ -112,7 +113,7 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                         history.pop(n)
                         st.rerun()
                     continue
-                st.markdown(answer_markdown(answer.text))
+                st.markdown(claims_markdown(answer.text, answer.claims))
                 _sources(key, str(n), answer, owner_id, shared)
                 if answer.log_id is None:
                     _unsaved(key, n, exchange)
@@ -165,7 +166,8 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
                     yield md(piece)
 
             st.write_stream(escaped())
-            answer = answers.finish(database(), prepared, "".join(raw))
+            with st.spinner("Checking the answer against its sources…"):
+                answer = answers.finish(database(), prepared, "".join(raw))
         except AnswerNotSaved as unsaved:  # shown, and kept in this browser until it can be stored
             exchange.update(answer=unsaved.answer, error=None, unsaved=prepared)
         except (AnswerError, AskVideoError) as error:

@@ -43,6 +43,32 @@ def answer_markdown(text: str | None) -> str:
     return "\n".join(lines)
 
 
+_MARK = "\ue000"  # a private-use character standing for a marker while the text is escaped
+UNSUPPORTED_MARKER = "⚠"
+
+
+def claims_markdown(text: str | None, claims: list[dict] | None) -> str:
+    """An answer as `answer_markdown` shows it, each claim its source does not back followed by a
+    subtle marker whose tooltip says so. The tooltip is our own words and a citation number; the
+    answer's text stays escaped."""
+    text = (text or "").replace(_MARK, "")
+    tips, cursor = [], 0
+    for claim in claims or []:
+        at = text.find(claim.get("sentence") or "\0", cursor) if not claim.get("supported", True) else -1
+        if at < 0:
+            continue
+        cursor = at + len(claim["sentence"])
+        text = text[:cursor] + _MARK + text[cursor:]
+        cursor += len(_MARK)
+        source = claim.get("source")
+        tips.append(f"Source [{int(source)}] does not clearly say this." if isinstance(source, int)
+                    else "No source of this answer clearly says this.")
+    shown = answer_markdown(text)
+    for tip in tips:
+        shown = shown.replace(_MARK, f' [{UNSUPPORTED_MARKER}](#unsupported-claim "{tip}")', 1)
+    return shown
+
+
 def confirmed(where, label: str, consequence: str, *, key: str, confirm: str | None = None,
               icon: str | None = None) -> bool:
     """A destructive action behind a popover: the first click only says what will happen; the
