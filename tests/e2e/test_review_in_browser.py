@@ -1,5 +1,6 @@
 """In a real browser: a reviewer opens a bad answer in Analytics, pins the moment that answers it,
-and the group's regression score appears once the worker has checked it."""
+and the group's regression score appears once the worker has checked it; when retrieval changes
+(the video leaves the group) and the check runs again, the score changes."""
 
 from __future__ import annotations
 
@@ -71,3 +72,18 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
     expect(page.get_by_text(re.compile(r"Last checked .*\(pinned\): 1 of 1 question found"))).to_be_visible()
     score.scroll_into_view_if_needed()
     screenshot(page, "27-regression-score")
+
+    # What retrieval sees changes: the video leaves the group. Run again, and the score follows.
+    page.get_by_role("link", name="Groups").first.click()
+    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Remove", exact=True).click()
+    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Analytics").first.click()
+    page.get_by_role("button", name="Run again").click()
+    score = page.get_by_test_id("stMetric").filter(has_text="Regression seek@5")
+    expect(score).to_contain_text("0%", timeout=60_000)
+    expect(score).to_contain_text("-100%")  # the change since the previous check
+    expect(page.get_by_text(re.compile(r"Last checked .*\(run again\): 0 of 1 question found"))).to_be_visible()
+    page.wait_for_timeout(1000)  # let the history chart draw
+    score.scroll_into_view_if_needed()
+    screenshot(page, "28-regression-score-changed")
