@@ -114,3 +114,26 @@ def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regressi
     assert missed["pinned"].tolist() == ["Office plants @ 01:00–01:30"]
     assert missed["cited"][0].startswith("IT onboarding @ 00:1")
     assert metric(at, "Regression seek@5") == "50%"
+
+
+def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatch):
+    from core import queue, regression, review
+    from core.analytics import Scope
+    from tests.test_regression import KITCHEN, bad_answer, captioned_group, settings
+
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    group_id, ids = captioned_group(clean_db, account.id, {"Kitchen safety": KITCHEN})
+    log_id = bad_answer(clean_db, account.id, group_id)
+    with clean_db.session() as s:
+        review.pin(s, Scope(account.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+    regression.run(clean_db, settings(), group_id, account.id, regression.MANUAL)
+
+    def unreachable(url):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(queue, "_deferrer", unreachable)
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert metric(at, "Regression seek@5") == "100%"
+    next(b for b in at.button if b.label == "Run again").click().run()
+    assert not at.exception, at.exception
+    assert "job queue could not be reached" in errors(at)[0]
