@@ -17,7 +17,7 @@ from core.analytics import Scope
 from core.config import load_settings
 from core.indexing import store_transcript
 from core.transcripts import Segment, from_json, to_json
-from db.models import ChatLog, RegressionQuestion, RegressionRun, User, Video
+from db.models import ChatLog, RegressionQuestion, User, Video
 from tests.factories import make_account
 
 KITCHEN = [

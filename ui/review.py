@@ -49,7 +49,7 @@ def _queue_check(scope: Scope, group_id: int, reason: str) -> bool:
 
 def exchange_panel(scope: Scope, exchange: dict) -> None:
     """Below an opened exchange: mark it reviewed, keep a note, pin the moment that answers it."""
-    log_id, owner_id = exchange["id"], exchange["owner_id"]
+    log_id = exchange["id"]
     try:
         with database().session() as session:
             state = review.review(session, scope, log_id)
