@@ -6,7 +6,7 @@ task name, so this module knows nothing of what the tasks do (core/tasks.py does
 registers them): the web process and the domain modules can queue work without importing it.
 
 Each video's jobs carry a lock (never two running for one video) and a queueing lock (never two
-waiting); so do clips'.
+waiting); so do clips' and each group's regression check.
 """
 
 from __future__ import annotations
