@@ -150,7 +150,8 @@ def offline_score(similarity: float, claim: str, passage: str) -> float:
 def check_offline(claims: list[Claim], passages: dict[int, str], embedder: Embeddings | None) -> list[CheckedClaim]:
     """Each claim against the passages it cites (or every passage, if it cites none). Without an
     embedder (or if it fails), by the words alone, which then carry the whole score."""
-    windows = {n: _sentences(text) for n, text in passages.items()}
+    needed = set(passages) if any(not c.sources for c in claims) else {n for c in claims for n in c.sources}
+    windows = {n: _sentences(text) for n, text in passages.items() if n in needed}
     flat = [w for n in sorted(windows) for w in windows[n]]
     similarity: dict[tuple[str, str], float] = {}
     if embedder is not None and claims and flat:
@@ -164,7 +165,7 @@ def check_offline(claims: list[Claim], passages: dict[int, str], embedder: Embed
     checked = []
     for claim in claims:
         best: tuple[float, int | None] = (0.0, claim.sources[0] if claim.sources else None)
-        for n in [s for s in claim.sources if s in passages] or ([] if claim.sources else sorted(passages)):
+        for n in [s for s in claim.sources if s in windows] or ([] if claim.sources else sorted(windows)):
             for window in windows[n]:
                 if similarity:
                     score = offline_score(similarity[(claim.plain, window)], claim.plain, window)
