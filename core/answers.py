@@ -196,7 +196,7 @@ def prepare(
         raise provider_error(error, shared) from None
     # Found when a passage says the question's rarer words or is close in meaning (one rule, which
     # the benchmark measures too); then the model sees all k (context helps it).
-    found = retrieval.is_found(hits)
+    found = retrieval.is_found(hits, similarity=settings.min_relevance)
     if found and access.remote:
         mode, chosen = AnswerMode.LLM, hits
     elif found:

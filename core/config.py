@@ -80,7 +80,7 @@ class Settings:
     top_k: int  # passages retrieved per question
     history_turns: int  # earlier exchanges used to understand a follow-up question
     share_questions_per_hour: int  # per shared link, all visitors together
-    min_relevance: float  # cosine similarity below which a passage does not count as an answer
+    min_relevance: float  # cosine similarity that makes a passage count as found without its keywords
     llm_timeout_s: int
     sparse_weight: float  # weight of the BM25 ranking in the fusion (chunk vectors are 1.0)
     sentence_weight: float  # weight of the best-sentence ranking in the fusion
@@ -127,7 +127,7 @@ def load_settings() -> Settings:
         top_k=_int("ASKVIDEO_TOP_K", 12),
         history_turns=_int("ASKVIDEO_HISTORY_TURNS", 3),
         share_questions_per_hour=_int("ASKVIDEO_SHARE_QUESTIONS_PER_HOUR", 30),
-        min_relevance=float(os.environ.get("ASKVIDEO_MIN_RELEVANCE") or 0.25),
+        min_relevance=float(os.environ.get("ASKVIDEO_MIN_RELEVANCE") or 0.45),
         llm_timeout_s=_int("ASKVIDEO_LLM_TIMEOUT", 60),
         sparse_weight=float(os.environ.get("ASKVIDEO_SPARSE_WEIGHT") or 1.0),
         sentence_weight=float(os.environ.get("ASKVIDEO_SENTENCE_WEIGHT") or 1.0),

@@ -351,11 +351,11 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
 # When a group holds something about a question (chosen on TutorialVQA dev half A with the off-topic
 # questions in tests/data; BENCHMARKS.md has half B's figures and the trade-off around this point).
 FOUND_COVERAGE = 0.7  # a passage holding this share of the question's words, weighed by rarity
-FOUND_SIMILARITY = 0.45  # or a passage this close to the question in meaning
-FOUND_SENTENCE_SIMILARITY = 0.65  # or one of its sentences this close
+FOUND_SENTENCE_SIMILARITY = 0.65  # or one of its sentences this close to the question
+# (or the passage itself as close as settings.min_relevance, 0.45 unless configured)
 
 
-def is_found(hits: list[Hit], *, coverage: float = FOUND_COVERAGE, similarity: float = FOUND_SIMILARITY,
+def is_found(hits: list[Hit], *, similarity: float, coverage: float = FOUND_COVERAGE,
              sentence_similarity: float = FOUND_SENTENCE_SIMILARITY) -> bool:
     """Whether the hits hold something about the question: a passage that says the question's
     rarer words, or one close to it in meaning. A vector alone is not enough to refuse: "prevent
