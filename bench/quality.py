@@ -82,31 +82,25 @@ def score(results: list[tuple[Question, list[Citation]]], k: int, seconds: float
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--eval-dir", type=Path, required=True)
-    parser.add_argument("--questions", type=Path, required=True)
-    parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--halves", action="store_true",
-                        help="also score the odd and the even lines of the questions file on their own")
-    args = parser.parse_args()
-    with scratch_database("quality") as db:
-        run(db, args.eval_dir, load_questions(args.questions), args.k, halves=args.halves)
+@dataclass(frozen=True)
+class Corpus:
+    """The eval videos ingested into one group: the group, its owner, eval video ids by row id."""
+
+    group_id: int
+    owner_id: int
+    ids: dict[int, str]
+    chunks: list
 
 
-def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool = False) -> None:
-    from langchain_postgres import PGVector
+def ingest(db, eval_dir: Path, settings) -> Corpus:
+    """Every eval video's captions through the product's ingestion path, all in one group."""
     from sqlalchemy import select
 
-    from core import captions, groups, retrieval
+    from core import captions, groups
     from core.auth import sign_up
-    from core.config import load_settings
-    from core.embeddings import LocalMiniLM
     from core.indexing import store_transcript
     from db.models import TranscriptChunk, Video
 
-    settings = load_settings()
-    embedder = LocalMiniLM()
     videos = [json.loads(line) for line in (eval_dir / "videos.jsonl").read_text().splitlines() if line.strip()]
     with db.session() as s:
         owner = sign_up(s, "quality", "quality@example.com", "quality password", video_limit=10_000,
@@ -128,52 +122,166 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, halves: bool =
         chunks = s.execute(select(TranscriptChunk.id, TranscriptChunk.video_id, TranscriptChunk.text,
                                   TranscriptChunk.start_time, TranscriptChunk.end_time, TranscriptChunk.embedding)
                            .order_by(TranscriptChunk.id)).all()
-    print(f"ingested {len(videos)} videos, {len(chunks)} chunks in {time.perf_counter() - started:.0f} s; "
-          f"{len(questions)} questions")
+    print(f"ingested {len(videos)} videos, {len(chunks)} chunks in {time.perf_counter() - started:.0f} s")
+    return Corpus(group_id, owner.id, ids, chunks)
+
+
+def video_halves(questions: list[Question]) -> dict[str, list[int]]:
+    """Questions split by video, so no video is in both halves: the eval's video ids in numeric
+    order (text order for ids that are not numbers), dealt alternately to A and B. Deterministic."""
+    videos = sorted({q.video_id for q in questions}, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v))
+    half = {v: "AB"[n % 2] for n, v in enumerate(videos)}
+    return {h: [i for i, q in enumerate(questions) if half[q.video_id] == h] for h in "AB"}
+
+
+def line_halves(questions: list[Question]) -> dict[str, list[int]]:
+    """Odd and even lines of the questions file (the same videos in both)."""
+    return {"odd": list(range(0, len(questions), 2)), "even": list(range(1, len(questions), 2))}
+
+
+# What `--tune` may change, each tried around the shipped value one at a time (coordinate ascent).
+TUNING_GRID = {
+    "dense_weight": (0.5, 1.0, 1.5), "sparse_weight": (0.7, 1.0, 1.5), "sentence_weight": (0.7, 1.0, 1.5),
+    "sentence_keyword_weight": (0.3, 0.5, 0.8), "rrf_k": (10, 15, 25), "neighbour_share": (0.2, 0.3, 0.45),
+    "lead_in_s": (4.0, 8.0, 12.0),
+}
+
+
+def tune(rank, pools: list, questions: list[Question], on: list[int], k: int) -> dict[str, float]:
+    """The fusion parameters that score best (seek@k + R@10) on the questions `on`, by two sweeps of
+    coordinate ascent from the shipped values over TUNING_GRID; ties keep the shipped value."""
+    import inspect
+
+    from core import retrieval
+
+    defaults = {name: p.default for name, p in inspect.signature(retrieval.fuse).parameters.items()
+                if name in TUNING_GRID}
+    chosen = dict(defaults)
+
+    def objective(config: dict) -> float:
+        figures = score([(questions[i], rank(pools[i], **config)) for i in on], k, 1.0)
+        return figures[f"seek@{k}"] + figures["R@10"]
+
+    for _ in range(2):
+        for name, values in TUNING_GRID.items():
+            results = {v: objective({**chosen, name: v}) for v in values}
+            chosen[name] = max(values, key=lambda v: (round(results[v], 9), v == defaults[name]))
+    return chosen
+
+
+def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | None = None,
+        offtopic: list[str] = (), tune_halves: bool = False) -> None:
+    from langchain_postgres import PGVector
+
+    from core import retrieval
+    from core.config import load_settings
+    from core.embeddings import LocalMiniLM
+
+    settings = load_settings()
+    embedder = LocalMiniLM()
+    corpus = ingest(db, eval_dir, settings)
+    ids = corpus.ids
+    print(f"{len(questions)} questions")
 
     # The plain LangChain baseline, over the very same chunks and vectors.
     store = PGVector(embeddings=embedder, collection_name="baseline", connection=db.url, use_jsonb=True)
     store.add_embeddings(
-        texts=[c.text for c in chunks], embeddings=[list(map(float, c.embedding)) for c in chunks],
-        metadatas=[{"video": ids[c.video_id], "start": c.start_time, "end": c.end_time} for c in chunks],
-        ids=[str(c.id) for c in chunks],
+        texts=[c.text for c in corpus.chunks], embeddings=[list(map(float, c.embedding)) for c in corpus.chunks],
+        metadatas=[{"video": ids[c.video_id], "start": c.start_time, "end": c.end_time} for c in corpus.chunks],
+        ids=[str(c.id) for c in corpus.chunks],
     )
-    retriever = retrieval.group_retriever(db.session, dataclasses.replace(settings, top_k=10), embedder,
-                                          group_id=group_id, owner_id=owner.id)
+    # The chat's own retriever; at least 10 hits for R@10, and the found decision reads the chat's top k.
+    retriever = retrieval.group_retriever(db.session, dataclasses.replace(settings, top_k=max(10, settings.top_k)),
+                                          embedder, group_id=corpus.group_id, owner_id=corpus.owner_id)
+    pools: list = []
+    nothing: list[bool] = []
+
+    def citations(hits) -> list[Citation]:
+        return [Citation(ids[h.video_id], h.start, h.end, h.chunk_start) for h in hits]
 
     def ours(q: Question) -> list[Citation]:
-        return [Citation(ids[h.video_id], h.start, h.end, h.chunk_start) for h in retriever.hits(q.text)]
+        pools.append(retriever.pool(q.text))
+        hits = retriever.rank(pools[-1])
+        nothing.append(not retrieval.is_found(hits[:settings.top_k], similarity=settings.min_relevance))
+        return citations(hits[:10])
 
     def bm25(q: Question) -> list[Citation]:
         with db.session() as s:
-            hits = retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=embedder.model_name,
-                                            query_text=q.text, k=10)
+            hits = retrieval.keyword_search(s, group_id=corpus.group_id, owner_id=corpus.owner_id,
+                                            model=embedder.model_name, query_text=q.text, k=10)
         return [Citation(ids[h.video_id], h.start, h.end) for h in hits]
 
     def dense(q: Question) -> list[Citation]:
         return [Citation(d.metadata["video"], d.metadata["start"], d.metadata["end"])
                 for d in store.similarity_search(q.text, k=10)]
 
-    header = f"{'method':<10}" + "".join(f"{m:>9}" for m in (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10",
-                                                            "video@1", "qps"))
+    columns = (f"seek@{k}", "R@1", "R@5", "R@10", "MRR@10", "video@1", "qps")
+    header = f"{'method':<18}" + "".join(f"{m:>9}" for m in columns)
     print(header)
 
     def line(name: str, figures: dict[str, float]) -> str:
-        return f"{name:<10}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items())
+        return f"{name:<18}" + "".join(f"{v:>9.3f}" if key != "qps" else f"{v:>9.1f}" for key, v in figures.items())
 
-    split: list[str] = []
+    halves = {"video": video_halves, "lines": line_halves}[split](questions) if split else {}
+    split_lines: list[str] = []
     for name, method in (("bm25", bm25), ("dense", dense), ("ours", ours)):
         started = time.perf_counter()
         results = [(q, method(q)) for q in questions]
         seconds = time.perf_counter() - started
         print(line(name, score(results, k, seconds)), flush=True)
-        if halves:  # lines 1, 3, 5… and 2, 4, 6… of the file: a check that a choice holds on unseen halves
-            split += [line(f"{name}/{half}", score(results[start::2], k, seconds / 2))
-                      for half, start in (("odd", 0), ("even", 1))]
-    if split:
-        print("\nsplit halves of the questions file:")
-        print(header)
-        print("\n".join(split))
+        split_lines += [line(f"{name}/{half}", score([results[i] for i in on], k, seconds * len(on) / len(results)))
+                        for half, on in halves.items()]
+    if split_lines:
+        sizes = ", ".join(f"{h}: {len({questions[i].video_id for i in on})} videos, {len(on)} questions"
+                          for h, on in halves.items())
+        print(f"\nhalves by {split} ({sizes}):\n{header}\n" + "\n".join(split_lines))
+
+    refused = []
+    for question in offtopic:
+        hits = retriever.hits(question)[:settings.top_k]
+        refused.append(not retrieval.is_found(hits, similarity=settings.min_relevance))
+    print(f'\nours, "nothing found": {sum(nothing) / len(nothing):.1%} of the {len(nothing)} questions'
+          + (" (" + ", ".join(f"{h} {sum(nothing[i] for i in on) / len(on):.1%}" for h, on in halves.items()) + ")"
+             if halves else "")
+          + (f"; {sum(refused) / len(refused):.1%} of {len(refused)} off-topic questions" if refused else ""))
+
+    if tune_halves:
+        def rank(pool, **config) -> list[Citation]:
+            return citations(retriever.rank(pool, **config)[:10])
+
+        for chooser, on in halves.items():
+            for other, held_out in halves.items():
+                if other == chooser:
+                    continue
+                chosen = tune(rank, pools, questions, on, k)
+                print(f"\nchosen on {chooser}: " + ", ".join(f"{n} {v:g}" for n, v in chosen.items()))
+                print(header.removesuffix("qps").rstrip())
+                for half, idx in ((chooser + " (tuning)", on), (other + " (held out)", held_out)):
+                    figures = score([(questions[i], rank(pools[i], **chosen)) for i in idx], k, 1.0)
+                    print(line(f"ours/{half}", figures).rsplit(maxsplit=1)[0])  # no qps: these are re-fused pools
+
+
+def load_offtopic(path: Path) -> list[str]:
+    return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--eval-dir", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--split", choices=("video", "lines"),
+                        help="also score two halves of the questions: by video (no video in both) or odd/even lines")
+    parser.add_argument("--tune", action="store_true",
+                        help="with --split: choose the fusion parameters on each half, report them on the other")
+    parser.add_argument("--offtopic", type=Path, default=Path(__file__).parent.parent / "tests/data/offtopic-questions.jsonl",
+                        help='questions the videos do not answer, for the "nothing found" rate')
+    args = parser.parse_args()
+    if args.tune and not args.split:
+        parser.error("--tune needs --split")
+    with scratch_database("quality") as db:
+        run(db, args.eval_dir, load_questions(args.questions), args.k, split=args.split,
+            offtopic=load_offtopic(args.offtopic) if args.offtopic.exists() else [], tune_halves=args.tune)
 
 
 if __name__ == "__main__":
