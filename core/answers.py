@@ -2,8 +2,9 @@
 
 Three steps so a page can stream: `prepare` (understand a follow-up, retrieve, decide how to
 answer), `stream` (text pieces: from the configured chat model, or extractive offline), and
-`finish` (parse the citations, store the exchange in chat_logs). With no key and no endpoint the
-answer is extractive: the transcript sentences nearest the question, each cited, and it says so.
+`finish` (parse the citations, check each claim against its source (core/claims.py), store the
+exchange in chat_logs). With no key and no endpoint the answer is extractive: the transcript
+sentences that answer, each cited, in the order the videos say them, and it says so.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 # An offline answer stops quoting at the first moment whose fused retrieval score is below this
 # share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
-EXTRACTIVE_CUT = 0.8
+EXTRACTIVE_CUT = 0.925
 EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
                     "passages closest to your question:")
 # A share-link visitor reads the same answer without the owner's configuration in it.
