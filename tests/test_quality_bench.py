@@ -21,3 +21,15 @@ def test_a_citation_inside_a_chunk_counts_for_recall_by_its_chunk_and_for_seek_b
     figures = score([(question, [wrong_video, late])], k=5, seconds=1.0)
     assert figures["video@1"] == 0.0 and figures["R@1"] == 0.0 and figures["R@5"] == 1.0
     assert figures["MRR@10"] == 0.5
+
+
+def test_video_halves_keep_each_video_in_one_half_and_deal_them_in_id_order():
+    from bench.quality import video_halves
+
+    questions = [Question(v, f"q{n}", 0.0, 1.0) for n, v in enumerate(["10", "9", "10", "100", "9", "11"])]
+    halves = video_halves(questions)
+    # Videos 9, 10, 11, 100 in numeric order go to A, B, A, B.
+    assert [questions[i].video_id for i in halves["A"]] == ["9", "9", "11"]
+    assert [questions[i].video_id for i in halves["B"]] == ["10", "10", "100"]
+    shuffled = list(reversed(questions))  # the file's order does not matter, only the video ids
+    assert {shuffled[i].video_id for i in video_halves(shuffled)["A"]} == {"9", "11"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core import answers, captions, groups
+from core import answers, captions, groups, retrieval
 from core.indexing import store_transcript
 from db.models import Video
 from db.states import AnswerMode
@@ -65,3 +65,15 @@ def test_questions_about_other_things_still_find_nothing(db, settings, tutorials
     for question in questions[::7]:  # a handful, across the file's topics
         answer = ask(db, settings, owner_id, group_id, question)
         assert answer.mode == AnswerMode.NOTHING and answer.citations == [], question
+
+
+def test_a_passage_counts_as_found_by_its_rare_words_or_by_its_meaning():
+    def hit(similarity=0.1, sentence_similarity=0.2, coverage=0.0):
+        return retrieval.Hit(1, 1, "t", 0.0, 5.0, "text", 0.1, similarity, coverage > 0, "s", 5.0,
+                             sentence_similarity, 0.0, coverage)
+
+    assert not retrieval.is_found([], similarity=0.45)
+    assert not retrieval.is_found([hit(), hit(similarity=0.44, coverage=0.69)], similarity=0.45)
+    assert retrieval.is_found([hit(), hit(coverage=0.7)], similarity=0.45)  # the words, whatever the vector
+    assert retrieval.is_found([hit(similarity=0.45)], similarity=0.45)
+    assert retrieval.is_found([hit(sentence_similarity=0.65)], similarity=0.45)
