@@ -332,7 +332,8 @@ def check_claims(prepared: Prepared, text: str, mode: AnswerMode) -> list[claims
     access = prepared.access
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     return claims.check(text, {p.n: p.snippet for p in prepared.passages}, embedder=embedder,
-                        model=access if prepared.check_claims_with_model else None, timeout=prepared.llm_timeout_s)
+                        model=access if prepared.check_claims_with_model else None, timeout=prepared.llm_timeout_s,
+                        context=" ".join([prepared.question, *dict.fromkeys(p.title for p in prepared.passages)]))
 
 
 def finish(db: Database, prepared: Prepared, text: str) -> Answer:

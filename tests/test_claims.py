@@ -50,6 +50,15 @@ def test_a_wrong_number_is_not_supported_even_when_the_rest_matches():
     assert claims.support_score([right, wrong]) == 0.5 and claims.support_score([]) is None
 
 
+def test_a_key_or_name_the_passage_never_says_is_not_supported_unless_the_question_says_it():
+    passage = {1: "To copy a layer, hold the Alt key and drag the layer up in the Layers panel."}
+    invented, named = claims.split_claims("To copy a layer, press Ctrl+J in the Layers panel [1]. "
+                                          "In Photoshop, hold Alt and drag the layer up to copy it [1].")
+    assert [c.supported for c in claims.check_offline([invented, named], passage, LocalMiniLM())] == [False, False]
+    asked = claims.check_offline([invented, named], passage, LocalMiniLM(), context="How do I copy a layer in Photoshop?")
+    assert [c.supported for c in asked] == [False, True]
+
+
 @pytest.mark.parametrize("reply", [
     "", "Sure! Both claims look fine.", "{not json", '{"claims": "all good"}', '[{"id": 1, "supported": "yes"}]',
     '{"claims": [{"id": 1, "supported": true}]}',  # one verdict for two claims
