@@ -158,3 +158,12 @@ def checks_claims_with_model(session: Session, user_id: int) -> bool:
 
 def set_check_claims_with_model(session: Session, user_id: int, enabled: bool) -> None:
     _user(session, user_id).check_claims_with_model = bool(enabled)
+
+
+def reranks_with_model(session: Session, user_id: int) -> bool:
+    """Whether the user agreed to one extra model call per question to re-rank what retrieval found."""
+    return bool(_user(session, user_id).rerank_with_model)
+
+
+def set_rerank_with_model(session: Session, user_id: int, enabled: bool) -> None:
+    _user(session, user_id).rerank_with_model = bool(enabled)

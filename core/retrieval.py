@@ -32,7 +32,10 @@ from pydantic import ConfigDict
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from core import model_settings
 from core.config import SENTENCE_KEYWORD_WEIGHT
+from core.model_settings import ModelAccess
+from core.reranking import rerank
 from db.models import EMBEDDING_DIMENSIONS
 
 # Reciprocal-rank fusion constant. The usual 60 flattens the top; 15 lets the first few ranks of
@@ -432,9 +435,14 @@ class GroupRetriever(BaseRetriever):
     sparse_weight: float = 1.0
     sentence_weight: float = 1.0
     sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT
+    rerank_with: ModelAccess | None = None  # the owner's chat model, when they chose to re-rank with it
+    llm_timeout_s: int = 60
 
     def hits(self, query: str) -> list[Hit]:
-        return self.rank(self.pool(query))
+        hits = self.rank(self.pool(query))
+        if self.rerank_with is not None:
+            return rerank(self.rerank_with, query, hits, timeout=self.llm_timeout_s)
+        return hits
 
     def pool(self, query: str) -> list[Candidate]:
         """The candidates the group's searches return for a question, before fusion."""
@@ -462,10 +470,19 @@ class GroupRetriever(BaseRetriever):
 
 
 def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings, *, group_id: int,
-                    owner_id: int) -> GroupRetriever:
-    """The retriever the chat uses, configured from the settings (the benchmark builds it here too)."""
+                    owner_id: int, rerank: bool = False) -> GroupRetriever:
+    """The retriever the chat uses, configured from the settings (the benchmark builds it here too).
+    With `rerank` (a question someone asked, not a background check) it also re-ranks with the
+    owner's chat model when the owner turned that on and has one: one model call per question."""
+    access = None
+    if rerank:
+        with session_factory() as session:
+            if model_settings.reranks_with_model(session, owner_id):
+                access = model_settings.model_access(session, settings, owner_id)
     return GroupRetriever(session_factory=session_factory, embeddings=embeddings,
                           embedding_model=embeddings.model_name, group_id=group_id, owner_id=owner_id,
                           k=settings.top_k, sparse_weight=settings.sparse_weight,
                           sentence_weight=settings.sentence_weight,
-                          sentence_keyword_weight=settings.sentence_keyword_weight)
+                          sentence_keyword_weight=settings.sentence_keyword_weight,
+                          rerank_with=access if access is not None and access.remote else None,
+                          llm_timeout_s=settings.llm_timeout_s)
