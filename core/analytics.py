@@ -265,14 +265,15 @@ def _table_query(scope: Scope, filters: Filters) -> Select:
                ChatLog.mode,
                _feedback_label().label("feedback"),
                case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
-               ChatLog.related_videos, ChatLog.user_id, ChatLog.support_score)
+               ChatLog.related_videos, ChatLog.user_id, ChatLog.support_score, ChatLog.claims,
+               ChatLog.reviewed_at.is_not(None).label("reviewed"))
         .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
         .where(*_log_conditions(scope, filters))
     )
 
 
 COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "owner_id",
-           "support_score"]
+           "support_score", "claims", "reviewed"]
 # How the review queue can be ordered, each newest first within its ties.
 SORTS = {"worst_first": "Bad first, then unrated", "least_supported": "Least supported first",
          "newest": "Newest first"}
@@ -322,7 +323,8 @@ def exchange(session: Session, scope: Scope, log_id: int) -> dict | None:
         return None
     return {"id": row.id, "created_at": row.created_at, "group": row.group, "question": row.question,
             "answer": row.answer, "feedback": row.feedback, "origin": row.origin,
-            "sources": list(row.related_videos or []), "owner_id": row.user_id}
+            "sources": list(row.related_videos or []), "owner_id": row.user_id,
+            "claims": list(row.claims or [])}
 
 
 def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: int = 20) -> pd.DataFrame:
@@ -342,7 +344,8 @@ def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: 
 def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
     rows = session.execute(_table_query(scope, filters).order_by(ChatLog.created_at, ChatLog.id)).all()
     frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["owner_id"])
-    frame["sources"] = frame["sources"].map(lambda s: json.dumps(s or [], ensure_ascii=False))
+    for column in ("sources", "claims"):
+        frame[column] = frame[column].map(lambda s: json.dumps(s or [], ensure_ascii=False))
     return frame
 
 

@@ -13,7 +13,7 @@ from core.transcripts import format_timestamp
 from ui.session import database, settings
 from ui.media import play
 from ui.review import exchange_panel, regression_section, still_missed
-from ui.widgets import answer_markdown, md, pager, show_error
+from ui.widgets import claims_markdown, md, pager, show_error
 
 account = st.session_state["account"]
 st.title("Analytics")
@@ -153,9 +153,11 @@ queue_view = st.segmented_control(
     "Show", ["answers", "regressions"], default="answers", key="review-view",
     format_func={"answers": "Answers", "regressions": "Regressions"}.get,
     help="Regressions: pinned questions that retrieval still misses in its latest check") or "answers"
-sort_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
-sort = sort_col.selectbox("Order", list(analytics.SORTS), format_func=analytics.SORTS.get, key="review-sort")
-note_col.caption("Newest first within each. Filter by feedback above to see only some.")
+sort = "worst_first"
+if queue_view == "answers":
+    sort_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
+    sort = sort_col.selectbox("Order", list(analytics.SORTS), format_func=analytics.SORTS.get, key="review-sort")
+    note_col.caption("Newest first within each. Filter by feedback above to see only some.")
 page_number = st.session_state.get("review-page", 1)
 table = cached("answers_table", scope, filters, page=page_number, sort=sort)
 if queue_view == "regressions":
@@ -164,9 +166,11 @@ elif table.total == 0:
     st.caption("No answers for these filters.")
 else:
     shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "support_score", "origin",
-                        "cited"]]
+                        "reviewed", "cited"]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "id": st.column_config.NumberColumn("#", format="%d"),
+        "group": "Group", "question": "Question", "feedback": "Feedback", "origin": "Origin",
+        "reviewed": st.column_config.CheckboxColumn("Reviewed"),
         "support_score": st.column_config.NumberColumn("Support", format="percent",
                                                        help="Share of its sentences backed by their sources"),
         "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
@@ -187,7 +191,7 @@ else:
                 st.caption(f"#{full['id']} · {full['created_at']:%Y-%m-%d %H:%M} · {md(full['group'])} · "
                            f"{full['origin']} · feedback: {full['feedback']}")
                 st.markdown(f"**Q:** {md(full['question'])}")
-                st.markdown(answer_markdown(full["answer"]))
+                st.markdown(claims_markdown(full["answer"], full["claims"]))
                 for n, source in enumerate(full["sources"]):
                     label = f"[{source.get('n', n + 1)}] {md(source.get('title'))} · " \
                             f"{format_timestamp(source.get('start', 0))}–{format_timestamp(source.get('end', 0))}"
