@@ -192,7 +192,7 @@ def prepare(
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     try:
         hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
-                                         owner_id=owner_id).hits(search_query)
+                                         owner_id=owner_id, rerank=True).hits(search_query)
     except openai.OpenAIError as error:  # embedding the question with the user's provider
         raise provider_error(error, shared) from None
     # Found when a passage says the question's rarer words or is close in meaning (one rule, which

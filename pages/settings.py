@@ -16,6 +16,7 @@ try:
     with database().session() as session:
         current = model_settings.get_model_settings(session, settings(), account.id)
         checks_claims = model_settings.checks_claims_with_model(session, account.id)
+        reranks = model_settings.reranks_with_model(session, account.id)
         staleness = reindex.staleness(session, settings(), account.id)
         contents = accounts.account_contents(session, account.id)
 except AskVideoError as error:
@@ -93,6 +94,21 @@ st.toggle("Check each answer's claims with the model (one extra call per answer)
           help="Every sentence of a model's answer is checked against the passage it cites; a sentence its "
                "source does not back is marked. Off: checked offline, by meaning and shared words (free). On: "
                "your chat model judges them, which costs one more call per answer.")
+
+
+def reranking_changed() -> None:
+    enabled = st.session_state["rerank"]
+    with database().session() as session:
+        model_settings.set_rerank_with_model(session, account.id, enabled)
+    st.toast("The model now re-orders the moments found for each question." if enabled else
+             "Moments are now ordered by search alone.")
+
+
+st.toggle("Re-rank the moments found with the model (one extra call per question)", value=reranks,
+          key="rerank", on_change=reranking_changed,
+          help="Search finds the moments; your chat model then puts the top 8 in the order that best answers "
+               "the question. Off by default: it costs one more call per question, also for visitors of your "
+               "share links, and is not measured for quality here (no model runs offline).")
 
 if stale := staleness.video_ids:
     were = "was" if len(stale) == 1 else "were"

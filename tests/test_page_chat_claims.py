@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from core import model_settings
@@ -60,14 +62,17 @@ def test_a_model_answer_marks_the_sentence_its_source_does_not_say(clean_db, cor
         assert s.scalars(select(ChatLog.support_score)).one() == 0.5
 
 
-def test_the_claim_check_consent_is_a_settings_toggle(clean_db):
+@pytest.mark.parametrize(("key", "column", "cost"), [
+    ("check-claims", "check_claims_with_model", "one extra call per answer"),
+    ("rerank", "rerank_with_model", "one extra call per question")])
+def test_each_extra_model_call_is_a_settings_toggle_off_by_default(clean_db, key, column, cost):
     at, account = signed_in_app(clean_db, page="pages/settings.py")
-    toggle = at.toggle(key="check-claims")
-    assert toggle.value is False and "one extra call per answer" in toggle.label
+    toggle = at.toggle(key=key)
+    assert toggle.value is False and cost in toggle.label
     toggle.set_value(True).run()
     assert not at.exception, at.exception
     with clean_db.session() as s:
-        assert s.get(User, account.id).check_claims_with_model is True
-    at.toggle(key="check-claims").set_value(False).run()
+        assert getattr(s.get(User, account.id), column) is True
+    at.toggle(key=key).set_value(False).run()
     with clean_db.session() as s:
-        assert s.get(User, account.id).check_claims_with_model is False
+        assert getattr(s.get(User, account.id), column) is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import model_settings, retrieval
+from core import answers, model_settings, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
 from tests.corpus import ingest_corpus, small_chunks
@@ -31,6 +31,10 @@ def setup(clean_db, tmp_path, fake_openai):
         with clean_db.session() as s:
             model_settings.set_rerank_with_model(s, owner.id, enabled)
 
+    def ask():
+        return answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id, question=QUESTION)
+
+    hits.ask = ask
     return hits, allow, fake_openai
 
 
@@ -72,3 +76,15 @@ def test_background_checks_never_rerank(setup):
     allow(True)
     hits(rerank=False)  # what a regression check asks: the fused order, no call on the owner's account
     assert chat_calls(fake) == []
+
+
+def test_a_question_asked_in_the_chat_is_reranked_once_its_owner_allows_it(setup):
+    hits, allow, fake = setup
+    fused = [h.chunk_id for h in hits(rerank=False)]
+    hits.ask()
+    assert chat_calls(fake) == []  # off by default: the chat's question costs no extra call
+    allow(True)
+    fake.rewrite_reply = "2"
+    prepared = hits.ask()
+    assert len(chat_calls(fake)) == 1 and prepared.passages  # the one re-ranking call, before any answer
+    assert prepared.passages[0].snippet in next(h.text for h in hits(rerank=False) if h.chunk_id == fused[1])
