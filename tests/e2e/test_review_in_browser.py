@@ -50,7 +50,9 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
     expect(page.get_by_text("No pinned questions yet")).to_be_visible(timeout=30_000)
     page.get_by_label("Open an exchange", exact=True).click()
     page.keyboard.type("three more")
-    page.get_by_role("option", name=re.compile("three more years")).click()
+    # Enter picks the option the search left first (a click can land while the list still filters).
+    expect(page.get_by_role("option", name=re.compile("three more years"))).to_be_visible(timeout=30_000)
+    page.keyboard.press("Enter")
     expect(page.get_by_text("Not reviewed yet")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Mark reviewed").click()
     expect(page.get_by_text(re.compile("^Reviewed by rita"))).to_be_visible(timeout=30_000)
@@ -58,7 +60,8 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
     sentence = page.get_by_label("Sentence (type to search)", exact=True)
     sentence.click()
     page.keyboard.type("Globex")
-    page.get_by_role("option", name=re.compile("Globex")).click()
+    expect(page.get_by_role("option", name=re.compile("Globex"))).to_be_visible(timeout=30_000)
+    page.keyboard.press("Enter")
     page.get_by_role("button", name="Play from there").click()
     page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime >= 8.5)",
                            timeout=30_000)
