@@ -18,21 +18,9 @@ from core.config import load_settings
 from core.indexing import store_transcript
 from core.transcripts import Segment, from_json, to_json
 from db.models import ChatLog, RegressionQuestion, User, Video
+from tests.corpus import KITCHEN, ONBOARDING
 from tests.factories import make_account
 
-KITCHEN = [
-    (0.0, 5.0, "Welcome to kitchen safety training for all staff."),
-    (5.0, 10.0, "Always cut away from your body and keep knives sharp."),
-    (10.0, 16.0, "The fire extinguisher hangs in the hallway next to the elevator."),
-    (16.0, 22.0, "Wash your hands with soap for twenty seconds before cooking."),
-    (22.0, 28.0, "Label every dish that contains peanuts or other allergens."),
-]
-ONBOARDING = [
-    (0.0, 6.0, "This video walks new hires through their laptop setup."),
-    (6.0, 12.0, "Install the VPN client before your first day at the office."),
-    (12.0, 18.0, "We use Bitwarden as our password manager for every account."),
-    (18.0, 24.0, "For help call the helpdesk on extension 4411, open weekdays."),
-]
 QUESTION = "Where is the fire extinguisher?"
 
 
@@ -109,7 +97,8 @@ def test_a_reviewer_marks_notes_pins_repins_and_removes(team):
         again = review.pin(s, scope, log_id, video_id=ids["IT onboarding"], start_s=12,
                            question="Which password manager?")
         assert review.pinned_questions(s, scope, group_id) == [again]
-    assert (again.id, again.video_id, again.start, again.end) == (pinned.id, ids["IT onboarding"], 12.0, 25.0)
+    # By time, a pinned moment lasts 30 s, cut at the video's end (31 s here).
+    assert (again.id, again.video_id, again.start, again.end) == (pinned.id, ids["IT onboarding"], 12.0, 31.0)
     # a typed second covers PIN_WINDOW_S, within the video (25 s long)
 
     with db.session() as s:
