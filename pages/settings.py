@@ -81,34 +81,31 @@ if save_models:
 
 
 
-def claim_checking_changed() -> None:
-    enabled = st.session_state["check-claims"]
-    with database().session() as session:
-        model_settings.set_check_claims_with_model(session, account.id, enabled)
-    st.toast("Each answer's claims are now checked by the model." if enabled else
-             "Claims are now checked offline, by their words and meaning.")
+def consent_toggle(label: str, key: str, value: bool, store, said_on: str, said_off: str, help: str) -> None:
+    """A switch for one extra model call the user pays for, stored as soon as it is flipped."""
+    def changed() -> None:
+        enabled = st.session_state[key]
+        with database().session() as session:
+            store(session, account.id, enabled)
+        st.toast(said_on if enabled else said_off)
+
+    st.toggle(label, value=value, key=key, on_change=changed, help=help)
 
 
-st.toggle("Check each answer's claims with the model (one extra call per answer)", value=checks_claims,
-          key="check-claims", on_change=claim_checking_changed,
-          help="Every sentence of a model's answer is checked against the passage it cites; a sentence its "
-               "source does not back is marked. Off: checked offline, by meaning and shared words (free). On: "
-               "your chat model judges them, which costs one more call per answer.")
-
-
-def reranking_changed() -> None:
-    enabled = st.session_state["rerank"]
-    with database().session() as session:
-        model_settings.set_rerank_with_model(session, account.id, enabled)
-    st.toast("The model now re-orders the moments found for each question." if enabled else
-             "Moments are now ordered by search alone.")
-
-
-st.toggle("Re-rank the moments found with the model (one extra call per question)", value=reranks,
-          key="rerank", on_change=reranking_changed,
-          help="Search finds the moments; your chat model then puts the top 8 in the order that best answers "
-               "the question. Off by default: it costs one more call per question, also for visitors of your "
-               "share links, and is not measured for quality here (no model runs offline).")
+consent_toggle(
+    "Check each answer's claims with the model (one extra call per answer)", "check-claims", checks_claims,
+    model_settings.set_check_claims_with_model, "Each answer's claims are now checked by the model.",
+    "Claims are now checked offline, by their words and meaning.",
+    help="Every sentence of a model's answer is checked against the passage it cites; a sentence its source "
+         "does not back is marked. Off: checked offline, by meaning and shared words (free). On: your chat "
+         "model judges them, which costs one more call per answer.")
+consent_toggle(
+    "Re-rank the moments found with the model (one extra call per question)", "rerank", reranks,
+    model_settings.set_rerank_with_model, "The model now re-orders the moments found for each question.",
+    "Moments are now ordered by search alone.",
+    help="Search finds the moments; your chat model then puts the top 8 in the order that best answers the "
+         "question. Off by default: it costs one more call per question, also for visitors of your share "
+         "links, and is not measured for quality here (no model runs offline).")
 
 if stale := staleness.video_ids:
     were = "was" if len(stale) == 1 else "were"
