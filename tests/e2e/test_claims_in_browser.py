@@ -3,35 +3,19 @@ tooltip says so, and the rest of the answer reads as plain text."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
-from tests.media_factory import TALK, srt, video
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
 pytestmark = pytest.mark.e2e
 
 
 def test_an_unsupported_sentence_is_marked_with_a_tooltip(app_url, page, tmp_path, fake_openai):
     sign_up(page, app_url, "tess")
-    captions = tmp_path / "review.srt"
-    captions.write_bytes(srt(TALK))
-    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
-    page.get_by_role("link", name="Library").first.click()
-    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
-    page.get_by_role("link", name="Groups").first.click()
-    page.get_by_role("button", name="New group").click()
-    page.get_by_label("Name", exact=True).fill("Business")
-    page.get_by_role("button", name="Create group").click()
-    expect(page.get_by_role("button", name="Create group")).to_be_hidden(timeout=30_000)
-    page.get_by_label("Add videos", exact=True).click()
-    page.get_by_role("option", name=re.compile("Quarterly review")).click()
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Add to group").click()
-    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+    a_ready_talk_in_a_group(page, tmp_path)
 
     page.get_by_role("link", name="Settings").first.click()
     page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(fake_openai.base_url)

@@ -39,6 +39,26 @@ def add_captioned_video(page, media, captions, *, shot: str | None = None) -> No
     expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
 
 
+def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business") -> None:
+    """The set-up several stories start from: the captioned Quarterly review, uploaded and ready,
+    alone in a new group, with the Groups page open."""
+    captions = tmp_path / "review.srt"
+    captions.write_bytes(srt(TALK))
+    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_role("button", name="New group").click()
+    page.get_by_label("Name", exact=True).fill(group)
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
+    page.get_by_label("Add videos", exact=True).click()
+    page.get_by_role("option", name=re.compile("Quarterly review")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add to group").click()
+    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+
+
 def test_upload_process_and_seek(app_url, page, tmp_path):
     sign_up(page, app_url, "uma")
     screenshot(page, "10-library-empty")

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
-from tests.media_factory import TALK, srt, video
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -20,22 +19,7 @@ QUESTION = "Who is staying with us for three more years?"
 
 def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url, page, tmp_path):
     sign_up(page, app_url, "rita")
-    captions = tmp_path / "review.srt"
-    captions.write_bytes(srt(TALK))
-    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
-    page.get_by_role("link", name="Library").first.click()
-    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
-
-    page.get_by_role("link", name="Groups").first.click()
-    page.get_by_role("button", name="New group").click()
-    page.get_by_label("Name", exact=True).fill("Business")
-    page.get_by_role("button", name="Create group").click()
-    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
-    page.get_by_label("Add videos", exact=True).click()
-    page.get_by_role("option", name=re.compile("Quarterly review")).click()
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Add to group").click()
-    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+    a_ready_talk_in_a_group(page, tmp_path)
 
     page.get_by_role("link", name="Ask this group").click()
     page.get_by_placeholder("Ask about these videos").fill(QUESTION)
