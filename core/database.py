@@ -64,3 +64,13 @@ def get_database() -> Database:
                 _default.dispose()
             _default = Database(database_url(load_settings()))
         return _default
+
+
+def row_id(value: object) -> int | None:
+    """An id a page sent, if it can be a row's (a positive bigint); None for text, floats' junk or
+    2**70, so a hostile id reads as "not found" instead of reaching the database as an error."""
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number < 2**63 else None

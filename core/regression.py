@@ -23,7 +23,7 @@ from core import retrieval
 from core.analytics import Scope
 from core.captions import to_webvtt
 from core.config import Settings
-from core.database import Database
+from core.database import Database, row_id
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
 from core.model_settings import model_access
@@ -70,18 +70,9 @@ def _run(row: RegressionRun) -> Run:
                list(row.missed or []))
 
 
-def _id(value: object) -> int | None:
-    """An id a page sent, if it can be one (a bigint); None for anything else."""
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGroup:
     """The group, if the viewer may see it; `group_id` may be anything a page sent."""
-    number = _id(group_id)
+    number = row_id(group_id)
     group = session.get(VideoGroup, number) if number else None
     if group is None or not (scope.all_users or group.user_id == scope.user_id):
         raise GroupNotFound()
@@ -137,7 +128,7 @@ def cited_instead(db: Database, settings: Settings, scope: Scope, question_id: o
 
 
 def _question_in_scope(session: Session, scope: Scope, question_id: object) -> RegressionQuestion:
-    number = _id(question_id)
+    number = row_id(question_id)
     question = session.get(RegressionQuestion, number) if number else None
     if question is None:
         raise GroupNotFound()

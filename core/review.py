@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import Scope
+from core.database import row_id
 from core.errors import AskVideoError
 from core.text import one_line
 from db.models import ChatLog, RegressionQuestion, TranscriptSentence, User, Video, VideoGroup, VideoGroupMember
@@ -69,16 +70,8 @@ class Line:
     text: str
 
 
-def _id(value: object) -> int | None:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _exchange(session: Session, scope: Scope, log_id: object, *, lock: bool = False) -> ChatLog:
-    number = _id(log_id)
+    number = row_id(log_id)
     query = select(ChatLog).where(ChatLog.id == number)
     if not scope.all_users:
         query = query.where(ChatLog.user_id == scope.user_id)
@@ -132,7 +125,7 @@ def group_videos(session: Session, scope: Scope, log_id: object) -> list[tuple[i
 
 
 def _group_video(session: Session, scope: Scope, log: ChatLog, video_id: object) -> tuple[int, str, float | None]:
-    number = _id(video_id)
+    number = row_id(video_id)
     for video in group_videos(session, scope, log.id):
         if video[0] == number:
             return video
@@ -192,7 +185,7 @@ def pin(session: Session, scope: Scope, log_id: object, *, video_id: object, sta
 def unpin(session: Session, scope: Scope, question_id: object) -> None:
     """Remove a pinned question of a group in the viewer's scope."""
     query = select(RegressionQuestion).join(VideoGroup, VideoGroup.id == RegressionQuestion.group_id) \
-        .where(RegressionQuestion.id == _id(question_id))
+        .where(RegressionQuestion.id == row_id(question_id))
     if not scope.all_users:
         query = query.where(VideoGroup.user_id == scope.user_id)
     question = session.scalars(query).first()
@@ -203,7 +196,7 @@ def unpin(session: Session, scope: Scope, question_id: object) -> None:
 
 def pinned_questions(session: Session, scope: Scope, group_id: object) -> list[Pinned]:
     """A group's regression questions, oldest first, if the group is in the viewer's scope."""
-    query = select(VideoGroup.id).where(VideoGroup.id == _id(group_id))
+    query = select(VideoGroup.id).where(VideoGroup.id == row_id(group_id))
     if not scope.all_users:
         query = query.where(VideoGroup.user_id == scope.user_id)
     group = session.scalar(query)
