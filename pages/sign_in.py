@@ -9,25 +9,28 @@ from ui.widgets import show_error
 
 
 def signed_in(token: str) -> None:
-    """Keep the sign-in and go on (the app takes a visitor back to the share page they came from).
-    The forms go first, so none lingers on screen while the next page loads."""
-    forms.empty()
+    """Keep the sign-in and go on (the app takes a visitor back to the share page they came from)."""
+    screen.empty()
     remember(token)
     st.rerun()
 
 
-st.title("Ask Video")
-st.write("Turn your team's videos into something you can question — every answer cites the moment.")
+# The whole page is one block, the first on the page, so the next page's first element (its title)
+# replaces it at once: the forms never linger while that page loads. (Emptying it before the
+# rerun is not enough: Streamlit drops what it has not yet sent when the next run starts.)
+screen = st.empty()
+page = screen.container()
+page.title("Ask Video")
+page.write("Turn your team's videos into something you can question — every answer cites the moment.")
 if sharing.return_token(st.query_params.get("next")):
-    st.caption("Once you are signed in, you go back to the shared group you came from.")
+    page.caption("Once you are signed in, you go back to the shared group you came from.")
 
 invitation = st.query_params.get("invite") or None
 with database().session() as session:
     offer = signup.sign_up_offer(session, settings(), invitation)
 
-forms = st.empty()
-sign_in_tab, sign_up_tab = forms.container().tabs(["Sign in", "Create account"],
-                                                  default="Create account" if invitation else None)
+sign_in_tab, sign_up_tab = page.tabs(["Sign in", "Create account"],
+                                     default="Create account" if invitation else None)
 
 with sign_in_tab:
     with st.form("sign_in"):
