@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
+import openai
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from core.config import Settings
 from core.database import Database, row_id
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
+from core.llm import provider_error
 from core.model_settings import model_access
 from core.queue import QueueUnavailable, defer_regression, in_flight
 from core.transcripts import from_json
@@ -63,11 +65,12 @@ class Run:
     found: int
     seek_at_5: float | None
     missed: list[int]
+    error: str | None = None  # the check could not run: why (the provider refused, …)
 
 
 def _run(row: RegressionRun) -> Run:
     return Run(row.id, row.group_id, row.ran_at, row.reason, row.questions, row.found, row.seek_at_5,
-               list(row.missed or []))
+               list(row.missed or []), row.error)
 
 
 def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGroup:
@@ -96,18 +99,24 @@ def run(db: Database, settings: Settings, group_id: int, owner_id: int, reason: 
             .where(RegressionQuestion.group_id == group_id).order_by(RegressionQuestion.id)).all()
         access = model_access(session, settings, owner_id)
     missed: list[int] = []
-    if questions:
-        embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
-        retriever = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, owner_id=owner_id)
-        for q in questions:
-            hits = retriever.hits(q.question)[:SEEK_K]
-            if not any(plays_the_answer(h.video_id, h.start, video=q.video_id, answer_start=q.answer_start_s,
-                                        answer_end=q.answer_end_s) for h in hits):
-                missed.append(q.id)
-    found = len(questions) - len(missed)
+    error = None
+    try:
+        if questions:
+            embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+            retriever = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
+                                                  owner_id=owner_id)
+            for q in questions:
+                hits = retriever.hits(q.question)[:SEEK_K]
+                if not any(plays_the_answer(h.video_id, h.start, video=q.video_id, answer_start=q.answer_start_s,
+                                            answer_end=q.answer_end_s) for h in hits):
+                    missed.append(q.id)
+    except openai.OpenAIError as failure:  # the owner's embedding provider: kept as a failed run, said
+        error, missed = str(provider_error(failure)), []
+    found = len(questions) - len(missed) if error is None else 0
     with db.session() as session:
         row = RegressionRun(group_id=group_id, reason=reason[:40], questions=len(questions), found=found,
-                            seek_at_5=found / len(questions) if questions else None, missed=missed)
+                            seek_at_5=found / len(questions) if questions and error is None else None,
+                            missed=missed, error=error)
         session.add(row)
         session.flush()
         session.refresh(row)

@@ -296,6 +296,7 @@ class RegressionRun(Base):
     found: Mapped[int] = mapped_column(Integer)  # questions whose moment is cited in the top 5
     seek_at_5: Mapped[float | None] = mapped_column(Float)  # found / questions; None with no questions
     missed: Mapped[list[int]] = mapped_column(JSONB, server_default="[]")  # regression_questions ids
+    error: Mapped[str | None] = mapped_column(Text)  # why the check could not run (then seek_at_5 is None)
 
 
 def _hnsw_cosine_index(name: str) -> Index:

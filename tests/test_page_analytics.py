@@ -137,3 +137,23 @@ def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatc
     next(b for b in at.button if b.label == "Run again").click().run()
     assert not at.exception, at.exception
     assert "job queue could not be reached" in errors(at)[0]
+
+
+def test_a_check_that_could_not_run_says_why_instead_of_a_score(clean_db, fake_openai):
+    from core import model_settings, regression, review
+    from core.analytics import Scope
+    from tests.test_regression import KITCHEN, bad_answer, captioned_group, settings
+
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    group_id, ids = captioned_group(clean_db, account.id, {"Kitchen safety": KITCHEN})
+    log_id = bad_answer(clean_db, account.id, group_id)
+    with clean_db.session() as s:
+        review.pin(s, Scope(account.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
+                                  embedding_model="text-embedding-3-small")
+    fake_openai.fail_with = 401
+    regression.run(clean_db, settings(), group_id, account.id, regression.MANUAL)
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert not at.exception, at.exception
+    assert metric(at, "Regression seek@5") == "–"
+    assert any("could not run: The AI provider refused the API key" in c.value for c in at.caption)

@@ -240,6 +240,22 @@ def test_a_new_embedding_model_queues_a_check_once_it_is_saved(team, fake_openai
     assert len(queued_checks(db)) == 1
 
 
+def test_a_check_the_provider_refuses_is_kept_as_a_failed_run_that_says_why(team, fake_openai):
+    db, owner, group_id, ids, log_id = team
+    scope = Scope(owner.id)
+    with db.session() as s:
+        review.pin(s, scope, log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+        model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
+                                  embedding_model="text-embedding-3-small")
+    fake_openai.fail_with = 401
+    failed = regression.run(db, settings(), group_id, owner.id, regression.MANUAL)
+    assert (failed.seek_at_5, failed.found, failed.missed) == (None, 0, [])  # not a score of 0 %: no score
+    assert failed.error.startswith("The AI provider refused the API key")
+    with db.session() as s:
+        [score] = regression.overview(s, scope)
+        assert score.latest == failed
+
+
 def test_the_export_runs_with_the_benchmarks_own_loaders(team, tmp_path):
     db, owner, group_id, ids, log_id = team
     with db.session() as s:

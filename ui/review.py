@@ -198,7 +198,8 @@ def regression_section(scope: Scope, group_id: int | None) -> None:
         "seek": s.latest.seek_at_5 if s.latest else None,
         "found": f"{s.latest.found}/{s.latest.questions}" if s.latest else "",
         "ran_at": s.latest.ran_at if s.latest else None, "reason": s.latest.reason if s.latest else "",
-        "status": "queued" if s.busy else ("never checked" if not s.latest else "done")} for s in scores])
+        "status": "queued" if s.busy else ("never checked" if not s.latest else
+                                           "failed" if s.latest.error else "done")} for s in scores])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "group": "Group", "questions": "Pinned", "found": "Found",
         "seek": st.column_config.NumberColumn(f"seek@{regression.SEEK_K}", format="percent"),
@@ -232,8 +233,12 @@ def _group_detail(scope: Scope, score: regression.GroupScore) -> None:
         delta = f"{latest.seek_at_5 - previous.seek_at_5:+.0%}"
     figure.metric(f"Regression seek@{regression.SEEK_K}", _percent(latest.seek_at_5 if latest else None), delta=delta,
                   help=f"{score.group}: pinned moments found in the first {regression.SEEK_K} citations")
-    when.caption(f"Last checked {latest.ran_at:%Y-%m-%d %H:%M} ({md(latest.reason)}): {latest.found} of "
-                 f"{plural(latest.questions, 'question')} found" if latest else "Not checked yet.")
+    if latest and latest.error:
+        when.caption(f"The last check ({latest.ran_at:%Y-%m-%d %H:%M}, {md(latest.reason)}) could not run: "
+                     f"{md(latest.error)}")
+    else:
+        when.caption(f"Last checked {latest.ran_at:%Y-%m-%d %H:%M} ({md(latest.reason)}): {latest.found} of "
+                     f"{plural(latest.questions, 'question')} found" if latest else "Not checked yet.")
     if run_col.button("Run again", key=f"regression-run-{group_id}", icon=":material/replay:"):
         if _queue_check(scope, group_id, regression.MANUAL):
             st.toast("Check queued")

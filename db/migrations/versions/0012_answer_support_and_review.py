@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("found", sa.Integer(), nullable=False),
         sa.Column("seek_at_5", sa.Float(), nullable=True),
         sa.Column("missed", JSONB(), server_default="[]", nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
     )
     op.create_index("ix_regression_runs_group_at", "regression_runs", ["group_id", "ran_at"])
 
