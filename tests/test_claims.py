@@ -10,6 +10,7 @@ import pytest
 from core import answers, claims, model_settings
 from core.embeddings import LocalMiniLM
 from db.models import ChatLog
+from tests.factories import make_account
 from tests.test_answers import ask, corpus, settings, use_model  # noqa: F401 — fixtures
 
 LABELLED = [json.loads(line) for line in (Path(__file__).parent / "data" / "claims.jsonl").read_text().splitlines()]
@@ -139,8 +140,6 @@ def test_a_failed_model_check_falls_back_to_the_offline_one(clean_db, settings, 
 
 
 def test_the_consent_is_stored_and_off_by_default(session):
-    from tests.factories import make_account
-
     account = make_account(session)
     assert model_settings.checks_claims_with_model(session, account.id) is False
     model_settings.set_check_claims_with_model(session, account.id, True)

@@ -6,8 +6,11 @@ import time
 
 from sqlalchemy import text
 
+from core import model_settings, queue, regression, review, tasks
+from core.analytics import Scope
 from db.models import VideoGroup
 from tests.app_driver import errors, signed_in_app
+from tests.test_regression import KITCHEN, ONBOARDING, bad_answer, captioned_group, queued_checks, settings
 
 
 def metric(at, label):
@@ -48,9 +51,6 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
 
 
 def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regression_score(clean_db):
-    from core import tasks
-    from tests.test_regression import KITCHEN, ONBOARDING, bad_answer, captioned_group, queued_checks
-
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     plants = [(0.0, 5.0, "Welcome to a long talk about the office plants."),
               (120.0, 125.0, "Water the ferns every Friday afternoon.")]
@@ -116,16 +116,18 @@ def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regressi
     assert metric(at, "Regression seek@5") == "50%"
 
 
-def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatch):
-    from core import queue, regression, review
-    from core.analytics import Scope
-    from tests.test_regression import KITCHEN, bad_answer, captioned_group, settings
+def a_pinned_kitchen_group(db, owner_id: int) -> int:
+    """A group with the kitchen talk and a bad answer whose right moment is pinned."""
+    group_id, ids = captioned_group(db, owner_id, {"Kitchen safety": KITCHEN})
+    log_id = bad_answer(db, owner_id, group_id)
+    with db.session() as s:
+        review.pin(s, Scope(owner_id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+    return group_id
 
+
+def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatch):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
-    group_id, ids = captioned_group(clean_db, account.id, {"Kitchen safety": KITCHEN})
-    log_id = bad_answer(clean_db, account.id, group_id)
-    with clean_db.session() as s:
-        review.pin(s, Scope(account.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+    group_id = a_pinned_kitchen_group(clean_db, account.id)
     regression.run(clean_db, settings(), group_id, account.id, regression.MANUAL)
 
     def unreachable(url):
@@ -140,15 +142,9 @@ def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatc
 
 
 def test_a_check_that_could_not_run_says_why_instead_of_a_score(clean_db, fake_openai):
-    from core import model_settings, regression, review
-    from core.analytics import Scope
-    from tests.test_regression import KITCHEN, bad_answer, captioned_group, settings
-
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
-    group_id, ids = captioned_group(clean_db, account.id, {"Kitchen safety": KITCHEN})
-    log_id = bad_answer(clean_db, account.id, group_id)
+    group_id = a_pinned_kitchen_group(clean_db, account.id)
     with clean_db.session() as s:
-        review.pin(s, Scope(account.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
         model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
                                   embedding_model="text-embedding-3-small")
     fake_openai.fail_with = 401

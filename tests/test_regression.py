@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, text
 
 from bench.quality import load_questions
-from core import captions, groups, model_settings, regression, reindex, review, tasks
+from core import captions, groups, model_settings, processing, regression, reindex, review, tasks
 from core.analytics import Scope
 from core.config import load_settings
 from core.indexing import store_transcript
@@ -274,10 +275,6 @@ def test_the_export_runs_with_the_benchmarks_own_loaders(team, tmp_path):
 
 
 def test_a_video_processed_again_queues_its_groups_check(team, monkeypatch):
-    from types import SimpleNamespace
-
-    from core import processing
-
     db, owner, group_id, ids, log_id = team
     with db.session() as s:
         review.pin(s, Scope(owner.id), log_id, video_id=ids["Kitchen safety"], start_s=10)
