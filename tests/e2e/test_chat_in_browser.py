@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accounts_in_browser import visible
-from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
-from tests.media_factory import TALK, srt, video
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -32,24 +31,7 @@ CUT_SHORT = "el => [el, ...el.querySelectorAll('p, span, div')].some(e => e.scro
 
 def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     sign_up(page, app_url, "cora")
-    captions = tmp_path / "review.srt"
-    captions.write_bytes(srt(TALK))
-    add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
-    page.get_by_role("link", name="Library").first.click()
-    expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
-
-    page.get_by_role("link", name="Groups").first.click()
-    page.get_by_role("button", name="New group").click()
-    page.get_by_label("Name", exact=True).fill("Business")
-    page.get_by_role("button", name="Create group").click()
-    expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("button", name="Create group")).to_be_hidden(timeout=10_000)  # the pop-up closed itself
-    screenshot(page, "19-new-group")
-    page.get_by_label("Add videos", exact=True).click()
-    page.get_by_role("option", name=re.compile("Quarterly review")).click()
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Add to group").click()
-    expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
+    a_ready_talk_in_a_group(page, tmp_path, shot="19-new-group")
     screenshot(page, "20-groups")
 
     page.get_by_role("link", name="Ask this group").click()

@@ -39,9 +39,9 @@ def add_captioned_video(page, media, captions, *, shot: str | None = None) -> No
     expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
 
 
-def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business") -> None:
+def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business", *, shot: str | None = None) -> None:
     """The set-up several stories start from: the captioned Quarterly review, uploaded and ready,
-    alone in a new group, with the Groups page open."""
+    alone in a new group, with the Groups page open (`shot` names a picture of the new, empty group)."""
     captions = tmp_path / "review.srt"
     captions.write_bytes(srt(TALK))
     add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
@@ -52,6 +52,9 @@ def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business") -> None:
     page.get_by_label("Name", exact=True).fill(group)
     page.get_by_role("button", name="Create group").click()
     expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Create group")).to_be_hidden(timeout=10_000)  # the pop-up closed itself
+    if shot:
+        screenshot(page, shot)
     page.get_by_label("Add videos", exact=True).click()
     page.get_by_role("option", name=re.compile("Quarterly review")).click()
     page.keyboard.press("Escape")
