@@ -9,14 +9,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import AskVideoError
+from core.queue import defer_regression_after_commit
 from core.text import clean, one_line
-from db.models import Video, VideoGroup, VideoGroupMember
+from db.models import RegressionQuestion, Video, VideoGroup, VideoGroupMember
 from db.states import Status
 
 
 class GroupNotFound(AskVideoError):
     def __init__(self, message: str = "That group does not exist or is not yours.") -> None:
         super().__init__(message)
+
+
+GROUP_CHANGED = "videos changed"  # a regression run's reason (core/regression.py names the others)
 
 
 @dataclass(frozen=True)
@@ -137,14 +141,25 @@ def add_videos(session: Session, user_id: int, group_id: int, video_ids: list[in
         next_order += 1
         added += 1
     group.updated_at = func.now()
+    if added:
+        _recheck_regressions(session, group)
     return added
 
 
 def remove_video(session: Session, user_id: int, group_id: int, video_id: int) -> None:
     group = owned_group(session, user_id, group_id, lock=True)
-    session.execute(delete(VideoGroupMember).where(VideoGroupMember.group_id == group.id,
-                                                   VideoGroupMember.video_id == video_id))
+    removed = session.execute(delete(VideoGroupMember).where(VideoGroupMember.group_id == group.id,
+                                                             VideoGroupMember.video_id == video_id)).rowcount
     group.updated_at = func.now()
+    if removed:
+        _recheck_regressions(session, group)
+
+
+def _recheck_regressions(session: Session, group: VideoGroup) -> None:
+    """A video joining or leaving the group changes what retrieval can find there: check its pinned
+    questions again once the change is saved."""
+    if session.scalar(select(RegressionQuestion.id).where(RegressionQuestion.group_id == group.id).limit(1)):
+        defer_regression_after_commit(session, [(group.id, group.user_id)], GROUP_CHANGED)
 
 
 def move_video(session: Session, user_id: int, group_id: int, video_id: int, steps: int) -> None:

@@ -3,20 +3,18 @@ OpenAI-compatible base URL (a local Ollama or vLLM) and model names."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.encryption import decrypt, encrypt
 from core.errors import SettingsError
-from core.queue import QueueUnavailable, defer_regression
+from core.queue import defer_regression_after_commit
 from db.models import RegressionQuestion, User, VideoGroup
 
-log = logging.getLogger(__name__)
 MODEL_CHANGED = "model changed"  # a regression run's reason (core/regression.py names the others)
 
 
@@ -131,24 +129,13 @@ def set_models(
 
 def _recheck_regressions_after_commit(session: Session, user_id: int) -> None:
     """Once the new embedding model is saved, queue a check of the user's groups' regression
-    questions: the queue's worker would otherwise run it before this transaction commits and
-    measure the old model. (Videos indexed with the old model then show as misses until re-indexed,
-    whose completion queues another check.)"""
+    questions. (Videos indexed with the old model then show as misses until re-indexed, whose
+    completion queues another check.)"""
     groups = list(session.execute(
         select(VideoGroup.id, VideoGroup.user_id).where(
             VideoGroup.user_id == user_id,
             select(RegressionQuestion.id).where(RegressionQuestion.group_id == VideoGroup.id).exists())).all())
-    if not groups:
-        return
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-
-    def queue_checks(_session: Session) -> None:
-        try:
-            defer_regression(url, [(g, o) for g, o in groups], MODEL_CHANGED)
-        except QueueUnavailable:
-            log.warning("the regression check after a model change of user %s was not queued", user_id)
-
-    event.listen(session, "after_commit", queue_checks, once=True)
+    defer_regression_after_commit(session, [(g, o) for g, o in groups], MODEL_CHANGED)
 
 
 def checks_claims_with_model(session: Session, user_id: int) -> bool:

@@ -17,7 +17,7 @@ import threading
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.jobs import JobDeferrer
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from core.errors import AskVideoError
@@ -140,6 +140,23 @@ def defer_regression(url: str, runs: list[tuple[int, int]], reason: str) -> None
     except Exception as error:
         log.exception("could not queue regression checks of groups %s", [g for g, _ in runs])
         raise QueueUnavailable() from error
+
+
+def defer_regression_after_commit(session: Session, runs: list[tuple[int, int]], reason: str) -> None:
+    """Queue the checks once the session's transaction commits: a worker taking one before then
+    would measure what is about to change. Never raises: a check the queue could not take waits
+    for the next change or Run again."""
+    if not runs:
+        return
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+
+    def queue_checks(_session: Session) -> None:
+        try:
+            defer_regression(url, runs, reason)
+        except QueueUnavailable:
+            log.warning("the regression checks of groups %s (%s) were not queued", [g for g, _ in runs], reason)
+
+    event.listen(session, "after_commit", queue_checks, once=True)
 
 
 def in_flight(session: Session, kind: str) -> set[int]:

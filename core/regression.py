@@ -40,7 +40,7 @@ SEEK_K = 5  # seek@5: the answer is found when one of the first five citations p
 
 # Why a run happened, as stored in regression_runs.reason.
 MANUAL, PINNED, REINDEXED, REPROCESSED = "run again", "pinned", "re-indexed", "re-processed"
-# … and model_settings.MODEL_CHANGED
+# … and model_settings.MODEL_CHANGED, groups.GROUP_CHANGED
 
 
 def plays_the_answer(cited_video: object, cited_start: float, *, video: object, answer_start: float,

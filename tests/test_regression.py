@@ -241,6 +241,37 @@ def test_a_new_embedding_model_queues_a_check_once_it_is_saved(team, fake_openai
     assert len(queued_checks(db)) == 1
 
 
+def test_a_video_joining_or_leaving_the_group_queues_a_check_once_saved(team):
+    db, owner, group_id, ids, log_id = team
+    with db.session() as s:
+        review.pin(s, Scope(owner.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
+        other = Video(user_id=owner.id, title="Office tour", duration_s=30, status="completed")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    with db.session() as s:
+        groups.remove_video(s, owner.id, group_id, ids["Kitchen safety"])
+        assert queued_checks(db) == []  # not before the change is saved
+    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": groups.GROUP_CHANGED}]
+    run_queued_checks(db)
+    with db.session() as s:
+        [score] = regression.overview(s, Scope(owner.id))
+        assert (score.latest.reason, score.latest.found) == (groups.GROUP_CHANGED, 0)  # its answer left with it
+        groups.remove_video(s, owner.id, group_id, ids["Kitchen safety"])  # not there: nothing changed
+        groups.add_videos(s, owner.id, group_id, [ids["IT onboarding"]])  # already there: nothing changed
+    assert queued_checks(db) == []
+    with db.session() as s:
+        groups.add_videos(s, owner.id, group_id, [ids["Kitchen safety"], other_id])
+    run_queued_checks(db)
+    with db.session() as s:
+        [score] = regression.overview(s, Scope(owner.id))
+        assert (score.latest.reason, score.latest.found) == (groups.GROUP_CHANGED, 1)
+        # A group without pinned questions has nothing to check.
+        plain = groups.create_group(s, owner.id, "No pins")
+        groups.add_videos(s, owner.id, plain, [other_id])
+    assert queued_checks(db) == []
+
+
 def test_a_check_the_provider_refuses_is_kept_as_a_failed_run_that_says_why(team, fake_openai):
     db, owner, group_id, ids, log_id = team
     scope = Scope(owner.id)
