@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from core import claims, model_settings, retrieval, sharing
+from core import claims, conversations, model_settings, retrieval, sharing
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
@@ -67,6 +67,7 @@ class Citation:
     end: float
     score: float
     snippet: str
+    chunk_id: int | None = None  # the transcript chunk it quotes
 
     @property
     def label(self) -> str:
@@ -86,6 +87,8 @@ class Prepared:
     history: list[Turn] = field(default_factory=list)
     llm_timeout_s: int = 60
     check_claims_with_model: bool = False  # the owner's consent to one more model call per answer
+    conversation_id: int | None = None  # None: the answer starts a conversation
+    visitor_token: str | None = field(default=None, repr=False)  # a share-link visitor's
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Answer:
     mode: AnswerMode
     claims: list[dict] = field(default_factory=list)  # claims.CheckedClaim rows, as chat_logs stores them
     support_score: float | None = None  # the share of claims supported; None when nothing is claimed
+    conversation_id: int | None = None
+    feedback: str | None = None
 
     @property
     def unsupported(self) -> list[dict]:
@@ -147,7 +152,8 @@ def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn],
 
 def begin(
     db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
-    history: list[Turn] | None = None, shared: bool = False,
+    history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
+    visitor_token: str | None = None,
 ) -> Prepared:
     """Start answering a question about a group. Asked through a share link (`shared`), it is
     first counted against the link's hourly limit (RateLimited past it): counted when asked, not
@@ -156,24 +162,28 @@ def begin(
     if shared:
         sharing.take_question(db, group_id, per_hour=settings.share_questions_per_hour)
     return prepare(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                   shared=shared)
+                   shared=shared, conversation_id=conversation_id, visitor_token=visitor_token)
 
 
 def ask(
     db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
-    history: list[Turn] | None = None, shared: bool = False,
+    history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
+    visitor_token: str | None = None,
 ) -> Answer:
     """A whole answer in one call, stored: for callers that do not show it as it streams."""
     prepared = begin(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                     shared=shared)
+                     shared=shared, conversation_id=conversation_id, visitor_token=visitor_token)
     return finish(db, prepared, "".join(stream(prepared)))
 
 
 def prepare(
     db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
-    history: list[Turn] | None = None, shared: bool = False,
+    history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
+    visitor_token: str | None = None,
 ) -> Prepared:
-    """Understand the question, retrieve the group's passages and choose how to answer."""
+    """Understand the question, retrieve the group's passages and choose how to answer. A question
+    in a stored conversation follows up on that conversation's own turns (`history` is for callers
+    that keep none)."""
     import openai
 
     question = one_line(question)
@@ -181,10 +191,13 @@ def prepare(
         raise AskVideoError("Type a question first.")
     if len(question) > MAX_QUESTION_CHARS:
         raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
-    history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
     with db.session() as session:
+        if conversation_id is not None:
+            history = stored_turns(session, owner_id, group_id, conversation_id, visitor_token,
+                                   last=max(settings.history_turns, 0))
         access = model_access(session, settings, owner_id)
         check_with_model = access.remote and model_settings.checks_claims_with_model(session, owner_id)
+    history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
     if history and access.remote:
         search_query = _rewrite_with_model(access, question, history, settings.llm_timeout_s)
     else:
@@ -208,12 +221,33 @@ def prepare(
         # Quote the sentence retrieval already found nearest the question inside each passage
         # (stored with its vector at ingestion), cited from where retrieval says to play.
         passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
-                             h.score, h.sentence or h.text) for n, h in enumerate(chosen, 1)]
+                             h.score, h.sentence or h.text, h.chunk_id) for n, h in enumerate(chosen, 1)]
     else:
-        passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text)
+        passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id)
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
-                    settings.llm_timeout_s, check_with_model)
+                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token)
+
+
+def stored_turns(session: Session, owner_id: int, group_id: int, conversation_id: object,
+                 visitor_token: str | None, *, last: int) -> list[Turn]:
+    """The last turns of the viewer's conversation about this group (ConversationNotFound if it is
+    not theirs or asks something else)."""
+    conversation = conversations.find(session, owner_id, conversation_id, visitor_token=visitor_token)
+    if conversation.group_id != group_id:
+        raise conversations.ConversationNotFound()
+    return [Turn(log.question, log.answer) for log in conversations.logs(session, conversation.id, last=last)] if last else []
+
+
+def stored_answers(session: Session, owner_id: int, conversation_id: object, *,
+                   visitor_token: str | None = None) -> list[Answer]:
+    """A conversation's answers as they were shown: text, cited moments, checked claims, rating."""
+    conversation = conversations.find(session, owner_id, conversation_id, visitor_token=visitor_token)
+    known = {f.name for f in fields(Citation)}
+    return [Answer(log.id, log.question, log.answer,
+                   [Citation(**{k: v for k, v in c.items() if k in known}) for c in log.related_videos or []],
+                   AnswerMode(log.mode), list(log.claims or []), log.support_score, conversation.id, log.feedback)
+            for log in conversations.logs(session, conversation.id)]
 
 
 # ----------------------------------------------------------------- extractive (offline) answers
@@ -352,17 +386,25 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
     related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in answer.citations]
     try:
         with db.session() as session:
+            conversation_id = prepared.conversation_id
+            if conversation_id is None:
+                conversation_id = conversations.start(session, prepared.owner_id, question=prepared.question,
+                                                      group_id=prepared.group_id, shared=prepared.shared,
+                                                      visitor_token=prepared.visitor_token)
+            else:
+                conversations.touch(session, conversation_id)
             log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
                           answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
-                          mode=answer.mode, claims=answer.claims, support_score=answer.support_score)
+                          mode=answer.mode, claims=answer.claims, support_score=answer.support_score,
+                          conversation_id=conversation_id)
             session.add(log)
             session.flush()
             log_id = log.id
-    except IntegrityError:  # the group (or its owner) was deleted while the answer was written
-        raise AskVideoError("This group was deleted while the answer was being written.") from None
+    except IntegrityError:  # the group, the conversation or the owner was deleted while the answer was written
+        raise AskVideoError("This group or conversation was deleted while the answer was being written.") from None
     except OperationalError:
         raise AnswerNotSaved(answer) from None
-    return replace(answer, log_id=log_id)
+    return replace(answer, log_id=log_id, conversation_id=conversation_id)
 
 
 def set_feedback(session: Session, log_id: int, feedback: str | None, *, owner_id: int,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
-from db.states import AnswerMode, Feedback, Status, SummaryMethod, TranscriptSource, VideoSource
+from db.states import AnswerMode, Feedback, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
@@ -229,16 +229,46 @@ class SharedQuestion(Base):
     asked_at: Mapped[datetime] = _now()
 
 
+class Conversation(Base):
+    """Questions asked one after another about one scope (a group, a video or everything), kept so
+    they can be reopened and continued; its chat_logs rows are its exchanges, in id order. A share
+    link's visitor has no account: their conversations belong to the group's owner and are theirs
+    through a random token kept in their browser, stored here hashed."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(one_of("scope", Scope), name="ck_conversations_scope"),
+        CheckConstraint("(scope = 'group') = (group_id IS NOT NULL) AND (scope = 'video') = (video_id IS NOT NULL)",
+                        name="ck_conversations_scope_target"),
+        Index("ix_conversations_user_updated", "user_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(8))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    is_shared_origin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    visitor_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class ChatLog(Base):
     __tablename__ = "chat_logs"
     __table_args__ = (
         CheckConstraint(one_of("feedback", Feedback, nullable=True), name="ck_chat_logs_feedback"),
         CheckConstraint(one_of("mode", AnswerMode), name="ck_chat_logs_mode"),
+        Index("ix_chat_logs_conversation", "conversation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
+    # The conversation it is a turn of (revision 0013).
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    conversation: Mapped[Conversation] = relationship()
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     related_videos: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")

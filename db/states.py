@@ -54,6 +54,14 @@ class AnswerMode(StrEnum):
     NOTHING = "nothing"  # no passage was close enough; the answer says the videos do not cover it
 
 
+class Scope(StrEnum):
+    """What a conversation asks."""
+
+    GROUP = "group"  # one group of videos
+    VIDEO = "video"  # one video
+    ALL = "all"  # every video its owner has
+
+
 class Feedback(StrEnum):
     """A person's rating of an answer."""
 

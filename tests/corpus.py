@@ -6,9 +6,12 @@ import dataclasses
 from pathlib import Path
 
 from core import groups, processing, submission
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.database import Database
+from core.indexing import store_transcript
 from core.submission import UploadItem
+from core.transcripts import Segment
+from db.models import Video
 from tests.media_factory import TALK, srt, video
 
 KITCHEN = [
@@ -111,3 +114,21 @@ def three_topics() -> list[tuple[float, float, str]]:
             start = t * TOPIC_SECONDS + n * 5.0
             cues.append((start, start + 5.0, sentences[(n * 7) % 10]))
     return cues
+
+
+def captioned_group(db: Database, owner_id: int, videos: dict[str, list],
+                    name: str = "Team videos") -> tuple[int, dict[str, int]]:
+    """Videos indexed from their captions the way processing stores them (no media file), in one
+    group: for stories about what happens after ingestion. Returns (group id, video ids by title)."""
+    ids = {}
+    for title, cues in videos.items():
+        with db.session() as s:
+            video = Video(user_id=owner_id, title=title, duration_s=cues[-1][1] + 1, status="processing")
+            s.add(video)
+            s.flush()
+            ids[title] = video.id
+        store_transcript(db, small_chunks(load_settings()), ids[title], [Segment(*c) for c in cues], "captions")
+    with db.session() as s:
+        group_id = groups.create_group(s, owner_id, name)
+        groups.add_videos(s, owner_id, group_id, list(ids.values()))
+    return group_id, ids

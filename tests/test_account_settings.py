@@ -15,7 +15,7 @@ from db.models import (
     ChatLog, Clip, Comment, ContentTemplate, SignInFailure, User, UserSession, Video, VideoGroup,
 )
 from tests.app_driver import click, errors, field, signed_in_app
-from tests.factories import PASSWORD, make_account
+from tests.factories import PASSWORD, chat_log, make_account
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -184,7 +184,7 @@ def _fill(db, settings, owner) -> dict:
         group_id = groups.create_group(s, owner.id, "Team")
         groups.add_videos(s, owner.id, group_id, [video.id])
         sharing.create_link(s, owner.id, group_id)
-        s.add_all([clip, ChatLog(user_id=owner.id, group_id=group_id, question="Why?", answer="Because.", mode="llm"),
+        s.add_all([clip, chat_log(user_id=owner.id, group_id=group_id, question="Why?", answer="Because.", mode="llm"),
                    ContentTemplate(user_id=owner.id, content_type="linkedin_post", body="{{ topic }}"),
                    Comment(video_id=video.id, user_id=owner.id, text="My own note")])
         s.flush()

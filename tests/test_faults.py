@@ -17,7 +17,7 @@ from core.submission import UploadItem
 from db.engine import start_embedded
 from db.migrate import upgrade
 from db.models import ChatLog, TranscriptChunk, Video, VideoGroup
-from tests.factories import make_account
+from tests.factories import chat_log, make_account
 from tests.media_factory import TALK, long_speech_video, srt, video
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_database_restart_under_a_running_app_and_worker(tmp_path, server_data_d
         group = VideoGroup(user_id=owner.id, name="G")
         s.add(group)
         s.flush()
-        s.add(ChatLog(user_id=owner.id, group_id=group.id, question="before", answer="kept", mode="llm",
+        s.add(chat_log(user_id=owner.id, group_id=group.id, question="before", answer="kept", mode="llm",
                       feedback="good"))
     long_video = long_speech_video(tmp_path / "long.mp4")
     items = [UploadItem("long.mp4", open(long_video, "rb"))] + [

@@ -115,3 +115,41 @@ def test_chat_logs_from_before_the_mode_column_get_it_from_their_opening_words(s
         stored = dict(conn.execute(text("SELECT answer, mode FROM chat_logs")).all())
     engine.dispose()
     assert stored == answers
+
+
+def test_existing_chat_logs_move_into_one_conversation_per_group_day_and_origin(scratch_url):
+    upgrade(scratch_url, "0012")
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:
+        user = conn.execute(text("INSERT INTO users (username, email, password, video_limit) "
+                                 "VALUES ('old', 'old@example.com', 'x', 1) RETURNING id")).scalar()
+        kitchen, onboarding = (conn.execute(text("INSERT INTO video_groups (user_id, name) VALUES (:u, :n) RETURNING id"),
+                                            {"u": user, "n": name}).scalar() for name in ("Kitchen", "Onboarding"))
+        logs = [  # (group, asked at, through a share link, question)
+            (kitchen, "2026-11-01 09:00+00", False, "Where is the fire extinguisher?"),
+            (kitchen, "2026-11-01 09:05+00", False, "And the first-aid kit?"),
+            (kitchen, "2026-11-01 10:00+00", True, "Is the kitchen open at night?"),
+            (kitchen, "2026-11-02 08:00+00", False, "Who cleans the fridge?"),
+            (onboarding, "2026-11-01 09:02+00", False, "Which password manager" + " do we use" * 20 + "?"),
+        ]
+        for group, at, shared, question in logs:
+            conn.execute(text("INSERT INTO chat_logs (user_id, group_id, question, answer, mode, is_shared_origin, "
+                              "created_at, feedback) VALUES (:u, :g, :q, 'An answer [1].', 'llm', :s, :t, 'good')"),
+                         {"u": user, "g": group, "q": question, "s": shared, "t": at})
+    upgrade(scratch_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.title, c.group_id, c.is_shared_origin, c.scope, count(*) AS turns, "
+            "       bool_and(l.feedback = 'good') AS kept, min(l.created_at) = c.created_at AS started "
+            "  FROM chat_logs l JOIN conversations c ON c.id = l.conversation_id "
+            " GROUP BY c.id ORDER BY c.created_at")).all()
+        orphans = conn.execute(text("SELECT count(*) FROM chat_logs WHERE conversation_id IS NULL")).scalar()
+    engine.dispose()
+    assert orphans == 0
+    assert [(r.title, r.group_id, r.is_shared_origin, r.turns) for r in rows] == [
+        ("Where is the fire extinguisher?", kitchen, False, 2),
+        (("Which password manager" + " do we use" * 20)[:79] + "…", onboarding, False, 1),  # at most 80 characters
+        ("Is the kitchen open at night?", kitchen, True, 1),
+        ("Who cleans the fridge?", kitchen, False, 1),
+    ]
+    assert all(r.scope == "group" and r.kept and r.started for r in rows)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from db.models import ChatLog, VideoGroup
+from db.models import VideoGroup
+from tests.factories import chat_log
 from tests.app_driver import signed_in_app
 
 
@@ -17,7 +18,7 @@ def test_support_figures_and_the_least_supported_first(clean_db):
         s.add(group)
         s.flush()
         for n, score in enumerate([0.9, 0.2, None, 0.6]):
-            s.add(ChatLog(user_id=account.id, group_id=group.id, question=f"Question {n}", answer=f"Answer {n} [1].",
+            s.add(chat_log(user_id=account.id, group_id=group.id, question=f"Question {n}", answer=f"Answer {n} [1].",
                           mode="llm", related_videos=[], support_score=score, feedback="bad" if n == 0 else None))
     next(b for b in at.button if b.label == "Refresh").click().run()
     assert not at.exception, at.exception

@@ -4,7 +4,6 @@ itself when what retrieval sees changes."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from types import SimpleNamespace
@@ -16,38 +15,21 @@ from bench.quality import load_questions
 from core import captions, groups, model_settings, processing, regression, reindex, review, tasks
 from core.analytics import Scope
 from core.config import load_settings
-from core.indexing import store_transcript
 from core.transcripts import Segment, from_json, to_json
-from db.models import ChatLog, RegressionQuestion, User, Video
-from tests.corpus import KITCHEN, ONBOARDING
-from tests.factories import make_account
+from db.models import RegressionQuestion, User, Video
+from tests.corpus import KITCHEN, ONBOARDING, captioned_group, small_chunks
+from tests.factories import chat_log, make_account
 
 QUESTION = "Where is the fire extinguisher?"
 
 
 def settings():
-    return dataclasses.replace(load_settings(), chunk_words=14, chunk_overlap_words=0)
-
-
-def captioned_group(db, owner_id: int, videos: dict[str, list], name: str = "Team videos") -> tuple[int, dict[str, int]]:
-    """Videos indexed from their captions the way processing stores them, in one group."""
-    ids = {}
-    for title, cues in videos.items():
-        with db.session() as s:
-            video = Video(user_id=owner_id, title=title, duration_s=cues[-1][1] + 1, status="processing")
-            s.add(video)
-            s.flush()
-            ids[title] = video.id
-        store_transcript(db, settings(), ids[title], [Segment(*c) for c in cues], "captions")
-    with db.session() as s:
-        group_id = groups.create_group(s, owner_id, name)
-        groups.add_videos(s, owner_id, group_id, list(ids.values()))
-    return group_id, ids
+    return small_chunks(load_settings())
 
 
 def bad_answer(db, owner_id: int, group_id: int, question: str = QUESTION) -> int:
     with db.session() as s:
-        log = ChatLog(user_id=owner_id, group_id=group_id, question=question, answer="I could not find anything.",
+        log = chat_log(user_id=owner_id, group_id=group_id, question=question, answer="I could not find anything.",
                       mode="nothing", related_videos=[], feedback="bad")
         s.add(log)
         s.flush()

@@ -18,7 +18,7 @@ from db.models import (
     VideoGroupMember,
 )
 from db.states import AnswerMode, Status, SummaryMethod, TranscriptSource, VideoSource
-from tests.factories import make_account
+from tests.factories import chat_log, make_account
 
 
 def _user(session, name="owner", **kw):
@@ -91,11 +91,11 @@ def test_chat_feedback_is_good_bad_or_nothing(session):
     user = _user(session)
     group = _group(session, user)
     for feedback in ("good", "bad", None):
-        session.add(ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm",
+        session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm",
                             feedback=feedback))
     session.flush()
     _rejects(session, lambda: session.add(
-        ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm", feedback="meh")))
+        chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm", feedback="meh")))
 
 
 def test_every_named_state_is_stored_and_nothing_else(session):
@@ -114,7 +114,7 @@ def test_every_named_state_is_stored_and_nothing_else(session):
         session.add(Summary(user_id=user.id, video_id=_video(session, user).id, text="s", method=method,
                             fingerprint="f"))
     for mode in AnswerMode:
-        session.add(ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a", mode=mode))
+        session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode=mode))
     session.flush()
     video = _video(session, user)
     _rejects(session, lambda: _video(session, user, source="ftp"))
@@ -123,9 +123,9 @@ def test_every_named_state_is_stored_and_nothing_else(session):
                                                start_s=0, end_s=1, status="done")))
     _rejects(session, lambda: session.add(Summary(user_id=user.id, video_id=video.id, text="s", method="guess",
                                                   fingerprint="f")))
-    _rejects(session, lambda: session.add(ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a",
+    _rejects(session, lambda: session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a",
                                                   mode="guess")))
-    _rejects(session, lambda: session.add(ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a")))
+    _rejects(session, lambda: session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a")))
 
 
 def test_a_video_is_in_a_group_at_most_once(session):
@@ -176,7 +176,7 @@ def test_deleting_a_group_keeps_its_videos_but_drops_its_chat_logs(session):
     user = _user(session)
     video, group = _video(session, user), _group(session, user)
     session.add_all([VideoGroupMember(group_id=group.id, video_id=video.id),
-                     ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm")])
+                     chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm")])
     session.flush()
     session.delete(group)
     session.flush()
@@ -190,7 +190,7 @@ def test_deleting_a_user_deletes_everything_they_own(session):
     user = session.get(User, owner.id)
     video, group = _video(session, user), _group(session, user)
     _chunk(session, video)
-    session.add(ChatLog(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm"))
+    session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm"))
     session.add(UserSession(user_id=user.id, token_hash="h" * 64, expires_at=func.now()))
     other_video = _video(session, session.get(User, other.id))
     session.flush()

@@ -1,0 +1,155 @@
+"""Conversations: questions asked one after another about one scope, kept so a reload, a bookmark
+or a second tab reopens them where they were.
+
+A conversation belongs to the owner of what it asks. A share-link visitor has no account: the
+conversations they start belong to the group's owner and are theirs through a random token kept
+in their browser (`visitor_token`), stored here hashed; an owner's own list never shows them
+(Analytics does, as shared exchanges). Every function takes the viewer's owner id and token and
+refuses a conversation that is not theirs with the same message as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.auth import hash_token
+from core.database import row_id
+from core.errors import AskVideoError
+from core.text import one_line
+from db.models import ChatLog, Conversation, Video, VideoGroup
+from db.states import Scope
+
+TITLE_CHARS = 80
+LIST_LIMIT = 50
+
+
+class ConversationNotFound(AskVideoError):
+    def __init__(self) -> None:
+        super().__init__("That conversation does not exist or is not yours.")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One line of the conversation list."""
+
+    id: int
+    title: str
+    scope: str
+    group_id: int | None
+    video_id: int | None
+    target: str  # the group's or video's name, or "Everything"
+    turns: int
+    updated_at: datetime
+
+
+def new_visitor_token() -> str:
+    """A share-link visitor's key to their own conversations, kept in their browser."""
+    return secrets.token_urlsafe(24)
+
+
+def title_of(question: str) -> str:
+    question = one_line(question)
+    return question if len(question) <= TITLE_CHARS else question[:TITLE_CHARS - 1] + "…"
+
+
+def _visitor_hash(visitor_token: str | None) -> str | None:
+    if visitor_token is None:
+        return None
+    if not isinstance(visitor_token, str) or not 20 <= len(visitor_token) <= 100:
+        raise ConversationNotFound()
+    return hash_token(visitor_token)
+
+
+def _theirs(owner_id: int, visitor_token: str | None):
+    """Conditions that keep a viewer to their own conversations."""
+    hashed = _visitor_hash(visitor_token)
+    if hashed is None:
+        return [Conversation.user_id == owner_id, Conversation.is_shared_origin.is_(False)]
+    return [Conversation.user_id == owner_id, Conversation.is_shared_origin.is_(True),
+            Conversation.visitor_token_hash == hashed]
+
+
+def find(session: Session, owner_id: int, conversation_id: object, *, visitor_token: str | None = None,
+         lock: bool = False) -> Conversation:
+    """The viewer's conversation, or ConversationNotFound (an id from a URL is hostile input)."""
+    wanted = row_id(conversation_id)
+    if wanted is None:
+        raise ConversationNotFound()
+    query = select(Conversation).where(Conversation.id == wanted, *_theirs(owner_id, visitor_token))
+    conversation = session.scalars(query.with_for_update() if lock else query).first()
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation
+
+
+def start(session: Session, owner_id: int, *, question: str, group_id: int | None = None,
+          video_id: int | None = None, shared: bool = False, visitor_token: str | None = None) -> int:
+    """A new conversation about a group, a video, or (neither given) everything, titled by its
+    first question. One asked through a share link (`shared`) is the visitor's, by their token."""
+    scope = Scope.GROUP if group_id is not None else Scope.VIDEO if video_id is not None else Scope.ALL
+    conversation = Conversation(user_id=owner_id, scope=scope, group_id=group_id, video_id=video_id,
+                                title=title_of(question) or "A question", is_shared_origin=shared or visitor_token is not None,
+                                visitor_token_hash=_visitor_hash(visitor_token))
+    session.add(conversation)
+    session.flush()
+    return conversation.id
+
+
+def touch(session: Session, conversation_id: int) -> None:
+    """A turn was added: the conversation moves to the top of the list."""
+    session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=func.now()))
+
+
+def list_conversations(session: Session, owner_id: int, *, words: str = "", group_id: int | None = None,
+                       visitor_token: str | None = None, limit: int = LIST_LIMIT) -> list[Summary]:
+    """The viewer's conversations, newest first; with `words`, those whose title, questions or
+    answers hold every one of them (case-insensitive, as typed: no pattern syntax)."""
+    turns = (select(func.count()).where(ChatLog.conversation_id == Conversation.id)
+             .correlate(Conversation).scalar_subquery())
+    target = func.coalesce(VideoGroup.name, Video.title, "Everything")
+    query = (select(Conversation, turns.label("turns"), target.label("target"))
+             .outerjoin(VideoGroup, VideoGroup.id == Conversation.group_id)
+             .outerjoin(Video, Video.id == Conversation.video_id)
+             .where(*_theirs(owner_id, visitor_token))
+             .order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit))
+    if group_id is not None:
+        query = query.where(Conversation.group_id == group_id)
+    for word in one_line(words)[:200].split()[:10]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        said = exists().where(ChatLog.conversation_id == Conversation.id,
+                              or_(ChatLog.question.ilike(pattern, escape="\\"), ChatLog.answer.ilike(pattern, escape="\\")))
+        query = query.where(or_(Conversation.title.ilike(pattern, escape="\\"), said))
+    return [Summary(c.id, c.title, c.scope, c.group_id, c.video_id, name, n, c.updated_at)
+            for c, n, name in session.execute(query).all()]
+
+
+def rename(session: Session, owner_id: int, conversation_id: object, title: str, *,
+           visitor_token: str | None = None) -> str:
+    """Give the conversation a title of the viewer's; returns it as stored."""
+    title = one_line(title)
+    if not title:
+        raise AskVideoError("Give the conversation a title.")
+    if len(title) > TITLE_CHARS:
+        raise AskVideoError(f"A title is at most {TITLE_CHARS} characters.")
+    find(session, owner_id, conversation_id, visitor_token=visitor_token, lock=True).title = title
+    return title
+
+
+def delete_conversation(session: Session, owner_id: int, conversation_id: object, *,
+                        visitor_token: str | None = None) -> None:
+    """Delete the conversation and its exchanges (their ratings and reviews go with them)."""
+    conversation = find(session, owner_id, conversation_id, visitor_token=visitor_token, lock=True)
+    session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+
+
+def logs(session: Session, conversation_id: int, *, last: int | None = None) -> list[ChatLog]:
+    """The conversation's exchanges in the order they were asked (the last `last` of them)."""
+    query = select(ChatLog).where(ChatLog.conversation_id == conversation_id)
+    if last is None:
+        return list(session.scalars(query.order_by(ChatLog.id)))
+    return list(reversed(session.scalars(query.order_by(ChatLog.id.desc()).limit(last)).all()))

@@ -1,0 +1,122 @@
+"""Conversations last: asked, they are stored; reopened, they continue where they were, following
+up on their own stored turns; they are listed newest first, searched, renamed and deleted — each
+only by whoever it belongs to (a share-link visitor's by the token in their browser)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core import answers, conversations, groups
+from core.config import load_settings
+from core.conversations import ConversationNotFound
+from db.models import ChatLog, Conversation
+from tests.corpus import KITCHEN, ONBOARDING, captioned_group, small_chunks
+from tests.factories import make_account
+
+
+@pytest.fixture
+def team(clean_db):
+    with clean_db.session() as s:
+        owner = make_account(s, "owner")
+    group_id, ids = captioned_group(clean_db, owner.id, {"Kitchen safety": KITCHEN, "IT onboarding": ONBOARDING})
+    return clean_db, small_chunks(load_settings()), owner, group_id
+
+
+def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
+    db, settings, owner, group_id = team
+    first = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
+    assert first.conversation_id is not None and "elevator" in first.text
+
+    # A new browser session (a reload, a second tab) has no history of its own: the stored turns are it.
+    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question="Is it heavy?",
+                               conversation_id=first.conversation_id)
+    assert [t.question for t in prepared.history] == ["Where is the fire extinguisher?"]
+    assert prepared.search_query == "Where is the fire extinguisher? Is it heavy?"
+    second = answers.finish(db, prepared, "".join(answers.stream(prepared)))
+    assert second.conversation_id == first.conversation_id
+
+    with db.session() as s:
+        answers.set_feedback(s, first.log_id, "good", owner_id=owner.id)
+    with db.session() as s:
+        shown = answers.stored_answers(s, owner.id, first.conversation_id)
+        [summary] = conversations.list_conversations(s, owner.id)
+    assert [a.question for a in shown] == ["Where is the fire extinguisher?", "Is it heavy?"]
+    assert shown[0].text == first.text and shown[0].citations == first.citations and shown[0].feedback == "good"
+    assert shown[0].citations[0].chunk_id is not None  # each message keeps the chunks it cites
+    assert (summary.title, summary.target, summary.turns, summary.scope) == (
+        "Where is the fire extinguisher?", "Team videos", 2, "group")
+
+
+def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
+    db, settings, owner, group_id = team
+    kitchen = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
+    laptop = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Which password manager do we use?")
+    with db.session() as s:
+        assert [c.id for c in conversations.list_conversations(s, owner.id)] == [laptop.conversation_id,
+                                                                                 kitchen.conversation_id]
+        # Words of an answer find it too ("elevator" is only in the kitchen answer's quote), all words must match.
+        assert [c.id for c in conversations.list_conversations(s, owner.id, words="ELEVATOR")] == [kitchen.conversation_id]
+        assert conversations.list_conversations(s, owner.id, words="elevator bitwarden") == []
+        for hostile in ("%", "_", "\\", "' OR 1=1 --", "x" * 5000):
+            assert conversations.list_conversations(s, owner.id, words=hostile) == []
+        assert conversations.rename(s, owner.id, kitchen.conversation_id, "  Fire   safety  ") == "Fire safety"
+        for bad in ("", "   ", "x" * 81):
+            with pytest.raises(Exception, match="title"):
+                conversations.rename(s, owner.id, kitchen.conversation_id, bad)
+    # A new turn moves a conversation to the top.
+    answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="And the first-aid kit?",
+                conversation_id=kitchen.conversation_id)
+    with db.session() as s:
+        assert [c.title for c in conversations.list_conversations(s, owner.id)] == [
+            "Fire safety", "Which password manager do we use?"]
+        conversations.delete_conversation(s, owner.id, kitchen.conversation_id)
+    with db.session() as s:
+        assert [c.id for c in conversations.list_conversations(s, owner.id)] == [laptop.conversation_id]
+        assert s.scalar(select(func.count()).select_from(ChatLog)) == 1  # its exchanges went with it
+
+
+def test_nobody_else_opens_continues_or_changes_a_conversation(team):
+    db, settings, owner, group_id = team
+    mine = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
+    with db.session() as s:
+        mallory = make_account(s, "mallory")
+        other_group = groups.create_group(s, owner.id, "Other")
+    for hostile in (mine.conversation_id, str(mine.conversation_id), "1; DROP TABLE conversations", None, 2**70, -1):
+        with db.session() as s:
+            with pytest.raises(ConversationNotFound):
+                answers.stored_answers(s, mallory.id, hostile)
+            with pytest.raises(ConversationNotFound):
+                conversations.rename(s, mallory.id, hostile, "Mine now")
+            with pytest.raises(ConversationNotFound):
+                conversations.delete_conversation(s, mallory.id, hostile)
+    with pytest.raises(ConversationNotFound):  # someone else's conversation cannot be continued …
+        answers.prepare(db, settings, group_id=group_id, owner_id=mallory.id, question="Is it heavy?",
+                        conversation_id=mine.conversation_id)
+    with pytest.raises(ConversationNotFound):  # … nor one carried over to another group
+        answers.prepare(db, settings, group_id=other_group, owner_id=owner.id, question="Is it heavy?",
+                        conversation_id=mine.conversation_id)
+    with db.session() as s:
+        assert conversations.list_conversations(s, mallory.id) == []
+
+
+def test_a_share_link_visitor_keeps_their_own_conversations_by_their_browser_token(team):
+    db, settings, owner, group_id = team
+    visitor, stranger = conversations.new_visitor_token(), conversations.new_visitor_token()
+    theirs = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?",
+                         shared=True, visitor_token=visitor)
+    again = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question="Is it heavy?",
+                            shared=True, visitor_token=visitor, conversation_id=theirs.conversation_id)
+    assert [t.question for t in again.history] == ["Where is the fire extinguisher?"]
+    with db.session() as s:
+        assert [c.id for c in conversations.list_conversations(s, owner.id, group_id=group_id, visitor_token=visitor)
+                ] == [theirs.conversation_id]
+        assert conversations.list_conversations(s, owner.id, visitor_token=stranger) == []
+        assert conversations.list_conversations(s, owner.id) == []  # not in the owner's own list
+        stored = s.get(Conversation, theirs.conversation_id)
+        assert stored.is_shared_origin and stored.visitor_token_hash != visitor  # kept hashed
+        for wrong in (stranger, None, "short", "x" * 500):
+            with pytest.raises(ConversationNotFound):
+                answers.stored_answers(s, owner.id, theirs.conversation_id, visitor_token=wrong)
+        # The owner sees the exchange as a shared one, as before.
+        assert s.get(ChatLog, theirs.log_id).is_shared_origin
