@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from core import library, submission, watching
+from core import library, moment_search, submission, watching
 from core.errors import AskVideoError, VideoNotFound
 from core.states import STATUS_BADGES, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play, poster
-from ui.widgets import confirmed, duration, md, pager, plural, show_error, status_badge
+from ui.widgets import confirmed, duration, marked, md, moment, pager, plural, show_error, status_badge
 
 account = st.session_state["account"]
 REFRESH_SECONDS = 2
 SEGMENTS_PER_PAGE = 100
+PLAYING = "lib-moment"  # (video id, second, title, time label) of the moment a search result plays
 
 
 def open_video(video_id: int | None) -> None:
@@ -180,14 +181,56 @@ def show_video(video_id: int) -> None:
 # ------------------------------------------------------------------ the list
 
 
+def play_moment(found: moment_search.Moment) -> None:
+    playing = st.session_state.get(PLAYING)
+    start = moment(playing[1] if playing and playing[0] == found.video_id else None, found.start)
+    st.session_state[PLAYING] = (found.video_id, start, found.title, format_timestamp(found.start))
+
+
+def moment_player() -> None:
+    """The search result being played, above the list, so a click plays where the user is looking."""
+    if not (chosen := st.session_state.get(PLAYING)):
+        return
+    video_id, start, title, label = chosen
+    try:
+        with database().session() as session:
+            source = library.playable(session, settings(), account.id, video_id)
+    except AskVideoError:
+        st.warning("That video is no longer in your library.")
+        return
+    st.markdown(f"**{md(title)}** · {label}")
+    if not play(video_id, source.media_path, source.web_url, start, autoplay=True):
+        st.info("No playable media is stored for this video.")
+
+
+def said_in_the_videos(moments: list[moment_search.Moment]) -> None:
+    st.subheader("Said in the videos")
+    if not moments:
+        st.caption("No video says these words.")
+        return
+    moment_player()
+    with st.container(height=520, border=False):
+        for n, found in enumerate(moments):
+            with st.container(border=True):
+                if st.button(f"{md(found.title)} · {format_timestamp(found.start)}", key=f"moment-{n}",
+                             icon=":material/play_circle:", type="tertiary", help="Play from this moment"):
+                    play_moment(found)
+                    st.rerun()
+                st.markdown(marked(found.pieces()))
+
+
 def show_list() -> None:
     st.title("Library")
     search_col, status_col = st.columns([3, 1])
     def first_page() -> None:
         st.session_state["lib-page"] = 1
 
-    search = search_col.text_input("Search titles", key="lib-search", placeholder="Search by title",
-                                   on_change=first_page)
+    def new_search() -> None:
+        first_page()
+        st.session_state.pop(PLAYING, None)
+
+    search = search_col.text_input("Search", key="lib-search", placeholder="Words in a title, or said in a video",
+                                   on_change=new_search)
     status_label = status_col.selectbox("Status", ["All", *(b.label for b in STATUS_BADGES.values())], key="lib-status",
                                         on_change=first_page)
     status = next((s for s, badge in STATUS_BADGES.items() if badge.label == status_label), None)
@@ -195,14 +238,23 @@ def show_list() -> None:
 
     with database().session() as session:
         first = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
+        # What is said is searched in videos with a transcript, so not under another status's filter.
+        said = search.strip() and status in (None, Status.COMPLETED)
+        moments = moment_search.find_moments(session, account.id, search) if said else None
 
-    if first.total == 0:
+    if first.total == 0 and not moments:
         if search or status:
             st.info("No video matches.")
         else:
             st.info("No videos yet. Add files or links to get started.")
             st.page_link("pages/upload.py", label="Add videos", icon=":material/add:")
         return
+    if moments is not None:
+        titles_col, said_col = st.columns([3, 2])
+        with said_col:
+            said_in_the_videos(moments)
+    else:
+        titles_col = st.container()
 
     @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
     def listing() -> None:
@@ -210,6 +262,11 @@ def show_list() -> None:
             result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
         if first.active and not result.active:
             st.rerun()  # everything finished: stop refreshing
+        if moments is not None:
+            st.subheader("Titles")
+        if not result.total:
+            st.caption("No title has these words.")
+            return
         st.caption(plural(result.total, "video") + (f" · {result.active} in progress" if result.active else ""))
         for item in result.items:
             with st.container(border=True):
@@ -231,7 +288,8 @@ def show_list() -> None:
         if result.pages > 1:
             pager("lib-page", result.page, result.pages, back="← Newer", forward="Older →")
 
-    listing()
+    with titles_col:
+        listing()
 
 
 selected = st.query_params.get("video")

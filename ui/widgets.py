@@ -20,6 +20,12 @@ def md(text: str | None) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
 
 
+def marked(pieces) -> str:
+    """Text given as (piece, matched) pairs, escaped, with each matched piece highlighted."""
+    return "".join(f":orange-background[**{md(piece)}**]" if matched and piece.strip() else md(piece)
+                   for piece, matched in pieces)
+
+
 _LIST_ITEM = re.compile(r"^(\s*)([-*]|\d{1,3}[.)])\s+(.*)$")
 
 
