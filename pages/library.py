@@ -203,13 +203,19 @@ def moment_player() -> None:
         st.info("No playable media is stored for this video.")
 
 
-def said_in_the_videos(moments: list[moment_search.Moment]) -> None:
+def said_in_the_videos(moments: list[moment_search.Moment], *, wide: bool) -> None:
+    """The moments that say the searched words; on the page's whole width, the player beside them."""
     st.subheader("Said in the videos")
     if not moments:
         st.caption("No video says these words.")
         return
-    moment_player()
-    with st.container(height=520, border=False):
+    if wide:
+        listed, player = st.columns([2, 3])
+    else:
+        player, listed = st.container(), st.container()
+    with player:
+        moment_player()
+    with listed, st.container(height=520, border=False):
         for n, found in enumerate(moments):
             with st.container(border=True):
                 if st.button(f"{md(found.title)} · {format_timestamp(found.start)}", key=f"moment-{n}",
@@ -249,12 +255,17 @@ def show_list() -> None:
             st.info("No videos yet. Add files or links to get started.")
             st.page_link("pages/upload.py", label="Add videos", icon=":material/add:")
         return
-    if moments is not None:
+    # Side by side when both have something; spoken moments alone take the page's width.
+    if moments is None:
+        titles_col, said_col = st.container(), None
+    elif first.total:
         titles_col, said_col = st.columns([3, 2])
-        with said_col:
-            said_in_the_videos(moments)
     else:
-        titles_col = st.container()
+        st.caption("No title has these words.")
+        titles_col, said_col = None, st.container()
+    if said_col is not None:
+        with said_col:
+            said_in_the_videos(moments, wide=titles_col is None)
 
     @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
     def listing() -> None:
@@ -288,8 +299,9 @@ def show_list() -> None:
         if result.pages > 1:
             pager("lib-page", result.page, result.pages, back="← Newer", forward="Older →")
 
-    with titles_col:
-        listing()
+    if titles_col is not None:
+        with titles_col:
+            listing()
 
 
 selected = st.query_params.get("video")
