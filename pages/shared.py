@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from core import chapters, comments, media_links, sharing
+from core import chapters, comments, conversations, media_links, sharing
 from core.errors import AskVideoError
 from core.states import Status
 from core.transcripts import format_timestamp
+from ui import conversations as conversation_ui
 from ui import video_tools
 from ui.chat import play_moment, render_chat
 from ui.media import watch_as
-from ui.session import database
+from ui.session import database, visitor_token
 from ui.widgets import duration, md, plural, show_error
 
 token = st.query_params.get("share")
@@ -30,7 +31,25 @@ with st.expander(f"{plural(len(group.members), 'video')} in this group"):
         st.markdown(f"- {md(member.title)} · {duration(member.duration_s)}")
 st.caption("You are viewing a shared group. Questions you ask here are seen by its owner.")
 chat_key = f"shared-{group.group_id}"
-render_chat(key=chat_key, group_id=group.group_id, owner_id=group.owner_id, shared=True)
+visitor = visitor_token()  # this browser's own conversations here, without an account
+conversation = None
+if wanted := conversation_ui.open_id():
+    try:
+        with database().session() as session:
+            found = conversations.find(session, group.owner_id, wanted, visitor_token=visitor)
+            if found.group_id == group.group_id:
+                conversation = (found.id, found.title)
+    except AskVideoError:
+        pass
+    if conversation is None:
+        show_error("That conversation is not one of yours here.")
+        conversation_ui.open_conversation(None)
+conversation_ui.sidebar(group.owner_id, conversation[0] if conversation else None, group_id=group.group_id,
+                        visitor_token=visitor)
+if conversation:
+    conversation_ui.header(group.owner_id, conversation[0], conversation[1], visitor_token=visitor)
+render_chat(key=chat_key, group_id=group.group_id, owner_id=group.owner_id, shared=True,
+            conversation_id=conversation[0] if conversation else None, visitor_token=visitor)
 
 ready = [m for m in group.members if m.status == Status.COMPLETED]
 if ready:

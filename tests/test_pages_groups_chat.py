@@ -66,7 +66,8 @@ def test_ask_click_a_citation_and_rate_the_answer(clean_db, corpus_app):
         assert s.scalars(select(ChatLog.feedback)).one() == "bad"
     click(at, "New conversation")  # start over: the chat and its player are cleared, the log stays
     assert not any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
-    assert not element_protos(at, "video") and not any(b.label == "New conversation" for b in at.button)
+    assert not element_protos(at, "video") and "conversation" not in at.query_params
+    assert any(b.label == "Where is the fire extinguisher?" for b in at.sidebar.button)  # listed, to reopen
     with clean_db.session() as s:
         assert len(s.scalars(select(ChatLog)).all()) == 1
 

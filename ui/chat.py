@@ -1,17 +1,22 @@
-"""The chat over one group, shared by the owner's Chat page and the share-link page.
+"""The chat over one group, shared by the owner's Ask page and the share-link page.
 
-History lives in the browser session only; every exchange is also a chat_logs row.
+What is on screen is the open conversation as stored (core/conversations.py), so a reload or a
+second tab shows the same; a question asked with no conversation open starts one.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from core import answers, content_templates, library
-from core.answers import Answer, AnswerError, AnswerNotSaved, Turn
+from core.answers import Answer, AnswerError, AnswerNotSaved, Citation
+from core.conversations import ConversationNotFound
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
 from core.states import AnswerMode, Feedback
+from ui import conversations as conversation_ui
 from ui import video_tools
 from ui.session import database, settings
 from ui.media import play
@@ -20,12 +25,27 @@ from ui.widgets import claims_markdown, md, moment, show_error
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
 
 
-def _history(key: str) -> list[dict]:
-    return st.session_state.setdefault(f"chat-{key}", [])
+def _pending(key: str, conversation_id: int | None) -> list[dict]:
+    """Exchanges only this browser holds: a question that failed or was interrupted (with "Ask
+    again") and an answer written while the database was away. Stored answers come from the
+    conversation itself."""
+    return st.session_state.setdefault(f"chat-{key}-{conversation_id or 'new'}", [])
 
 
-def _player(key: str, owner_id: int, shared_group_id: int | None) -> None:
+PLAYER_CSS = """<style>
+/* The player's column stays in view while the conversation scrolls, so a citation plays where
+   the user can see it. */
+div[data-testid="stColumn"]:has(.st-key-askvideo-player) {
+  position: sticky; top: 3.75rem; align-self: flex-start; z-index: 2;
+}
+</style>"""
+
+
+def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Citation | None) -> None:
     chosen = st.session_state.get(f"player-{key}")
+    autoplay = bool(chosen)
+    if not chosen and fallback is not None:  # a reopened conversation shows its last cited moment, paused
+        chosen = (fallback.video_id, fallback.start, fallback.title, fallback.label)
     if not chosen:
         st.caption("Click a source under an answer to play the video from that moment.")
         return
@@ -37,7 +57,7 @@ def _player(key: str, owner_id: int, shared_group_id: int | None) -> None:
         st.warning("That video is no longer available here.")
         return
     st.markdown(f"**{md(title)}** · {label}")
-    if not play(video_id, source.media_path, source.web_url, start, autoplay=True):
+    if not play(video_id, source.media_path, source.web_url, start, autoplay=autoplay):
         st.info("No playable media is stored for this video.")
 
 
@@ -88,35 +108,50 @@ def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | No
         except AskVideoError as error:
             st.session_state[f"fb-error-{key}"] = str(error)
 
-    st.feedback("thumbs", key=f"fb-{key}-{answer.log_id}", on_change=changed)
+    stored = {Feedback.GOOD: 1, Feedback.BAD: 0}.get(answer.feedback)
+    st.feedback("thumbs", key=f"fb-{key}-{answer.log_id}", on_change=changed, default=stored)
 
 
-def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None:
-    """A chat column and a player column for one group."""
-    history = _history(key)
+def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool, conversation_id: int | None = None,
+                visitor_token: str | None = None) -> None:
+    """A chat column and a player column for one group, showing the open conversation."""
+    stored: list[Answer] = []
+    if conversation_id is not None:
+        try:
+            with database().session() as session:
+                stored = answers.stored_answers(session, owner_id, conversation_id, visitor_token=visitor_token)
+        except ConversationNotFound as error:
+            show_error(error)
+            conversation_ui.open_conversation(None)
+            conversation_id = None
+    pending = _pending(key, conversation_id)
+    history = [{"question": a.question, "answer": a, "id": f"log{a.log_id}"} for a in stored] + pending
+    last_cited = next((a.citations[0] for a in reversed(stored) if a.citations), None)
+    st.html(PLAYER_CSS)
     chat_col, player_col = st.columns([3, 2], gap="large")
-    with player_col:
-        _player(key, owner_id, group_id if shared else None)
+    with player_col, st.container(key="askvideo-player"):
+        _player(key, owner_id, group_id if shared else None, last_cited)
     with chat_col:
         if error := st.session_state.pop(f"fb-error-{key}", None):
             show_error(error)
         post_types = None  # the user's post formats, read once for all answers on the page
-        for n, exchange in enumerate(history):
+        for exchange in history:
+            exchange_id = exchange["id"]
             with st.chat_message("user"):
                 st.markdown(md(exchange["question"]))
             with st.chat_message("assistant"):
                 answer: Answer | None = exchange.get("answer")
                 if answer is None:
                     show_error(exchange.get("error") or "No answer.")
-                    if st.button("Ask again", key=f"again-{key}-{n}"):
+                    if st.button("Ask again", key=f"again-{key}-{exchange_id}"):
                         st.session_state[f"pending-{key}"] = exchange["question"]
-                        history.pop(n)
+                        pending.remove(exchange)
                         st.rerun()
                     continue
                 st.markdown(claims_markdown(answer.text, answer.claims))
-                _sources(key, str(n), answer, owner_id, shared)
+                _sources(key, exchange_id, answer, owner_id, shared)
                 if answer.log_id is None:
-                    _unsaved(key, n, exchange)
+                    _unsaved(key, exchange, conversation_id)
                     continue
                 _feedback(key, answer, owner_id, group_id if shared else None)
                 if not shared and answer.citations:
@@ -128,35 +163,32 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool) -> None
                                                lambda log_id=answer.log_id: _answer_context(owner_id, log_id),
                                                post_types)
         # A question being answered joins the conversation where it will stay, above the input
-        # (below it, it jumped back up once answered); "New conversation" sits under the input,
-        # so the first answer does not push the input down by a button either.
+        # (below it, it jumped back up once answered).
         asking = st.container()
         question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
-        if history and st.button("New conversation", key=f"clear-{key}", icon=":material/restart_alt:",
-                                 help="Start over: earlier questions no longer shape follow-ups"):
-            history.clear()
-            st.session_state.pop(f"player-{key}", None)
-            st.rerun()
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:
             with asking:
-                _ask(key, history, question, group_id=group_id, owner_id=owner_id, shared=shared)
+                _ask(key, question, group_id=group_id, owner_id=owner_id, shared=shared,
+                     conversation_id=conversation_id, visitor_token=visitor_token)
 
 
-def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_id: int, shared: bool) -> None:
+def _ask(key: str, question: str, *, group_id: int, owner_id: int, shared: bool, conversation_id: int | None,
+         visitor_token: str | None) -> None:
+    pending = _pending(key, conversation_id)
     with st.chat_message("user"):
         st.markdown(md(question))
     with st.chat_message("assistant"):
-        turns = [Turn(e["question"], e["answer"].text) for e in history if e.get("answer")]
-        # In the history before any work: a click elsewhere stops this run mid-answer, and the
-        # question must then still be there, with "Ask again".
-        exchange = {"question": question, "answer": None,
+        # Kept before any work: a click elsewhere stops this run mid-answer, and the question must
+        # then still be there, with "Ask again".
+        exchange = {"id": f"p{uuid.uuid4().hex[:12]}", "question": question, "answer": None,
                     "error": "The answer was interrupted before it finished."}
-        history.append(exchange)
+        pending.append(exchange)
         try:
             with st.spinner("Searching the videos…"):
                 prepared = answers.begin(database(), settings(), group_id=group_id, owner_id=owner_id,
-                                         question=question, history=turns, shared=shared)
+                                         question=question, shared=shared, conversation_id=conversation_id,
+                                         visitor_token=visitor_token)
             raw: list[str] = []
 
             def escaped():
@@ -175,18 +207,29 @@ def _ask(key: str, history: list[dict], question: str, *, group_id: int, owner_i
         except DatabaseUnreachable:
             exchange["error"] = UNREACHABLE_MESSAGE
         else:
-            exchange.update(answer=answer, error=None)
+            _stored(key, pending, exchange, conversation_id, answer.conversation_id)
     st.rerun()
 
 
-def _unsaved(key: str, n: int, exchange: dict) -> None:
+def _stored(key: str, pending: list[dict], exchange: dict, was: int | None, now: int | None) -> None:
+    """An answer is stored: it shows from its conversation now, which the URL opens (a first
+    answer started it; what failed before it moves along)."""
+    pending.remove(exchange)
+    if now != was:
+        st.session_state.pop(f"chat-{key}-{was or 'new'}", None)
+        if pending:
+            st.session_state[f"chat-{key}-{now}"] = pending
+        conversation_ui.open_conversation(now)
+
+
+def _unsaved(key: str, exchange: dict, conversation_id: int | None) -> None:
     """An answer written while the database was away: say so, and store it when asked."""
     st.warning(AnswerNotSaved(exchange["answer"]).args[0])
-    if st.button("Save this answer", key=f"save-{key}-{n}", icon=":material/save:"):
+    if st.button("Save this answer", key=f"save-{key}-{exchange['id']}", icon=":material/save:"):
         try:
-            exchange["answer"] = answers.save(database(), exchange["unsaved"], exchange["answer"])
+            saved = answers.save(database(), exchange["unsaved"], exchange["answer"])
         except AnswerNotSaved:
             show_error(UNREACHABLE_MESSAGE)
             return
-        del exchange["unsaved"]
+        _stored(key, _pending(key, conversation_id), exchange, conversation_id, saved.conversation_id)
         st.rerun()

@@ -6,12 +6,14 @@ import json
 
 import streamlit as st
 
-from core import auth
+from core import auth, conversations
 from core.auth import Account
 from core.config import Settings, load_settings
 from core.database import Database, get_database
 
 COOKIE = "askvideo_session"
+VISITOR_COOKIE = "askvideo_visitor"  # a share-link visitor's key to their own conversations
+VISITOR_DAYS = 365
 
 
 @st.cache_resource
@@ -45,12 +47,23 @@ def visitor_address() -> str | None:
     return address if isinstance(address, str) else None
 
 
-def _cookie_token() -> str | None:
+def _cookie_token(name: str = COOKIE) -> str | None:
     try:
-        value = st.context.cookies.get(COOKIE)
+        value = st.context.cookies.get(name)
     except Exception:  # no browser behind this run (AppTest, bare mode)
         return None
     return value if isinstance(value, str) else None
+
+
+def visitor_token() -> str:
+    """This browser's visitor token (made and kept in a cookie on first use): whoever opens a
+    share link finds the conversations they had there, without an account."""
+    token = st.session_state.get("visitor_token") or _cookie_token(VISITOR_COOKIE)
+    if not token or not 20 <= len(token) <= 100:
+        token = conversations.new_visitor_token()
+        st.session_state["visitor_cookie_to_write"] = token
+    st.session_state["visitor_token"] = token
+    return token
 
 
 def remember(token: str) -> None:
@@ -75,14 +88,19 @@ def write_pending_cookie() -> None:
     SameSite=Strict keeps other sites from sending it.
     """
     slot = st.empty()  # always there, so the page below keeps its place whether a cookie is written or not
-    if "cookie_to_write" not in st.session_state:
+    writes = []
+    if "cookie_to_write" in st.session_state:
+        token = st.session_state.pop("cookie_to_write")
+        writes.append((COOKIE, token, settings().session_days * 86400 if token else 0))
+    if "visitor_cookie_to_write" in st.session_state:
+        writes.append((VISITOR_COOKIE, st.session_state.pop("visitor_cookie_to_write"), VISITOR_DAYS * 86400))
+    if not writes:
         return
-    token = st.session_state.pop("cookie_to_write")
-    max_age = settings().session_days * 86400 if token else 0
     slot.html(
-        "<script>document.cookie = "
-        f"{json.dumps(COOKIE)} + '=' + {json.dumps(token)} + "
-        f"'; Max-Age={max_age}; Path=/; SameSite=Strict' + "
-        "(location.protocol === 'https:' ? '; Secure' : '');</script>",
+        "<script>" + "".join(
+            f"document.cookie = {json.dumps(name)} + '=' + {json.dumps(value)} + "
+            f"'; Max-Age={max_age}; Path=/; SameSite=Strict' + "
+            "(location.protocol === 'https:' ? '; Secure' : '');"
+            for name, value, max_age in writes) + "</script>",
         unsafe_allow_javascript=True,
     )

@@ -1,0 +1,108 @@
+"""On the Ask page conversations last: the open one is in the URL, so a reload reopens it as it was;
+the sidebar lists them to reopen, continue, search, rename and delete."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from core import conversations, groups
+from db.models import ChatLog, Conversation
+from tests.app_driver import APP, click, element_protos, errors, signed_in_app
+
+
+def reload(at: AppTest) -> AppTest:
+    """The same browser after F5: a new session, the same sign-in and the same URL."""
+    again = AppTest.from_file(str(APP), default_timeout=30)
+    again.session_state["session_token"] = at.session_state["session_token"]
+    for name, value in at.query_params.items():
+        again.query_params[name] = value
+    again.run()
+    again.switch_page("pages/chat.py").run()
+    assert not again.exception, again.exception
+    return again
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sidebar_titles(at: AppTest) -> list[str]:
+    return [b.label for b in at.sidebar.button if str(b.key).startswith("conversation-") and b.key != "conversation-new"]
+
+
+def test_a_reload_reopens_the_conversation_with_its_answers_ratings_and_player(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.switch_page("pages/chat.py").run()
+    ask(at, "Where is the fire extinguisher?")
+    conversation_id = int(at.query_params["conversation"][0])
+    at.feedback[0].set_value(1).run()
+    ask(at, "Is it heavy?")  # a follow-up in the same conversation
+    with clean_db.session() as s:
+        assert [log.conversation_id for log in s.scalars(select(ChatLog))] == [conversation_id] * 2
+
+    after = reload(at)
+    questions = [m.value for m in after.markdown]
+    assert "Where is the fire extinguisher?" in questions and "Is it heavy?" in questions
+    assert after.feedback[0].value == 1  # the rating is shown as given
+    [player] = element_protos(after, "video")  # the last cited moment, waiting (not playing by itself)
+    assert player.start_time > 0 and not player.autoplay
+    assert sidebar_titles(after) == ["Where is the fire extinguisher?"]
+    assert any(b.proto.type == "primary" for b in after.sidebar.button if b.label == "Where is the fire extinguisher?")
+
+    # Continued after the reload: the follow-up borrows the stored question's words.
+    ask(after, "And where is the first-aid kit?")
+    with clean_db.session() as s:
+        assert len(conversations.logs(s, conversation_id)) == 3
+
+
+def test_open_an_older_conversation_search_rename_and_delete(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.switch_page("pages/chat.py").run()
+    ask(at, "Where is the fire extinguisher?")
+    first = at.query_params["conversation"][0]
+    click(at, "New conversation")
+    assert not any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
+    ask(at, "Which password manager do we use?")
+    second = at.query_params["conversation"][0]
+    assert second != first and sidebar_titles(at) == ["Which password manager do we use?",
+                                                      "Where is the fire extinguisher?"]
+
+    at.sidebar.text_input(key="conversation-search").input("elevator").run()  # words of an answer
+    assert sidebar_titles(at) == ["Where is the fire extinguisher?"]
+    click(at, "Where is the fire extinguisher?")
+    assert at.query_params["conversation"][0] == first
+    assert any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
+    assert not any(m.value == "Which password manager do we use?" for m in at.markdown)
+
+    rename = next(t for t in at.text_input if t.label == "Title")
+    rename.input("Fire safety")
+    next(b for b in at.button if b.label == "Save" and b.form_id == rename.form_id).click().run()
+    at.sidebar.text_input(key="conversation-search").input("").run()
+    assert sidebar_titles(at) == ["Which password manager do we use?", "Fire safety"]
+
+    click(at, "Delete conversation")
+    assert "conversation" not in at.query_params
+    assert sidebar_titles(at) == ["Which password manager do we use?"]
+    with clean_db.session() as s:
+        assert [c.title for c in s.scalars(select(Conversation))] == ["Which password manager do we use?"]
+
+
+def test_a_conversation_id_in_the_url_that_is_not_yours_opens_nothing(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.switch_page("pages/chat.py").run()
+    ask(at, "Where is the fire extinguisher?")
+    theirs = at.query_params["conversation"][0]
+    mallory, someone = signed_in_app(clean_db, "mallory")
+    with clean_db.session() as s:
+        groups.create_group(s, someone.id, "Mallory's")
+    mallory.switch_page("pages/chat.py").run()
+    for hostile in (theirs, "abc", "-1", "1e9", "99999999999999999999999"):
+        mallory.query_params["conversation"] = hostile
+        mallory.run()
+        assert not mallory.exception, mallory.exception
+        assert not any(m.value == "Where is the fire extinguisher?" for m in mallory.markdown)
+        assert any("does not exist or is not yours" in e for e in errors(mallory))
+        assert "conversation" not in mallory.query_params and not sidebar_titles(mallory)
