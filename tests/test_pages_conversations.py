@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import conversations, groups
+from core import conversations, groups, sharing
 from db.models import ChatLog, Conversation
 from tests.app_driver import APP, click, element_protos, errors, signed_in_app
 
@@ -106,3 +106,39 @@ def test_a_conversation_id_in_the_url_that_is_not_yours_opens_nothing(clean_db, 
         assert not any(m.value == "Where is the fire extinguisher?" for m in mallory.markdown)
         assert any("does not exist or is not yours" in e for e in errors(mallory))
         assert "conversation" not in mallory.query_params and not sidebar_titles(mallory)
+
+
+def test_a_share_link_visitor_reopens_their_own_conversation_and_nobody_elses(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    with clean_db.session() as s:
+        token = sharing.create_link(s, account.id, group_id)
+
+    def visitor(cookie: str | None = None, conversation: str | None = None) -> AppTest:
+        """A browser on the share link, with its visitor cookie if it has one."""
+        page = AppTest.from_file(str(APP), default_timeout=30)
+        page.query_params["share"] = token
+        if conversation:
+            page.query_params["conversation"] = conversation
+        if cookie:
+            page.session_state["visitor_token"] = cookie
+        page.run()
+        assert not page.exception, page.exception
+        return page
+
+    first = visitor()
+    ask(first, "Which password manager do we use?")
+    conversation = first.query_params["conversation"][0]
+    assert sidebar_titles(first) == ["Which password manager do we use?"]
+
+    again = visitor(first.session_state["visitor_token"], conversation)  # the same browser, reloaded
+    assert any(m.value == "Which password manager do we use?" for m in again.markdown)
+    ask(again, "Is it for every account?")
+    with clean_db.session() as s:
+        assert len(conversations.logs(s, int(conversation))) == 2
+
+    stranger = visitor(conversation=conversation)  # the link and the URL, but another browser
+    assert not any(m.value == "Which password manager do we use?" for m in stranger.markdown)
+    assert any("not one of yours" in e for e in errors(stranger)) and not sidebar_titles(stranger)
+
+    at.switch_page("pages/chat.py").run()  # the owner's own list is theirs alone (Analytics shows the exchange)
+    assert sidebar_titles(at) == []
