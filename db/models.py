@@ -382,6 +382,8 @@ class TranscriptSentence(Base):
         _hnsw_cosine_index("ix_transcript_sentences_embedding_hnsw"),
         # Sentences inside a chunk are found by video and time.
         Index("ix_transcript_sentences_video_start", "video_id", "start_time"),
+        # The Library's search of what is said matches the owner's sentences by their words (revision 0014).
+        Index("ix_transcript_sentences_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
