@@ -34,6 +34,9 @@ from db.states import AnswerMode, Feedback
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
                  "Try other words, or check that the videos you expect are in the group and ready.")
+NOTHING_FOUND_IN_VIDEO = "I could not find anything about that in this video. Try other words."
+NOTHING_FOUND_ANYWHERE = ("I could not find anything about that in your videos. "
+                          "Try other words, or check that the videos you expect are ready.")
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 # An offline answer stops quoting at the first moment whose fused retrieval score is below this
 # share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
@@ -76,7 +79,7 @@ class Citation:
 
 @dataclass
 class Prepared:
-    group_id: int
+    group_id: int | None  # None: a video's (video_id) or all the owner's videos
     owner_id: int
     question: str
     search_query: str
@@ -89,6 +92,13 @@ class Prepared:
     check_claims_with_model: bool = False  # the owner's consent to one more model call per answer
     conversation_id: int | None = None  # None: the answer starts a conversation
     visitor_token: str | None = field(default=None, repr=False)  # a share-link visitor's
+    video_id: int | None = None
+
+    @property
+    def nothing_found(self) -> str:
+        if self.group_id is None:
+            return NOTHING_FOUND_IN_VIDEO if self.video_id is not None else NOTHING_FOUND_ANYWHERE
+        return NOTHING_FOUND
 
 
 @dataclass(frozen=True)
@@ -151,9 +161,9 @@ def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn],
 
 
 def begin(
-    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None,
+    visitor_token: str | None = None, video_id: int | None = None,
 ) -> Prepared:
     """Start answering a question about a group. Asked through a share link (`shared`), it is
     first counted against the link's hourly limit (RateLimited past it): counted when asked, not
@@ -162,28 +172,28 @@ def begin(
     if shared:
         sharing.take_question(db, group_id, per_hour=settings.share_questions_per_hour)
     return prepare(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                   shared=shared, conversation_id=conversation_id, visitor_token=visitor_token)
+                   shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id)
 
 
 def ask(
-    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None,
+    visitor_token: str | None = None, video_id: int | None = None,
 ) -> Answer:
     """A whole answer in one call, stored: for callers that do not show it as it streams."""
     prepared = begin(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                     shared=shared, conversation_id=conversation_id, visitor_token=visitor_token)
+                     shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id)
     return finish(db, prepared, "".join(stream(prepared)))
 
 
 def prepare(
-    db: Database, settings: Settings, *, group_id: int, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None,
+    visitor_token: str | None = None, video_id: int | None = None,
 ) -> Prepared:
-    """Understand the question, retrieve the group's passages and choose how to answer. A question
-    in a stored conversation follows up on that conversation's own turns (`history` is for callers
-    that keep none)."""
+    """Understand the question, retrieve the passages of the group (or the video, or with neither
+    all the owner's videos) and choose how to answer. A question in a stored conversation follows
+    up on that conversation's own turns (`history` is for callers that keep none)."""
     import openai
 
     question = one_line(question)
@@ -192,9 +202,10 @@ def prepare(
     if len(question) > MAX_QUESTION_CHARS:
         raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
     with db.session() as session:
+        conversations.check_target(session, owner_id, group_id=group_id, video_id=video_id)
         if conversation_id is not None:
-            history = stored_turns(session, owner_id, group_id, conversation_id, visitor_token,
-                                   last=max(settings.history_turns, 0))
+            history = stored_turns(session, owner_id, conversation_id, visitor_token, group_id=group_id,
+                                   video_id=video_id, last=max(settings.history_turns, 0))
         access = model_access(session, settings, owner_id)
         check_with_model = access.remote and model_settings.checks_claims_with_model(session, owner_id)
     history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
@@ -204,7 +215,7 @@ def prepare(
         search_query = _follow_up_query(question, history)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     try:
-        hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
+        hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, video_id=video_id,
                                          owner_id=owner_id, rerank=True).hits(search_query)
     except openai.OpenAIError as error:  # embedding the question with the user's provider
         raise provider_error(error, shared) from None
@@ -226,15 +237,15 @@ def prepare(
         passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id)
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
-                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token)
+                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id)
 
 
-def stored_turns(session: Session, owner_id: int, group_id: int, conversation_id: object,
-                 visitor_token: str | None, *, last: int) -> list[Turn]:
-    """The last turns of the viewer's conversation about this group (ConversationNotFound if it is
-    not theirs or asks something else)."""
+def stored_turns(session: Session, owner_id: int, conversation_id: object, visitor_token: str | None, *,
+                 group_id: int | None, video_id: int | None, last: int) -> list[Turn]:
+    """The last turns of the viewer's conversation about this group or video (ConversationNotFound
+    if it is not theirs or asks something else)."""
     conversation = conversations.find(session, owner_id, conversation_id, visitor_token=visitor_token)
-    if conversation.group_id != group_id:
+    if (conversation.group_id, conversation.video_id) != (group_id, None if group_id is not None else video_id):
         raise conversations.ConversationNotFound()
     return [Turn(log.question, log.answer) for log in conversations.logs(session, conversation.id, last=last)] if last else []
 
@@ -319,7 +330,7 @@ def _from_model(prepared: Prepared) -> Iterator[str]:
 def stream(prepared: Prepared) -> Iterator[str]:
     """The answer's text, piece by piece."""
     if prepared.mode == AnswerMode.NOTHING:
-        yield NOTHING_FOUND
+        yield prepared.nothing_found
     elif prepared.mode == AnswerMode.EXTRACTIVE:
         yield from _extractive(prepared)
     else:
@@ -375,7 +386,7 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     return it for display."""
     text = one_citation_each((text or "").strip())
     mode = prepared.mode if text else AnswerMode.NOTHING  # a model that wrote nothing found nothing
-    text = text or NOTHING_FOUND
+    text = text or prepared.nothing_found
     checked = check_claims(prepared, text, mode)
     return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), mode,
                                      [c.as_row() for c in checked], claims.support_score(checked)))
@@ -389,7 +400,8 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
             conversation_id = prepared.conversation_id
             if conversation_id is None:
                 conversation_id = conversations.start(session, prepared.owner_id, question=prepared.question,
-                                                      group_id=prepared.group_id, shared=prepared.shared,
+                                                      group_id=prepared.group_id, video_id=prepared.video_id,
+                                                      shared=prepared.shared,
                                                       visitor_token=prepared.visitor_token)
             else:
                 conversations.touch(session, conversation_id)

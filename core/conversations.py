@@ -87,6 +87,16 @@ def find(session: Session, owner_id: int, conversation_id: object, *, visitor_to
     return conversation
 
 
+def check_target(session: Session, owner_id: int, *, group_id: int | None, video_id: int | None) -> None:
+    """Refuse a group or a video that is not the owner's before anything is asked of it."""
+    if group_id is not None:
+        if session.scalar(select(VideoGroup.id).where(VideoGroup.id == group_id, VideoGroup.user_id == owner_id)) is None:
+            raise AskVideoError("That group does not exist or is not yours.")
+    elif video_id is not None:
+        if session.scalar(select(Video.id).where(Video.id == video_id, Video.user_id == owner_id)) is None:
+            raise AskVideoError("That video does not exist or is not yours.")
+
+
 def start(session: Session, owner_id: int, *, question: str, group_id: int | None = None,
           video_id: int | None = None, shared: bool = False, visitor_token: str | None = None) -> int:
     """A new conversation about a group, a video, or (neither given) everything, titled by its

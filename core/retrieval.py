@@ -37,6 +37,7 @@ from core.config import SENTENCE_KEYWORD_WEIGHT
 from core.model_settings import ModelAccess
 from core.reranking import rerank
 from db.models import EMBEDDING_DIMENSIONS
+from db.states import Scope
 
 # Reciprocal-rank fusion constant. The usual 60 flattens the top; 15 lets the first few ranks of
 # each signal count more and measured better on TutorialVQA dev and on both its halves.
@@ -167,13 +168,30 @@ _BM25_CTES = """
     )
 """
 
-_SCOPE = """
+# What a question asks: a group's videos, one video, or every video of the owner.
+_SCOPES = {
+    Scope.GROUP: """
     scope AS MATERIALIZED (
         SELECT m.video_id
           FROM video_group_members m JOIN videos v ON v.id = m.video_id
          WHERE m.group_id = :group_id AND v.user_id = :owner_id
     )
-"""
+""",
+    Scope.VIDEO: """
+    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.id = :video_id AND v.user_id = :owner_id)
+""",
+    Scope.ALL: """
+    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.user_id = :owner_id)
+""",
+}
+
+def scope_of(group_id: int | None, video_id: int | None) -> tuple[Scope, dict[str, int]]:
+    """The scope a group id, a video id or neither names, and its SQL parameters."""
+    if group_id is not None:
+        return Scope.GROUP, {"group_id": group_id}
+    if video_id is not None:
+        return Scope.VIDEO, {"video_id": video_id}
+    return Scope.ALL, {}
 
 # The same BM25 over the group's sentences: a question's words said together in one sentence mark
 # the moment more sharply than the same words spread over a chunk. Only the best sentences count.
@@ -187,8 +205,8 @@ _SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """
     )
 """
 
-_CANDIDATES = text(
-    "WITH" + _SCOPE + "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
+_CANDIDATES_SQL = (
+    "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
     dense AS (
         SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
             SELECT c.id, c.embedding <=> :qv AS distance
@@ -247,10 +265,12 @@ _CANDIDATES = text(
       LEFT JOIN said ON said.id = c.id
       LEFT JOIN covered ON covered.id = c.id
     """
-).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
+)
+_CANDIDATES = {kind: text("WITH" + sql + _CANDIDATES_SQL).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
+               for kind, sql in _SCOPES.items()}
 
 _KEYWORDS = text(
-    "WITH" + _SCOPE + "," + _BM25_CTES + """
+    "WITH" + _SCOPES[Scope.GROUP] + "," + _BM25_CTES + """
     SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
            c.text, sp.score
       FROM sparse sp JOIN transcript_chunks c ON c.id = sp.id
@@ -260,10 +280,12 @@ _KEYWORDS = text(
 )
 
 
-def candidate_pool(session: Session, *, group_id: int, owner_id: int, model: str, query_vector: list[float],
-               query_text: str, candidates: int = CANDIDATES,
-               sentence_candidates: int = SENTENCE_CANDIDATES) -> list[Candidate]:
-    """Every chunk any of the three searches puts near the top, with all its signals."""
+def candidate_pool(session: Session, *, group_id: int | None, owner_id: int, model: str, query_vector: list[float],
+                   query_text: str, candidates: int = CANDIDATES, sentence_candidates: int = SENTENCE_CANDIDATES,
+                   video_id: int | None = None) -> list[Candidate]:
+    """Every chunk any of the three searches puts near the top, with all its signals, in the
+    group, else the video, else (neither given) all the owner's videos."""
+    kind, scope = scope_of(group_id, video_id)
     # Iterative scans let the HNSW index keep going until enough rows pass the group filter. The
     # best plan depends on the group's size and the question's words, so it is planned afresh each
     # time: once psycopg prepares the statement, PostgreSQL's cached generic plan ran 5-10x slower.
@@ -271,9 +293,9 @@ def candidate_pool(session: Session, *, group_id: int, owner_id: int, model: str
                          "set_config('hnsw.ef_search', '100', true), "
                          "set_config('plan_cache_mode', 'force_custom_plan', true)"))
     rows = session.execute(
-        _CANDIDATES,
+        _CANDIDATES[kind],
         {
-            "group_id": group_id, "owner_id": owner_id, "model": model, "qv": query_vector,
+            **scope, "owner_id": owner_id, "model": model, "qv": query_vector,
             "question": keyword_text(query_text), "words": _GLUE.sub(" ", query_text[:4000]),
             "candidates": candidates, "sentence_candidates": sentence_candidates,
             "k1": BM25_K1, "b": BM25_B,
@@ -370,7 +392,7 @@ def is_found(hits: list[Hit], *, similarity: float, coverage: float = FOUND_COVE
 def search(
     session: Session,
     *,
-    group_id: int,
+    group_id: int | None,
     owner_id: int,
     model: str,
     query_vector: list[float],
@@ -382,16 +404,18 @@ def search(
     sentence_weight: float = 1.0,
     sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT,
     merge: bool = True,
+    video_id: int | None = None,
 ) -> list[Hit]:
-    """The group's best moments for a question."""
+    """The best moments for a question in a group, else a video, else all the owner's videos."""
     pool = candidate_pool(session, group_id=group_id, owner_id=owner_id, model=model,
-                          query_vector=query_vector, query_text=query_text, candidates=candidates)
+                          query_vector=query_vector, query_text=query_text, candidates=candidates,
+                          video_id=video_id)
     return fuse(pool, k=k, dense_weight=dense_weight, sparse_weight=sparse_weight,
                 sentence_weight=sentence_weight, sentence_keyword_weight=sentence_keyword_weight, merge=merge)
 
 
 _FULL_TEXT = text(
-    "WITH" + _SCOPE + """
+    "WITH" + _SCOPES[Scope.GROUP] + """
     SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
            c.text, ts_rank_cd(c.search_vector, q) AS score
       FROM transcript_chunks c, to_tsquery('english', :tsq) q
@@ -422,15 +446,17 @@ def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str
 
 
 class GroupRetriever(BaseRetriever):
-    """LangChain retriever over one group: only chunks of that group's videos, owned by its owner."""
+    """LangChain retriever over one group (or one video, or with neither all the owner's videos):
+    only chunks of those videos, owned by their owner."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     session_factory: Any  # a callable returning a context-managed SQLAlchemy Session
     embeddings: Embeddings
     embedding_model: str
-    group_id: int
+    group_id: int | None
     owner_id: int
+    video_id: int | None = None
     k: int = 12
     sparse_weight: float = 1.0
     sentence_weight: float = 1.0
@@ -449,7 +475,8 @@ class GroupRetriever(BaseRetriever):
         vector = self.embeddings.embed_query(query)
         with self.session_factory() as session:
             return candidate_pool(session, group_id=self.group_id, owner_id=self.owner_id,
-                                  model=self.embedding_model, query_vector=vector, query_text=query)
+                                  model=self.embedding_model, query_vector=vector, query_text=query,
+                                  video_id=self.video_id)
 
     def rank(self, pool: list[Candidate], **fusion: Any) -> list[Hit]:
         """The top k of a pool as `hits` ranks it; `fusion` overrides `fuse`'s parameters (the
@@ -469,8 +496,8 @@ class GroupRetriever(BaseRetriever):
         ]
 
 
-def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings, *, group_id: int,
-                    owner_id: int, rerank: bool = False) -> GroupRetriever:
+def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings, *, group_id: int | None,
+                    owner_id: int, rerank: bool = False, video_id: int | None = None) -> GroupRetriever:
     """The retriever the chat uses, configured from the settings (the benchmark builds it here too).
     With `rerank` (a question someone asked, not a background check) it also re-ranks with the
     owner's chat model when the owner turned that on and has one: one model call per question."""
@@ -481,7 +508,7 @@ def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings,
                 access = model_settings.model_access(session, settings, owner_id)
     return GroupRetriever(session_factory=session_factory, embeddings=embeddings,
                           embedding_model=embeddings.model_name, group_id=group_id, owner_id=owner_id,
-                          k=settings.top_k, sparse_weight=settings.sparse_weight,
+                          video_id=video_id, k=settings.top_k, sparse_weight=settings.sparse_weight,
                           sentence_weight=settings.sentence_weight,
                           sentence_keyword_weight=settings.sentence_keyword_weight,
                           rerank_with=access if access is not None and access.remote else None,

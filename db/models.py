@@ -265,7 +265,8 @@ class ChatLog(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
+    # None when asked of one video or of all the owner's videos (its conversation says which).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
     # The conversation it is a turn of (revision 0013).
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     conversation: Mapped[Conversation] = relationship()

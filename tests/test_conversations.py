@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from core import answers, conversations, groups
 from core.config import load_settings
 from core.conversations import ConversationNotFound
+from core.errors import AskVideoError
 from db.models import ChatLog, Conversation
 from tests.corpus import KITCHEN, ONBOARDING, captioned_group, small_chunks
 from tests.factories import make_account
@@ -20,11 +21,11 @@ def team(clean_db):
     with clean_db.session() as s:
         owner = make_account(s, "owner")
     group_id, ids = captioned_group(clean_db, owner.id, {"Kitchen safety": KITCHEN, "IT onboarding": ONBOARDING})
-    return clean_db, small_chunks(load_settings()), owner, group_id
+    return clean_db, small_chunks(load_settings()), owner, group_id, ids
 
 
 def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
-    db, settings, owner, group_id = team
+    db, settings, owner, group_id, _ = team
     first = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
     assert first.conversation_id is not None and "elevator" in first.text
 
@@ -49,7 +50,7 @@ def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
 
 
 def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
-    db, settings, owner, group_id = team
+    db, settings, owner, group_id, _ = team
     kitchen = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
     laptop = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Which password manager do we use?")
     with db.session() as s:
@@ -77,11 +78,12 @@ def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
 
 
 def test_nobody_else_opens_continues_or_changes_a_conversation(team):
-    db, settings, owner, group_id = team
+    db, settings, owner, group_id, ids = team
     mine = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
     with db.session() as s:
         mallory = make_account(s, "mallory")
         other_group = groups.create_group(s, owner.id, "Other")
+        mallory_group = groups.create_group(s, mallory.id, "Mallory's")
     for hostile in (mine.conversation_id, str(mine.conversation_id), "1; DROP TABLE conversations", None, 2**70, -1):
         with db.session() as s:
             with pytest.raises(ConversationNotFound):
@@ -91,8 +93,13 @@ def test_nobody_else_opens_continues_or_changes_a_conversation(team):
             with pytest.raises(ConversationNotFound):
                 conversations.delete_conversation(s, mallory.id, hostile)
     with pytest.raises(ConversationNotFound):  # someone else's conversation cannot be continued …
-        answers.prepare(db, settings, group_id=group_id, owner_id=mallory.id, question="Is it heavy?",
+        answers.prepare(db, settings, group_id=mallory_group, owner_id=mallory.id, question="Is it heavy?",
                         conversation_id=mine.conversation_id)
+    with pytest.raises(AskVideoError, match="not yours"):  # … nor their group or video asked
+        answers.prepare(db, settings, group_id=group_id, owner_id=mallory.id, question="Is it heavy?")
+    with pytest.raises(AskVideoError, match="not yours"):
+        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=mallory.id,
+                        question="Is it heavy?")
     with pytest.raises(ConversationNotFound):  # … nor one carried over to another group
         answers.prepare(db, settings, group_id=other_group, owner_id=owner.id, question="Is it heavy?",
                         conversation_id=mine.conversation_id)
@@ -101,7 +108,7 @@ def test_nobody_else_opens_continues_or_changes_a_conversation(team):
 
 
 def test_a_share_link_visitor_keeps_their_own_conversations_by_their_browser_token(team):
-    db, settings, owner, group_id = team
+    db, settings, owner, group_id, _ = team
     visitor, stranger = conversations.new_visitor_token(), conversations.new_visitor_token()
     theirs = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?",
                          shared=True, visitor_token=visitor)
@@ -120,3 +127,39 @@ def test_a_share_link_visitor_keeps_their_own_conversations_by_their_browser_tok
                 answers.stored_answers(s, owner.id, theirs.conversation_id, visitor_token=wrong)
         # The owner sees the exchange as a shared one, as before.
         assert s.get(ChatLog, theirs.log_id).is_shared_origin
+
+
+def test_ask_one_video_or_everything_you_have(team):
+    db, settings, owner, group_id, ids = team
+    loose_group, made = captioned_group(db, owner.id, {"Office tour": [(0.0, 6.0, "The cactus by the window needs water monthly.")]},
+                                        "Loose")
+    loose = made["Office tour"]
+    with db.session() as s:  # a video in no group at all is still part of "everything"
+        groups.delete_group(s, owner.id, loose_group)
+
+    kitchen = answers.ask(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=owner.id,
+                          question="Which password manager do we use?")  # said in the other video only
+    assert kitchen.mode == "nothing" and kitchen.text == answers.NOTHING_FOUND_IN_VIDEO
+    onboarding = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], owner_id=owner.id,
+                             question="Which password manager do we use?")
+    assert {c.video_id for c in onboarding.citations} == {ids["IT onboarding"]} and "Bitwarden" in onboarding.text
+
+    everything = answers.ask(db, settings, group_id=None, owner_id=owner.id, question="How often does the cactus need water?")
+    assert everything.citations[0].video_id == loose and "monthly" in everything.text
+    with db.session() as s:
+        listed = {c.id: (c.scope, c.target) for c in conversations.list_conversations(s, owner.id)}
+        assert listed == {kitchen.conversation_id: ("video", "Kitchen safety"),
+                          onboarding.conversation_id: ("video", "IT onboarding"),
+                          everything.conversation_id: ("all", "Everything")}
+        assert s.get(ChatLog, everything.log_id).group_id is None
+    follow_up = answers.prepare(db, settings, group_id=None, owner_id=owner.id, question="And in winter?",
+                                conversation_id=everything.conversation_id)
+    assert [t.question for t in follow_up.history] == ["How often does the cactus need water?"]
+    with pytest.raises(ConversationNotFound):  # a video's conversation goes on about that video only
+        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=owner.id,
+                        question="And in winter?", conversation_id=onboarding.conversation_id)
+    # Another owner's "everything" is theirs: none of these videos.
+    with db.session() as s:
+        mallory = make_account(s, "mallory")
+    theirs = answers.ask(db, settings, group_id=None, owner_id=mallory.id, question="How often does the cactus need water?")
+    assert theirs.mode == "nothing" and theirs.text == answers.NOTHING_FOUND_ANYWHERE

@@ -1,6 +1,7 @@
-"""Conversations: questions asked one after another about one scope, kept to be reopened and
-continued. Every existing chat log moves into one conversation per group, day and origin (the
-owner's own, or asked through a share link), titled by its first question; nothing is lost.
+"""Conversations: questions asked one after another about one scope (a group, a video or all the
+owner's videos), kept to be reopened and continued. Every existing chat log moves into one
+conversation per group, day and origin (the owner's own, or asked through a share link), titled by
+its first question; nothing is lost. A chat log asked of a video or of everything has no group.
 
 Revision ID: 0013
 Revises: 0012
@@ -62,9 +63,12 @@ def upgrade() -> None:
     op.drop_column("conversations", "migrated_day")
     op.alter_column("chat_logs", "conversation_id", nullable=False)
     op.create_index("ix_chat_logs_conversation", "chat_logs", ["conversation_id", "id"])
+    op.alter_column("chat_logs", "group_id", nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM chat_logs WHERE group_id IS NULL")  # asked of a video or of everything
+    op.alter_column("chat_logs", "group_id", nullable=False)
     op.drop_index("ix_chat_logs_conversation", table_name="chat_logs")
     op.drop_column("chat_logs", "conversation_id")
     op.drop_table("conversations")
