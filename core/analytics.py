@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import Float, Select, case, cast, column, func, literal_column, select
+from sqlalchemy import Float, Select, case, cast, column, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from core.errors import AskVideoError
 from core.library import TRANSCRIPT_LABELS
 from core.states import STATUS_BADGES
 from core.transcripts import format_timestamp
-from db.models import ChatLog, User, Video, VideoGroup
+from db.models import ChatLog, Conversation, User, Video, VideoGroup
 from db.states import Feedback, Status
 
 ORIGINS = ("all", "owner", "shared")
@@ -261,15 +261,22 @@ def processing_speed(session: Session, scope: Scope, filters: Filters) -> pd.Dat
 
 def _table_query(scope: Scope, filters: Filters) -> Select:
     return (
-        select(ChatLog.id, ChatLog.created_at, VideoGroup.name.label("group"), ChatLog.question, ChatLog.answer,
+        select(ChatLog.id, ChatLog.created_at, asked_of().label("group"), ChatLog.question, ChatLog.answer,
                ChatLog.mode,
                _feedback_label().label("feedback"),
                case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
                ChatLog.related_videos, ChatLog.user_id, ChatLog.support_score, ChatLog.claims,
                ChatLog.reviewed_at.is_not(None).label("reviewed"))
-        .join(VideoGroup, VideoGroup.id == ChatLog.group_id)
+        .join(Conversation, Conversation.id == ChatLog.conversation_id)
+        .outerjoin(VideoGroup, VideoGroup.id == ChatLog.group_id)
+        .outerjoin(Video, Video.id == Conversation.video_id)
         .where(*_log_conditions(scope, filters))
     )
+
+
+def asked_of():
+    """What an exchange asked, for tables: its group's name, "Video: <title>" or "Everything"."""
+    return func.coalesce(VideoGroup.name, literal("Video: ") + Video.title, literal("Everything"))
 
 
 COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "owner_id",
@@ -344,8 +351,8 @@ def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: 
 def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
     rows = session.execute(_table_query(scope, filters).order_by(ChatLog.created_at, ChatLog.id)).all()
     frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["owner_id"])
-    for column in ("sources", "claims"):
-        frame[column] = frame[column].map(lambda s: json.dumps(s or [], ensure_ascii=False))
+    for name in ("sources", "claims"):
+        frame[name] = frame[name].map(lambda s: json.dumps(s or [], ensure_ascii=False))
     return frame
 
 

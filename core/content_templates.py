@@ -277,7 +277,11 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
         raise ContentTemplateError("That answer does not exist or is not yours.")
     if log.mode == AnswerMode.NOTHING or not log.related_videos:
         raise ContentTemplateError("This answer found nothing in the videos, so there is nothing to post about.")
-    group = owned_group(session, owner_id, log.group_id)
+    if log.group_id is not None:
+        group = owned_group(session, owner_id, log.group_id)
+        group_name, titles = group.name, [m.title for m in members(session, group.id)]
+    else:  # asked of one video or of everything: the videos it cites
+        group_name, titles = "", list(dict.fromkeys(c["title"] for c in log.related_videos))
     # How an offline answer was made is for the app's page, not for a post.
     text = log.answer.removeprefix(EXTRACTIVE_INTRO) if log.mode == AnswerMode.EXTRACTIVE else log.answer
     prose, points = _prose_and_points(text)
@@ -286,10 +290,10 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
     answer = _CITATION.sub("", text).strip()
     return {
         "topic": log.question, "headline": headline(log.question, answer), "summary": prose, "key_points": points,
-        "hashtags": keyphrases.hashtags("\n".join([log.question, answer])), "group_name": group.name,
+        "hashtags": keyphrases.hashtags("\n".join([log.question, answer])), "group_name": group_name,
         "question": log.question, "answer": answer,
         "sources": [_source(c["video_id"], c["title"], float(c["start"]), pages) for c in cited],
-        "video_titles": [m.title for m in members(session, group.id)], "today": date.today().isoformat(),
+        "video_titles": titles, "today": date.today().isoformat(),
     }
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core.auth import hash_token
 from core.database import row_id
 from core.errors import AskVideoError
-from core.text import one_line
+from core.text import contains_pattern, one_line
 from db.models import ChatLog, Conversation, Video, VideoGroup
 from db.states import Scope
 
@@ -115,27 +115,46 @@ def touch(session: Session, conversation_id: int) -> None:
     session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=func.now()))
 
 
+def _summaries(owner_id: int, visitor_token: str | None):
+    turns = (select(func.count()).where(ChatLog.conversation_id == Conversation.id)
+             .correlate(Conversation).scalar_subquery())
+    target = func.coalesce(VideoGroup.name, Video.title, "Everything")
+    return (select(Conversation, turns.label("turns"), target.label("target"))
+            .outerjoin(VideoGroup, VideoGroup.id == Conversation.group_id)
+            .outerjoin(Video, Video.id == Conversation.video_id)
+            .where(*_theirs(owner_id, visitor_token)))
+
+
+def _summary(row) -> Summary:
+    c, n, name = row
+    return Summary(c.id, c.title, c.scope, c.group_id, c.video_id, name, n, c.updated_at)
+
+
+def summary(session: Session, owner_id: int, conversation_id: object, *,
+            visitor_token: str | None = None) -> Summary:
+    """One of the viewer's conversations (ConversationNotFound otherwise): what it asks, its title."""
+    wanted = row_id(conversation_id)
+    row = session.execute(_summaries(owner_id, visitor_token).where(Conversation.id == wanted)).first() \
+        if wanted is not None else None
+    if row is None:
+        raise ConversationNotFound()
+    return _summary(row)
+
+
 def list_conversations(session: Session, owner_id: int, *, words: str = "", group_id: int | None = None,
                        visitor_token: str | None = None, limit: int = LIST_LIMIT) -> list[Summary]:
     """The viewer's conversations, newest first; with `words`, those whose title, questions or
     answers hold every one of them (case-insensitive, as typed: no pattern syntax)."""
-    turns = (select(func.count()).where(ChatLog.conversation_id == Conversation.id)
-             .correlate(Conversation).scalar_subquery())
-    target = func.coalesce(VideoGroup.name, Video.title, "Everything")
-    query = (select(Conversation, turns.label("turns"), target.label("target"))
-             .outerjoin(VideoGroup, VideoGroup.id == Conversation.group_id)
-             .outerjoin(Video, Video.id == Conversation.video_id)
-             .where(*_theirs(owner_id, visitor_token))
-             .order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit))
+    query = _summaries(owner_id, visitor_token).order_by(Conversation.updated_at.desc(),
+                                                         Conversation.id.desc()).limit(limit)
     if group_id is not None:
         query = query.where(Conversation.group_id == group_id)
     for word in one_line(words)[:200].split()[:10]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(word)
         said = exists().where(ChatLog.conversation_id == Conversation.id,
                               or_(ChatLog.question.ilike(pattern, escape="\\"), ChatLog.answer.ilike(pattern, escape="\\")))
         query = query.where(or_(Conversation.title.ilike(pattern, escape="\\"), said))
-    return [Summary(c.id, c.title, c.scope, c.group_id, c.video_id, name, n, c.updated_at)
-            for c, n, name in session.execute(query).all()]
+    return [_summary(row) for row in session.execute(query).all()]
 
 
 def rename(session: Session, owner_id: int, conversation_id: object, title: str, *,

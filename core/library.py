@@ -16,7 +16,7 @@ from core import remote, storage, transcripts
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
-from core.text import clean, one_line
+from core.text import clean, contains_pattern, one_line
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 from db.states import ACTIVE, Status, TranscriptSource, VideoSource
@@ -125,11 +125,6 @@ def owned_video(session: Session, user_id: int, video_id: int) -> Video:
     return video
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_videos(
     session: Session, settings: Settings, user_id: int, *, search: str = "", status: str | None = None,
     page: int = 1, per_page: int = PER_PAGE,
@@ -137,7 +132,7 @@ def list_videos(
     """Newest first, filtered by title and status, one page at a time."""
     conditions = [Video.user_id == user_id]
     if search.strip():
-        conditions.append(Video.title.ilike(_like(search.strip()), escape="\\"))
+        conditions.append(Video.title.ilike(contains_pattern(search.strip()), escape="\\"))
     if status:
         conditions.append(Video.status == status)
     total = session.scalar(select(func.count()).select_from(Video).where(*conditions)) or 0

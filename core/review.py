@@ -54,7 +54,7 @@ class Pinned:
 @dataclass(frozen=True)
 class Review:
     log_id: int
-    group_id: int
+    group_id: int | None  # None: asked of one video or of everything
     reviewed_at: datetime | None
     reviewed_by: str | None  # the reviewer's username
     note: str
@@ -97,6 +97,10 @@ def review(session: Session, scope: Scope, log_id: object) -> Review:
                   pinned[0] if pinned else None)
 
 
+NOT_IN_A_GROUP = ("This question was asked of one video or of everything, not of a group: pinned moments are "
+                  "a group's regression questions. Ask it in a group to pin its answer.")
+
+
 def mark_reviewed(session: Session, scope: Scope, log_id: object, reviewed: bool = True) -> None:
     log = _exchange(session, scope, log_id, lock=True)
     log.reviewed_at = func.now() if reviewed else None
@@ -116,6 +120,8 @@ def group_videos(session: Session, scope: Scope, log_id: object) -> list[tuple[i
     """(id, title, duration) of the videos in the exchange's group, in the group's order: where
     its answer's moment may be pinned."""
     log = _exchange(session, scope, log_id)
+    if log.group_id is None:  # asked of one video or of everything: no group to pin a question to
+        return []
     owner = session.scalar(select(VideoGroup.user_id).where(VideoGroup.id == log.group_id))
     rows = session.execute(
         select(Video.id, Video.title, Video.duration_s).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
@@ -126,6 +132,8 @@ def group_videos(session: Session, scope: Scope, log_id: object) -> list[tuple[i
 
 def _group_video(session: Session, scope: Scope, log: ChatLog, video_id: object) -> tuple[int, str, float | None]:
     number = row_id(video_id)
+    if log.group_id is None:
+        raise ReviewError(NOT_IN_A_GROUP)
     for video in group_videos(session, scope, log.id):
         if video[0] == number:
             return video

@@ -29,3 +29,9 @@ _NOT_SPEECH = re.compile(r"\[[^\]]{0,40}\]|\((?:" + _SOUNDS + r")[a-z ]{0,20}\)|
 def spoken(text: str | None) -> str:
     """A caption or transcript line with what was not spoken removed, on one line."""
     return one_line(_NOT_SPEECH.sub(" ", _SPEAKER_MARK.sub(" ", clean(text))))
+
+
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern (escape character "\\") matching `text` anywhere, its own % and _ literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

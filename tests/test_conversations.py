@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from core import answers, conversations, groups
+from core import analytics, answers, content_templates, conversations, groups, review
 from core.config import load_settings
 from core.conversations import ConversationNotFound
 from core.errors import AskVideoError
@@ -163,3 +163,22 @@ def test_ask_one_video_or_everything_you_have(team):
         mallory = make_account(s, "mallory")
     theirs = answers.ask(db, settings, group_id=None, owner_id=mallory.id, question="How often does the cactus need water?")
     assert theirs.mode == "nothing" and theirs.text == answers.NOTHING_FOUND_ANYWHERE
+
+
+def test_answers_asked_outside_a_group_are_reviewed_and_posted_but_not_pinned(team):
+    db, settings, owner, group_id, ids = team
+    of_video = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], owner_id=owner.id,
+                           question="Which password manager do we use?")
+    of_all = answers.ask(db, settings, group_id=None, owner_id=owner.id, question="Where is the fire extinguisher?")
+    scope = analytics.Scope(owner.id)
+    with db.session() as s:
+        table = analytics.answers_table(s, scope, analytics.Filters()).rows
+        assert dict(zip(table["id"], table["group"])) == {of_video.log_id: "Video: IT onboarding",
+                                                          of_all.log_id: "Everything"}
+        review.mark_reviewed(s, scope, of_all.log_id)  # reviewed and noted like any exchange …
+        review.set_note(s, scope, of_all.log_id, "Right moment.")
+        assert review.group_videos(s, scope, of_all.log_id) == []
+        with pytest.raises(review.ReviewError, match="not of a group"):  # … but only a group keeps pinned questions
+            review.pin(s, scope, of_all.log_id, video_id=ids["Kitchen safety"], start_s=10)
+        post = content_templates.context_for_answer(s, owner.id, of_video.log_id)
+        assert post["group_name"] == "" and post["video_titles"] == ["IT onboarding"] and "Bitwarden" in post["answer"]

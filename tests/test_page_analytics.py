@@ -30,14 +30,17 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
         group = VideoGroup(user_id=account.id, name="Busy group")
         s.add(group)
         s.flush()
+        conversation = s.execute(text(  # all in one conversation: what Analytics reads is the logs
+            "INSERT INTO conversations (user_id, scope, group_id, title) VALUES (:u, 'group', :g, 'Busy') RETURNING id"),
+            {"u": account.id, "g": group.id}).scalar()
         s.execute(text(
-            "INSERT INTO chat_logs (user_id, group_id, question, answer, mode, related_videos, is_shared_origin,"
-            " feedback, created_at) SELECT :u, :g, 'Question ' || (n % 500), 'Answer ' || n, 'llm', "
+            "INSERT INTO chat_logs (user_id, group_id, conversation_id, question, answer, mode, related_videos,"
+            " is_shared_origin, feedback, created_at) SELECT :u, :g, :c, 'Question ' || (n % 500), 'Answer ' || n, 'llm', "
             " jsonb_build_array(jsonb_build_object('video_id', n % 7, 'title', 'Video ' || (n % 7), 'start', n % 600,"
             " 'end', n % 600 + 20, 'score', 0.5)), n % 5 = 0,"
             " CASE WHEN n % 3 = 0 THEN 'good' WHEN n % 3 = 1 THEN 'bad' END,"
             " now() - (n % 20) * interval '1 day' FROM generate_series(1, 100000) AS n"),
-            {"u": account.id, "g": group.id})
+            {"u": account.id, "g": group.id, "c": conversation})
     started = time.perf_counter()
     next(b for b in at.button if b.label == "Refresh").click().run()
     elapsed = time.perf_counter() - started

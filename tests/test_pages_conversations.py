@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import conversations, groups, sharing
+from core import conversations, sharing
 from db.models import ChatLog, Conversation
 from tests.app_driver import APP, click, element_protos, errors, signed_in_app
+from tests.corpus import KITCHEN, captioned_group
 
 
 def reload(at: AppTest) -> AppTest:
@@ -96,8 +97,7 @@ def test_a_conversation_id_in_the_url_that_is_not_yours_opens_nothing(clean_db, 
     ask(at, "Where is the fire extinguisher?")
     theirs = at.query_params["conversation"][0]
     mallory, someone = signed_in_app(clean_db, "mallory")
-    with clean_db.session() as s:
-        groups.create_group(s, someone.id, "Mallory's")
+    captioned_group(clean_db, someone.id, {"Mallory's talk": KITCHEN}, "Mallory's")
     mallory.switch_page("pages/chat.py").run()
     for hostile in (theirs, "abc", "-1", "1e9", "99999999999999999999999"):
         mallory.query_params["conversation"] = hostile

@@ -208,9 +208,10 @@ def test_a_refused_key_while_embedding_the_question_is_explained(clean_db, corpu
 def test_another_user_never_sees_or_asks_the_owners_group(clean_db, corpus_app):
     at, account, group_id, ids = corpus_app
     mallory, _ = signed_in_app(clean_db, "mallory", page="pages/chat.py")
-    assert "Make a group of videos first" in mallory.info[0].value
-    mallory.query_params["group"] = str(group_id)
-    mallory.run()
-    assert not mallory.selectbox and not mallory.chat_input  # no way to reach the owner's group
+    assert "Add videos first" in mallory.info[0].value
+    for name, value in (("group", group_id), ("video", ids["IT onboarding"]), ("scope", "all")):
+        mallory.query_params[name] = str(value)
+        mallory.run()
+        assert not mallory.selectbox and not mallory.chat_input  # no way to reach the owner's group or videos
     mallory.switch_page("pages/groups.py").run()
     assert "No groups yet" in mallory.info[0].value

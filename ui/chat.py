@@ -112,9 +112,10 @@ def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | No
     st.feedback("thumbs", key=f"fb-{key}-{answer.log_id}", on_change=changed, default=stored)
 
 
-def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool, conversation_id: int | None = None,
-                visitor_token: str | None = None) -> None:
-    """A chat column and a player column for one group, showing the open conversation."""
+def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, conversation_id: int | None = None,
+                visitor_token: str | None = None, video_id: int | None = None) -> None:
+    """A chat column and a player column for one group (or one video, or with neither all the
+    owner's videos), showing the open conversation."""
     stored: list[Answer] = []
     if conversation_id is not None:
         try:
@@ -165,16 +166,17 @@ def render_chat(*, key: str, group_id: int, owner_id: int, shared: bool, convers
         # A question being answered joins the conversation where it will stay, above the input
         # (below it, it jumped back up once answered).
         asking = st.container()
-        question = st.chat_input("Ask about these videos", key=f"input-{key}", max_chars=answers.MAX_QUESTION_CHARS)
+        question = st.chat_input("Ask about this video" if video_id else "Ask about these videos", key=f"input-{key}",
+                                 max_chars=answers.MAX_QUESTION_CHARS)
         question = question or st.session_state.pop(f"pending-{key}", None)
         if question:
             with asking:
-                _ask(key, question, group_id=group_id, owner_id=owner_id, shared=shared,
+                _ask(key, question, group_id=group_id, video_id=video_id, owner_id=owner_id, shared=shared,
                      conversation_id=conversation_id, visitor_token=visitor_token)
 
 
-def _ask(key: str, question: str, *, group_id: int, owner_id: int, shared: bool, conversation_id: int | None,
-         visitor_token: str | None) -> None:
+def _ask(key: str, question: str, *, group_id: int | None, video_id: int | None, owner_id: int, shared: bool,
+         conversation_id: int | None, visitor_token: str | None) -> None:
     pending = _pending(key, conversation_id)
     with st.chat_message("user"):
         st.markdown(md(question))
@@ -186,9 +188,9 @@ def _ask(key: str, question: str, *, group_id: int, owner_id: int, shared: bool,
         pending.append(exchange)
         try:
             with st.spinner("Searching the videos…"):
-                prepared = answers.begin(database(), settings(), group_id=group_id, owner_id=owner_id,
-                                         question=question, shared=shared, conversation_id=conversation_id,
-                                         visitor_token=visitor_token)
+                prepared = answers.begin(database(), settings(), group_id=group_id, video_id=video_id,
+                                         owner_id=owner_id, question=question, shared=shared,
+                                         conversation_id=conversation_id, visitor_token=visitor_token)
             raw: list[str] = []
 
             def escaped():

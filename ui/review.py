@@ -82,6 +82,9 @@ def exchange_panel(scope: Scope, exchange: dict) -> None:
         shown.markdown(f"Pinned: “{md(pinned.question)}” → {_moment(pinned.video_title, pinned.start, pinned.end)}")
         if remove.button("Remove pin", key=f"review-unpin-{log_id}", icon=":material/delete:"):
             apply(review.unpin, scope, pinned.id, success="Pin removed")
+    if state.group_id is None:
+        st.caption(review.NOT_IN_A_GROUP)
+        return
     if not videos:
         st.caption("This group has no videos left to pin a moment in.")
         return
