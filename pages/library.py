@@ -83,6 +83,9 @@ def show_video(video_id: int) -> None:
         meta.append(detail.published_on.isoformat())
     status_badge(item.status)
     st.caption(" · ".join(meta))
+    if item.status == Status.COMPLETED:
+        st.page_link("pages/chat.py", label="Ask this video", icon=":material/chat:",
+                     query_params={"video": str(video_id)}, help="A conversation about this video alone")
 
     unread = [item]  # the page's own run shows what it read; the fragment's reruns read again
 

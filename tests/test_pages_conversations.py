@@ -142,3 +142,27 @@ def test_a_share_link_visitor_reopens_their_own_conversation_and_nobody_elses(cl
 
     at.switch_page("pages/chat.py").run()  # the owner's own list is theirs alone (Analytics shows the exchange)
     assert sidebar_titles(at) == []
+
+
+def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
+    at, account, group_id, ids = corpus_app
+    at.query_params["video"] = str(ids["IT onboarding"])  # where the Library's "Ask this video" leads
+    at.switch_page("pages/chat.py").run()
+    assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
+    ask(at, "Where is the fire extinguisher?")  # said in another video only
+    assert any("could not find anything about that in this video" in m.value for m in at.markdown)
+    ask(at, "Which password manager do we use?")
+    assert any("Bitwarden" in m.value for m in at.markdown)
+    sources = [b.label for b in at.button if b.label.startswith("[")]
+    assert sources and all("IT onboarding" in label for label in sources)  # that video alone is searched
+
+    at.segmented_control[0].set_value("all").run()  # Everything: a new conversation over all the videos
+    assert "conversation" not in at.query_params and not at.selectbox
+    ask(at, "How long should I wash my hands?")
+    assert any(b.label.startswith("[1] Kitchen safety training") for b in at.button)
+    with clean_db.session() as s:
+        listed = {(c.scope, c.target) for c in conversations.list_conversations(s, account.id)}
+    assert listed == {("video", "IT onboarding"), ("all", "Everything")}
+
+    click(at, "Where is the fire extinguisher?")  # reopening the video's conversation brings its scope back
+    assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
