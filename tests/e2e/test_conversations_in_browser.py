@@ -1,0 +1,92 @@
+"""In a real browser: a conversation survives a reload, an older one is reopened and continued, a
+long conversation keeps its player in view, and one video or everything can be asked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
+
+pytestmark = pytest.mark.e2e
+
+SOURCE = re.compile(r"\[1\] Quarterly review · (\d\d):(\d\d)")
+# Where the player is, relative to the window, and where it is playing.
+PLAYER = """() => { const v = document.querySelector('video'); if (!v) return null;
+    const r = v.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: window.innerHeight, time: v.currentTime}; }"""
+
+
+def second(source) -> int:
+    """The second a source button plays from."""
+    minutes, seconds = SOURCE.search(source.inner_text()).groups()
+    return int(minutes) * 60 + int(seconds)
+
+
+def ask(page, question: str, placeholder: str = "Ask about these videos") -> None:
+    """Ask and wait until the answer's first source is listed under it."""
+    answers = page.get_by_role("button", name=SOURCE).count()
+    page.get_by_placeholder(placeholder).fill(question)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(answers + 1, timeout=60_000)
+
+
+def test_conversations_last_and_every_scope_can_be_asked(app_url, page, tmp_path):
+    page.set_viewport_size({"width": 1366, "height": 800})
+    sign_up(page, app_url, "cleo")
+    a_ready_talk_in_a_group(page, tmp_path)
+    page.get_by_role("link", name="Ask this group").click()
+
+    ask(page, "Which customer renewed?")
+    expect(page).to_have_url(re.compile(r"conversation=\d+"), timeout=10_000)
+    page.reload()  # the conversation is still there, from its URL
+    expect(page.get_by_text("Which customer renewed?").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(1, timeout=30_000)
+
+    # A long conversation: the player stays in view where the last answer is.
+    for question in ("How much did revenue grow?", "Where will we hire?", "Who is the biggest customer?",
+                     "What grew by twenty percent?", "Which office is hiring?"):
+        ask(page, question)
+    sources = page.get_by_role("button", name=SOURCE)
+    source = max((sources.nth(n) for n in range(sources.count())), key=second)  # the latest cited moment
+    cited = second(source)
+    assert cited > 0
+    source.scroll_into_view_if_needed()
+    source.click()
+    page.wait_for_function(f"() => {{ const v = document.querySelector('video'); "
+                           f"return v && Math.abs(v.currentTime - {cited}) < 1.5; }}", timeout=30_000)
+    where = page.evaluate(PLAYER)
+    assert where["top"] >= 0 and where["bottom"] <= where["height"], where  # seen, not heard 3,500 px above
+    assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop") > 500
+    screenshot(page, "23-long-conversation-player-in-view")
+
+    # A new conversation, then the older one reopened from the sidebar and continued.
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(0, timeout=30_000)
+    ask(page, "Where will we hire?")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name="Which customer renewed?").click()
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(6, timeout=30_000)
+    ask(page, "Who is our biggest customer?")
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(7, timeout=30_000)
+    screenshot(page, "24-conversation-reopened")
+
+    # One video, from its Library page.
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Quarterly review", exact=True).click()
+    page.get_by_role("link", name="Ask this video").click()
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(0, timeout=30_000)
+    ask(page, "Where will we hire?", placeholder="Ask about this video")
+    expect(page.get_by_text(re.compile("Lisbon")).first).to_be_visible()
+    # Everything the user has.
+    page.get_by_test_id("stButtonGroup").get_by_text("Everything", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Questions search all 1 ready video"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name=SOURCE)).to_have_count(0, timeout=30_000)  # a new conversation
+    ask(page, "Which customer renewed?")
+    expect(page.get_by_text(re.compile("Globex")).first).to_be_visible()
+    expect(sidebar.get_by_role("button", name="Which customer renewed?")).to_have_count(2, timeout=30_000)
+    screenshot(page, "25-ask-everything")
