@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import conversations, sharing
+from core import conversations, model_settings, sharing
+from core.config import load_settings
 from db.models import ChatLog, Conversation
 from tests.app_driver import APP, click, element_protos, errors, signed_in_app
 from tests.corpus import KITCHEN, captioned_group
@@ -166,3 +167,22 @@ def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
 
     click(at, "Where is the fire extinguisher?")  # reopening the video's conversation brings its scope back
     assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
+
+
+def test_play_the_cited_moments_queues_each_with_a_stored_file_in_the_player(clean_db, corpus_app, fake_openai):
+    at, account, group_id, ids = corpus_app
+    with clean_db.session() as s:
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="m", embedding_model="")
+        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
+    fake_openai.chat_reply = "The extinguisher is by the elevator [1]. Wash your hands for twenty seconds [2]."
+    at.switch_page("pages/chat.py").run()
+    ask(at, "Where is the fire extinguisher, and how long do I wash my hands?")
+    click(at, "Play the cited moments")
+    reel = at.session_state[f"reel-group-{group_id}"]
+    cited = [(m["n"], m["start"], m["end"]) for m in reel["moments"]]
+    assert [n for n, _, _ in cited] == [1, 2] and all(start < end for _, start, end in cited)
+    assert all("/files/video/" in m["src"] for m in reel["moments"])  # our signed route, like every player
+    assert not element_protos(at, "video")  # the reel's own player replaces the single one
+    assert any(m.value.startswith("**Playing the cited moments**") for m in at.markdown)
+    next(b for b in at.button if b.label.startswith("[2] ")).click().run()  # one moment chosen: back to one player
+    assert element_protos(at, "video") and f"reel-group-{group_id}" not in at.session_state

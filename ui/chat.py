@@ -17,9 +17,9 @@ from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.errors import AskVideoError
 from core.states import AnswerMode, Feedback
 from ui import conversations as conversation_ui
-from ui import video_tools
+from ui import moment_reel, video_tools
 from ui.session import database, settings
-from ui.media import play
+from ui.media import media_url, play
 from ui.widgets import claims_markdown, md, moment, show_error
 
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
@@ -41,7 +41,16 @@ div[data-testid="stColumn"]:has(.st-key-askvideo-player) {
 </style>"""
 
 
-def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Citation | None) -> None:
+def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Citation | None) -> int | None:
+    """The player column: one moment, or an answer's cited moments in turn (then the number of
+    the citation playing is returned, for its source to be highlighted)."""
+    if reel := st.session_state.get(f"reel-{key}"):
+        st.markdown(f"**Playing the cited moments** · {md(question_title(reel['question']))}")
+        playing = moment_reel.reel(f"reel-player-{key}", reel["id"], reel["moments"])
+        if st.button("Stop", key=f"reel-stop-{key}", icon=":material/stop:"):
+            del st.session_state[f"reel-{key}"]
+            st.rerun()
+        return playing
     chosen = st.session_state.get(f"player-{key}")
     autoplay = bool(chosen)
     if not chosen and fallback is not None:  # a reopened conversation shows its last cited moment, paused
@@ -59,6 +68,7 @@ def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Cita
     st.markdown(f"**{md(title)}** · {label}")
     if not play(video_id, source.media_path, source.web_url, start, autoplay=autoplay):
         st.info("No playable media is stored for this video.")
+    return None
 
 
 def play_moment(key: str, video_id: int, start: float, title: str, label: str) -> None:
@@ -66,19 +76,53 @@ def play_moment(key: str, video_id: int, start: float, title: str, label: str) -
     playing = st.session_state.get(f"player-{key}")
     start = moment(playing[1] if playing and playing[0] == video_id else None, start)
     st.session_state[f"player-{key}"] = (video_id, start, title, label)
+    st.session_state.pop(f"reel-{key}", None)
 
 
-def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared: bool) -> None:
+def _play_all(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_group_id: int | None) -> bool:
+    """Queue the answer's cited moments (those with a stored file) for the player; False if none has one."""
+    moments = []
+    with database().session() as session:
+        for citation in answer.citations:
+            try:
+                source = library.playable(session, settings(), owner_id, citation.video_id, in_group=shared_group_id)
+            except AskVideoError:
+                continue
+            if source.media_path and (src := media_url("video", citation.video_id)):
+                moments.append({"n": citation.n, "src": src, "start": citation.start, "end": citation.end,
+                                "label": f"[{citation.n}] {citation.title} · {citation.label}"})
+    if not moments:
+        return False
+    st.session_state[f"reel-{key}"] = {"id": f"{exchange_id}-{uuid.uuid4().hex[:8]}", "exchange": exchange_id,
+                                       "question": answer.question, "moments": moments}
+    st.session_state.pop(f"player-{key}", None)
+    return True
+
+
+def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_group_id: int | None,
+             playing: int | None) -> None:
     if not answer.citations:
         return
-    st.caption("Sources")
+    shared = shared_group_id is not None
+    heading = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    heading.caption("Sources")
+    if len(answer.citations) > 1 and heading.button(
+            "Play the cited moments", key=f"reel-{key}-{exchange_id}", icon=":material/playlist_play:",
+            type="tertiary", help="Each cited moment in turn, for as long as it is cited"):
+        if not _play_all(key, exchange_id, answer, owner_id, shared_group_id):
+            st.info("None of these moments has a stored file to play in turn: play them one by one.")
+        else:
+            st.rerun()
+    reel = st.session_state.get(f"reel-{key}")
+    now = playing if reel and reel["exchange"] == exchange_id else None
     for citation in answer.citations:
         # One row that sizes each button to its label (a fixed column squashed "Clip" to "C…");
         # the clip button wraps under a long title rather than shrinking.
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
         if row.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
                       key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
-                      help="Play from this moment"):
+                      type="primary" if citation.n == now else "secondary",
+                      help="Playing now" if citation.n == now else "Play from this moment"):
             play_moment(key, citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
         if not shared and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
@@ -131,7 +175,7 @@ def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, 
     st.html(PLAYER_CSS)
     chat_col, player_col = st.columns([3, 2], gap="large")
     with player_col, st.container(key="askvideo-player"):
-        _player(key, owner_id, group_id if shared else None, last_cited)
+        playing = _player(key, owner_id, group_id if shared else None, last_cited)
     with chat_col:
         if error := st.session_state.pop(f"fb-error-{key}", None):
             show_error(error)
@@ -150,7 +194,7 @@ def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, 
                         st.rerun()
                     continue
                 st.markdown(claims_markdown(answer.text, answer.claims))
-                _sources(key, exchange_id, answer, owner_id, shared)
+                _sources(key, exchange_id, answer, owner_id, group_id if shared else None, playing)
                 if answer.log_id is None:
                     _unsaved(key, exchange, conversation_id)
                     continue

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, add_captioned_video, sign_up
+from tests.media_factory import srt, video
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +91,52 @@ def test_conversations_last_and_every_scope_can_be_asked(app_url, page, tmp_path
     expect(page.get_by_text(re.compile("Globex")).first).to_be_visible()
     expect(sidebar.get_by_role("button", name="Which customer renewed?")).to_have_count(2, timeout=30_000)
     screenshot(page, "25-ask-everything")
+
+
+KITCHEN_TALK = [(0.0, 5.0, "Welcome to kitchen safety training for all staff."),
+                (5.0, 12.0, "The fire extinguisher hangs in the hallway next to the elevator.")]
+
+
+def test_play_the_cited_moments_one_after_another(app_url, page, tmp_path, fake_openai):
+    page.set_viewport_size({"width": 1366, "height": 800})
+    sign_up(page, app_url, "reel")
+    a_ready_talk_in_a_group(page, tmp_path)
+    captions = tmp_path / "kitchen.srt"
+    captions.write_bytes(srt(KITCHEN_TALK))
+    add_captioned_video(page, video(tmp_path / "Kitchen safety.mp4", seconds=13), captions)
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.get_by_text("Ready")).to_have_count(2, timeout=120_000)
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_label("Add videos", exact=True).click()
+    page.get_by_role("option", name=re.compile("Kitchen safety")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add to group").click()
+    expect(page.get_by_text(re.compile(r"2\. Kitchen safety"))).to_be_visible(timeout=30_000)
+
+    page.get_by_role("link", name="Settings").first.click()
+    page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(fake_openai.base_url)
+    page.get_by_role("textbox", name="Chat model", exact=True).fill("fake-chat")
+    page.get_by_role("button", name="Save models").click()
+    expect(page.get_by_text("Model settings saved.")).to_be_visible(timeout=30_000)
+    fake_openai.chat_reply = "Globex renewed for three years [1]. The extinguisher is by the elevator [2]."
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)  # settled
+    page.get_by_role("link", name="Groups").first.click()
+    page.get_by_role("link", name="Ask this group").click()
+    page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")
+    page.keyboard.press("Enter")
+    first, second = (page.get_by_role("button", name=re.compile(rf"^\[{n}\] ")) for n in (1, 2))
+    expect(second).to_be_visible(timeout=60_000)
+
+    page.get_by_role("button", name="Play the cited moments").click()
+    reel = page.locator(".reel video")  # Playwright's locators see into the component's shadow root
+    expect(reel).to_have_count(1, timeout=30_000)
+    expect(first).to_have_attribute("data-testid", "stBaseButton-primary", timeout=30_000)  # [1] is playing
+    page.wait_for_function("v => v.currentTime > 0 && !v.paused", arg=reel.element_handle(), timeout=30_000)
+    screenshot(page, "26-play-the-cited-moments")
+    # Near the end of the first moment, the reel moves on to the second, in the other video.
+    first_src = reel.evaluate("v => v.currentSrc")
+    reel.evaluate("v => { v.currentTime = Math.max(v.currentTime, v.duration - 0.3); }")
+    expect(second).to_have_attribute("data-testid", "stBaseButton-primary", timeout=30_000)
+    expect(first).to_have_attribute("data-testid", "stBaseButton-secondary")
+    assert reel.evaluate("v => v.currentSrc") != first_src
+    expect(page.locator(".reel .caption")).to_contain_text("2 of 2")
