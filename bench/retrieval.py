@@ -1,6 +1,7 @@
 """Group-filtered hybrid retrieval latency at growing table sizes, and offline time to first token.
 
     .venv/bin/python -m bench.retrieval [--sizes 10000 100000 1000000] [--queries 200]
+    .venv/bin/python -m bench.retrieval --library-videos 1000 [--queries 100] [--explain]
 
 Each size fills transcript_chunks with synthetic 384-dimensional unit vectors and random text
 (100 chunks per video, three sentences per chunk in transcript_sentences; the group's owner has a
@@ -9,13 +10,21 @@ tenth of them, 49 other users the rest), builds the HNSW indexes, and times the 
 the dense side's recall@12 against an exact scan of the same group. Time to first token is the
 product's offline answer path (`answers.prepare` + first piece of `answers.stream`) on a real
 one-hour transcript embedded with all-MiniLM-L6-v2.
+
+`--library-videos N` adds the other scopes on one large library: the owner holds N videos (two
+of every three in the table; 49 other users hold N/2 more) and is asked over everything they have
+(`group_id=None`, the Ask page's "Everything"), over one of their videos (`video_id`) and, for
+comparison on the same table, over groups of 3 and 30 of them; same figures, each recall against
+an exact scan of the same scope. Without `--sizes` it runs only that table. `--explain` also prints
+EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for one question over everything.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import random
+import re
+import sys
 import statistics
 import time
 
@@ -35,8 +44,10 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
-    """Insert `total` chunks; returns (owner id, the owner's video ids)."""
+def fill(conn, total: int, rng: np.random.Generator, owner_of=None) -> tuple[int, list[int]]:
+    """Insert `total` chunks, video v belonging to user `owner_of(v)` (by default the owner has every
+    tenth video); returns (owner id, the owner's video ids)."""
+    owner_of = owner_of or _owner_of
     videos = total // CHUNKS_PER_VIDEO
     with conn.cursor() as cur:
         cur.execute("TRUNCATE users, videos, transcript_chunks, transcript_sentences RESTART IDENTITY CASCADE")
@@ -45,19 +56,19 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                         (f"u{u}", f"u{u}@example.com"))
         with cur.copy("COPY videos (user_id, title, status) FROM STDIN") as copy:
             for v in range(videos):
-                copy.write_row((_owner_of(v + 1), f"Video {v}", "completed"))
+                copy.write_row((owner_of(v + 1), f"Video {v}", "completed"))
         cur.execute("DROP INDEX IF EXISTS ix_transcript_chunks_embedding_hnsw")
         cur.execute("DROP INDEX IF EXISTS ix_transcript_sentences_embedding_hnsw")
         per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
 
         def chunk(row: int, words: str, vector: str) -> str:
             video, index = row // CHUNKS_PER_VIDEO + 1, row % CHUNKS_PER_VIDEO
-            return (f"{video}\t{_owner_of(video)}\tVideo {video - 1}\t{index}\t{words}\t{index * 30}\t"
+            return (f"{video}\t{owner_of(video)}\tVideo {video - 1}\t{index}\t{words}\t{index * 30}\t"
                     f"{index * 30 + 30}\t{vector}\tall-MiniLM-L6-v2\n")
 
         def sentence(row: int, words: str, vector: str) -> str:
             video, index = row // per_video + 1, row % per_video
-            return (f"{video}\t{_owner_of(video)}\t{index}\t{words}\t{index * 10}\t{index * 10 + 10}\t"
+            return (f"{video}\t{owner_of(video)}\t{index}\t{words}\t{index * 10}\t{index * 10 + 10}\t"
                     f"{vector}\tall-MiniLM-L6-v2\n")
 
         _copy(cur, "transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, end_time, "
@@ -78,7 +89,7 @@ def fill(conn, total: int, rng: np.random.Generator) -> tuple[int, list[int]]:
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         cur.execute("ANALYZE")
     conn.commit()
-    return 1, [v for v in range(1, videos + 1) if _owner_of(v) == 1]
+    return 1, [v for v in range(1, videos + 1) if owner_of(v) == 1]
 
 
 def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator) -> None:
@@ -107,6 +118,11 @@ def _owner_of(video_id: int) -> int:
     return 1 if video_id % 10 == 0 else 2 + video_id % (USERS - 1)
 
 
+def _library_owner_of(video_id: int) -> int:
+    """User 1 has two of every three videos (a large library); the other users share the rest."""
+    return 1 if video_id % 3 else 2 + video_id % (USERS - 1)
+
+
 def make_group(session, owner_id: int, video_ids: list[int]) -> int:
     from core import groups
 
@@ -115,21 +131,62 @@ def make_group(session, owner_id: int, video_ids: list[int]) -> int:
     return group_id
 
 
-def exact_dense(session, group_id: int, owner_id: int, vector: list[float], k: int) -> list[int]:
+def exact_dense(session, owner_id: int, vector: list[float], k: int, group_id: int | None = None,
+                video_id: int | None = None) -> list[int]:
+    """The k nearest chunks of the group, else the video, else all the owner's videos, by a full
+    scan (no HNSW)."""
     from pgvector.sqlalchemy import Vector
     from sqlalchemy import bindparam, text
 
+    if group_id is not None:
+        scope = "c.video_id IN (SELECT video_id FROM video_group_members WHERE group_id = :g)"
+    elif video_id is not None:
+        scope = "c.video_id = :v"
+    else:
+        scope = "true"
     session.execute(text("SET LOCAL enable_indexscan = off"))
     rows = session.execute(text(
-        "SELECT c.id FROM transcript_chunks c JOIN video_group_members m ON m.video_id = c.video_id "
-        "WHERE m.group_id = :g AND c.user_id = :o ORDER BY c.embedding <=> :qv LIMIT :k"
-    ).bindparams(bindparam("qv", type_=Vector(384))), {"g": group_id, "o": owner_id, "qv": vector, "k": k}).all()
+        f"SELECT c.id FROM transcript_chunks c WHERE {scope} AND c.user_id = :o ORDER BY c.embedding <=> :qv LIMIT :k"
+    ).bindparams(bindparam("qv", type_=Vector(384))),
+        {"g": group_id, "v": video_id, "o": owner_id, "qv": vector, "k": k}).all()
     return [r[0] for r in rows]
 
 
-def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[str]:
+def _question(rng: np.random.Generator) -> tuple[list[float], str]:
+    """A random unit query vector and three vocabulary words."""
+    vector = rng.standard_normal(384)
+    return (vector / np.linalg.norm(vector)).tolist(), " ".join(random.choices(WORDS, k=3))
+
+
+def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id: int, *,
+                group_id: int | None = None, video_ids: list[int] | None = None) -> tuple[float, float, float]:
+    """Times `retrieval.search` over a group, else over `video_ids` one at a time in turn, else over
+    everything the owner has; returns p50 ms, p95 ms and the dense side's mean recall@12 against an
+    exact scan of the same scope (over the first 30 questions)."""
     from core import retrieval
 
+    latencies, recalls = [], []
+    for n in range(queries):
+        video_id = video_ids[n % len(video_ids)] if video_ids else None
+        scope = {"group_id": group_id, "video_id": video_id, "owner_id": owner_id, "model": "all-MiniLM-L6-v2"}
+        vector, words = _question(rng)
+        t0 = time.perf_counter()
+        with db.session() as session:
+            hits = retrieval.search(session, **scope, query_vector=vector, query_text=words, k=12)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert len(hits) == 12, f"the {label} filter starved the top k"
+        if len(recalls) < 30:
+            with db.session() as session:
+                # Only the chunk vectors rank: the pool's chunks by their exact similarity.
+                dense = retrieval.search(session, **scope, query_vector=vector, query_text="", k=12,
+                                         sparse_weight=0.0, sentence_weight=0.0, sentence_keyword_weight=0.0,
+                                         merge=False)
+                exact = exact_dense(session, owner_id, vector, 12, group_id=group_id, video_id=video_id)
+            recalls.append(len({h.chunk_id for h in dense} & set(exact)) / 12)
+    return _percentile(latencies, 50), _percentile(latencies, 95), statistics.mean(recalls)
+
+
+def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[str]:
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
         owner_id, owner_videos = fill(raw.driver_connection, total, rng)
@@ -140,29 +197,65 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[s
             continue
         with db.session() as session:
             group_id = make_group(session, owner_id, owner_videos[:group_videos])
-        latencies, recalls = [], []
-        for _ in range(queries):
-            vector = rng.standard_normal(384)
-            vector = (vector / np.linalg.norm(vector)).tolist()
-            words = " ".join(random.choices(WORDS, k=3))
-            t0 = time.perf_counter()
-            with db.session() as session:
-                hits = retrieval.search(session, group_id=group_id, owner_id=owner_id, model="all-MiniLM-L6-v2",
-                                        query_vector=vector, query_text=words, k=12)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            assert len(hits) == 12, "the group filter starved the top k"
-            if len(recalls) < 30:
-                with db.session() as session:
-                    dense = retrieval.search(session, group_id=group_id, owner_id=owner_id,
-                                             model="all-MiniLM-L6-v2", query_vector=vector, query_text="",
-                                             k=12, sparse_weight=0.0, sentence_weight=0.0, merge=False)
-                    exact = exact_dense(session, group_id, owner_id, vector, 12)
-                recalls.append(len({h.chunk_id for h in dense} & set(exact)) / 12)
+        p50, p95, recall = bench_scope(db, "group", queries, rng, owner_id, group_id=group_id)
         lines.append(f"| {total:,} | {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks) | "
-                     f"{_percentile(latencies, 50):.1f} | {_percentile(latencies, 95):.1f} | "
-                     f"{statistics.mean(recalls):.3f} | {load_s:.0f} |")
+                     f"{p50:.1f} | {p95:.1f} | {recall:.3f} | {load_s:.0f} |")
         print(lines[-1], flush=True)
     return lines
+
+
+def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False) -> list[str]:
+    """One owner with `library_videos` videos (and other users with half as many again), asked over
+    everything they have, one of their videos, and groups of 3 and 30 of them."""
+    total = (library_videos + library_videos // 2) * CHUNKS_PER_VIDEO
+    started = time.perf_counter()
+    with db.engine.raw_connection() as raw:
+        owner_id, owner_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of)
+    load_s = time.perf_counter() - started
+    owned = len(owner_videos) * CHUNKS_PER_VIDEO
+    scopes: list[tuple[str, dict]] = [
+        (f"everything: {len(owner_videos):,} videos ({owned:,} chunks)", {}),
+        (f"one video ({CHUNKS_PER_VIDEO} chunks)", {"video_ids": owner_videos[::max(1, len(owner_videos) // 50)]}),
+    ]
+    for group_videos in (3, 30):
+        if len(owner_videos) >= group_videos:
+            with db.session() as session:
+                group_id = make_group(session, owner_id, owner_videos[:group_videos])
+            scopes.append((f"group: {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks)",
+                           {"group_id": group_id}))
+    lines = []
+    for label, scope in scopes:
+        p50, p95, recall = bench_scope(db, label.split(":")[0], queries, rng, owner_id, **scope)
+        lines.append(f"| {total:,} | {label} | {p50:.1f} | {p95:.1f} | {recall:.3f} | {load_s:.0f} |")
+        print(lines[-1], flush=True)
+    if explain:
+        print("\n" + explain_everything(db, owner_id, rng), flush=True)
+    return lines
+
+
+def explain_everything(db, owner_id: int, rng: np.random.Generator) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL `retrieval.search` runs over all the owner's
+    videos, for one question, with the settings it runs under."""
+    from pgvector.sqlalchemy import Vector
+    from sqlalchemy import bindparam, text
+
+    from core import retrieval
+    from db.states import Scope
+
+    vector, words = _question(rng)
+    statement = text("EXPLAIN (ANALYZE, BUFFERS) " + retrieval._CANDIDATES[Scope.ALL].text).bindparams(
+        bindparam("qv", type_=Vector(384)))
+    with db.session() as session:
+        session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
+                             "set_config('hnsw.ef_search', '100', true), "
+                             "set_config('plan_cache_mode', 'force_custom_plan', true)"))
+        rows = session.execute(statement, {
+            "owner_id": owner_id, "model": "all-MiniLM-L6-v2", "qv": vector,
+            "question": retrieval.keyword_text(words), "words": words,
+            "candidates": retrieval.CANDIDATES, "sentence_candidates": retrieval.SENTENCE_CANDIDATES,
+            "k1": retrieval.BM25_K1, "b": retrieval.BM25_B}).all()
+    plan = "\n".join(re.sub(r"'\[[^\]]*\]'::vector", "'[...]'::vector", r[0]) for r in rows)
+    return f"EXPLAIN ANALYZE, everything, question words {words!r}:\n{plan}"
 
 
 def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float]:
@@ -194,9 +287,14 @@ def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="chunks in the table, one run each (default 10000 100000 without --library-videos)")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--library-videos", type=int, default=0,
+                        help="also one owner with this many videos asked over everything, one video and groups")
+    parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
     args = parser.parse_args()
+    sizes = args.sizes if args.sizes is not None else ([] if args.library_videos else [10_000, 100_000])
     from core.config import load_settings
     from core.embeddings import LocalMiniLM
 
@@ -205,8 +303,10 @@ def main() -> None:
         random.seed(5)
         print("| chunks in table | group | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for size in args.sizes:
+        for size in sizes:
             bench_size(db, size, args.queries, rng)
+        if args.library_videos:
+            bench_library(db, args.library_videos, args.queries, rng, explain=args.explain)
         LocalMiniLM().embed_query("warm up")
         p50, p95 = time_to_first_token(db, load_settings())
         print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
