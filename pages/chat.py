@@ -18,7 +18,7 @@ SCOPES = {Scope.GROUP: "A group", Scope.VIDEO: "One video", Scope.ALL: "Everythi
 with database().session() as session:
     mine = groups.list_groups(session, account.id)
     videos = library.video_choices(session, account.id)
-if not videos:
+if not videos and not mine:
     st.info("Add videos first, then ask them anything.")
     st.page_link("pages/upload.py", label="Add videos", icon=":material/upload:")
     st.stop()
@@ -72,6 +72,9 @@ if scope == Scope.GROUP:
                             format_func=group_names.get)
     st.query_params["group"] = str(group_id)
 elif scope == Scope.VIDEO:
+    if not videos:
+        st.info("Add videos first, then ask them anything.")
+        st.stop()
     if target["video"].isdigit() and int(target["video"]) in video_names:
         st.session_state["ask-video"] = int(target["video"])
     elif st.session_state.get("ask-video") not in video_names:

@@ -83,6 +83,9 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     shared_media = shared_player.evaluate("v => v.currentSrc")
     assert visitor.request.get(shared_media, headers={"Range": "bytes=0-9"}).status == 206
     screenshot(visitor, "23-shared-visitor")
+    visitor.reload()  # the visitor's conversation is theirs by their browser's cookie, and comes back
+    expect(visitor.get_by_text("Where will we hire?").first).to_be_visible(timeout=30_000)
+    expect(visitor.get_by_text(re.compile("Lisbon")).first).to_be_visible(timeout=30_000)
     to_sign_in = visitor.get_by_role("link", name="Sign in to comment")  # and back here once signed in
     to_sign_in.scroll_into_view_if_needed()
     screenshot(visitor, "23a-shared-sign-in-to-comment")
