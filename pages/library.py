@@ -8,7 +8,7 @@ from core.states import STATUS_BADGES, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
-from ui.media import play, poster
+from ui.media import play, play_titled, poster
 from ui.widgets import confirmed, duration, marked, md, moment, pager, plural, show_error, status_badge
 
 account = st.session_state["account"]
@@ -195,15 +195,7 @@ def moment_player() -> None:
     if not (chosen := st.session_state.get(PLAYING)):
         return
     video_id, start, title, label = chosen
-    try:
-        with database().session() as session:
-            source = library.playable(session, settings(), account.id, video_id)
-    except AskVideoError:
-        st.warning("That video is no longer in your library.")
-        return
-    st.markdown(f"**{md(title)}** · {label}")
-    if not play(video_id, source.media_path, source.web_url, start, autoplay=True):
-        st.info("No playable media is stored for this video.")
+    play_titled(account.id, video_id, start, title, label, gone="That video is no longer in your library.")
 
 
 def said_in_the_videos(moments: list[moment_search.Moment], *, wide: bool) -> None:

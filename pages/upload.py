@@ -50,6 +50,8 @@ with files_tab:
                 "Captions (optional)", type=sorted(e.lstrip(".") for e in CAPTION_EXTENSIONS),
                 key=f"captions-{file.id}", help="Without captions the speech is transcribed.",
             )
+            if captions:
+                captions_col.caption("These captions are the transcript: no speech-to-text needed.")
             details.append((file, title, description, captions))
     if st.button(f"Add {plural(len(staged), 'video')}" if staged else "Add videos", type="primary",
                  disabled=not staged, key="upload"):

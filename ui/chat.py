@@ -19,7 +19,7 @@ from core.states import AnswerMode, Feedback
 from ui import conversations as conversation_ui
 from ui import moment_reel, video_tools
 from ui.session import database, settings
-from ui.media import media_url, play
+from ui.media import media_url, play_titled
 from ui.widgets import claims_markdown, md, moment, show_error
 
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
@@ -59,15 +59,7 @@ def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Cita
         st.caption("Click a source under an answer to play the video from that moment.")
         return
     video_id, start, title, label = chosen
-    try:
-        with database().session() as session:
-            source = library.playable(session, settings(), owner_id, video_id, in_group=shared_group_id)
-    except AskVideoError:
-        st.warning("That video is no longer available here.")
-        return
-    st.markdown(f"**{md(title)}** · {label}")
-    if not play(video_id, source.media_path, source.web_url, start, autoplay=autoplay):
-        st.info("No playable media is stored for this video.")
+    play_titled(owner_id, video_id, start, title, label, in_group=shared_group_id, autoplay=autoplay)
     return None
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import media_links, remote
-from ui.session import settings
-from ui.widgets import app_url
+from core import library, media_links, remote
+from core.errors import AskVideoError
+from ui.session import database, settings
+from ui.widgets import app_url, md
 
 _GRANT = "media-grant"
 
@@ -40,6 +41,22 @@ def play(video_id: int, media_path: Path | None, web_url: str | None, start: flo
         return False
     st.video(source, start_time=int(start), autoplay=autoplay)
     return True
+
+
+def play_titled(owner_id: int, video_id: int, start: float, title: str, label: str, *,
+                in_group: int | None = None, autoplay: bool = True,
+                gone: str = "That video is no longer available here.") -> None:
+    """A moment chosen on a page (a citation, a search result): its title and time over the player,
+    or `gone` if the viewer may no longer watch it (`in_group`: through a share link's group)."""
+    try:
+        with database().session() as session:
+            source = library.playable(session, settings(), owner_id, video_id, in_group=in_group)
+    except AskVideoError:
+        st.warning(gone)
+        return
+    st.markdown(f"**{md(title)}** · {label}")
+    if not play(video_id, source.media_path, source.web_url, start, autoplay=autoplay):
+        st.info("No playable media is stored for this video.")
 
 
 def play_clip(clip_id: int) -> None:

@@ -13,15 +13,21 @@ from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 pytestmark = pytest.mark.e2e
 
 
+def a_chat_model_at(page, base_url: str) -> None:
+    """In Settings: answer with the chat model of the OpenAI-compatible server at `base_url`."""
+    page.get_by_role("link", name="Settings").first.click()
+    page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(base_url)
+    page.get_by_role("textbox", name="Chat model", exact=True).fill("fake-chat")
+    page.get_by_role("button", name="Save models").click()
+    expect(page.get_by_text("Model settings saved.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)  # settled
+
+
 def test_an_unsupported_sentence_is_marked_with_a_tooltip(app_url, page, tmp_path, fake_openai):
     sign_up(page, app_url, "tess")
     a_ready_talk_in_a_group(page, tmp_path)
 
-    page.get_by_role("link", name="Settings").first.click()
-    page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(fake_openai.base_url)
-    page.get_by_role("textbox", name="Chat model", exact=True).fill("fake-chat")
-    page.get_by_role("button", name="Save models").click()
-    expect(page.get_by_text("Model settings saved.")).to_be_visible(timeout=30_000)
+    a_chat_model_at(page, fake_openai.base_url)
     fake_openai.chat_reply = "Globex renewed for three years [1]. Globex renewed for <b>five</b> years [1]."
 
     page.get_by_role("link", name="Groups").first.click()

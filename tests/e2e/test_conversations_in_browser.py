@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_claims_in_browser import a_chat_model_at
 from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, add_captioned_video, sign_up
 from tests.media_factory import srt, video
 
@@ -113,13 +114,8 @@ def test_play_the_cited_moments_one_after_another(app_url, page, tmp_path, fake_
     page.get_by_role("button", name="Add to group").click()
     expect(page.get_by_text(re.compile(r"2\. Kitchen safety"))).to_be_visible(timeout=30_000)
 
-    page.get_by_role("link", name="Settings").first.click()
-    page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(fake_openai.base_url)
-    page.get_by_role("textbox", name="Chat model", exact=True).fill("fake-chat")
-    page.get_by_role("button", name="Save models").click()
-    expect(page.get_by_text("Model settings saved.")).to_be_visible(timeout=30_000)
+    a_chat_model_at(page, fake_openai.base_url)
     fake_openai.chat_reply = "Globex renewed for three years [1]. The extinguisher is by the elevator [2]."
-    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)  # settled
     page.get_by_role("link", name="Groups").first.click()
     page.get_by_role("link", name="Ask this group").click()
     page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")

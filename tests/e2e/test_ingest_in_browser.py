@@ -33,10 +33,11 @@ def add_captioned_video(page, media, captions, *, shot: str | None = None) -> No
     expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(captions))
     expect(page.get_by_text(captions.name)).to_be_visible(timeout=30_000)
+    # The server has read the captions (a click while that run is under way can be lost with it).
+    expect(page.get_by_text("These captions are the transcript")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)
     if shot:
         screenshot(page, shot)
-    # A click while the captions' upload still reruns the page can be lost with that run's elements.
-    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)
     page.get_by_role("button", name="Add 1 video", exact=True).click()
     expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
 
