@@ -31,8 +31,19 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def listed(at: AppTest) -> list:
+    return [b for b in at.sidebar.button if str(b.key).startswith("conversation-") and b.key != "conversation-new"]
+
+
 def sidebar_titles(at: AppTest) -> list[str]:
-    return [b.label for b in at.sidebar.button if str(b.key).startswith("conversation-") and b.key != "conversation-new"]
+    """The conversations listed, by title (the owner's list adds " · " and what each asks)."""
+    return [b.label.rsplit(" · ", 1)[0] for b in listed(at)]
+
+
+def open_listed(at: AppTest, title: str) -> AppTest:
+    next(b for b in listed(at) if b.label.rsplit(" · ", 1)[0] == title).click().run()
+    assert not at.exception, at.exception
+    return at
 
 
 def test_a_reload_reopens_the_conversation_with_its_answers_ratings_and_player(clean_db, corpus_app):
@@ -51,8 +62,8 @@ def test_a_reload_reopens_the_conversation_with_its_answers_ratings_and_player(c
     assert after.feedback[0].value == 1  # the rating is shown as given
     [player] = element_protos(after, "video")  # the last cited moment, waiting (not playing by itself)
     assert player.start_time > 0 and not player.autoplay
-    assert sidebar_titles(after) == ["Where is the fire extinguisher?"]
-    assert any(b.proto.type == "primary" for b in after.sidebar.button if b.label == "Where is the fire extinguisher?")
+    assert [b.label for b in listed(after)] == ["Where is the fire extinguisher? · Team videos"]
+    assert [b.proto.type for b in listed(after)] == ["primary"]  # the open one stands out
 
     # Continued after the reload: the follow-up borrows the stored question's words.
     ask(after, "And where is the first-aid kit?")
@@ -74,7 +85,7 @@ def test_open_an_older_conversation_search_rename_and_delete(clean_db, corpus_ap
 
     at.sidebar.text_input(key="conversation-search").input("elevator").run()  # words of an answer
     assert sidebar_titles(at) == ["Where is the fire extinguisher?"]
-    click(at, "Where is the fire extinguisher?")
+    open_listed(at, "Where is the fire extinguisher?")
     assert at.query_params["conversation"][0] == first
     assert any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
     assert not any(m.value == "Which password manager do we use?" for m in at.markdown)
@@ -165,7 +176,7 @@ def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
         listed = {(c.scope, c.target) for c in conversations.list_conversations(s, account.id)}
     assert listed == {("video", "IT onboarding"), ("all", "Everything")}
 
-    click(at, "Where is the fire extinguisher?")  # reopening the video's conversation brings its scope back
+    open_listed(at, "Where is the fire extinguisher?")  # reopening the video's conversation brings its scope back
     assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
 
 

@@ -51,7 +51,8 @@ def sidebar(owner_id: int, open_now: int | None, *, group_id: int | None = None,
         if not found:
             st.caption("No conversation matches those words." if words.strip() else "Your questions will be kept here.")
         for summary in found:
-            label = md(summary.title)
+            # What it asks beside its title: two conversations may open with the same question.
+            label = md(summary.title) if group_id is not None else f"{md(summary.title)} · {md(summary.target)}"
             if st.button(label, key=f"conversation-{summary.id}", width="stretch",
                          type="primary" if summary.id == open_now else "secondary",
                          help=f"{summary.target} · {summary.turns} question{'s' if summary.turns != 1 else ''} · "
