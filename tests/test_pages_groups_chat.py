@@ -67,7 +67,7 @@ def test_ask_click_a_citation_and_rate_the_answer(clean_db, corpus_app):
     click(at, "New conversation")  # start over: the chat and its player are cleared, the log stays
     assert not any(m.value == "Where is the fire extinguisher?" for m in at.markdown)
     assert not element_protos(at, "video") and "conversation" not in at.query_params
-    assert any(b.label == "Where is the fire extinguisher?" for b in at.sidebar.button)  # listed, to reopen
+    assert any(b.label == "Where is the fire extinguisher? · Team videos" for b in at.sidebar.button)  # to reopen
     with clean_db.session() as s:
         assert len(s.scalars(select(ChatLog)).all()) == 1
 
