@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from core.auth import hash_token
 from core.database import row_id
 from core.errors import AskVideoError
+from core.groups import owned_group
+from core.library import owned_video
 from core.text import contains_pattern, one_line
 from db.models import ChatLog, Conversation, Video, VideoGroup
 from db.states import Scope
@@ -90,11 +92,9 @@ def find(session: Session, owner_id: int, conversation_id: object, *, visitor_to
 def check_target(session: Session, owner_id: int, *, group_id: int | None, video_id: int | None) -> None:
     """Refuse a group or a video that is not the owner's before anything is asked of it."""
     if group_id is not None:
-        if session.scalar(select(VideoGroup.id).where(VideoGroup.id == group_id, VideoGroup.user_id == owner_id)) is None:
-            raise AskVideoError("That group does not exist or is not yours.")
+        owned_group(session, owner_id, group_id)
     elif video_id is not None:
-        if session.scalar(select(Video.id).where(Video.id == video_id, Video.user_id == owner_id)) is None:
-            raise AskVideoError("That video does not exist or is not yours.")
+        owned_video(session, owner_id, video_id)
 
 
 def start(session: Session, owner_id: int, *, question: str, group_id: int | None = None,

@@ -3,7 +3,7 @@ plays them. Conversations are kept: the sidebar lists them, and the open one is 
 
 import streamlit as st
 
-from core import conversations, groups, library, reindex
+from core import groups, library, reindex
 from core.errors import AskVideoError
 from core.states import Scope, Status
 from ui import conversations as conversation_ui
@@ -25,14 +25,7 @@ if not videos and not mine:
 
 # The open conversation (from the URL: hostile until found) decides what is asked; else the URL's
 # group or video (links from the Library and Groups pages), else the last choice.
-conversation = None
-if wanted := conversation_ui.open_id():
-    try:
-        with database().session() as session:
-            conversation = conversations.summary(session, account.id, wanted)
-    except AskVideoError as error:
-        show_error(error)
-        conversation_ui.open_conversation(None)
+conversation = conversation_ui.opened(account.id)
 conversation_ui.sidebar(account.id, conversation.id if conversation else None)
 
 group_names = {g.id: f"{g.name} ({plural(g.video_count, 'video')})" for g in mine}

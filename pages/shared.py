@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import chapters, comments, conversations, media_links, sharing
+from core import chapters, comments, media_links, sharing
 from core.errors import AskVideoError
 from core.states import Status
 from core.transcripts import format_timestamp
@@ -32,24 +32,13 @@ with st.expander(f"{plural(len(group.members), 'video')} in this group"):
 st.caption("You are viewing a shared group. Questions you ask here are seen by its owner.")
 chat_key = f"shared-{group.group_id}"
 visitor = visitor_token()  # this browser's own conversations here, without an account
-conversation = None
-if wanted := conversation_ui.open_id():
-    try:
-        with database().session() as session:
-            found = conversations.find(session, group.owner_id, wanted, visitor_token=visitor)
-            if found.group_id == group.group_id:
-                conversation = (found.id, found.title)
-    except AskVideoError:
-        pass
-    if conversation is None:
-        show_error("That conversation is not one of yours here.")
-        conversation_ui.open_conversation(None)
-conversation_ui.sidebar(group.owner_id, conversation[0] if conversation else None, group_id=group.group_id,
+conversation = conversation_ui.opened(group.owner_id, group_id=group.group_id, visitor_token=visitor)
+conversation_ui.sidebar(group.owner_id, conversation.id if conversation else None, group_id=group.group_id,
                         visitor_token=visitor)
 if conversation:
-    conversation_ui.header(group.owner_id, conversation[0], conversation[1], visitor_token=visitor)
+    conversation_ui.header(group.owner_id, conversation.id, conversation.title, visitor_token=visitor)
 render_chat(key=chat_key, group_id=group.group_id, owner_id=group.owner_id, shared=True,
-            conversation_id=conversation[0] if conversation else None, visitor_token=visitor)
+            conversation_id=conversation.id if conversation else None, visitor_token=visitor)
 
 ready = [m for m in group.members if m.status == Status.COMPLETED]
 if ready:

@@ -150,7 +150,7 @@ def test_a_share_link_visitor_reopens_their_own_conversation_and_nobody_elses(cl
 
     stranger = visitor(conversation=conversation)  # the link and the URL, but another browser
     assert not any(m.value == "Which password manager do we use?" for m in stranger.markdown)
-    assert any("not one of yours" in e for e in errors(stranger)) and not sidebar_titles(stranger)
+    assert any("does not exist or is not yours" in e for e in errors(stranger)) and not sidebar_titles(stranger)
 
     at.switch_page("pages/chat.py").run()  # the owner's own list is theirs alone (Analytics shows the exchange)
     assert sidebar_titles(at) == []

@@ -10,7 +10,7 @@ import uuid
 
 import streamlit as st
 
-from core import answers, content_templates, library
+from core import answers, content_templates, conversations, library
 from core.answers import Answer, AnswerError, AnswerNotSaved, Citation
 from core.conversations import ConversationNotFound
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
@@ -45,7 +45,7 @@ def _player(key: str, owner_id: int, shared_group_id: int | None, fallback: Cita
     """The player column: one moment, or an answer's cited moments in turn (then the number of
     the citation playing is returned, for its source to be highlighted)."""
     if reel := st.session_state.get(f"reel-{key}"):
-        st.markdown(f"**Playing the cited moments** · {md(question_title(reel['question']))}")
+        st.markdown(f"**Playing the cited moments** · {md(conversations.title_of(reel['question']))}")
         playing = moment_reel.reel(f"reel-player-{key}", reel["id"], reel["moments"])
         if st.button("Stop", key=f"reel-stop-{key}", icon=":material/stop:"):
             del st.session_state[f"reel-{key}"]
@@ -120,13 +120,9 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_g
         if not shared and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
                                      icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
             video_tools.request(owner_id, citation.video_id, citation.start, citation.end,
-                                f"{question_title(answer.question)} · {citation.title}", cited=True)
+                                f"{conversations.title_of(answer.question)} · {citation.title}", cited=True)
         if answer.mode != AnswerMode.EXTRACTIVE:  # an offline answer's quote above is this snippet already
             st.caption(md(citation.snippet))
-
-
-def question_title(question: str) -> str:
-    return question if len(question) <= 80 else question[:77] + "…"
 
 
 def _answer_context(owner_id: int, log_id: int) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import conversations
+from core.conversations import ConversationNotFound, Summary
 from core.errors import AskVideoError
 from ui.session import database
 from ui.widgets import md, show_error
@@ -16,9 +17,22 @@ from ui.widgets import md, show_error
 PARAM = "conversation"
 
 
-def open_id() -> str | None:
-    """The conversation the URL asks for (checked by whoever reads it)."""
-    return st.query_params.get(PARAM)
+def opened(owner_id: int, *, group_id: int | None = None, visitor_token: str | None = None) -> Summary | None:
+    """The viewer's conversation the URL opens (on the share page, one of that link's group), or
+    None: an id from a URL is hostile input, and one that is not theirs is said so and dropped."""
+    wanted = st.query_params.get(PARAM)
+    if not wanted:
+        return None
+    try:
+        with database().session() as session:
+            summary = conversations.summary(session, owner_id, wanted, visitor_token=visitor_token)
+        if group_id is not None and summary.group_id != group_id:
+            raise ConversationNotFound()
+    except AskVideoError as error:
+        show_error(error)
+        open_conversation(None)
+        return None
+    return summary
 
 
 def open_conversation(conversation_id: int | None) -> None:
