@@ -17,16 +17,27 @@ of every three in the table; 49 other users hold N/2 more) and is asked over eve
 comparison on the same table, over groups of 3 and 30 of them; same figures, each recall against
 an exact scan of the same scope. Without `--sizes` it runs only that table. `--explain` also prints
 EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for one question over everything.
+
+`--words DIR` fills the text from real speech instead of the 45-word vocabulary: windows of the
+TutorialVQA captions in DIR (100-word chunks, 33-word sentences, the product's chunk size), asked
+the TutorialVQA dev questions' words. The small vocabulary is BM25's worst case (each word is in a
+quarter of all chunks); real speech is what users have. `--baseline REV` also times
+`core/retrieval.py` as it was at git revision REV, question by question in turn with today's, on
+the same data in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
-import sys
 import statistics
+import subprocess
+import sys
 import time
+import types
+from pathlib import Path
 
 import numpy as np
 
@@ -44,10 +55,12 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def fill(conn, total: int, rng: np.random.Generator, owner_of=None) -> tuple[int, list[int]]:
+def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) -> tuple[int, list[int]]:
     """Insert `total` chunks, video v belonging to user `owner_of(v)` (by default the owner has every
-    tenth video); returns (owner id, the owner's video ids)."""
+    tenth video), their text from `words` (default: the small vocabulary); returns (owner id, the
+    owner's video ids)."""
     owner_of = owner_of or _owner_of
+    words = words or SmallVocabulary()
     videos = total // CHUNKS_PER_VIDEO
     with conn.cursor() as cur:
         cur.execute("TRUNCATE users, videos, transcript_chunks, transcript_sentences RESTART IDENTITY CASCADE")
@@ -72,9 +85,10 @@ def fill(conn, total: int, rng: np.random.Generator, owner_of=None) -> tuple[int
                     f"{vector}\tall-MiniLM-L6-v2\n")
 
         _copy(cur, "transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, end_time, "
-                   "embedding, embedding_model)", total, 12, chunk, rng)
+                   "embedding, embedding_model)", total, words.chunk_words, chunk, rng, words)
         _copy(cur, "transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
-                   "embedding, embedding_model)", total * SENTENCES_PER_CHUNK, 4, sentence, rng)
+                   "embedding, embedding_model)", total * SENTENCES_PER_CHUNK, words.sentence_words, sentence, rng,
+              words)
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
         # 1M x 384 dims, 9 GB for the 3M sentences of 1M chunks); past that it crawls. Two cores:
         # the leader plus one parallel worker.
@@ -92,15 +106,49 @@ def fill(conn, total: int, rng: np.random.Generator, owner_of=None) -> tuple[int
     return 1, [v for v in range(1, videos + 1) if owner_of(v) == 1]
 
 
-def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator) -> None:
-    """COPY `rows` synthetic rows into `table` in batches: random words and random unit vectors."""
-    words = np.array(WORDS)
+def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator, words) -> None:
+    """COPY `rows` synthetic rows into `table` in batches: text from `words` and random unit vectors."""
     with cur.copy(f"COPY {table} FROM STDIN") as copy:
         for start in range(0, rows, 10_000):
             n = min(10_000, rows - start)
             vectors = _unit_vectors(rng, n)
-            texts = rng.choice(words, size=(n, words_per_row))
-            copy.write("".join(line(start + i, " ".join(texts[i]), _as_text(vectors[i])) for i in range(n)))
+            texts = words.texts(rng, n, words_per_row)
+            copy.write("".join(line(start + i, texts[i], _as_text(vectors[i])) for i in range(n)))
+
+
+class SmallVocabulary:
+    """Random words of a 45-word vocabulary: every word is in about a quarter of all chunks, the
+    keyword side's worst case."""
+
+    chunk_words, sentence_words = 12, 4
+
+    def texts(self, rng: np.random.Generator, n: int, words_per_row: int) -> list[str]:
+        return [" ".join(row) for row in rng.choice(np.array(WORDS), size=(n, words_per_row))]
+
+    def question(self) -> str:
+        return " ".join(random.choices(WORDS, k=3))
+
+
+class RealSpeech:
+    """Windows of real captions (the TutorialVQA tutorials), at the product's chunk size, and the
+    dev questions asked of them: word frequencies as users' libraries have them."""
+
+    chunk_words, sentence_words = 100, 33
+
+    def __init__(self, eval_dir: Path):
+        from core import captions
+
+        self.words = [w for path in sorted((eval_dir / "captions").glob("*.vtt"))
+                      for segment in captions.parse_captions(path.read_bytes()) for w in segment.text.split()]
+        self.questions = [json.loads(line)["question"]
+                          for line in (eval_dir / "questions-dev.jsonl").read_text().splitlines() if line.strip()]
+
+    def texts(self, rng: np.random.Generator, n: int, words_per_row: int) -> list[str]:
+        starts = rng.integers(0, len(self.words) - words_per_row, size=n)
+        return [" ".join(self.words[s:s + words_per_row]).replace("\\", " ").replace("\t", " ") for s in starts]
+
+    def question(self) -> str:
+        return random.choice(self.questions)
 
 
 def _unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -152,44 +200,59 @@ def exact_dense(session, owner_id: int, vector: list[float], k: int, group_id: i
     return [r[0] for r in rows]
 
 
-def _question(rng: np.random.Generator) -> tuple[list[float], str]:
-    """A random unit query vector and three vocabulary words."""
+def _question(rng: np.random.Generator, words=None) -> tuple[list[float], str]:
+    """A random unit query vector and a question from `words` (default: three vocabulary words)."""
     vector = rng.standard_normal(384)
-    return (vector / np.linalg.norm(vector)).tolist(), " ".join(random.choices(WORDS, k=3))
+    return (vector / np.linalg.norm(vector)).tolist(), (words or SmallVocabulary()).question()
 
 
 def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id: int, *,
-                group_id: int | None = None, video_ids: list[int] | None = None) -> tuple[float, float, float]:
-    """Times `retrieval.search` over a group, else over `video_ids` one at a time in turn, else over
-    everything the owner has; returns p50 ms, p95 ms and the dense side's mean recall@12 against an
-    exact scan of the same scope (over the first 30 questions)."""
+                group_id: int | None = None, video_ids: list[int] | None = None, words=None,
+                versions: dict | None = None) -> dict[str, tuple[float, float, float]]:
+    """Times each version's `search` (default: today's `retrieval`) over a group, else over
+    `video_ids` one at a time in turn, else over everything the owner has, the versions taking
+    turns question by question (first one, then the other); returns, by version, p50 ms, p95 ms
+    and the dense side's mean recall@12 against an exact scan of the same scope (over the first 30
+    questions)."""
     from core import retrieval
 
-    latencies, recalls = [], []
+    versions = versions or {"today": retrieval}
+    latencies: dict[str, list[float]] = {name: [] for name in versions}
+    recalls: dict[str, list[float]] = {name: [] for name in versions}
     for n in range(queries):
         video_id = video_ids[n % len(video_ids)] if video_ids else None
         scope = {"group_id": group_id, "video_id": video_id, "owner_id": owner_id, "model": "all-MiniLM-L6-v2"}
-        vector, words = _question(rng)
-        t0 = time.perf_counter()
-        with db.session() as session:
-            hits = retrieval.search(session, **scope, query_vector=vector, query_text=words, k=12)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        assert len(hits) == 12, f"the {label} filter starved the top k"
-        if len(recalls) < 30:
+        vector, question = _question(rng, words)
+        order = list(versions.items()) if n % 2 == 0 else list(reversed(versions.items()))
+        for name, version in order:
+            t0 = time.perf_counter()
             with db.session() as session:
-                # Only the chunk vectors rank: the pool's chunks by their exact similarity.
-                dense = retrieval.search(session, **scope, query_vector=vector, query_text="", k=12,
-                                         sparse_weight=0.0, sentence_weight=0.0, sentence_keyword_weight=0.0,
-                                         merge=False)
-                exact = exact_dense(session, owner_id, vector, 12, group_id=group_id, video_id=video_id)
-            recalls.append(len({h.chunk_id for h in dense} & set(exact)) / 12)
-    return _percentile(latencies, 50), _percentile(latencies, 95), statistics.mean(recalls)
+                hits = version.search(session, **scope, query_vector=vector, query_text=question, k=12)
+            latencies[name].append((time.perf_counter() - t0) * 1000)
+            assert len(hits) == 12, f"the {label} filter starved the top k"
+            if len(recalls[name]) < 30:
+                with db.session() as session:
+                    # Only the chunk vectors rank: the pool's chunks by their exact similarity.
+                    dense = version.search(session, **scope, query_vector=vector, query_text="", k=12,
+                                           sparse_weight=0.0, sentence_weight=0.0, sentence_keyword_weight=0.0,
+                                           merge=False)
+                    exact = exact_dense(session, owner_id, vector, 12, group_id=group_id, video_id=video_id)
+                recalls[name].append(len({h.chunk_id for h in dense} & set(exact)) / 12)
+    return {name: (_percentile(latencies[name], 50), _percentile(latencies[name], 95), statistics.mean(recalls[name]))
+            for name in versions}
 
 
-def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[str]:
+def _rows(total: int, label: str, figures: dict[str, tuple[float, float, float]], load_s: float) -> list[str]:
+    lines = [f"| {total:,} | {label} | {name} | {p50:.1f} | {p95:.1f} | {recall:.3f} | {load_s:.0f} |"
+             for name, (p50, p95, recall) in figures.items()]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=None, versions=None) -> list[str]:
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
-        owner_id, owner_videos = fill(raw.driver_connection, total, rng)
+        owner_id, owner_videos = fill(raw.driver_connection, total, rng, words=words)
     load_s = time.perf_counter() - started
     lines = []
     for group_videos in (3, 30):
@@ -197,27 +260,27 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator) -> list[s
             continue
         with db.session() as session:
             group_id = make_group(session, owner_id, owner_videos[:group_videos])
-        p50, p95, recall = bench_scope(db, "group", queries, rng, owner_id, group_id=group_id)
-        lines.append(f"| {total:,} | {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks) | "
-                     f"{p50:.1f} | {p95:.1f} | {recall:.3f} | {load_s:.0f} |")
-        print(lines[-1], flush=True)
+        figures = bench_scope(db, "group", queries, rng, owner_id, group_id=group_id, words=words, versions=versions)
+        lines += _rows(total, f"group: {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks)", figures,
+                       load_s)
     return lines
 
 
-def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False) -> list[str]:
+def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False,
+                  words=None, versions=None) -> list[str]:
     """One owner with `library_videos` videos (and other users with half as many again), asked over
     everything they have, one of their videos, and groups of 3 and 30 of them."""
     total = (library_videos + library_videos // 2) * CHUNKS_PER_VIDEO
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
-        owner_id, owner_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of)
+        owner_id, owner_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of, words=words)
     load_s = time.perf_counter() - started
     owned = len(owner_videos) * CHUNKS_PER_VIDEO
     scopes: list[tuple[str, dict]] = [
         (f"everything: {len(owner_videos):,} videos ({owned:,} chunks)", {}),
         (f"one video ({CHUNKS_PER_VIDEO} chunks)", {"video_ids": owner_videos[::max(1, len(owner_videos) // 50)]}),
     ]
-    for group_videos in (3, 30):
+    for group_videos in (3, 30, 300):
         if len(owner_videos) >= group_videos:
             with db.session() as session:
                 group_id = make_group(session, owner_id, owner_videos[:group_videos])
@@ -225,15 +288,14 @@ def bench_library(db, library_videos: int, queries: int, rng: np.random.Generato
                            {"group_id": group_id}))
     lines = []
     for label, scope in scopes:
-        p50, p95, recall = bench_scope(db, label.split(":")[0], queries, rng, owner_id, **scope)
-        lines.append(f"| {total:,} | {label} | {p50:.1f} | {p95:.1f} | {recall:.3f} | {load_s:.0f} |")
-        print(lines[-1], flush=True)
+        figures = bench_scope(db, label.split(":")[0], queries, rng, owner_id, words=words, versions=versions, **scope)
+        lines += _rows(total, label, figures, load_s)
     if explain:
-        print("\n" + explain_everything(db, owner_id, rng), flush=True)
+        print("\n" + explain_everything(db, owner_id, rng, words), flush=True)
     return lines
 
 
-def explain_everything(db, owner_id: int, rng: np.random.Generator) -> str:
+def explain_everything(db, owner_id: int, rng: np.random.Generator, words=None) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL `retrieval.search` runs over all the owner's
     videos, for one question, with the settings it runs under."""
     from pgvector.sqlalchemy import Vector
@@ -242,7 +304,7 @@ def explain_everything(db, owner_id: int, rng: np.random.Generator) -> str:
     from core import retrieval
     from db.states import Scope
 
-    vector, words = _question(rng)
+    vector, question = _question(rng, words)
     statement = text("EXPLAIN (ANALYZE, BUFFERS) " + retrieval._CANDIDATES[Scope.ALL].text).bindparams(
         bindparam("qv", type_=Vector(384)))
     with db.session() as session:
@@ -251,11 +313,11 @@ def explain_everything(db, owner_id: int, rng: np.random.Generator) -> str:
                              "set_config('plan_cache_mode', 'force_custom_plan', true)"))
         rows = session.execute(statement, {
             "owner_id": owner_id, "model": "all-MiniLM-L6-v2", "qv": vector,
-            "question": retrieval.keyword_text(words), "words": words,
+            "question": retrieval.keyword_text(question), "words": question,
             "candidates": retrieval.CANDIDATES, "sentence_candidates": retrieval.SENTENCE_CANDIDATES,
             "k1": retrieval.BM25_K1, "b": retrieval.BM25_B}).all()
     plan = "\n".join(re.sub(r"'\[[^\]]*\]'::vector", "'[...]'::vector", r[0]) for r in rows)
-    return f"EXPLAIN ANALYZE, everything, question words {words!r}:\n{plan}"
+    return f"EXPLAIN ANALYZE, everything, question {question!r}:\n{plan}"
 
 
 def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float]:
@@ -293,6 +355,9 @@ def main() -> None:
     parser.add_argument("--library-videos", type=int, default=0,
                         help="also one owner with this many videos asked over everything, one video and groups")
     parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
+    parser.add_argument("--words", type=Path, default=None,
+                        help="a TutorialVQA directory: text from its captions and questions (default: 45 words)")
+    parser.add_argument("--baseline", default=None, help="a git revision whose core/retrieval.py is timed alongside")
     args = parser.parse_args()
     sizes = args.sizes if args.sizes is not None else ([] if args.library_videos else [10_000, 100_000])
     from core.config import load_settings
@@ -301,15 +366,32 @@ def main() -> None:
     with scratch_database("bench") as db:
         rng = np.random.default_rng(11)
         random.seed(5)
-        print("| chunks in table | group | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        words = RealSpeech(args.words) if args.words else SmallVocabulary()
+        versions = _versions(args.baseline)
+        print("| chunks in table | scope | version | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for size in sizes:
-            bench_size(db, size, args.queries, rng)
+            bench_size(db, size, args.queries, rng, words, versions)
         if args.library_videos:
-            bench_library(db, args.library_videos, args.queries, rng, explain=args.explain)
+            bench_library(db, args.library_videos, args.queries, rng, explain=args.explain, words=words,
+                          versions=versions)
         LocalMiniLM().embed_query("warm up")
         p50, p95 = time_to_first_token(db, load_settings())
         print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+
+
+def _versions(baseline: str | None) -> dict:
+    """Today's retrieval module, and the one at git revision `baseline` if given (loaded from its
+    source under another name: its SQL runs on today's schema)."""
+    from core import retrieval
+
+    if not baseline:
+        return {"today": retrieval}
+    source = subprocess.run(["git", "show", f"{baseline}:core/retrieval.py"], check=True, capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    module = sys.modules["baseline_retrieval"] = types.ModuleType("baseline_retrieval")
+    exec(compile(source, f"{baseline}:core/retrieval.py", "exec"), module.__dict__)
+    return {baseline[:7]: module, "today": retrieval}
 
 
 if __name__ == "__main__":

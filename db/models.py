@@ -400,6 +400,28 @@ class TranscriptSentence(Base):
     search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
 
 
+class KeywordStats(Base):
+    """How many keyword documents (chunks or sentences) one video holds under one embedding model,
+    and their total length in lexemes (revision 0015).
+
+    Okapi BM25 needs the scope's document count and average length; summed from these rows, a
+    question over a whole library reads one row per video instead of every chunk and sentence.
+    Triggers on both tables keep the rows exact through every insert, update and delete, whichever
+    code (or COPY) writes them.
+    """
+
+    __tablename__ = "keyword_stats"
+    __table_args__ = (
+        CheckConstraint("kind IN ('transcript_chunks', 'transcript_sentences')", name="ck_keyword_stats_kind"),
+    )
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    embedding_model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # the table the documents are in
+    documents: Mapped[int] = mapped_column(BigInteger)
+    total_length: Mapped[int] = mapped_column(BigInteger)
+
+
 # ----------------------------------------------------------------- video intelligence (revision 0005)
 
 

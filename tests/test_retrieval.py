@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from langchain_core.retrievers import BaseRetriever
 
-from core import groups, retrieval
+from sqlalchemy import text
+
+from core import groups, library, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
 from tests.corpus import ONBOARDING, QUESTIONS, ingest_corpus, small_chunks
@@ -166,3 +170,84 @@ def test_words_written_apart_or_glued_still_meet_the_transcripts_spelling(corpus
     # A slash makes PostgreSQL read "vpn/bitwarden" as one path; split, both words match.
     assert {h.video_id for h in keyword_hits("vpn/bitwarden")} == {ids["IT onboarding"]}
     assert len(keyword_hits("vpn/bitwarden")) == 2
+
+
+# ---------------------------------------------------------------- BM25's statistics, kept per video
+
+
+def _counted_directly(session) -> dict[tuple, tuple[int, int]]:
+    """Every video's document count and total length, read from the documents themselves."""
+    rows = session.execute(text("""
+        SELECT video_id, embedding_model, 'transcript_chunks', count(*), sum(length(search_vector))
+          FROM transcript_chunks GROUP BY 1, 2
+        UNION ALL
+        SELECT video_id, embedding_model, 'transcript_sentences', count(*), sum(length(search_vector))
+          FROM transcript_sentences GROUP BY 1, 2""")).all()
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+
+
+def _kept(session) -> dict[tuple, tuple[int, int]]:
+    rows = session.execute(text("SELECT video_id, embedding_model, kind, documents, total_length FROM keyword_stats "
+                                "WHERE documents > 0")).all()
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+
+
+def test_bm25_statistics_stay_exact_through_ingestion_renames_edits_and_deletes(corpus):
+    db, owner, group_id, ids = corpus
+    with db.session() as s:
+        assert _kept(s) == _counted_directly(s) and len(_kept(s)) == 2 * len(ids)
+        # A longer title lengthens every chunk's search vector (the title is in it).
+        library.update_video(s, owner.id, ids["IT onboarding"], title="IT onboarding for new starters in London",
+                             description="")
+    with db.session() as s:
+        assert _kept(s) == _counted_directly(s)
+        s.execute(text("DELETE FROM transcript_sentences WHERE video_id = :v AND sentence_index % 2 = 0"),
+                  {"v": ids["Kitchen safety training"]})
+    with db.session() as s:
+        assert _kept(s) == _counted_directly(s)
+    library.delete_video(db, load_settings(), owner.id, ids["Kitchen safety training"])
+    with db.session() as s:
+        assert _kept(s) == _counted_directly(s)
+        assert ids["Kitchen safety training"] not in {video for video, _, _ in _kept(s)}
+
+
+def _okapi_bm25(session, owner_id: int, question: str) -> list[tuple[int, float]]:
+    """Okapi BM25 of the owner's chunks for the question, computed here from each chunk's own
+    lexemes: the figure the SQL must reproduce from its stored statistics."""
+    terms = {r[0] for r in session.execute(text("SELECT lexeme FROM unnest(to_tsvector('english', :q))"),
+                                           {"q": retrieval.keyword_text(question)})}
+    docs: dict[int, tuple[int, dict[str, int]]] = {}
+    for chunk_id, length, lexeme, tf in session.execute(text(
+            "SELECT c.id, length(c.search_vector), t.lexeme, cardinality(t.positions) "
+            "FROM transcript_chunks c, unnest(c.search_vector) t WHERE c.user_id = :o"), {"o": owner_id}):
+        docs.setdefault(chunk_id, (length, {}))[1][lexeme] = tf
+    n, avgdl = len(docs), max(sum(length for length, _ in docs.values()) / len(docs), 1)
+    df = {t: sum(t in lexemes for _, lexemes in docs.values()) for t in terms}
+    k1, b = retrieval.BM25_K1, retrieval.BM25_B
+    scores = {chunk_id: sum(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                            * lexemes[t] * (k1 + 1) / (lexemes[t] + k1 * (1 - b + b * length / avgdl))
+                            for t in terms if t in lexemes)
+              for chunk_id, (length, lexemes) in docs.items() if terms & lexemes.keys()}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def test_the_keyword_side_scores_exactly_okapi_bm25_over_the_group(corpus):
+    db, owner, group_id, ids = corpus
+    question = "Which password manager do we use, and where is the fire extinguisher?"
+    with db.session() as s:
+        expected = _okapi_bm25(s, owner.id, question)[:8]
+        got = retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+                                       query_text=question, k=8, bm25=True)
+    assert [h.chunk_id for h in got] == [chunk_id for chunk_id, _ in expected]
+    assert [h.score for h in got] == pytest.approx([score for _, score in expected], rel=1e-9)
+
+
+def test_asking_everything_ranks_as_a_group_of_every_video_does(corpus):
+    db, owner, group_id, ids = corpus
+    vector = LocalMiniLM().embed_query("Where is the fire extinguisher?")
+    with db.session() as s:
+        scope = {"owner_id": owner.id, "model": LocalMiniLM.model_name, "query_vector": vector,
+                 "query_text": "Where is the fire extinguisher?", "k": 8}
+        everything = retrieval.search(s, group_id=None, **scope)
+        grouped = retrieval.search(s, group_id=group_id, **scope)
+    assert everything and [(h.chunk_id, h.score) for h in everything] == [(h.chunk_id, h.score) for h in grouped]
