@@ -422,6 +422,22 @@ class KeywordStats(Base):
     total_length: Mapped[int] = mapped_column(BigInteger)
 
 
+class KeywordTerm(Base):
+    """How many of one video's keyword documents hold one lexeme (revision 0015, kept like
+    KeywordStats): a query word's document frequency over a scope, without reading a document."""
+
+    __tablename__ = "keyword_terms"
+    __table_args__ = (
+        CheckConstraint("kind IN ('transcript_chunks', 'transcript_sentences')", name="ck_keyword_terms_kind"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    embedding_model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True, index=True)
+    documents: Mapped[int] = mapped_column(BigInteger)
+
+
 # ----------------------------------------------------------------- video intelligence (revision 0005)
 
 
