@@ -107,33 +107,38 @@ def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) 
 
 
 def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator, words) -> None:
-    """COPY `rows` synthetic rows into `table` in batches: text from `words` and random unit vectors."""
+    """COPY `rows` synthetic rows into `table` in batches: texts and unit vectors from `words`."""
     with cur.copy(f"COPY {table} FROM STDIN") as copy:
         for start in range(0, rows, 10_000):
             n = min(10_000, rows - start)
-            vectors = _unit_vectors(rng, n)
-            texts = words.texts(rng, n, words_per_row)
+            texts, vectors = words.rows(rng, n, words_per_row)
             copy.write("".join(line(start + i, texts[i], _as_text(vectors[i])) for i in range(n)))
 
 
 class SmallVocabulary:
-    """Random words of a 45-word vocabulary: every word is in about a quarter of all chunks, the
-    keyword side's worst case."""
+    """Random words of a 45-word vocabulary and random vectors: every word is in about a quarter of
+    all chunks (the keyword side's worst case), and no vector is near another (HNSW's worst case)."""
 
     chunk_words, sentence_words = 12, 4
 
-    def texts(self, rng: np.random.Generator, n: int, words_per_row: int) -> list[str]:
-        return [" ".join(row) for row in rng.choice(np.array(WORDS), size=(n, words_per_row))]
+    def rows(self, rng: np.random.Generator, n: int, words_per_row: int) -> tuple[list[str], np.ndarray]:
+        texts = [" ".join(row) for row in rng.choice(np.array(WORDS), size=(n, words_per_row))]
+        return texts, _unit_vectors(rng, n)
 
-    def question(self) -> str:
-        return " ".join(random.choices(WORDS, k=3))
+    def question(self, rng: np.random.Generator) -> tuple[list[float], str]:
+        vector = rng.standard_normal(384)
+        return (vector / np.linalg.norm(vector)).tolist(), " ".join(random.choices(WORDS, k=3))
 
 
 class RealSpeech:
-    """Windows of real captions (the TutorialVQA tutorials), at the product's chunk size, and the
-    dev questions asked of them: word frequencies as users' libraries have them."""
+    """Real captions (the TutorialVQA tutorials) and real questions (its dev questions), embedded
+    with the product's model: word frequencies and vector neighbourhoods as users' libraries have
+    them. Rows are windows of the captions at the product's chunk size; embedding 150,000 would
+    take an hour, so each row takes the text of one of a few thousand embedded windows, and as
+    vector that window's embedding plus half another's and some noise (no two rows alike)."""
 
     chunk_words, sentence_words = 100, 33
+    WINDOWS = {100: 2000, 33: 4000}  # embedded windows per row length
 
     def __init__(self, eval_dir: Path):
         from core import captions
@@ -142,13 +147,34 @@ class RealSpeech:
                       for segment in captions.parse_captions(path.read_bytes()) for w in segment.text.split()]
         self.questions = [json.loads(line)["question"]
                           for line in (eval_dir / "questions-dev.jsonl").read_text().splitlines() if line.strip()]
+        self.windows: dict[int, tuple[list[str], np.ndarray]] = {}
+        self.asked: list[tuple[list[float], str]] = []
 
-    def texts(self, rng: np.random.Generator, n: int, words_per_row: int) -> list[str]:
-        starts = rng.integers(0, len(self.words) - words_per_row, size=n)
-        return [" ".join(self.words[s:s + words_per_row]).replace("\\", " ").replace("\t", " ") for s in starts]
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        from core.embeddings import LocalMiniLM
 
-    def question(self) -> str:
-        return random.choice(self.questions)
+        return np.array(LocalMiniLM().embed_documents(texts), dtype=np.float32)
+
+    def _windows(self, words_per_row: int) -> tuple[list[str], np.ndarray]:
+        if words_per_row not in self.windows:
+            rng = np.random.default_rng(words_per_row)
+            starts = rng.integers(0, len(self.words) - words_per_row, size=self.WINDOWS[words_per_row])
+            texts = [" ".join(self.words[s:s + words_per_row]).replace("\\", " ") for s in starts]
+            print(f"# embedding {len(texts):,} windows of {words_per_row} words", file=sys.stderr, flush=True)
+            self.windows[words_per_row] = texts, self._embed(texts)
+        return self.windows[words_per_row]
+
+    def rows(self, rng: np.random.Generator, n: int, words_per_row: int) -> tuple[list[str], np.ndarray]:
+        texts, vectors = self._windows(words_per_row)
+        main, other = rng.integers(0, len(texts), size=n), rng.integers(0, len(texts), size=n)
+        mixed = vectors[main] + 0.5 * vectors[other] + 0.3 * _unit_vectors(rng, n)
+        return [texts[i] for i in main], mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+
+    def question(self, rng: np.random.Generator) -> tuple[list[float], str]:
+        if not self.asked:
+            picked = random.Random(7).sample(self.questions, 300)
+            self.asked = list(zip(self._embed(picked).tolist(), picked))
+        return self.asked[int(rng.integers(len(self.asked)))]
 
 
 def _unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -201,9 +227,8 @@ def exact_dense(session, owner_id: int, vector: list[float], k: int, group_id: i
 
 
 def _question(rng: np.random.Generator, words=None) -> tuple[list[float], str]:
-    """A random unit query vector and a question from `words` (default: three vocabulary words)."""
-    vector = rng.standard_normal(384)
-    return (vector / np.linalg.norm(vector)).tolist(), (words or SmallVocabulary()).question()
+    """A query vector and its question from `words` (default: a random vector and three vocabulary words)."""
+    return (words or SmallVocabulary()).question(rng)
 
 
 def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id: int, *,

@@ -1,6 +1,7 @@
-"""Hybrid retrieval over one group's chunks: chunk vectors, sentence vectors and Okapi BM25, fused.
+"""Hybrid retrieval over a group's, a video's or all the owner's chunks: chunk vectors, sentence
+vectors and Okapi BM25, fused.
 
-All vector and full-text SQL of the product lives here, with bound parameters only. The group
+All vector and full-text SQL of the product lives here, with bound parameters only. The scope
 filter is inside every search (not applied afterwards), so a group of three videos among a
 million chunks still gets its full top k: pgvector 0.8's iterative HNSW scan keeps reading the
 index until enough rows pass the filter, and for small groups the planner can instead use the
@@ -8,6 +9,12 @@ index until enough rows pass the filter, and for small groups the planner can in
 also checked against its owner, written `user_id + 0 = :owner_id` so the check stays a filter:
 as an index condition the planner AND-ed the owner's whole user_id index into every per-video
 lookup, a cost that grew with the owner's library (100k chunks, 30-video group: ~110 of ~190 ms).
+
+BM25 never reads the whole scope: its document counts, lengths and each word's document
+frequency are summed from per-video rows that triggers keep (revision 0015), and it scores only
+documents the GIN index says hold a query word — over a large scope, only those holding the
+rarest words (`_SEARCHED`), so a question over a whole library costs about what one over a
+group does.
 
 A chunk is ranked four ways — its own vector, its best sentence's vector, BM25 over the group's
 chunks and BM25 over the group's sentences — and the ranks are fused (weighted reciprocal-rank
@@ -134,16 +141,38 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
+    -- Where to find them. The GIN index lists the matching documents of every owner and video, so
+    -- it pays only when the scope is much of the table (a whole library); a smaller scope's
+    -- documents are read by video and matched there (a one-time filter runs just one of the two).
+    {prefix}by_index AS MATERIALIZED (
+        SELECT (SELECT n FROM {prefix}stats) ^ 2
+               > :posting_budget * greatest((SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass), 0)
+               AS yes
+    ),
+    {prefix}scope_docs AS MATERIALIZED (
+        SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
+          FROM {table} x
+         WHERE NOT (SELECT yes FROM {prefix}by_index)
+           AND x.{{owner}} = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
+    ),
+    {prefix}matching AS (
+        SELECT d.id, d.video_id, d.start_time, d.end_time, d.search_vector
+          FROM {prefix}scope_docs d
+         WHERE d.search_vector @@ (SELECT q FROM {prefix}searched)
+        UNION ALL
+        SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
+          FROM {table} x
+         WHERE (SELECT yes FROM {prefix}by_index) AND x.search_vector @@ (SELECT q FROM {prefix}searched)
+           AND x.{{owner}} = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
+    ),
     {prefix}tf AS MATERIALIZED (
         -- Only the query's lexemes are unnested: marked with weight A (search vectors carry none, so
         -- all else is D) and kept by ts_filter, both in C, three times faster than unnesting them all.
-        SELECT x.id, x.video_id, x.start_time, x.end_time, length(x.search_vector) AS dl,
+        SELECT m.id, m.video_id, m.start_time, m.end_time, length(m.search_vector) AS dl,
                t.lexeme, cardinality(t.positions) AS tf
-          FROM {table} x
-          CROSS JOIN LATERAL unnest(ts_filter(setweight(x.search_vector, 'A', (SELECT lexemes FROM terms_query)),
+          FROM {prefix}matching m
+          CROSS JOIN LATERAL unnest(ts_filter(setweight(m.search_vector, 'A', (SELECT lexemes FROM terms_query)),
                                               '{{a}}')) t
-         WHERE x.search_vector @@ (SELECT q FROM {prefix}searched)
-           AND x.{{owner}} = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
     )"""
 
 

@@ -211,16 +211,22 @@ def test_bm25_statistics_stay_exact_through_ingestion_renames_edits_and_deletes(
         assert ids["Kitchen safety training"] not in {video for video, _, _ in _kept(s)}
 
 
-def _okapi_bm25(session, owner_id: int, question: str) -> list[tuple[int, float]]:
-    """Okapi BM25 of the owner's chunks for the question, computed here from each chunk's own
-    lexemes: the figure the SQL must reproduce from its stored statistics."""
-    terms = {r[0] for r in session.execute(text("SELECT lexeme FROM unnest(to_tsvector('english', :q))"),
-                                           {"q": retrieval.keyword_text(question)})}
+def _chunk_lexemes(session, owner_id: int) -> dict[int, tuple[int, dict[str, int]]]:
+    """Each of the owner's chunks: its length and its lexemes' frequencies, read from the chunk."""
     docs: dict[int, tuple[int, dict[str, int]]] = {}
     for chunk_id, length, lexeme, tf in session.execute(text(
             "SELECT c.id, length(c.search_vector), t.lexeme, cardinality(t.positions) "
             "FROM transcript_chunks c, unnest(c.search_vector) t WHERE c.user_id = :o"), {"o": owner_id}):
         docs.setdefault(chunk_id, (length, {}))[1][lexeme] = tf
+    return docs
+
+
+def _okapi_bm25(session, docs, question: str) -> tuple[list[tuple[int, float]], dict[str, int]]:
+    """Okapi BM25 of every chunk holding a query term, computed here from the chunks' own lexemes
+    (the figure the SQL must reproduce from its stored statistics), and each term's document
+    frequency."""
+    terms = {r[0] for r in session.execute(text("SELECT lexeme FROM unnest(to_tsvector('english', :q))"),
+                                           {"q": retrieval.keyword_text(question)})}
     n, avgdl = len(docs), max(sum(length for length, _ in docs.values()) / len(docs), 1)
     df = {t: sum(t in lexemes for _, lexemes in docs.values()) for t in terms}
     k1, b = retrieval.BM25_K1, retrieval.BM25_B
@@ -228,18 +234,41 @@ def _okapi_bm25(session, owner_id: int, question: str) -> list[tuple[int, float]
                             * lexemes[t] * (k1 + 1) / (lexemes[t] + k1 * (1 - b + b * length / avgdl))
                             for t in terms if t in lexemes)
               for chunk_id, (length, lexemes) in docs.items() if terms & lexemes.keys()}
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0])), df
+
+
+def _bm25_side(session, owner, group_id, question, k, **budget):
+    return retrieval.keyword_search(session, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+                                    query_text=question, k=k, bm25=True, **budget)
 
 
 def test_the_keyword_side_scores_exactly_okapi_bm25_over_the_group(corpus):
     db, owner, group_id, ids = corpus
     question = "Which password manager do we use, and where is the fire extinguisher?"
     with db.session() as s:
-        expected = _okapi_bm25(s, owner.id, question)[:8]
-        got = retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
-                                       query_text=question, k=8, bm25=True)
+        expected = _okapi_bm25(s, _chunk_lexemes(s, owner.id), question)[0][:8]
+        got = _bm25_side(s, owner, group_id, question, 8)
     assert [h.chunk_id for h in got] == [chunk_id for chunk_id, _ in expected]
     assert [h.score for h in got] == pytest.approx([score for _, score in expected], rel=1e-9)
+
+
+def test_over_its_budget_the_keyword_side_scores_only_chunks_with_the_rarest_words(corpus):
+    """A whole library's common words would cost seconds to score everywhere; over the budget,
+    the chunks holding the rarest word are scored, still exactly, and when even that word is too
+    common, the chunks holding the rarest words together."""
+    db, owner, group_id, ids = corpus
+    question = "Which laptop does the onboarding cover?"  # "laptop" in two chunks, "onboarding" (the title) in all five
+    with db.session() as s:
+        docs = _chunk_lexemes(s, owner.id)
+        scores, df = _okapi_bm25(s, docs, question)
+        (rarest_df, rarest), (_, second) = sorted((d, t) for t, d in df.items() if d)[:2]
+        assert rarest_df == 2 and (rarest, second) == ("laptop", "onboard")
+        within = _bm25_side(s, owner, group_id, question, 50, posting_budget=rarest_df)
+        over = _bm25_side(s, owner, group_id, question, 50, posting_budget=rarest_df - 1)
+    expected = [(chunk_id, score) for chunk_id, score in scores if rarest in docs[chunk_id][1]]
+    assert [(h.chunk_id, h.score) for h in within] == [(i, pytest.approx(x, rel=1e-9)) for i, x in expected]
+    assert len(expected) < len(scores)  # chunks that say only "onboarding" went unscored
+    assert over and all({rarest, second} <= docs[h.chunk_id][1].keys() for h in over)
 
 
 def test_asking_everything_ranks_as_a_group_of_every_video_does(corpus):
