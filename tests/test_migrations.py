@@ -153,3 +153,42 @@ def test_existing_chat_logs_move_into_one_conversation_per_group_day_and_origin(
         ("Who cleans the fridge?", kitchen, False, 1),
     ]
     assert all(r.scope == "group" and r.kept and r.started for r in rows)
+
+
+def test_transcripts_from_before_the_keyword_counts_get_them_at_upgrade(scratch_url):
+    upgrade(scratch_url, "0014")
+    engine = create_engine(scratch_url)
+    vector = "[" + ",".join(["0.05"] * 384) + "]"
+    with engine.begin() as conn:
+        user = conn.execute(text("INSERT INTO users (username, email, password, video_limit) "
+                                 "VALUES ('old', 'old@example.com', 'x', 1) RETURNING id")).scalar()
+        video = conn.execute(text("INSERT INTO videos (user_id, title, status) VALUES (:u, 'Kitchen', 'completed') "
+                                  "RETURNING id"), {"u": user}).scalar()
+        for n, said in enumerate(["The fire extinguisher hangs in the hallway.", "Wash your hands, then wash the knives."]):
+            conn.execute(text("INSERT INTO transcript_chunks (video_id, user_id, video_title, chunk_index, text, "
+                              "start_time, end_time, embedding, embedding_model) "
+                              "VALUES (:v, :u, 'Kitchen', :n, :t, :n * 5, :n * 5 + 5, :e, 'm')"),
+                         {"v": video, "u": user, "n": n, "t": said, "e": vector})
+            conn.execute(text("INSERT INTO transcript_sentences (video_id, user_id, sentence_index, text, "
+                              "start_time, end_time, embedding, embedding_model) "
+                              "VALUES (:v, :u, :n, :t, :n * 5, :n * 5 + 5, :e, 'm')"),
+                         {"v": video, "u": user, "n": n, "t": said, "e": vector})
+    upgrade(scratch_url)
+    with engine.begin() as conn:
+        stats = conn.execute(text("SELECT kind, documents, total_length FROM keyword_stats ORDER BY kind")).all()
+        counted = conn.execute(text(
+            "SELECT 'transcript_chunks', count(*), sum(length(search_vector)) FROM transcript_chunks UNION ALL "
+            "SELECT 'transcript_sentences', count(*), sum(length(search_vector)) FROM transcript_sentences")).all()
+        terms = dict(conn.execute(text("SELECT lexeme, documents FROM keyword_terms "
+                                       "WHERE kind = 'transcript_chunks'")).all())
+        # From here on the triggers keep them: a third chunk says "wash" again.
+        conn.execute(text("INSERT INTO transcript_chunks (video_id, user_id, video_title, chunk_index, text, "
+                          "start_time, end_time, embedding, embedding_model) "
+                          "VALUES (:v, :u, 'Kitchen', 2, 'Wash up.', 10, 15, :e, 'm')"),
+                     {"v": video, "u": user, "e": vector})
+        washed = conn.execute(text("SELECT documents FROM keyword_terms WHERE kind = 'transcript_chunks' "
+                                   "AND lexeme = 'wash'")).scalar()
+    engine.dispose()
+    assert [tuple(r) for r in stats] == [tuple(r) for r in counted] and stats[0].documents == 2
+    assert terms["kitchen"] == 2 and terms["extinguish"] == 1 and terms["wash"] == 1  # the title is in every chunk
+    assert washed == 2
