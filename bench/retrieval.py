@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -320,29 +319,16 @@ def bench_library(db, library_videos: int, queries: int, rng: np.random.Generato
     return lines
 
 
-def explain_everything(db, owner_id: int, rng: np.random.Generator, words=None) -> str:
+def explain_everything(db, owner_id: int, rng: np.random.Generator, words=None, group_id: int | None = None) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL `retrieval.search` runs over all the owner's
-    videos, for one question, with the settings it runs under."""
-    from pgvector.sqlalchemy import Vector
-    from sqlalchemy import bindparam, text
-
+    videos (or a group), for one question, with the settings it runs under."""
     from core import retrieval
-    from db.states import Scope
 
     vector, question = _question(rng, words)
-    statement = text("EXPLAIN (ANALYZE, BUFFERS) " + retrieval._CANDIDATES[Scope.ALL].text).bindparams(
-        bindparam("qv", type_=Vector(384)))
     with db.session() as session:
-        session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
-                             "set_config('hnsw.ef_search', '100', true), "
-                             "set_config('plan_cache_mode', 'force_custom_plan', true)"))
-        rows = session.execute(statement, {
-            "owner_id": owner_id, "model": "all-MiniLM-L6-v2", "qv": vector,
-            "question": retrieval.keyword_text(question), "words": question,
-            "candidates": retrieval.CANDIDATES, "sentence_candidates": retrieval.SENTENCE_CANDIDATES,
-            "k1": retrieval.BM25_K1, "b": retrieval.BM25_B}).all()
-    plan = "\n".join(re.sub(r"'\[[^\]]*\]'::vector", "'[...]'::vector", r[0]) for r in rows)
-    return f"EXPLAIN ANALYZE, everything, question {question!r}:\n{plan}"
+        plan = retrieval.explain_candidates(session, group_id=group_id, video_id=None, owner_id=owner_id,
+                                            model="all-MiniLM-L6-v2", query_vector=vector, query_text=question)
+    return f"EXPLAIN ANALYZE, {'a group' if group_id else 'everything'}, question {question!r}:\n{plan}"
 
 
 def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float]:

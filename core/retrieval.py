@@ -56,6 +56,10 @@ BM25_K1, BM25_B = 1.2, 0.75  # Okapi BM25's usual constants
 # Documents each BM25 side scores at most (chunks, then sentences) before it keeps to those holding
 # the question's rarest words (see _SEARCHED): about 40 ms of scoring on this machine's cores.
 POSTING_BUDGET = 4000
+# A scope with at most this many chunks (or sentences) is searched by vector exactly, its rows read
+# by video; a larger one through the HNSW index, which pays once the scope is a fair share of the
+# table (bench/retrieval.py: 300 videos read exactly took 100 ms for the chunks, 150 for the sentences).
+EXACT_SCAN_LIMIT = 10_000
 LEAD_IN_S = 8.0  # a citation starts up to this much before its best sentence (one sentence back)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -127,13 +131,14 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
-               greatest(sum(k.total_length)::numeric / nullif(sum(k.documents), 0), 1) AS avgdl
+               CAST(greatest(sum(k.total_length)::numeric / nullif(sum(k.documents), 0), 1) AS double precision) AS avgdl
           FROM keyword_stats k
          WHERE k.kind = '{table}' AND k.embedding_model = :model AND k.video_id IN (SELECT video_id FROM scope)
     ),
     {prefix}df AS MATERIALIZED (
         SELECT k.lexeme, sum(k.documents) AS df,
-               ln(1 + ((SELECT n FROM {prefix}stats) - sum(k.documents) + 0.5) / (sum(k.documents) + 0.5)) AS idf
+               CAST(ln(1 + ((SELECT n FROM {prefix}stats) - sum(k.documents) + 0.5) / (sum(k.documents) + 0.5))
+                    AS double precision) AS idf  -- floats: numeric arithmetic cost a third of the scoring
           FROM keyword_terms k
          WHERE k.kind = '{table}' AND k.embedding_model = :model
            AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
@@ -145,15 +150,15 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     -- it pays only when the scope is much of the table (a whole library); a smaller scope's
     -- documents are read by video and matched there (a one-time filter runs just one of the two).
     {prefix}by_index AS MATERIALIZED (
-        SELECT (SELECT n FROM {prefix}stats) ^ 2
-               > :posting_budget * greatest((SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass), 0)
+        SELECT coalesce(CAST(:force_index AS boolean), (SELECT n FROM {prefix}stats) ^ 2
+               > :posting_budget * greatest((SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass), 0))
                AS yes
     ),
     {prefix}scope_docs AS MATERIALIZED (
         SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
           FROM {table} x
          WHERE NOT (SELECT yes FROM {prefix}by_index)
-           AND x.{{owner}} = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
+           AND x.user_id + 0 = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
     ),
     {prefix}matching AS (
         SELECT d.id, d.video_id, d.start_time, d.end_time, d.search_vector
@@ -163,7 +168,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
           FROM {table} x
          WHERE (SELECT yes FROM {prefix}by_index) AND x.search_vector @@ (SELECT q FROM {prefix}searched)
-           AND x.{{owner}} = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
+           AND x.user_id + 0 = :owner_id AND x.embedding_model = :model AND IN_SCOPE(x)
     ),
     {prefix}tf AS MATERIALIZED (
         -- Only the query's lexemes are unnested: marked with weight A (search vectors carry none, so
@@ -272,21 +277,37 @@ _CANDIDATES_SQL = (
     "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
     dense AS (
         SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-            SELECT c.id, c.embedding <=> :qv AS distance
-              FROM transcript_chunks c
-             WHERE c.{owner} = :owner_id AND c.embedding_model = :model
-               AND c.video_id IN (SELECT video_id FROM scope)
-             ORDER BY distance
-             LIMIT :candidates
+            (SELECT c.id, c.embedding <=> :qv AS distance
+               FROM transcript_chunks c
+              WHERE (SELECT n FROM stats) <= :exact_limit
+                AND c.user_id + 0 = :owner_id AND c.embedding_model = :model
+                AND c.video_id IN (SELECT video_id FROM scope)
+              ORDER BY distance
+              LIMIT :candidates)
+            UNION ALL
+            (SELECT c.id, c.embedding <=> :qv AS distance
+               FROM transcript_chunks c
+              WHERE (SELECT n FROM stats) > :exact_limit
+                AND c.user_id = :owner_id AND c.embedding_model = :model AND IN_SCOPE(c)
+              ORDER BY distance
+              LIMIT :candidates)
         ) nearest
     ),
     near_sentences AS (
-        SELECT s.video_id, s.start_time, s.end_time
-          FROM transcript_sentences s
-         WHERE s.{owner} = :owner_id AND s.embedding_model = :model
-           AND s.video_id IN (SELECT video_id FROM scope)
-         ORDER BY s.embedding <=> :qv
-         LIMIT :sentence_candidates
+        (SELECT s.video_id, s.start_time, s.end_time
+           FROM transcript_sentences s
+          WHERE (SELECT n FROM sentence_stats) <= :exact_limit
+            AND s.user_id + 0 = :owner_id AND s.embedding_model = :model
+            AND s.video_id IN (SELECT video_id FROM scope)
+          ORDER BY s.embedding <=> :qv
+          LIMIT :sentence_candidates)
+        UNION ALL
+        (SELECT s.video_id, s.start_time, s.end_time
+           FROM transcript_sentences s
+          WHERE (SELECT n FROM sentence_stats) > :exact_limit
+            AND s.user_id = :owner_id AND s.embedding_model = :model AND IN_SCOPE(s)
+          ORDER BY s.embedding <=> :qv
+          LIMIT :sentence_candidates)
     ),
     sentence_chunks AS (  -- the chunks each near sentence is in, found by video
         SELECT d.id
@@ -337,15 +358,18 @@ _CANDIDATES_SQL = (
     """
 )
 
-# How each scope checks a row's owner. Over a group or a video, `user_id + 0` keeps the check a
-# filter on the few rows the video_id index finds (see the module's docstring). Over everything,
-# the owner is the scope: the planner then knows how much of the table that is, and orders the
-# owner's rows through the HNSW index instead of sorting them all (107 ms at 100,000 chunks).
-_OWNER = {Scope.GROUP: "user_id + 0", Scope.VIDEO: "user_id + 0", Scope.ALL: "user_id"}
+# A large scope's rows come from an index over the whole table (GIN, HNSW) and are checked one by
+# one, by a lookup that needs no estimate of the scope's size: the planner cannot see into the
+# scope CTE and, taking it for one row, scanned it once per row (300 videos: 260 ms).
+_IN_SCOPE = {
+    Scope.GROUP: "EXISTS (SELECT 1 FROM video_group_members m WHERE m.group_id = :group_id AND m.video_id = {t}.video_id)",
+    Scope.VIDEO: "{t}.video_id = :video_id",
+    Scope.ALL: "true",  # the owner check is the scope
+}
 
 
 def _scoped(kind: Scope, sql: str) -> str:
-    return ("WITH" + _SCOPES[kind] + sql).replace("{owner}", _OWNER[kind])
+    return re.sub(r"IN_SCOPE\((\w+)\)", lambda m: _IN_SCOPE[kind].format(t=m.group(1)), "WITH" + _SCOPES[kind] + sql)
 
 
 _CANDIDATES = {kind: text(_scoped(kind, _CANDIDATES_SQL)).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
@@ -364,26 +388,18 @@ _KEYWORDS = text(
 
 def candidate_pool(session: Session, *, group_id: int | None, owner_id: int, model: str, query_vector: list[float],
                    query_text: str, candidates: int = CANDIDATES, sentence_candidates: int = SENTENCE_CANDIDATES,
-                   video_id: int | None = None, posting_budget: int | None = None) -> list[Candidate]:
+                   video_id: int | None = None, posting_budget: int | None = None,
+                   by_index: bool | None = None) -> list[Candidate]:
     """Every chunk any of the three searches puts near the top, with all its signals, in the
     group, else the video, else (neither given) all the owner's videos. `posting_budget` (default
-    POSTING_BUDGET) bounds the documents each keyword side scores."""
-    kind, scope = scope_of(group_id, video_id)
-    # Iterative scans let the HNSW index keep going until enough rows pass the group filter. The
-    # best plan depends on the group's size and the question's words, so it is planned afresh each
-    # time: once psycopg prepares the statement, PostgreSQL's cached generic plan ran 5-10x slower.
-    session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
-                         "set_config('hnsw.ef_search', '100', true), "
-                         "set_config('plan_cache_mode', 'force_custom_plan', true)"))
-    rows = session.execute(
-        _CANDIDATES[kind],
-        {
-            **scope, "owner_id": owner_id, "model": model, "qv": query_vector,
-            "question": keyword_text(query_text), "words": _GLUE.sub(" ", query_text[:4000]),
-            "candidates": candidates, "sentence_candidates": sentence_candidates,
-            "k1": BM25_K1, "b": BM25_B, "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget,
-        },
-    ).all()
+    POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes every side
+    read the scope through the whole table's indexes (True) or by video (False) whatever its size
+    (for tests: both ways find the same)."""
+    statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, owner_id=owner_id,
+                                             model=model, query_vector=query_vector, query_text=query_text,
+                                             candidates=candidates, sentence_candidates=sentence_candidates,
+                                             posting_budget=posting_budget, by_index=by_index)
+    rows = session.execute(statement, parameters).all()
     return [Candidate(chunk_id=r.chunk_id, video_id=r.video_id, title=r.title, start=float(r.start),
                       end=float(r.end), text=r.text, similarity=float(r.similarity), bm25_rank=r.bm25_rank,
                       sentence_start=_float(r.sentence_start), sentence_end=_float(r.sentence_end),
@@ -391,6 +407,37 @@ def candidate_pool(session: Session, *, group_id: int | None, owner_id: int, mod
                       previous_start=_float(r.previous_start), sentence_keyword_score=_float(r.sentence_keyword_score),
                       keyword_coverage=float(r.keyword_coverage))
             for r in rows]
+
+
+def explain_candidates(session: Session, **question: Any) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for `candidate_pool`'s arguments, run under
+    the same settings (for bench/retrieval.py: where a slow question's time goes)."""
+    statement, parameters = _candidate_query(session, **{"candidates": CANDIDATES,
+                                                         "sentence_candidates": SENTENCE_CANDIDATES,
+                                                         "posting_budget": None, "by_index": None, **question})
+    rows = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + statement.text).bindparams(
+        bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS))), parameters).all()
+    return "\n".join(re.sub(r"'\[[^\]]*\]'::vector", "'[...]'::vector", r[0]) for r in rows)
+
+
+def _candidate_query(session: Session, *, group_id: int | None, video_id: int | None, owner_id: int, model: str,
+                     query_vector: list[float], query_text: str, candidates: int, sentence_candidates: int,
+                     posting_budget: int | None, by_index: bool | None):
+    """The candidate SQL for the scope, and its parameters, with this transaction's settings made."""
+    kind, scope = scope_of(group_id, video_id)
+    # Iterative scans let the HNSW index keep going until enough rows pass the group filter. The
+    # best plan depends on the group's size and the question's words, so it is planned afresh each
+    # time: once psycopg prepares the statement, PostgreSQL's cached generic plan ran 5-10x slower.
+    session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
+                         "set_config('hnsw.ef_search', '100', true), "
+                         "set_config('plan_cache_mode', 'force_custom_plan', true)"))
+    return _CANDIDATES[kind], {
+        **scope, "owner_id": owner_id, "model": model, "qv": query_vector,
+        "question": keyword_text(query_text), "words": _GLUE.sub(" ", query_text[:4000]),
+        "candidates": candidates, "sentence_candidates": sentence_candidates,
+        "k1": BM25_K1, "b": BM25_B, "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget,
+        "force_index": by_index, "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
+    }
 
 
 def _float(value: Any) -> float | None:
@@ -519,7 +566,8 @@ def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str
         rows = session.execute(_KEYWORDS, {"group_id": group_id, "owner_id": owner_id, "model": model,
                                            "question": keyword_text(query_text), "candidates": k, "k": k,
                                            "words": _GLUE.sub(" ", query_text[:4000]),
-                                           "k1": BM25_K1, "b": BM25_B, "posting_budget": posting_budget}).all()
+                                           "k1": BM25_K1, "b": BM25_B, "posting_budget": posting_budget,
+                                           "force_index": None}).all()
     else:
         rows = session.execute(_FULL_TEXT, {"group_id": group_id, "owner_id": owner_id, "model": model,
                                             "tsq": or_query(query_text), "k": k}).all()

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from core import groups, library, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
-from tests.corpus import ONBOARDING, QUESTIONS, ingest_corpus, small_chunks
+from tests.corpus import KITCHEN, ONBOARDING, QUESTIONS, captioned_group, ingest_corpus, small_chunks
 from tests.factories import make_account
 
 
@@ -280,3 +280,30 @@ def test_asking_everything_ranks_as_a_group_of_every_video_does(corpus):
         everything = retrieval.search(s, group_id=None, **scope)
         grouped = retrieval.search(s, group_id=group_id, **scope)
     assert everything and [(h.chunk_id, h.score) for h in everything] == [(h.chunk_id, h.score) for h in grouped]
+
+
+@pytest.mark.parametrize("scope", ["group", "video", "everything"])
+def test_a_scope_read_through_the_whole_tables_indexes_finds_what_reading_it_by_video_does(corpus, scope):
+    """A large scope (a whole library) is read through the GIN and HNSW indexes of the whole table,
+    a small one video by video: the same question must find the same moments either way."""
+    db, owner, group_id, ids = corpus
+    question = "Where is the fire extinguisher, and which password manager do we use?"
+    target = {"group": {"group_id": group_id}, "video": {"group_id": None, "video_id": ids["IT onboarding"]},
+              "everything": {"group_id": None}}[scope]
+    allowed = {"group": set(ids.values()) - {ids["Kitchen safety training"]}, "video": {ids["IT onboarding"]},
+               "everything": set(ids.values())}[scope]
+    with db.session() as s:
+        groups.remove_video(s, owner.id, group_id, ids["Kitchen safety training"])
+        someone_else = make_account(s, "mallory")
+    captioned_group(db, someone_else.id, {"Mallory's kitchen": KITCHEN})  # the same words, another owner
+    vector = LocalMiniLM().embed_query(question)
+    found = {}
+    for by_index in (True, False):
+        with db.session() as s:
+            pool = retrieval.candidate_pool(s, **target, owner_id=owner.id, model=LocalMiniLM.model_name,
+                                            query_vector=vector, query_text=question, by_index=by_index)
+        found[by_index] = sorted((c.chunk_id, c.bm25_rank, round(c.similarity, 6), c.sentence_keyword_score,
+                                  round(c.keyword_coverage, 6)) for c in pool)
+        assert {c.video_id for c in pool} <= allowed
+    assert found[True] and found[True] == found[False]
+    assert any(rank is not None for _, rank, *_ in found[True])  # the keyword side took part
