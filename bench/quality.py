@@ -279,11 +279,16 @@ def main() -> None:
     parser.add_argument("--posting-budget", type=int, default=None,
                         help="documents each BM25 side scores before keeping to the rarest words (default: the "
                              "product's); a small one shows, on these 1,200 chunks, what a library 100x larger gets")
+    parser.add_argument("--exact-scan-limit", type=int, default=None,
+                        help="chunks (or sentences) a scope may hold and still be searched by vector exactly "
+                             "(default: the product's); -1 searches through HNSW as a whole library does")
     args = parser.parse_args()
-    if args.posting_budget is not None:
-        from core import retrieval
+    from core import retrieval
 
+    if args.posting_budget is not None:
         retrieval.POSTING_BUDGET = args.posting_budget
+    if args.exact_scan_limit is not None:
+        retrieval.EXACT_SCAN_LIMIT = args.exact_scan_limit
     if args.tune and not args.split:
         parser.error("--tune needs --split")
     with scratch_database("quality") as db:
