@@ -3,18 +3,21 @@ vectors and Okapi BM25, fused.
 
 All vector and full-text SQL of the product lives here, with bound parameters only. The scope
 filter is inside every search (not applied afterwards), so a group of three videos among a
-million chunks still gets its full top k: pgvector 0.8's iterative HNSW scan keeps reading the
-index until enough rows pass the filter, and for small groups the planner can instead use the
-`video_id` index and sort exactly — see bench/retrieval.py for the measurements. Every row is
-also checked against its owner, written `user_id + 0 = :owner_id` so the check stays a filter:
-as an index condition the planner AND-ed the owner's whole user_id index into every per-video
-lookup, a cost that grew with the owner's library (100k chunks, 30-video group: ~110 of ~190 ms).
+million chunks still gets its full top k. How a scope is read follows its size, which the SQL
+knows from per-video counts (the planner cannot see into a CTE and takes it for one row):
+- a small scope (up to EXACT_SCAN_LIMIT chunks or sentences) is read video by video through the
+  `video_id` index and searched exactly; its owner check is written `user_id + 0 = :owner_id` so
+  it stays a filter (as an index condition the planner AND-ed the owner's whole user_id index
+  into every per-video lookup: 100k chunks, 30-video group, ~110 of ~190 ms);
+- a large one (a whole library, hundreds of videos) comes from the whole table's indexes: HNSW
+  for vectors, with pgvector 0.8's iterative scan reading on until enough rows pass the filter,
+  and GIN for words; each row's scope is then checked by a lookup (`_IN_SCOPE`).
+A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
 
 BM25 never reads the whole scope: its document counts, lengths and each word's document
-frequency are summed from per-video rows that triggers keep (revision 0015), and it scores only
-documents the GIN index says hold a query word — over a large scope, only those holding the
-rarest words (`_SEARCHED`), so a question over a whole library costs about what one over a
-group does.
+frequency are summed from per-video rows that triggers keep (revision 0015), and over a large
+scope it scores only the documents holding the question's rarest words (`_SEARCHED`), so a
+question over a whole library costs about what one over a 30-video group does.
 
 A chunk is ranked four ways — its own vector, its best sentence's vector, BM25 over the group's
 chunks and BM25 over the group's sentences — and the ranks are fused (weighted reciprocal-rank
@@ -128,7 +131,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     is not scored: their count and average length (`{prefix}stats`) and each query term's document
     frequency (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), the query that
     picks the documents to score (`{prefix}searched`, see `_SEARCHED`), and those documents'
-    query-term frequencies (`{prefix}tf`, found through the GIN index)."""
+    query-term frequencies (`{prefix}tf`, read by video or found through the GIN index)."""
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
