@@ -429,19 +429,30 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
                      posting_budget: int | None, by_index: bool | None):
     """The candidate SQL for the scope, and its parameters, with this transaction's settings made."""
     kind, scope = scope_of(group_id, video_id)
-    # Iterative scans let the HNSW index keep going until enough rows pass the group filter. The
-    # best plan depends on the group's size and the question's words, so it is planned afresh each
-    # time: once psycopg prepares the statement, PostgreSQL's cached generic plan ran 5-10x slower.
+    _plan_afresh(session)
+    return _CANDIDATES[kind], {
+        **scope, **_keyword_parameters(owner_id, model, query_text, posting_budget, by_index), "qv": query_vector,
+        "candidates": candidates, "sentence_candidates": sentence_candidates,
+        "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
+    }
+
+
+def _plan_afresh(session: Session) -> None:
+    """This transaction's search settings. Iterative scans let the HNSW index keep going until
+    enough rows pass the scope filter. The best plan depends on the scope's size and the question's
+    words, so it is planned afresh each time: once psycopg prepares the statement, PostgreSQL's
+    cached generic plan ran 5-10x slower."""
     session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
                          "set_config('hnsw.ef_search', :ef_search, true), "
                          "set_config('plan_cache_mode', 'force_custom_plan', true)"), {"ef_search": str(HNSW_EF_SEARCH)})
-    return _CANDIDATES[kind], {
-        **scope, "owner_id": owner_id, "model": model, "qv": query_vector,
-        "question": keyword_text(query_text), "words": _GLUE.sub(" ", query_text[:4000]),
-        "candidates": candidates, "sentence_candidates": sentence_candidates,
-        "k1": BM25_K1, "b": BM25_B, "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget,
-        "force_index": by_index, "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
-    }
+
+
+def _keyword_parameters(owner_id: int, model: str, query_text: str, posting_budget: int | None,
+                        by_index: bool | None) -> dict[str, Any]:
+    """The parameters of the BM25 CTEs, shared by the candidate SQL and the keyword side alone."""
+    return {"owner_id": owner_id, "model": model, "question": keyword_text(query_text),
+            "words": _GLUE.sub(" ", query_text[:4000]), "k1": BM25_K1, "b": BM25_B,
+            "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget, "force_index": by_index}
 
 
 def _float(value: Any) -> float | None:
@@ -563,15 +574,14 @@ _FULL_TEXT = text(
 
 
 def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str, query_text: str,
-                   k: int = 12, bm25: bool = False, posting_budget: int = POSTING_BUDGET) -> list[Hit]:
+                   k: int = 12, bm25: bool = False, posting_budget: int | None = None) -> list[Hit]:
     """Keywords alone: PostgreSQL's own full-text ranking of an any-word query (the quality
     benchmark's `bm25` baseline), or with `bm25=True` the Okapi BM25 side of `search`."""
     if bm25:
-        rows = session.execute(_KEYWORDS, {"group_id": group_id, "owner_id": owner_id, "model": model,
-                                           "question": keyword_text(query_text), "candidates": k, "k": k,
-                                           "words": _GLUE.sub(" ", query_text[:4000]),
-                                           "k1": BM25_K1, "b": BM25_B, "posting_budget": posting_budget,
-                                           "force_index": None}).all()
+        _plan_afresh(session)
+        rows = session.execute(_KEYWORDS, {"group_id": group_id, "candidates": k, "k": k,
+                                           **_keyword_parameters(owner_id, model, query_text, posting_budget,
+                                                                 None)}).all()
     else:
         rows = session.execute(_FULL_TEXT, {"group_id": group_id, "owner_id": owner_id, "model": model,
                                             "tsq": or_query(query_text), "k": k}).all()
