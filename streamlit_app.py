@@ -7,10 +7,12 @@ import logging
 import streamlit as st
 
 from core import sharing
+from db.states import Role
 from core.config import PROJECT_ROOT
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant
 from ui.media import watch_as
+from ui import workspace as workspace_ui
 from ui.session import current_account, forget, write_pending_cookie
 
 log = logging.getLogger("askvideo.app")
@@ -28,6 +30,14 @@ def main() -> None:
         if back := sharing.return_token(st.query_params.pop("next")):
             st.query_params["share"] = back
 
+    workspace = None
+    if account is not None and not st.query_params.get("share"):
+        workspace_ui.join_from_link(account)  # an invitation link, once signed in or up
+        workspace = workspace_ui.current(account)
+    st.session_state["workspace"] = workspace
+    if problem := st.session_state.pop("join_problem", None):
+        st.error(problem)  # an invitation link that could not be used (plain text: st.error does not render HTML)
+
     if st.query_params.get("share"):
         # A share link opens its group for anyone, signed in or not, and nothing else; a signed-out
         # visitor may go and sign in (to comment), and comes back here.
@@ -37,17 +47,21 @@ def main() -> None:
     elif account is None:
         pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
     else:
+        edits = workspace.can(Role.EDITOR)  # a viewer's menu leaves out what they cannot do (core refuses it anyway)
         pages = [
             st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
-            st.Page("pages/upload.py", title="Add videos", icon=":material/upload:"),
+            *([st.Page("pages/upload.py", title="Add videos", icon=":material/upload:")] if edits else []),
             st.Page("pages/groups.py", title="Groups", icon=":material/folder:"),
             st.Page("pages/chat.py", title="Ask", icon=":material/chat:"),
-            st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+            *([st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:")]
+              if edits or account.is_staff else []),
+            st.Page("pages/team.py", title="Workspace", icon=":material/groups:"),
             st.Page("pages/templates.py", title="Post templates", icon=":material/article:"),
             st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
         ]
     if account is not None and not st.query_params.get("share"):
         with st.sidebar:
+            workspace_ui.switcher(account, workspace)
             st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
             if st.button("Sign out", key="sign_out"):
                 forget()

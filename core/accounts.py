@@ -20,11 +20,13 @@ from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, IngestError, InvalidCredentials
 from db.models import (
-    ChatLog, Clip, Comment, ContentTemplate, Invitation, User, UserSession, Video, VideoGroup,
+    ChatLog, Clip, Comment, ContentTemplate, Invitation, User, UserSession, Video, VideoGroup, Workspace,
+    WorkspaceMember,
 )
+from db.states import Role
 
 # The media folders that hold one owner's files under `<kind>/<user id>/` (core.storage.new_path).
-OWNER_MEDIA_FOLDERS = ("videos", "thumbnails", "captions", "clips", "uploads")
+OWNER_MEDIA_FOLDERS = ("uploads",)  # only ever the account's own: staged uploads
 
 
 class AccountError(AskVideoError):
@@ -124,37 +126,68 @@ def change_email(db: Database, user_id: int, *, current_password: str, new_email
     return email
 
 
+def _doomed_workspaces(user_id: int):
+    """The workspaces that go with the account: its personal one, and teams it is alone in."""
+    alone = (select(WorkspaceMember.workspace_id).group_by(WorkspaceMember.workspace_id)
+             .having(func.count() == 1, func.bool_and(WorkspaceMember.user_id == user_id)))
+    return select(Workspace.id).where((Workspace.personal_user_id == user_id) | Workspace.id.in_(alone))
+
+
+def _ownerless_teams(session: Session, user_id: int) -> list[str]:
+    """Teams the user is the last owner of while others remain: they would be left without one."""
+    others = select(WorkspaceMember.workspace_id).where(WorkspaceMember.user_id != user_id)
+    owners = (select(func.count()).where(WorkspaceMember.workspace_id == Workspace.id,
+                                         WorkspaceMember.role == Role.OWNER, WorkspaceMember.user_id != user_id)
+              .correlate(Workspace).scalar_subquery())
+    return list(session.scalars(
+        select(Workspace.name).join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.user_id == user_id, WorkspaceMember.role == Role.OWNER,
+               Workspace.personal_user_id.is_(None), Workspace.id.in_(others), owners == 0)
+        .order_by(Workspace.name)))
+
+
 def account_contents(session: Session, user_id: int) -> AccountContents:
-    """What deleting the account would remove, and why it cannot be deleted now, if it cannot."""
-    videos = select(Video.id).where(Video.user_id == user_id)
+    """What deleting the account would remove (its personal workspace, teams it is alone in, its
+    own questions and comments elsewhere), and why it cannot be deleted now, if it cannot. Videos
+    it added to a team that stays are the team's and stay."""
+    doomed_workspaces = _doomed_workspaces(user_id)
+    videos = select(Video.id).where(Video.workspace_id.in_(doomed_workspaces))
 
     def count(query) -> int:
         return session.scalar(query) or 0
 
+    in_doomed = Video.workspace_id.in_(doomed_workspaces)
+    clip_doomed = Clip.workspace_id.in_(doomed_workspaces)
     video_files = count(select(func.count(Video.file) + func.count(Video.thumbnail) + func.count(Video.captions_file))
-                        .where(Video.user_id == user_id))
-    clip_files = count(select(func.count(Clip.file)).where(Clip.user_id == user_id))
-    stored = count(select(func.sum(Video.file_size)).where(Video.user_id == user_id, Video.file.is_not(None)))
-    stored += count(select(func.sum(Clip.file_size)).where(Clip.user_id == user_id, Clip.file.is_not(None)))
+                        .where(in_doomed))
+    clip_files = count(select(func.count(Clip.file)).where(clip_doomed))
+    stored = count(select(func.sum(Video.file_size)).where(in_doomed, Video.file.is_not(None)))
+    stored += count(select(func.sum(Clip.file_size)).where(clip_doomed, Clip.file.is_not(None)))
+    ownerless = _ownerless_teams(session, user_id)
+    refusal = LastStaffAccount.MESSAGE if _last_staff(session, user_id) else (
+        f"You are the last owner of {', '.join(ownerless)}: make another member an owner there (or remove "
+        "its other members) before deleting your account." if ownerless else None)
     # Comments go with their writer and with the video they are on; replies go with what they answer.
     doomed = select(Comment.id).where((Comment.user_id == user_id) | Comment.video_id.in_(videos)) \
         .cte("doomed", recursive=True)
     doomed = doomed.union(select(Comment.id).join(doomed, Comment.parent_id == doomed.c.id))
     return AccountContents(
-        videos=count(select(func.count()).select_from(Video).where(Video.user_id == user_id)),
+        videos=count(select(func.count()).select_from(Video).where(in_doomed)),
         files=video_files + clip_files,
         stored_bytes=int(stored),
-        groups=count(select(func.count()).select_from(VideoGroup).where(VideoGroup.user_id == user_id)),
+        groups=count(select(func.count()).select_from(VideoGroup).where(VideoGroup.workspace_id.in_(doomed_workspaces))),
         share_links=count(select(func.count()).select_from(VideoGroup)
-                          .where(VideoGroup.user_id == user_id, VideoGroup.share_token.is_not(None))),
-        chat_logs=count(select(func.count()).select_from(ChatLog).where(ChatLog.user_id == user_id)),
-        clips=count(select(func.count()).select_from(Clip).where(Clip.user_id == user_id)),
+                          .where(VideoGroup.workspace_id.in_(doomed_workspaces), VideoGroup.share_token.is_not(None))),
+        chat_logs=count(select(func.count()).select_from(ChatLog).where(
+            (ChatLog.user_id == user_id) | ChatLog.workspace_id.in_(doomed_workspaces))),
+        clips=count(select(func.count()).select_from(Clip).where(clip_doomed)),
         comments=count(select(func.count()).select_from(doomed)),
-        templates=count(select(func.count()).select_from(ContentTemplate).where(ContentTemplate.user_id == user_id)),
+        templates=count(select(func.count()).select_from(ContentTemplate).where(
+            ContentTemplate.workspace_id.in_(doomed_workspaces))),
         invitations=count(select(func.count()).select_from(Invitation).where(
             Invitation.created_by_id == user_id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
             Invitation.expires_at > func.now())),
-        refusal=LastStaffAccount.MESSAGE if _last_staff(session, user_id) else None,
+        refusal=refusal,
     )
 
 
@@ -166,8 +199,7 @@ def delete_account(db: Database, settings: Settings, user_id: int, *, current_pa
     chat logs, summaries, comments, templates, invitations); the files only after it committed, as
     `library.delete_video` does, so a failed delete never leaves rows pointing at missing media."""
     with db.session() as session:
-        if _last_staff(session, user_id):  # said before the password is asked for (and counted)
-            raise LastStaffAccount()
+        _refuse_if_needed(account_contents(session, user_id))  # said before the password is asked for
     checked = auth.check_password(db, user_id, current_password, address=address)
     with db.session() as session:
         _unchanged(session, user_id, checked)
@@ -175,19 +207,28 @@ def delete_account(db: Database, settings: Settings, user_id: int, *, current_pa
         # is empty), so that sign-up and this deletion each see what the other did; staff deleting
         # themselves at the same time take it in turn.
         auth.lock_roster(session)
-        if _last_staff(session, user_id):
-            raise LastStaffAccount()
         contents = account_contents(session, user_id)
+        _refuse_if_needed(contents)
+        doomed = list(session.scalars(_doomed_workspaces(user_id)))
         # Deleted with RETURNING (not read, then cascaded) so a worker recording a clip or a
         # thumbnail meanwhile either lands before this (and is returned) or finds its row gone
         # (and removes its own file).
-        files = [f for f in session.scalars(delete(Clip).where(Clip.user_id == user_id).returning(Clip.file)) if f]
-        for row in session.execute(delete(Video).where(Video.user_id == user_id)
+        files = [f for f in session.scalars(delete(Clip).where(Clip.workspace_id.in_(doomed))
+                                            .returning(Clip.file)) if f]
+        for row in session.execute(delete(Video).where(Video.workspace_id.in_(doomed))
                                    .returning(Video.file, Video.thumbnail, Video.captions_file)):
             files += [f for f in row if f]
+        session.execute(delete(Workspace).where(Workspace.id.in_(doomed)))
         session.execute(delete(User).where(User.id == user_id))
     _delete_media(settings, user_id, files)
     return contents
+
+
+def _refuse_if_needed(contents: AccountContents) -> None:
+    if contents.refusal == LastStaffAccount.MESSAGE:
+        raise LastStaffAccount()
+    if contents.refusal:
+        raise AccountError(contents.refusal)
 
 
 def _plural(count: int, word: str) -> str:
@@ -228,9 +269,8 @@ def _last_staff(session: Session, user_id: int) -> bool:
 
 
 def _delete_media(settings: Settings, user_id: int, files: list[str]) -> None:
-    """The account's files: those its rows named, then its folders (staged uploads, and anything a
-    worker or upload wrote there that no row names). User ids are never reused, so nothing in them
-    can belong to anyone else."""
+    """The account's files: those its deleted rows named, then its staged uploads. (Its other
+    folders may hold the files of videos it added to a team that stays.)"""
     storage.delete(settings.media_dir, *files)
     for kind in OWNER_MEDIA_FOLDERS:
         try:

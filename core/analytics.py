@@ -2,7 +2,7 @@
 
 Every figure is computed by PostgreSQL over the filtered chat logs, so the page stays quick with
 hundreds of thousands of rows; only aggregates and one page of rows come back, as pandas frames.
-A normal user sees the logs of their own groups; staff may look across all users.
+Editors and owners see their workspace's logs; staff may look across all workspaces.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from sqlalchemy import Float, Select, case, cast, column, func, literal, literal
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from core import workspaces
 from core.answers import gist
 from core.errors import AskVideoError
 from core.library import TRANSCRIPT_LABELS
 from core.states import STATUS_BADGES
 from core.transcripts import format_timestamp
-from db.models import ChatLog, Conversation, User, Video, VideoGroup
-from db.states import Feedback, Status
+from db.models import ChatLog, Conversation, User, Video, VideoGroup, Workspace
+from db.states import Feedback, Role, Status
 
 ORIGINS = ("all", "owner", "shared")
 FEEDBACKS = ("all", *Feedback, "none")
@@ -40,10 +41,21 @@ class Filters:
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose data: one user's, or everyone's for staff."""
+    """Whose data: one workspace's (as `user_id`, an editor or owner there, sees it), or every
+    workspace's for staff."""
 
     user_id: int
+    workspace_id: int | None = None  # None: the user's personal workspace
     all_users: bool = False
+
+    def holds(self, workspace_column) -> list:
+        """Conditions keeping rows whose `workspace_column` is in this scope."""
+        if self.all_users:
+            return []
+        if self.workspace_id is None:
+            return [workspace_column == select(Workspace.id).where(Workspace.personal_user_id == self.user_id)
+                    .scalar_subquery()]
+        return [workspace_column == self.workspace_id]
 
 
 @dataclass(frozen=True)
@@ -70,10 +82,14 @@ class Headline:
         return self.bad / self.rated if self.rated else None
 
 
-def scope_for(session: Session, user_id: int, *, all_users: bool) -> Scope:
-    if all_users and not session.scalar(select(User.is_staff).where(User.id == user_id)):
-        raise AskVideoError("Only staff can see every user's data.")
-    return Scope(user_id, all_users)
+def scope_for(session: Session, user_id: int, *, all_users: bool, workspace_id: int | None = None) -> Scope:
+    """What the user may see in Analytics: a workspace where they are an editor or owner (their
+    personal one by default), or with `all_users` (staff only) every workspace."""
+    if all_users:
+        if not session.scalar(select(User.is_staff).where(User.id == user_id)):
+            raise AskVideoError("Only staff can see every user's data.")
+        return Scope(user_id, None, True)
+    return Scope(user_id, workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR).workspace_id)
 
 
 def _in_period(column, filters: Filters) -> list:
@@ -87,7 +103,7 @@ def _in_period(column, filters: Filters) -> list:
 
 
 def _log_conditions(scope: Scope, filters: Filters) -> list:
-    conditions = [] if scope.all_users else [ChatLog.user_id == scope.user_id]
+    conditions = scope.holds(ChatLog.workspace_id)
     conditions += _in_period(ChatLog.created_at, filters)
     if filters.group_id:
         conditions.append(ChatLog.group_id == filters.group_id)
@@ -103,7 +119,7 @@ def _log_conditions(scope: Scope, filters: Filters) -> list:
 
 
 def _video_conditions(scope: Scope, filters: Filters) -> list:
-    conditions = [] if scope.all_users else [Video.user_id == scope.user_id]
+    conditions = scope.holds(Video.workspace_id)
     return conditions + _in_period(Video.uploaded_at, filters)
 
 
@@ -265,7 +281,7 @@ def _table_query(scope: Scope, filters: Filters) -> Select:
                ChatLog.mode,
                _feedback_label().label("feedback"),
                case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
-               ChatLog.related_videos, ChatLog.user_id, ChatLog.support_score, ChatLog.claims,
+               ChatLog.related_videos, ChatLog.workspace_id, ChatLog.support_score, ChatLog.claims,
                ChatLog.reviewed_at.is_not(None).label("reviewed"))
         .join(Conversation, Conversation.id == ChatLog.conversation_id)
         .outerjoin(VideoGroup, VideoGroup.id == ChatLog.group_id)
@@ -279,7 +295,7 @@ def asked_of():
     return func.coalesce(VideoGroup.name, literal("Video: ") + Video.title, literal("Everything"))
 
 
-COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "owner_id",
+COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "workspace_id",
            "support_score", "claims", "reviewed"]
 # How the review queue can be ordered, each newest first within its ties.
 SORTS = {"worst_first": "Bad first, then unrated", "least_supported": "Least supported first",
@@ -323,14 +339,15 @@ def _sources_text(sources: list[dict]) -> str:
 
 
 def exchange(session: Session, scope: Scope, log_id: int) -> dict | None:
-    """One exchange in full, if it is within the viewer's scope."""
+    """One exchange in full, if it is within the viewer's scope. Its sources play as `owner_id`, an
+    owner of its workspace: a reviewer (staff too) may play what the answer cited."""
     query = _table_query(scope, Filters()).where(ChatLog.id == log_id)
     row = session.execute(query).first()
     if row is None:
         return None
     return {"id": row.id, "created_at": row.created_at, "group": row.group, "question": row.question,
             "answer": row.answer, "feedback": row.feedback, "origin": row.origin,
-            "sources": list(row.related_videos or []), "owner_id": row.user_id,
+            "sources": list(row.related_videos or []), "owner_id": workspaces.model_holder(session, row.workspace_id),
             "claims": list(row.claims or [])}
 
 
@@ -350,7 +367,7 @@ def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: 
 
 def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
     rows = session.execute(_table_query(scope, filters).order_by(ChatLog.created_at, ChatLog.id)).all()
-    frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["owner_id"])
+    frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["workspace_id"])
     for name in ("sources", "claims"):
         frame[name] = frame[name].map(lambda s: json.dumps(s or [], ensure_ascii=False))
     return frame
@@ -379,8 +396,6 @@ def export_parquet(session: Session, scope: Scope, filters: Filters) -> bytes:
 
 
 def group_options(session: Session, scope: Scope) -> list[tuple[int, str]]:
-    query = select(VideoGroup.id, VideoGroup.name).order_by(VideoGroup.name)
-    if not scope.all_users:
-        query = query.where(VideoGroup.user_id == scope.user_id)
+    query = select(VideoGroup.id, VideoGroup.name).where(*scope.holds(VideoGroup.workspace_id)).order_by(VideoGroup.name)
     return [tuple(r) for r in session.execute(query).all()]
 

@@ -14,11 +14,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from sqlalchemy import update
+from sqlalchemy import false, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from core import claims, conversations, model_settings, retrieval, sharing
+from core import claims, conversations, model_settings, retrieval, sharing, workspaces
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
@@ -29,7 +29,7 @@ from core.text import one_line
 from core.model_settings import ModelAccess, model_access
 from core.transcripts import format_timestamp
 from db.models import ChatLog
-from db.states import AnswerMode, Feedback
+from db.states import AnswerMode, Feedback, Role
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
@@ -79,8 +79,9 @@ class Citation:
 
 @dataclass
 class Prepared:
-    group_id: int | None  # None: a video's (video_id) or all the owner's videos
-    owner_id: int
+    group_id: int | None  # None: a video's (video_id) or all the workspace's videos
+    user_id: int  # who asks (for a share-link visitor, the workspace's owner holding their conversations)
+    workspace_id: int  # where the question is asked, whose model settings answer it
     question: str
     search_query: str
     mode: AnswerMode
@@ -89,7 +90,7 @@ class Prepared:
     access: ModelAccess = field(repr=False)
     history: list[Turn] = field(default_factory=list)
     llm_timeout_s: int = 60
-    check_claims_with_model: bool = False  # the owner's consent to one more model call per answer
+    check_claims_with_model: bool = False  # the workspace's consent to one more model call per answer
     conversation_id: int | None = None  # None: the answer starts a conversation
     visitor_token: str | None = field(default=None, repr=False)  # a share-link visitor's
     video_id: int | None = None
@@ -161,9 +162,9 @@ def _rewrite_with_model(access: ModelAccess, question: str, history: list[Turn],
 
 
 def begin(
-    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, user_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None, video_id: int | None = None,
+    visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None,
 ) -> Prepared:
     """Start answering a question about a group. Asked through a share link (`shared`), it is
     first counted against the link's hourly limit (RateLimited past it): counted when asked, not
@@ -171,29 +172,32 @@ def begin(
     Every front end asks through here, so every one meets the rule. Then `stream` and `finish`."""
     if shared:
         sharing.take_question(db, group_id, per_hour=settings.share_questions_per_hour)
-    return prepare(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                   shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id)
+    return prepare(db, settings, group_id=group_id, user_id=user_id, question=question, history=history,
+                   shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id,
+                   workspace_id=workspace_id)
 
 
 def ask(
-    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, user_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None, video_id: int | None = None,
+    visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None,
 ) -> Answer:
     """A whole answer in one call, stored: for callers that do not show it as it streams."""
-    prepared = begin(db, settings, group_id=group_id, owner_id=owner_id, question=question, history=history,
-                     shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id)
+    prepared = begin(db, settings, group_id=group_id, user_id=user_id, question=question, history=history,
+                     shared=shared, conversation_id=conversation_id, visitor_token=visitor_token, video_id=video_id,
+                     workspace_id=workspace_id)
     return finish(db, prepared, "".join(stream(prepared)))
 
 
 def prepare(
-    db: Database, settings: Settings, *, group_id: int | None, owner_id: int, question: str,
+    db: Database, settings: Settings, *, group_id: int | None, user_id: int, question: str,
     history: list[Turn] | None = None, shared: bool = False, conversation_id: int | None = None,
-    visitor_token: str | None = None, video_id: int | None = None,
+    visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None,
 ) -> Prepared:
     """Understand the question, retrieve the passages of the group (or the video, or with neither
-    all the owner's videos) and choose how to answer. A question in a stored conversation follows
-    up on that conversation's own turns (`history` is for callers that keep none)."""
+    all the videos of `workspace_id`, the asker's personal workspace by default) and choose how to
+    answer. A question in a stored conversation follows up on that conversation's own turns
+    (`history` is for callers that keep none)."""
     import openai
 
     question = one_line(question)
@@ -202,12 +206,14 @@ def prepare(
     if len(question) > MAX_QUESTION_CHARS:
         raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
     with db.session() as session:
-        conversations.check_target(session, owner_id, group_id=group_id, video_id=video_id)
+        workspace_id = conversations.check_target(session, user_id, group_id=group_id, video_id=video_id,
+                                                  workspace_id=workspace_id)
         if conversation_id is not None:
-            history = stored_turns(session, owner_id, conversation_id, visitor_token, group_id=group_id,
+            history = stored_turns(session, user_id, conversation_id, visitor_token, group_id=group_id,
                                    video_id=video_id, last=max(settings.history_turns, 0))
-        access = model_access(session, settings, owner_id)
-        check_with_model = access.remote and model_settings.checks_claims_with_model(session, owner_id)
+        holder = workspaces.model_holder(session, workspace_id)
+        access = model_access(session, settings, holder)
+        check_with_model = access.remote and model_settings.checks_claims_with_model(session, holder)
     history = (history or [])[-settings.history_turns:] if settings.history_turns > 0 else []
     if history and access.remote:
         search_query = _rewrite_with_model(access, question, history, settings.llm_timeout_s)
@@ -216,7 +222,7 @@ def prepare(
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     try:
         hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, video_id=video_id,
-                                         owner_id=owner_id, rerank=True).hits(search_query)
+                                         workspace_id=workspace_id, rerank=True).hits(search_query)
     except openai.OpenAIError as error:  # embedding the question with the user's provider
         raise provider_error(error, shared) from None
     # Found when a passage says the question's rarer words or is close in meaning (one rule, which
@@ -236,24 +242,24 @@ def prepare(
     else:
         passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id)
                     for n, h in enumerate(chosen, 1)]
-    return Prepared(group_id, owner_id, question, search_query, mode, passages, shared, access, history,
+    return Prepared(group_id, user_id, workspace_id, question, search_query, mode, passages, shared, access, history,
                     settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id)
 
 
-def stored_turns(session: Session, owner_id: int, conversation_id: object, visitor_token: str | None, *,
+def stored_turns(session: Session, user_id: int, conversation_id: object, visitor_token: str | None, *,
                  group_id: int | None, video_id: int | None, last: int) -> list[Turn]:
     """The last turns of the viewer's conversation about this group or video (ConversationNotFound
     if it is not theirs or asks something else)."""
-    conversation = conversations.find(session, owner_id, conversation_id, visitor_token=visitor_token)
+    conversation = conversations.find(session, user_id, conversation_id, visitor_token=visitor_token)
     if (conversation.group_id, conversation.video_id) != (group_id, None if group_id is not None else video_id):
         raise conversations.ConversationNotFound()
     return [Turn(log.question, log.answer) for log in conversations.logs(session, conversation.id, last=last)] if last else []
 
 
-def stored_answers(session: Session, owner_id: int, conversation_id: object, *,
+def stored_answers(session: Session, user_id: int, conversation_id: object, *,
                    visitor_token: str | None = None) -> list[Answer]:
     """A conversation's answers as they were shown: text, cited moments, checked claims, rating."""
-    conversation = conversations.find(session, owner_id, conversation_id, visitor_token=visitor_token)
+    conversation = conversations.find(session, user_id, conversation_id, visitor_token=visitor_token)
     known = {f.name for f in fields(Citation)}
     return [Answer(log.id, log.question, log.answer,
                    [Citation(**{k: v for k, v in c.items() if k in known}) for c in log.related_videos or []],
@@ -399,13 +405,15 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
         with db.session() as session:
             conversation_id = prepared.conversation_id
             if conversation_id is None:
-                conversation_id = conversations.start(session, prepared.owner_id, question=prepared.question,
+                conversation_id = conversations.start(session, prepared.user_id, question=prepared.question,
+                                                      workspace_id=prepared.workspace_id,
                                                       group_id=prepared.group_id, video_id=prepared.video_id,
                                                       shared=prepared.shared,
                                                       visitor_token=prepared.visitor_token)
             else:
                 conversations.touch(session, conversation_id)
-            log = ChatLog(user_id=prepared.owner_id, group_id=prepared.group_id, question=prepared.question,
+            log = ChatLog(user_id=prepared.user_id, workspace_id=prepared.workspace_id, group_id=prepared.group_id,
+                          question=prepared.question,
                           answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
                           mode=answer.mode, claims=answer.claims, support_score=answer.support_score,
                           conversation_id=conversation_id)
@@ -419,13 +427,22 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
     return replace(answer, log_id=log_id, conversation_id=conversation_id)
 
 
-def set_feedback(session: Session, log_id: int, feedback: str | None, *, owner_id: int,
+def set_feedback(session: Session, log_id: int, feedback: str | None, *, user_id: int,
                  shared_group_id: int | None = None) -> None:
-    """Rate an answer good or bad (or clear it). A shared visitor may rate only shared answers of
-    the group their link opens; an owner may rate any answer in their groups."""
+    """Rate an answer good or bad (or clear it). A shared visitor (`user_id` the holder of their
+    conversations) may rate only shared answers of the group their link opens; a member may rate
+    their own answers, and an editor or owner any answer in the workspace."""
     if feedback not in (*Feedback, None):
         raise AskVideoError("Feedback is good or bad.")
-    conditions = [ChatLog.id == log_id, ChatLog.user_id == owner_id]
+    where = session.execute(select(ChatLog.workspace_id, ChatLog.user_id).where(ChatLog.id == log_id)).first() \
+        if isinstance(log_id, int) else None
+    try:
+        member = workspaces.access(session, user_id, where.workspace_id) if where else None
+    except workspaces.WorkspaceNotFound:
+        member = None
+    conditions = [ChatLog.id == log_id]
+    if member is None or not (member.can(Role.EDITOR) or where.user_id == user_id):
+        conditions.append(false())
     if shared_group_id is not None:
         conditions += [ChatLog.group_id == shared_group_id, ChatLog.is_shared_origin.is_(True)]
     changed = session.execute(update(ChatLog).where(*conditions).values(feedback=feedback)).rowcount

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.database import Database
 from core.errors import InvalidCredentials, SignUpError
-from db.models import SignInFailure, User, UserSession
+from db.models import SignInFailure, User, UserSession, Workspace, WorkspaceMember
+from db.states import Role
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
@@ -137,7 +138,17 @@ def sign_up(
     )
     session.add(user)
     session.flush()
+    _personal_workspace(session, user.id)
     return _account(user)
+
+
+def _personal_workspace(session: Session, user_id: int) -> None:
+    """Every account has its own workspace, with it as the owner (core/workspaces.py); a team's are made there."""
+    workspace = Workspace(name="Personal", personal_user_id=user_id, created_by_id=user_id)
+    session.add(workspace)
+    session.flush()
+    session.add(WorkspaceMember(workspace_id=workspace.id, user_id=user_id, role=Role.OWNER))
+    session.flush()
 
 
 def start_session(session: Session, user_id: int, *, days: int) -> str:

@@ -15,18 +15,18 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core import keyphrases, llm, topics, transcripts
+from core import keyphrases, llm, topics, transcripts, workspaces
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
 from core.library import owned_video
 from core.llm import ModelError
-from core.model_settings import model_access
+from core.model_settings import workspace_access
 from core.prompts_store import prompt
 from core.text import one_line
 from core.transcripts import Segment, format_timestamp
 from db.models import Chapter, TranscriptChunk, Video
-from db.states import Status
+from db.states import Role, Status
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -69,8 +69,8 @@ def _view(c: Chapter) -> ChapterView:
     return ChapterView(c.id, c.video_id, c.title, c.start_s, c.end_s, c.order, c.confidence, c.is_generated)
 
 
-def list_chapters(session: Session, owner_id: int, video_id: int) -> list[ChapterView]:
-    owned_video(session, owner_id, video_id)
+def list_chapters(session: Session, user_id: int, video_id: int) -> list[ChapterView]:
+    owned_video(session, user_id, video_id)
     rows = session.scalars(select(Chapter).where(Chapter.video_id == video_id).order_by(Chapter.order)).all()
     return [_view(c) for c in rows]
 
@@ -191,13 +191,16 @@ def propose_with_model(access, segments: list[Segment], duration: float, timeout
 # ----------------------------------------------------------------- generating
 
 
-def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int | None = None,
+def generate(db: Database, settings: Settings, video_id: int, *, user_id: int | None = None,
              keep_edited: bool = False) -> str:
-    """Make the video's chapters (model if configured, else offline). Returns the method used:
-    "model", "offline", or "kept" when `keep_edited` and a person has edited its chapters."""
+    """Make the video's chapters (model if configured, else offline), as `user_id` (an editor of
+    its workspace) asks or, without one, as processing does. Returns the method used: "model",
+    "offline", or "kept" when `keep_edited` and a person has edited its chapters."""
     with db.session() as session:
+        if user_id is not None:
+            owned_video(session, user_id, video_id, needs=Role.EDITOR)
         video = session.get(Video, video_id)
-        if video is None or (owner_id is not None and video.user_id != owner_id):
+        if video is None:
             raise VideoNotFound()
         if video.status != Status.COMPLETED:
             raise ChapterError("Chapters can be made once the video is ready.")
@@ -206,7 +209,7 @@ def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int |
             return "kept"
         segments = transcripts.from_json(video.transcript_segments)
         duration, video_title = _duration(video, segments), video.title
-        access = model_access(session, settings, video.user_id)
+        access = workspace_access(session, settings, video.workspace_id)
         chunks = [(float(r.start_time), float(r.end_time), np.asarray(r.embedding, dtype=np.float32))
                   for r in session.execute(
                       select(TranscriptChunk.start_time, TranscriptChunk.end_time, TranscriptChunk.embedding)
@@ -232,13 +235,15 @@ def generate(db: Database, settings: Settings, video_id: int, *, owner_id: int |
 # ----------------------------------------------------------------- editing
 
 
-def _owned_chapter(session: Session, owner_id: int, chapter_id: int) -> Chapter:
-    chapter = session.scalars(
-        select(Chapter).join(Video, Video.id == Chapter.video_id)
-        .where(Chapter.id == chapter_id, Video.user_id == owner_id).with_for_update(of=Chapter)
-    ).first()
+def _owned_chapter(session: Session, user_id: int, chapter_id: int) -> Chapter:
+    """A chapter the user may edit: an editor or owner of its video's workspace."""
+    missing = ChapterError("That chapter does not exist or is not yours.")
+    chapter = session.scalars(select(Chapter).where(Chapter.id == chapter_id).with_for_update()).first() \
+        if isinstance(chapter_id, int) else None
     if chapter is None:
-        raise ChapterError("That chapter does not exist or is not yours.")
+        raise missing
+    workspace_id = session.scalar(select(Video.workspace_id).where(Video.id == chapter.video_id))
+    workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR, missing=missing)
     return chapter
 
 
@@ -271,8 +276,8 @@ def _renumber(session: Session, video_id: int) -> None:
     session.flush()
 
 
-def add_chapter(session: Session, owner_id: int, video_id: int, *, title: str, start: float, end: float) -> int:
-    video = owned_video(session, owner_id, video_id)
+def add_chapter(session: Session, user_id: int, video_id: int, *, title: str, start: float, end: float) -> int:
+    video = owned_video(session, user_id, video_id, needs=Role.EDITOR)
     title, start, end = _checked(title, start, end, video.duration_s)
     chapter = Chapter(video_id=video_id, title=title, start_s=start, end_s=end, order=0, confidence=1.0,
                       is_generated=False)
@@ -281,9 +286,9 @@ def add_chapter(session: Session, owner_id: int, video_id: int, *, title: str, s
     return chapter.id
 
 
-def update_chapter(session: Session, owner_id: int, chapter_id: int, *, title: str, start: float,
+def update_chapter(session: Session, user_id: int, chapter_id: int, *, title: str, start: float,
                    end: float) -> None:
-    chapter = _owned_chapter(session, owner_id, chapter_id)
+    chapter = _owned_chapter(session, user_id, chapter_id)
     duration = session.scalar(select(Video.duration_s).where(Video.id == chapter.video_id))
     title, start, end = _checked(title, start, end, duration)
     if (title, start, end) == (chapter.title, chapter.start_s, chapter.end_s):
@@ -293,16 +298,16 @@ def update_chapter(session: Session, owner_id: int, chapter_id: int, *, title: s
     _renumber(session, chapter.video_id)
 
 
-def delete_chapter(session: Session, owner_id: int, chapter_id: int) -> None:
-    chapter = _owned_chapter(session, owner_id, chapter_id)
+def delete_chapter(session: Session, user_id: int, chapter_id: int) -> None:
+    chapter = _owned_chapter(session, user_id, chapter_id)
     video_id = chapter.video_id
     session.delete(chapter)
     _renumber(session, video_id)
 
 
-def merge_with_next(session: Session, owner_id: int, chapter_id: int) -> None:
+def merge_with_next(session: Session, user_id: int, chapter_id: int) -> None:
     """Join a chapter with the one after it; the first title stays, and a person made the result."""
-    chapter = _owned_chapter(session, owner_id, chapter_id)
+    chapter = _owned_chapter(session, user_id, chapter_id)
     following = session.scalars(select(Chapter).where(Chapter.video_id == chapter.video_id,
                                                       Chapter.order > chapter.order)
                                 .order_by(Chapter.order).limit(1).with_for_update()).first()

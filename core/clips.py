@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core import media, storage
+from core import media, storage, workspaces
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, IngestError
@@ -29,7 +29,7 @@ from core.queue import defer_clip
 from core.text import one_line
 from core.transcripts import format_timestamp
 from db.models import Clip, Video
-from db.states import ACTIVE, Status
+from db.states import ACTIVE, Role, Status
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +87,21 @@ def _checked_range(video: Video, start: float, end: float) -> tuple[float, float
     return start, end
 
 
-def request_cited_clip(db: Database, settings: Settings, owner_id: int, video_id: int, *, start: float,
+def request_cited_clip(db: Database, settings: Settings, user_id: int, video_id: int, *, start: float,
                        end: float, title: str | None = None) -> int:
     """A clip of a moment an answer or a summary cites: at least CITED_CLIP_SECONDS long."""
-    return request_clip(db, settings, owner_id, video_id, start=start, end=max(end, start + CITED_CLIP_SECONDS),
+    return request_clip(db, settings, user_id, video_id, start=start, end=max(end, start + CITED_CLIP_SECONDS),
                         title=title)
 
 
-def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int, *, start: float, end: float,
+def request_clip(db: Database, settings: Settings, user_id: int, video_id: int, *, start: float, end: float,
                  title: str | None = None) -> int:
-    """Queue a clip of the owner's video and return its id; the same range returns the same clip.
+    """Queue a clip of a video (the user an editor or owner of its workspace) and return its id;
+    the same range returns the same clip.
 
     A clip that failed earlier is queued again; a finished one is returned as it is."""
     with db.session() as session:
-        video = owned_video(session, owner_id, video_id)
+        video = owned_video(session, user_id, video_id, needs=Role.EDITOR)
         if video.status != Status.COMPLETED:
             raise ClipError("Clips can be made once the video is ready.")
         if not video.file:
@@ -110,7 +111,7 @@ def request_clip(db: Database, settings: Settings, owner_id: int, video_id: int,
         name = one_line(title)[:200] or f"{video.title[:180]} {format_timestamp(start)}"
         digest = clip_hash(video_id, start, end)
         session.execute(insert(Clip).values(
-            user_id=owner_id, video_id=video_id, clip_hash=digest, title=name, start_s=start, end_s=end,
+            workspace_id=video.workspace_id, video_id=video_id, clip_hash=digest, title=name, start_s=start, end_s=end,
         ).on_conflict_do_nothing(index_elements=[Clip.clip_hash]))
         clip = session.scalars(select(Clip).where(Clip.clip_hash == digest).with_for_update()).one()
         if clip.status == Status.ERROR or (clip.status == Status.COMPLETED and not _file_exists(settings, clip)):
@@ -137,26 +138,38 @@ def _view(settings: Settings, clip: Clip, video_title: str) -> ClipView:
                     clip.error_message, path, clip.file_size, clip.created_at)
 
 
-def list_clips(session: Session, settings: Settings, owner_id: int, *, video_id: int | None = None) -> list[ClipView]:
-    """The owner's clips, newest first, of one video or of all."""
-    query = (select(Clip, Video.title).join(Video, Video.id == Clip.video_id).where(Clip.user_id == owner_id)
+def list_clips(session: Session, settings: Settings, user_id: int, *, video_id: int | None = None,
+               workspace_id: int | None = None) -> list[ClipView]:
+    """The clips of one video, or of all the workspace's (the user's personal one by default), newest first."""
+    if video_id is not None:
+        workspace_id = owned_video(session, user_id, video_id).workspace_id
+    else:
+        workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
+    query = (select(Clip, Video.title).join(Video, Video.id == Clip.video_id).where(Clip.workspace_id == workspace_id)
              .order_by(Clip.created_at.desc(), Clip.id.desc()))
     if video_id is not None:
         query = query.where(Clip.video_id == video_id)
     return [_view(settings, clip, title) for clip, title in session.execute(query).all()]
 
 
-def get_clip(session: Session, settings: Settings, owner_id: int, clip_id: int) -> ClipView:
+def _clip_in_reach(session: Session, user_id: int, clip_id: int, needs: Role) -> tuple[Clip, str]:
+    missing = ClipError("That clip does not exist or is not yours.")
     row = session.execute(select(Clip, Video.title).join(Video, Video.id == Clip.video_id)
-                          .where(Clip.id == clip_id, Clip.user_id == owner_id)).first()
+                          .where(Clip.id == clip_id)).first() if isinstance(clip_id, int) else None
     if row is None:
-        raise ClipError("That clip does not exist or is not yours.")
-    return _view(settings, *row)
+        raise missing
+    workspaces.access(session, user_id, row[0].workspace_id, needs=needs, missing=missing)
+    return row
 
 
-def delete_clip(db: Database, settings: Settings, owner_id: int, clip_id: int) -> None:
+def get_clip(session: Session, settings: Settings, user_id: int, clip_id: int) -> ClipView:
+    return _view(settings, *_clip_in_reach(session, user_id, clip_id, Role.VIEWER))
+
+
+def delete_clip(db: Database, settings: Settings, user_id: int, clip_id: int) -> None:
     with db.session() as session:
-        file = session.scalar(delete(Clip).where(Clip.id == clip_id, Clip.user_id == owner_id).returning(Clip.file))
+        _clip_in_reach(session, user_id, clip_id, Role.EDITOR)
+        file = session.scalar(delete(Clip).where(Clip.id == clip_id).returning(Clip.file))
     if file:
         storage.delete(settings.media_dir, file)
 
@@ -215,11 +228,11 @@ def make_clip(db: Database, settings: Settings, clip_id: int) -> str:
         claimed = session.execute(
             update(Clip).where(Clip.id == clip_id, Clip.status.in_(ACTIVE))
             .values(status=Status.PROCESSING, error_message=None)
-            .returning(Clip.user_id, Clip.start_s, Clip.end_s, Clip.video_id)
+            .returning(Clip.workspace_id, Clip.start_s, Clip.end_s, Clip.video_id)
         ).first()
         if claimed is None:
             return "gone"
-        owner_id, start, end, video_id = claimed
+        workspace_id, start, end, video_id = claimed
         source = session.scalar(select(Video.file).where(Video.id == video_id))
     try:
         if not source:
@@ -227,7 +240,7 @@ def make_clip(db: Database, settings: Settings, clip_id: int) -> str:
         source_path = storage.resolve(settings.media_dir, source)
         if not source_path.exists():
             raise IngestError("The video's file is no longer stored.")
-        relative, final = storage.new_path(settings.media_dir, "clips", owner_id, "")
+        relative, final = storage.new_path(settings.media_dir, "clips", workspace_id, "")
         work = final.with_name(final.name + ".work")
         work.mkdir()
         try:

@@ -1,8 +1,8 @@
 """Comments on a video: plain text, optionally at a second or a chapter, in threads.
 
-Who may comment: the video's owner, and any signed-in user holding a valid share link of a group
-that contains the video (that is how a team reviews a video together). Everyone edits and deletes
-only their own comments; the owner may also delete others' on their video. A deleted comment that
+Who may comment: every member of the video's workspace, and any signed-in user holding a valid
+share link of a group that contains the video. Everyone edits and deletes only their own comments;
+the workspace's editors and owners may also delete others'. A deleted comment that
 has replies stays as "deleted" so the thread still reads; without replies it is removed.
 """
 
@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from core import workspaces
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean
 from core.transcripts import format_timestamp
 from db.models import WITHOUT_TRANSCRIPT, Chapter, Comment, User, Video, VideoGroup, VideoGroupMember
+from db.states import Role
 
 MAX_LENGTH = 2000
 DELETED_TEXT = "This comment was deleted."
@@ -53,11 +55,12 @@ class CommentView:
 
 
 def _video_for(session: Session, user_id: int, video_id: int, share_token: str | None) -> Video:
-    """The video if `user_id` may read and write its comments; VideoNotFound otherwise."""
-    video = session.get(Video, video_id, options=WITHOUT_TRANSCRIPT)
+    """The video if `user_id` may read and write its comments (a member of its workspace, or
+    holding a share link of a group it is in); VideoNotFound otherwise."""
+    video = session.get(Video, video_id, options=WITHOUT_TRANSCRIPT) if isinstance(video_id, int) else None
     if video is None:
         raise VideoNotFound()
-    if video.user_id == user_id:
+    if _role(session, user_id, video.workspace_id) is not None:
         return video
     if share_token and session.scalar(select(exists().where(
         VideoGroup.share_token == share_token, VideoGroupMember.group_id == VideoGroup.id,
@@ -65,6 +68,19 @@ def _video_for(session: Session, user_id: int, video_id: int, share_token: str |
     ))):
         return video
     raise VideoNotFound()
+
+
+def _role(session: Session, user_id: int, workspace_id: int) -> Role | None:
+    try:
+        return workspaces.access(session, user_id, workspace_id).role
+    except workspaces.WorkspaceNotFound:
+        return None
+
+
+def _moderates(session: Session, user_id: int, workspace_id: int) -> bool:
+    """Editors and owners of a video's workspace may delete anyone's comment on it."""
+    role = _role(session, user_id, workspace_id)
+    return role is not None and role != Role.VIEWER
 
 
 def _clean_text(text: str) -> str:
@@ -119,13 +135,13 @@ def edit_comment(session: Session, user_id: int, comment_id: int, text: str) -> 
 
 
 def delete_comment(session: Session, user_id: int, comment_id: int) -> None:
-    """The author, or the video's owner, deletes a comment (kept as "deleted" while it has replies)."""
+    """The author, or an editor or owner of the video's workspace, deletes a comment (kept as "deleted" while it has replies)."""
     comment = _own(session, user_id, comment_id)
     if comment.parent_id is not None:
         # Siblings deleted at once take turns, so the last one sees it is last and cleans up.
         session.get(Comment, comment.parent_id, with_for_update=True)
-    owner_id = session.scalar(select(Video.user_id).where(Video.id == comment.video_id))
-    if user_id not in (comment.user_id, owner_id):
+    workspace_id = session.scalar(select(Video.workspace_id).where(Video.id == comment.video_id))
+    if user_id != comment.user_id and not _moderates(session, user_id, workspace_id):
         raise CommentError("You can only delete your own comments.")
     has_replies = session.scalar(select(exists().where(Comment.parent_id == comment.id)))
     if has_replies:
@@ -148,6 +164,7 @@ def delete_comment(session: Session, user_id: int, comment_id: int) -> None:
 def thread(session: Session, user_id: int, video_id: int, *, share_token: str | None = None) -> list[CommentView]:
     """The video's comments as threads: top-level comments oldest first, each with its replies."""
     video = _video_for(session, user_id, video_id, share_token)
+    moderates = _moderates(session, user_id, video.workspace_id)
     author = aliased(User)
     rows = session.execute(
         select(Comment, author.username, Chapter.title)
@@ -164,7 +181,7 @@ def thread(session: Session, user_id: int, video_id: int, *, share_token: str | 
             at_s=comment.at_s, chapter_title=chapter_title, created_at=comment.created_at,
             edited=comment.edited_at is not None, deleted=comment.is_deleted,
             mine=comment.user_id == user_id and not comment.is_deleted,
-            can_delete=not comment.is_deleted and user_id in (comment.user_id, video.user_id),
+            can_delete=not comment.is_deleted and (comment.user_id == user_id or moderates),
         )
         views[comment.id] = view
         parent = views.get(comment.parent_id) if comment.parent_id else None

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core import keyphrases, remote, summaries, template_sandbox
+from core import keyphrases, remote, summaries, template_sandbox, workspaces
 from core.answers import EXTRACTIVE_INTRO
 from core.config import Settings
 from core.database import Database
@@ -29,7 +29,7 @@ from core.groups import members, owned_group
 from core.text import clean
 from core.transcripts import format_timestamp
 from db.models import ChatLog, ContentTemplate, Video
-from db.states import AnswerMode, VideoSource
+from db.states import AnswerMode, Role, VideoSource
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "content_templates"
 MAX_TEMPLATE_CHARS = template_sandbox.MAX_TEMPLATE_CHARS
@@ -145,17 +145,20 @@ def _defaults() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(DEFAULTS_DIR.glob("*.j2"))}
 
 
-def content_types(session: Session, user_id: int) -> list[TemplateInfo]:
-    """Every type the user can generate: the shipped ones and their own, theirs winning."""
+def content_types(session: Session, user_id: int, *, workspace_id: int | None = None) -> list[TemplateInfo]:
+    """Every type the workspace (the user's personal one by default) can generate: the shipped
+    ones and its own, its own winning."""
+    workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
     defaults = _defaults()
     own = dict(session.execute(select(ContentTemplate.content_type, ContentTemplate.body)
-                               .where(ContentTemplate.user_id == user_id)).all())
+                               .where(ContentTemplate.workspace_id == workspace_id)).all())
     names = list(defaults) + sorted(set(own) - set(defaults))
     return [TemplateInfo(n, own.get(n, defaults.get(n, "")), n not in own, n in defaults) for n in names]
 
 
-def template_for(session: Session, user_id: int, content_type: str) -> TemplateInfo:
-    for info in content_types(session, user_id):
+def template_for(session: Session, user_id: int, content_type: str, *,
+                 workspace_id: int | None = None) -> TemplateInfo:
+    for info in content_types(session, user_id, workspace_id=workspace_id):
         if info.content_type == content_type:
             return info
     raise ContentTemplateError(f"There is no template for “{content_type}”.")
@@ -169,17 +172,21 @@ def type_name(name: str) -> str:
     return slug
 
 
-def save_template(session: Session, user_id: int, content_type: str, body: str) -> None:
-    """Store the user's template for a type (new or replacing theirs) once it validates."""
+def save_template(session: Session, user_id: int, content_type: str, body: str, *,
+                  workspace_id: int | None = None) -> None:
+    """Store the workspace's template for a type (new or replacing its own) once it validates;
+    editors and owners may."""
+    workspace_id = workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR).workspace_id
     content_type, body = type_name(content_type), validate(body)
-    session.execute(insert(ContentTemplate).values(user_id=user_id, content_type=content_type, body=body)
-                    .on_conflict_do_update(constraint="uq_content_templates_user_type",
+    session.execute(insert(ContentTemplate).values(workspace_id=workspace_id, content_type=content_type, body=body)
+                    .on_conflict_do_update(constraint="uq_content_templates_workspace_type",
                                            set_={"body": body, "updated_at": func.now()}))
 
 
-def delete_template(session: Session, user_id: int, content_type: str) -> None:
-    """Remove the user's own template; a shipped type falls back to its default."""
-    session.execute(delete(ContentTemplate).where(ContentTemplate.user_id == user_id,
+def delete_template(session: Session, user_id: int, content_type: str, *, workspace_id: int | None = None) -> None:
+    """Remove the workspace's own template; a shipped type falls back to its default."""
+    workspace_id = workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR).workspace_id
+    session.execute(delete(ContentTemplate).where(ContentTemplate.workspace_id == workspace_id,
                                                   ContentTemplate.content_type == content_type))
 
 
@@ -271,10 +278,16 @@ def context_for_group(db: Database, settings: Settings, owner_id: int, group_id:
 
 
 def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dict:
-    """Variables for a post from one chat answer in the owner's groups."""
-    log = session.scalars(select(ChatLog).where(ChatLog.id == chat_log_id, ChatLog.user_id == owner_id)).first()
+    """Variables for a post from one chat answer: the user's own, or (an editor or owner) any in
+    their workspace."""
+    missing = ContentTemplateError("That answer does not exist or is not yours.")
+    log = session.scalars(select(ChatLog).where(ChatLog.id == chat_log_id)).first() \
+        if isinstance(chat_log_id, int) else None
     if log is None:
-        raise ContentTemplateError("That answer does not exist or is not yours.")
+        raise missing
+    member = workspaces.access(session, owner_id, log.workspace_id, missing=missing)
+    if log.user_id != owner_id and not member.can(Role.EDITOR):
+        raise missing
     if log.mode == AnswerMode.NOTHING or not log.related_videos:
         raise ContentTemplateError("This answer found nothing in the videos, so there is nothing to post about.")
     if log.group_id is not None:
@@ -297,6 +310,7 @@ def context_for_answer(session: Session, owner_id: int, chat_log_id: int) -> dic
     }
 
 
-def generate(session: Session, user_id: int, content_type: str, context: dict) -> str:
-    """Render the user's template for the type (theirs, else the default) with `context`."""
-    return render(template_for(session, user_id, content_type).body, context)
+def generate(session: Session, user_id: int, content_type: str, context: dict, *,
+             workspace_id: int | None = None) -> str:
+    """Render the workspace's template for the type (its own, else the default) with `context`."""
+    return render(template_for(session, user_id, content_type, workspace_id=workspace_id).body, context)

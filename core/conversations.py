@@ -1,11 +1,13 @@
 """Conversations: questions asked one after another about one scope, kept so a reload, a bookmark
 or a second tab reopens them where they were.
 
-A conversation belongs to the owner of what it asks. A share-link visitor has no account: the
-conversations they start belong to the group's owner and are theirs through a random token kept
-in their browser (`visitor_token`), stored here hashed; an owner's own list never shows them
-(Analytics does, as shared exchanges). Every function takes the viewer's owner id and token and
-refuses a conversation that is not theirs with the same message as one that does not exist.
+A conversation belongs to the workspace of what it asks and is its asker's own: teammates see
+its exchanges in Analytics, not in their list. A share-link visitor has no account: the
+conversations they start are held for them by the workspace's owner (`sharing.open_link` names
+who) and are theirs through a random token kept in their browser (`visitor_token`), stored here
+hashed; the owner's own list never shows them (Analytics does, as shared exchanges). Every
+function takes the viewer's user id and token and refuses a conversation that is not theirs, or
+is in a workspace they are no longer a member of, with the same message as one that does not exist.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import workspaces
 from core.auth import hash_token
 from core.database import row_id
 from core.errors import AskVideoError
 from core.groups import owned_group
 from core.library import owned_video
 from core.text import contains_pattern, one_line
-from db.models import ChatLog, Conversation, Video, VideoGroup
+from db.models import ChatLog, Conversation, Video, VideoGroup, WorkspaceMember
 from db.states import Scope
 
 TITLE_CHARS = 80
@@ -67,12 +70,14 @@ def _visitor_hash(visitor_token: str | None) -> str | None:
     return hash_token(visitor_token)
 
 
-def _theirs(owner_id: int, visitor_token: str | None):
-    """Conditions that keep a viewer to their own conversations."""
+def _theirs(user_id: int, visitor_token: str | None):
+    """Conditions that keep a viewer to their own conversations, in workspaces they are still in."""
     hashed = _visitor_hash(visitor_token)
+    member = Conversation.workspace_id.in_(select(WorkspaceMember.workspace_id)
+                                           .where(WorkspaceMember.user_id == user_id))
     if hashed is None:
-        return [Conversation.user_id == owner_id, Conversation.is_shared_origin.is_(False)]
-    return [Conversation.user_id == owner_id, Conversation.is_shared_origin.is_(True),
+        return [Conversation.user_id == user_id, member, Conversation.is_shared_origin.is_(False)]
+    return [Conversation.user_id == user_id, member, Conversation.is_shared_origin.is_(True),
             Conversation.visitor_token_hash == hashed]
 
 
@@ -89,20 +94,24 @@ def find(session: Session, owner_id: int, conversation_id: object, *, visitor_to
     return conversation
 
 
-def check_target(session: Session, owner_id: int, *, group_id: int | None, video_id: int | None) -> None:
-    """Refuse a group or a video that is not the owner's before anything is asked of it."""
+def check_target(session: Session, user_id: int, *, group_id: int | None, video_id: int | None,
+                 workspace_id: int | None = None) -> int:
+    """The workspace of what is asked (a group, a video, else everything in `workspace_id`, the
+    user's personal one by default), refusing any the user cannot ask before anything is asked."""
     if group_id is not None:
-        owned_group(session, owner_id, group_id)
-    elif video_id is not None:
-        owned_video(session, owner_id, video_id)
+        return owned_group(session, user_id, group_id).workspace_id
+    if video_id is not None:
+        return owned_video(session, user_id, video_id).workspace_id
+    return workspaces.access(session, user_id, workspace_id).workspace_id
 
 
-def start(session: Session, owner_id: int, *, question: str, group_id: int | None = None,
+def start(session: Session, user_id: int, *, workspace_id: int, question: str, group_id: int | None = None,
           video_id: int | None = None, shared: bool = False, visitor_token: str | None = None) -> int:
-    """A new conversation about a group, a video, or (neither given) everything, titled by its
-    first question. One asked through a share link (`shared`) is the visitor's, by their token."""
+    """A new conversation about a group, a video, or (neither given) everything in the workspace,
+    titled by its first question. One asked through a share link (`shared`) is the visitor's, by
+    their token."""
     scope = Scope.GROUP if group_id is not None else Scope.VIDEO if video_id is not None else Scope.ALL
-    conversation = Conversation(user_id=owner_id, scope=scope, group_id=group_id, video_id=video_id,
+    conversation = Conversation(user_id=user_id, workspace_id=workspace_id, scope=scope, group_id=group_id, video_id=video_id,
                                 title=title_of(question) or "A question", is_shared_origin=shared or visitor_token is not None,
                                 visitor_token_hash=_visitor_hash(visitor_token))
     session.add(conversation)
@@ -142,11 +151,17 @@ def summary(session: Session, owner_id: int, conversation_id: object, *,
 
 
 def list_conversations(session: Session, owner_id: int, *, words: str = "", group_id: int | None = None,
-                       visitor_token: str | None = None, limit: int = LIST_LIMIT) -> list[Summary]:
-    """The viewer's conversations, newest first; with `words`, those whose title, questions or
-    answers hold every one of them (case-insensitive, as typed: no pattern syntax)."""
+                       visitor_token: str | None = None, limit: int = LIST_LIMIT,
+                       workspace_id: int | None = None) -> list[Summary]:
+    """The viewer's conversations in one workspace (the personal one by default; for a visitor,
+    the shared group's), newest first; with `words`, those whose title, questions or answers hold
+    every one of them (case-insensitive, as typed: no pattern syntax)."""
+    if visitor_token is None or workspace_id is not None:
+        workspace_id = workspaces.access(session, owner_id, workspace_id).workspace_id
     query = _summaries(owner_id, visitor_token).order_by(Conversation.updated_at.desc(),
                                                          Conversation.id.desc()).limit(limit)
+    if workspace_id is not None:
+        query = query.where(Conversation.workspace_id == workspace_id)
     if group_id is not None:
         query = query.where(Conversation.group_id == group_id)
     for word in one_line(words)[:200].split()[:10]:

@@ -16,7 +16,7 @@ from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
-from core.model_settings import model_access
+from core.model_settings import workspace_access
 from core.text import spoken
 from core.transcripts import Segment
 from db.models import TranscriptChunk, TranscriptSentence, Video
@@ -36,8 +36,8 @@ def store_transcript(
         video = session.get(Video, video_id)
         if video is None:
             return 0
-        user_id, title = video.user_id, video.title
-        access = model_access(session, settings, user_id)
+        workspace_id, title = video.workspace_id, video.title
+        access = workspace_access(session, settings, workspace_id)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
     sentences = transcripts.sentences(segments)
@@ -51,13 +51,13 @@ def store_transcript(
         on_progress(len(vectors) / len(texts))
     chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
     rows = [
-        {"video_id": video_id, "user_id": user_id, "video_title": title, "chunk_index": c.index,
+        {"video_id": video_id, "workspace_id": workspace_id, "video_title": title, "chunk_index": c.index,
          "text": c.text, "start_time": c.start, "end_time": c.end, "embedding": v,
          "embedding_model": embedder.model_name}
         for c, v in zip(chunks, chunk_vectors, strict=True)
     ]
     sentence_rows = [
-        {"video_id": video_id, "user_id": user_id, "sentence_index": i, "text": s.text,
+        {"video_id": video_id, "workspace_id": workspace_id, "sentence_index": i, "text": s.text,
          "start_time": s.start, "end_time": s.end, "embedding": v, "embedding_model": embedder.model_name}
         for i, (s, v) in enumerate(zip(sentences, sentence_vectors, strict=True))
     ]

@@ -1,6 +1,7 @@
-"""A user's videos: the Library list, one video's details, editing and deleting.
+"""A workspace's videos: the Library list, one video's details, editing and deleting.
 
-Every function takes the owner's id and only ever touches that owner's rows.
+Every function takes the acting user's id and checks their role in the video's workspace first
+(core/workspaces.py): viewers read, editors change.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core import remote, storage, transcripts
+from core import remote, storage, transcripts, workspaces
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean, contains_pattern, one_line
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
-from db.states import ACTIVE, Status, TranscriptSource, VideoSource
+from db.states import ACTIVE, Role, Status, TranscriptSource, VideoSource
 
 PER_PAGE = 20
 # A time left is shown only for media long enough to wait for, and once the pace can be told.
@@ -115,22 +116,26 @@ def _summary(settings: Settings, video: Video) -> VideoSummary:
     )
 
 
-def owned_video(session: Session, user_id: int, video_id: int) -> Video:
-    """One of the user's videos (its transcript columns left unread), or VideoNotFound: the one
-    check every module makes before it touches a video by id."""
-    video = session.scalars(select(Video).where(Video.id == video_id, Video.user_id == user_id)
-                            .options(*WITHOUT_TRANSCRIPT)).first()
+def owned_video(session: Session, user_id: int, video_id: int, *, needs: Role = Role.VIEWER) -> Video:
+    """A video in one of the user's workspaces where their role is `needs` or above (its transcript
+    columns left unread); VideoNotFound if it is in none of theirs: the one check every module
+    makes before it touches a video by id."""
+    video = session.scalars(select(Video).where(Video.id == video_id).options(*WITHOUT_TRANSCRIPT)).first() \
+        if isinstance(video_id, int) else None
     if video is None:
         raise VideoNotFound()
+    workspaces.access(session, user_id, video.workspace_id, needs=needs, missing=VideoNotFound())
     return video
 
 
 def list_videos(
     session: Session, settings: Settings, user_id: int, *, search: str = "", status: str | None = None,
-    page: int = 1, per_page: int = PER_PAGE,
+    page: int = 1, per_page: int = PER_PAGE, workspace_id: int | None = None,
 ) -> VideoPage:
-    """Newest first, filtered by title and status, one page at a time."""
-    conditions = [Video.user_id == user_id]
+    """The workspace's videos (the user's personal one by default), newest first, filtered by title
+    and status, one page at a time."""
+    workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
+    conditions = [Video.workspace_id == workspace_id]
     if search.strip():
         conditions.append(Video.title.ilike(contains_pattern(search.strip()), escape="\\"))
     if status:
@@ -144,7 +149,7 @@ def list_videos(
     ).all()
     active = session.scalar(
         select(func.count()).select_from(Video)
-        .where(Video.user_id == user_id, Video.status.in_(ACTIVE))
+        .where(Video.workspace_id == workspace_id, Video.status.in_(ACTIVE))
     ) or 0
     return VideoPage([_summary(settings, v) for v in rows], total, page, pages, active)
 
@@ -159,7 +164,8 @@ def video_detail(session: Session, settings: Settings, user_id: int, video_id: i
     source = playable(session, settings, user_id, video_id)
     groups = session.scalars(
         select(VideoGroup.name).join(VideoGroupMember, VideoGroupMember.group_id == VideoGroup.id)
-        .where(VideoGroupMember.video_id == video.id, VideoGroup.user_id == user_id).order_by(VideoGroup.name)
+        .where(VideoGroupMember.video_id == video.id, VideoGroup.workspace_id == video.workspace_id)
+        .order_by(VideoGroup.name)
     ).all()
     return VideoDetail(
         summary=_summary(settings, video), description=video.description,
@@ -180,7 +186,7 @@ def update_video(session: Session, user_id: int, video_id: int, *, title: str, d
         raise AskVideoError("Titles are at most 500 characters.")
     if len(description) > 10000:
         raise AskVideoError("Descriptions are at most 10,000 characters.")
-    video = owned_video(session, user_id, video_id)
+    video = owned_video(session, user_id, video_id, needs=Role.EDITOR)
     video.title, video.description = title, description.strip()
     # Chunks carry the title for full-text search and citations; keep them in step.
     session.execute(update(TranscriptChunk).where(TranscriptChunk.video_id == video_id).values(video_title=title))
@@ -189,7 +195,7 @@ def update_video(session: Session, user_id: int, video_id: int, *, title: str, d
 def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) -> None:
     """Delete a video; chunks, clips, comments and group memberships go with it (cascades), then its files."""
     with db.session() as session:
-        video = owned_video(session, user_id, video_id)
+        video = owned_video(session, user_id, video_id, needs=Role.EDITOR)
         files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
         # Deleted (not just read) here so a clip finishing meanwhile cannot leave its file behind.
         files += [p for p in session.scalars(delete(Clip).where(Clip.video_id == video_id).returning(Clip.file)) if p]
@@ -204,11 +210,11 @@ class Playable:
     web_url: str | None
 
 
-def playable(session: Session, settings: Settings, owner_id: int, video_id: int, *,
+def playable(session: Session, settings: Settings, user_id: int, video_id: int, *,
              in_group: int | None = None) -> Playable:
-    """Where to play one of the owner's videos from: the stored file, else its web page (YouTube).
+    """Where to play a video the user may watch from: the stored file, else its web page (YouTube).
     With `in_group` (a share-link visitor), only while the video is still in that group."""
-    video = owned_video(session, owner_id, video_id)
+    video = owned_video(session, user_id, video_id)
     if in_group is not None and session.scalar(select(VideoGroupMember.id).where(
             VideoGroupMember.group_id == in_group, VideoGroupMember.video_id == video_id)) is None:
         raise VideoNotFound("That video is no longer in this group.")
@@ -217,10 +223,12 @@ def playable(session: Session, settings: Settings, owner_id: int, video_id: int,
     return Playable(media_path, web_url)
 
 
-def video_choices(session: Session, user_id: int, *, exclude: set[int] | None = None) -> list[tuple[int, str, str]]:
-    """(id, title, status) of the user's videos, newest first, for pickers."""
+def video_choices(session: Session, user_id: int, *, exclude: set[int] | None = None,
+                  workspace_id: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, title, status) of the workspace's videos, newest first, for pickers."""
+    workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
     rows = session.execute(
-        select(Video.id, Video.title, Video.status).where(Video.user_id == user_id)
+        select(Video.id, Video.title, Video.status).where(Video.workspace_id == workspace_id)
         .order_by(Video.uploaded_at.desc(), Video.id.desc())
     ).all()
     return [tuple(r) for r in rows if not exclude or r[0] not in exclude]

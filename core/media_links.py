@@ -27,7 +27,7 @@ from core import clips, storage
 from core.config import Settings
 from core.encryption import sign, signed_by_us
 from core.errors import AskVideoError, Refused
-from db.models import User, UserSession, Video, VideoGroup, VideoGroupMember
+from db.models import User, UserSession, Video, VideoGroup, VideoGroupMember, WorkspaceMember
 
 ROUTE = "/files"
 PURPOSE = "media links"
@@ -106,8 +106,9 @@ def locate(session: Session, settings: Settings, kind: str, item_id: int, grant:
             raise Refused(404, "Not found.")
         return Served(clip.media_path, _content_type(clip.media_path), clip.download_name)
     query = select(Video.file if kind == "video" else Video.thumbnail).where(Video.id == item_id)
-    if not holder.sees_all_videos:
-        query = query.where(Video.user_id == holder.user_id)
+    if holder.group_id is None and not holder.sees_all_videos:  # a member of the video's workspace, now
+        query = query.where(Video.workspace_id.in_(
+            select(WorkspaceMember.workspace_id).where(WorkspaceMember.user_id == holder.user_id)))
     if holder.group_id is not None:
         query = query.where(select(VideoGroupMember.id).where(
             VideoGroupMember.group_id == holder.group_id, VideoGroupMember.video_id == item_id).exists())
@@ -134,7 +135,7 @@ def signed_in_user(session: Session, session_id: int) -> tuple[int, bool] | None
 
 @dataclass(frozen=True)
 class _Holder:
-    user_id: int  # whose files: the signed-in user, or the shared group's owner
+    user_id: int | None  # the signed-in user; None for a share link
     group_id: int | None  # a share link reaches only its group's videos
     sees_all_videos: bool  # staff review everyone's answers and play their sources
 
@@ -147,9 +148,9 @@ def _holder(session: Session, grant: str) -> _Holder:
         return _Holder(user[0], None, user[1])
     group_part, _, token_hash = grant[1:].partition(".")
     if grant.startswith("l") and group_part.isdigit() and token_hash:
-        row = session.execute(select(VideoGroup.user_id, VideoGroup.share_token).where(
+        row = session.execute(select(VideoGroup.share_token).where(
             VideoGroup.id == int(group_part), VideoGroup.share_token.is_not(None))).first()
         if row is not None and hmac.compare_digest(_token_hash(row.share_token), token_hash):
-            return _Holder(row.user_id, int(group_part), False)
+            return _Holder(None, int(group_part), False)
         raise Refused(403, "This share link was revoked.")
     raise Refused(403, "This link is not valid.")

@@ -9,11 +9,12 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import workspaces
 from core.config import Settings
 from core.encryption import decrypt, encrypt
 from core.errors import SettingsError
 from core.queue import defer_regression_after_commit
-from db.models import RegressionQuestion, User, VideoGroup
+from db.models import RegressionQuestion, User, VideoGroup, WorkspaceMember
 
 MODEL_CHANGED = "model changed"  # a regression run's reason (core/regression.py names the others)
 
@@ -79,6 +80,12 @@ def model_access(session: Session, settings: Settings, user_id: int) -> ModelAcc
     )
 
 
+def workspace_access(session: Session, settings: Settings, workspace_id: int) -> ModelAccess:
+    """The models a workspace's videos are indexed and its questions answered with: those of the
+    account `workspaces.model_holder` names."""
+    return model_access(session, settings, workspaces.model_holder(session, workspace_id))
+
+
 def set_api_key(session: Session, settings: Settings, user_id: int, api_key: str) -> None:
     api_key = api_key.strip()
     if not api_key:
@@ -128,14 +135,15 @@ def set_models(
 
 
 def _recheck_regressions_after_commit(session: Session, user_id: int) -> None:
-    """Once the new embedding model is saved, queue a check of the user's groups' regression
-    questions. (Videos indexed with the old model then show as misses until re-indexed, whose
-    completion queues another check.)"""
-    groups = list(session.execute(
-        select(VideoGroup.id, VideoGroup.user_id).where(
-            VideoGroup.user_id == user_id,
-            select(RegressionQuestion.id).where(RegressionQuestion.group_id == VideoGroup.id).exists())).all())
-    defer_regression_after_commit(session, [(g, o) for g, o in groups], MODEL_CHANGED)
+    """Once the new embedding model is saved, queue a check of the regression questions of the
+    groups in the workspaces whose models are the user's. (Videos indexed with the old model then
+    show as misses until re-indexed, whose completion queues another check.)"""
+    groups = session.execute(
+        select(VideoGroup.id, VideoGroup.workspace_id).where(
+            VideoGroup.workspace_id.in_(select(WorkspaceMember.workspace_id).where(WorkspaceMember.user_id == user_id)),
+            select(RegressionQuestion.id).where(RegressionQuestion.group_id == VideoGroup.id).exists())).all()
+    defer_regression_after_commit(session, [g for g, w in groups if workspaces.model_holder(session, w) == user_id],
+                                  MODEL_CHANGED)
 
 
 def checks_claims_with_model(session: Session, user_id: int) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import workspaces
 from core.text import one_line
 
 MAX_QUERY_CHARS = 200  # longer is no search anybody types; it only makes a big tsquery
@@ -53,14 +54,14 @@ class Moment:
             yield self.text[cursor:], False
 
 
-# The owner's sentences that match, ranked; at most :per_video of each video, the videos in order
+# The workspace's sentences that match, ranked; at most :per_video of each video, the videos in order
 # of their best sentence and each video's sentences in time order, so a video's moments stay together.
 _SEARCH = text("""
     WITH hits AS MATERIALIZED (
         SELECT s.id, s.video_id, s.start_time, s.end_time, s.sentence_index,
                ts_rank(s.search_vector, websearch_to_tsquery('english', :query)) AS rank
           FROM transcript_sentences s
-         WHERE s.user_id = :owner_id AND s.search_vector @@ websearch_to_tsquery('english', :query)
+         WHERE s.workspace_id = :workspace_id AND s.search_vector @@ websearch_to_tsquery('english', :query)
     ),
     best AS (
         SELECT *, row_number() OVER (PARTITION BY video_id ORDER BY rank DESC, start_time) AS nth
@@ -77,7 +78,7 @@ _SEARCH = text("""
            ts_headline('english', translate(s.text, :markers, ''), websearch_to_tsquery('english', :query),
                        'HighlightAll=true, StartSel=' || :start_sel || ', StopSel=' || :stop_sel) AS marked
       FROM kept k JOIN transcript_sentences s ON s.id = k.id
-      JOIN videos v ON v.id = k.video_id AND v.user_id = :owner_id
+      JOIN videos v ON v.id = k.video_id AND v.workspace_id = :workspace_id
      ORDER BY k.video_rank DESC, k.video_id, k.start_time, k.sentence_index
 """)
 
@@ -87,16 +88,18 @@ def search_query(raw: str | None) -> str:
     return one_line(raw)[:MAX_QUERY_CHARS].strip()
 
 
-def find_moments(session: Session, owner_id: int, query: str, *, limit: int = LIMIT,
-                 per_video: int = PER_VIDEO) -> list[Moment]:
-    """The owner's sentences that say `query`, best first by ts_rank, at most `per_video` from one video.
+def find_moments(session: Session, user_id: int, query: str, *, limit: int = LIMIT,
+                 per_video: int = PER_VIDEO, workspace_id: int | None = None) -> list[Moment]:
+    """The workspace's sentences (the user's personal one by default) that say `query`, best first
+    by ts_rank, at most `per_video` from one video.
 
     Empty, too-short or stop-word-only searches find nothing (and cost no query)."""
+    workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
     query = search_query(query)
     if not query or limit <= 0:
         return []
     rows = session.execute(_SEARCH, {
-        "query": query, "owner_id": owner_id, "limit": limit, "per_video": max(1, per_video),
+        "query": query, "workspace_id": workspace_id, "limit": limit, "per_video": max(1, per_video),
         "markers": _START + _STOP, "start_sel": _START, "stop_sel": _STOP,
     }).all()
     return [Moment(r.video_id, r.title, r.start_time, r.end_time, *_unmark(r.marked), rank=r.rank) for r in rows]

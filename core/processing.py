@@ -23,7 +23,7 @@ from core.config import Settings
 from core.database import Database
 from core.errors import IngestError, SettingsError, TransientIngestError
 from core.indexing import store_transcript
-from core.model_settings import model_access
+from core.model_settings import workspace_access
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
 from core.transcripts import Segment
 from db.models import Video
@@ -59,7 +59,8 @@ class _Progress:
 @dataclass
 class _Job:
     video_id: int
-    user_id: int
+    user_id: int | None  # the uploader: media paths are filed under them (0 once they are gone)
+    workspace_id: int
     source: str
     file: str | None
     source_url: str | None
@@ -80,7 +81,7 @@ def _claim(db: Database, video_id: int) -> _Job | None:
         video.status, video.progress, video.current_step = Status.PROCESSING, 1, "starting"
         video.error_message = None
         video.processing_started_at = datetime.now(timezone.utc)
-        return _Job(video.id, video.user_id, video.source, video.file, video.source_url,
+        return _Job(video.id, video.user_id, video.workspace_id, video.source, video.file, video.source_url,
                     video.captions_file, video.language, video.extractor)
 
 
@@ -226,7 +227,7 @@ def _download_for_playback(db: Database, settings: Settings, job: _Job, work: Pa
 
 def _keep_download(db: Database, settings: Settings, job: _Job, downloaded: Path) -> Path:
     extension = downloaded.suffix.lower() if downloaded.suffix.lower() in storage.VIDEO_EXTENSIONS else ".mp4"
-    relative, absolute = storage.new_path(settings.media_dir, "videos", job.user_id, extension)
+    relative, absolute = storage.new_path(settings.media_dir, "videos", job.user_id or 0, extension)
     shutil.move(str(downloaded), absolute)
     with db.session() as session:
         old = session.scalar(select(Video.file).where(Video.id == job.video_id))
@@ -252,7 +253,7 @@ def _describe_media(db: Database, settings: Settings, job: _Job, path: Path, inf
                     *, thumbnail: bool) -> None:
     values: dict = {"duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height}
     if thumbnail and info.has_video:
-        relative, absolute = storage.new_path(settings.media_dir, "thumbnails", job.user_id, ".jpg")
+        relative, absolute = storage.new_path(settings.media_dir, "thumbnails", job.user_id or 0, ".jpg")
         if media.make_thumbnail(path, absolute, at_seconds=min(5.0, info.duration_s / 3)):
             with db.session() as session:
                 old = session.scalar(select(Video.thumbnail).where(Video.id == job.video_id))
@@ -278,7 +279,7 @@ def _speech_to_text(db: Database, settings: Settings, job: _Job, media_path: Pat
     except SpeechToTextUnavailable as why:
         log.warning("local speech-to-text unavailable: %s", why)
     with db.session() as session:
-        access = model_access(session, settings, job.user_id)
+        access = workspace_access(session, settings, job.workspace_id)
     if not access.remote:
         raise IngestError(
             "This video has no captions and speech-to-text is not available: add a captions file, "

@@ -130,31 +130,31 @@ def defer_clip(url: str, clip_id: int) -> None:
         log.exception("could not queue clip %s; the worker's recovery sweep will", clip_id)
 
 
-def defer_regression(url: str, runs: list[tuple[int, int]], reason: str) -> None:
-    """Queue a check of each (group id, owner id)'s regression questions. Raises QueueUnavailable;
-    callers that queue it by themselves (after re-indexing) catch it, a person asking sees it."""
+def defer_regression(url: str, group_ids: list[int], reason: str) -> None:
+    """Queue a check of each group's regression questions. Raises QueueUnavailable; callers that
+    queue it by themselves (after re-indexing) catch it, a person asking sees it."""
     try:
         app = _deferrer(url)
-        for group_id, owner_id in runs:
-            _defer(regression_job(app, group_id), group_id=group_id, owner_id=owner_id, reason=reason)
+        for group_id in group_ids:
+            _defer(regression_job(app, group_id), group_id=group_id, reason=reason)
     except Exception as error:
-        log.exception("could not queue regression checks of groups %s", [g for g, _ in runs])
+        log.exception("could not queue regression checks of groups %s", group_ids)
         raise QueueUnavailable() from error
 
 
-def defer_regression_after_commit(session: Session, runs: list[tuple[int, int]], reason: str) -> None:
+def defer_regression_after_commit(session: Session, group_ids: list[int], reason: str) -> None:
     """Queue the checks once the session's transaction commits: a worker taking one before then
     would measure what is about to change. Never raises: a check the queue could not take waits
     for the next change or Run again."""
-    if not runs:
+    if not group_ids:
         return
     url = session.get_bind().engine.url.render_as_string(hide_password=False)
 
     def queue_checks(_session: Session) -> None:
         try:
-            defer_regression(url, runs, reason)
+            defer_regression(url, group_ids, reason)
         except QueueUnavailable:
-            log.warning("the regression checks of groups %s (%s) were not queued", [g for g, _ in runs], reason)
+            log.warning("the regression checks of groups %s (%s) were not queued", group_ids, reason)
 
     event.listen(session, "after_commit", queue_checks, once=True)
 

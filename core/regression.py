@@ -28,7 +28,7 @@ from core.database import Database, row_id
 from core.embeddings import embeddings_for
 from core.errors import AskVideoError
 from core.llm import provider_error
-from core.model_settings import model_access
+from core.model_settings import workspace_access
 from core.queue import QueueUnavailable, defer_regression, in_flight
 from core.transcripts import from_json
 from db.models import RegressionQuestion, RegressionRun, Video, VideoGroup, VideoGroupMember
@@ -76,8 +76,9 @@ def _run(row: RegressionRun) -> Run:
 def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGroup:
     """The group, if the viewer may see it; `group_id` may be anything a page sent."""
     number = row_id(group_id)
-    group = session.get(VideoGroup, number) if number else None
-    if group is None or not (scope.all_users or group.user_id == scope.user_id):
+    group = session.scalars(select(VideoGroup).where(VideoGroup.id == number, *scope.holds(VideoGroup.workspace_id))
+                            ).first() if number else None
+    if group is None:
         raise GroupNotFound()
     return group
 
@@ -85,26 +86,27 @@ def _group_in_scope(session: Session, scope: Scope, group_id: object) -> VideoGr
 # ----------------------------------------------------------------- the check (worker)
 
 
-def run(db: Database, settings: Settings, group_id: int, owner_id: int, reason: str) -> Run | None:
+def run(db: Database, settings: Settings, group_id: int, reason: str) -> Run | None:
     """Ask the group's retriever, as the chat asks it, each regression question; store and return
-    the run (found in the top SEEK_K, seek@5, the ids missed). None if the group is not the owner's
-    (deleted since the run was queued)."""
+    the run (found in the top SEEK_K, seek@5, the ids missed). None if the group was deleted since
+    the run was queued."""
     with db.session() as session:
         group = session.get(VideoGroup, group_id)
-        if group is None or group.user_id != owner_id:
+        if group is None:
             return None
+        workspace_id = group.workspace_id
         questions = session.execute(
             select(RegressionQuestion.id, RegressionQuestion.question, RegressionQuestion.video_id,
                    RegressionQuestion.answer_start_s, RegressionQuestion.answer_end_s)
             .where(RegressionQuestion.group_id == group_id).order_by(RegressionQuestion.id)).all()
-        access = model_access(session, settings, owner_id)
+        access = workspace_access(session, settings, workspace_id)
     missed: list[int] = []
     error = None
     try:
         if questions:
             embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
             retriever = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
-                                                  owner_id=owner_id)
+                                                  workspace_id=workspace_id)
             for q in questions:
                 hits = retriever.hits(q.question)[:SEEK_K]
                 if not any(plays_the_answer(h.video_id, h.start, video=q.video_id, answer_start=q.answer_start_s,
@@ -128,11 +130,11 @@ def cited_instead(db: Database, settings: Settings, scope: Scope, question_id: o
     with db.session() as session:
         question = _question_in_scope(session, scope, question_id)
         group = session.get(VideoGroup, question.group_id)
-        text, group_id, owner_id = question.question, group.id, group.user_id
-        access = model_access(session, settings, owner_id)
+        text, group_id, workspace_id = question.question, group.id, group.workspace_id
+        access = workspace_access(session, settings, workspace_id)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id,
-                                     owner_id=owner_id).hits(text)[:SEEK_K]
+                                     workspace_id=workspace_id).hits(text)[:SEEK_K]
     return [{"video_id": h.video_id, "title": h.title, "start": h.start} for h in hits]
 
 
@@ -148,19 +150,19 @@ def _question_in_scope(session: Session, scope: Scope, question_id: object) -> R
 # ----------------------------------------------------------------- queueing (web, re-indexing, settings)
 
 
-def groups_to_check(session: Session, *, owner_id: int | None = None, video_id: int | None = None
-                    ) -> list[tuple[int, int]]:
-    """(group id, owner id) of the groups with regression questions, of one owner or holding one
-    video: the groups whose score a change there may move."""
-    query = (select(VideoGroup.id, VideoGroup.user_id)
+def groups_to_check(session: Session, *, workspace_id: int | None = None, video_id: int | None = None
+                    ) -> list[int]:
+    """The groups with regression questions, of one workspace or holding one video: the groups
+    whose score a change there may move."""
+    query = (select(VideoGroup.id)
              .where(select(RegressionQuestion.id).where(RegressionQuestion.group_id == VideoGroup.id).exists())
              .order_by(VideoGroup.id))
-    if owner_id is not None:
-        query = query.where(VideoGroup.user_id == owner_id)
+    if workspace_id is not None:
+        query = query.where(VideoGroup.workspace_id == workspace_id)
     if video_id is not None:
         query = query.where(select(VideoGroupMember.id).where(VideoGroupMember.group_id == VideoGroup.id,
                                                               VideoGroupMember.video_id == video_id).exists())
-    return [(g, o) for g, o in session.execute(query).all()]
+    return list(session.scalars(query))
 
 
 def queue_checks_of_video(db: Database, video_id: int, reason: str) -> None:
@@ -180,7 +182,7 @@ def queue_run(db: Database, scope: Scope, group_id: object, reason: str = MANUAL
     """Queue a check of a group the viewer may see. Raises GroupNotFound or QueueUnavailable."""
     with db.session() as session:
         group = _group_in_scope(session, scope, group_id)
-        target = (group.id, group.user_id)
+        target = group.id
     defer_regression(db.url, [target], reason)
 
 
@@ -202,8 +204,7 @@ def overview(session: Session, scope: Scope, group_id: int | None = None) -> lis
               .group_by(RegressionQuestion.group_id).subquery())
     query = (select(VideoGroup.id, VideoGroup.name, counts.c.n)
              .join(counts, counts.c.group_id == VideoGroup.id).order_by(VideoGroup.name, VideoGroup.id))
-    if not scope.all_users:
-        query = query.where(VideoGroup.user_id == scope.user_id)
+    query = query.where(*scope.holds(VideoGroup.workspace_id))
     if group_id is not None:
         query = query.where(VideoGroup.id == group_id)
     rows = session.execute(query).all()
@@ -274,7 +275,7 @@ def export_zip(session: Session, scope: Scope, group_id: object) -> bytes:
     video_ids = sorted({q.video_id for q in questions})
     videos = session.execute(
         select(Video.id, Video.title, Video.description, Video.duration_s, Video.transcript_segments)
-        .where(Video.id.in_(video_ids), Video.user_id == group.user_id).order_by(Video.id)).all()
+        .where(Video.id.in_(video_ids), Video.workspace_id == group.workspace_id).order_by(Video.id)).all()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("questions.jsonl", "".join(

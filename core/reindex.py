@@ -13,30 +13,30 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core import regression, transcripts
+from core import regression, transcripts, workspaces
 from core.config import Settings
 from core.database import Database
 from core.embeddings import model_name_for
 from core.errors import IngestError, TransientIngestError
 from core.indexing import store_transcript
-from core.model_settings import model_access
+from core.model_settings import workspace_access
 from core.processing import mark_error
 from core.queue import defer_reembedding
 from db.models import TranscriptChunk, Video
-from db.states import Status, TranscriptSource
+from db.states import Role, Status, TranscriptSource
 
 
-def current_model(session: Session, settings: Settings, user_id: int) -> str:
-    """The embedding model the user's questions (and new videos) are embedded with now."""
-    access = model_access(session, settings, user_id)
+def current_model(session: Session, settings: Settings, workspace_id: int) -> str:
+    """The embedding model the workspace's questions (and new videos) are embedded with now."""
+    access = workspace_access(session, settings, workspace_id)
     return model_name_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
 
 
-def stale_videos(session: Session, user_id: int, model: str, video_ids: list[int] | None = None) -> list[int]:
-    """The user's ready videos (of `video_ids`, if given) indexed with another embedding model
+def stale_videos(session: Session, workspace_id: int, model: str, video_ids: list[int] | None = None) -> list[int]:
+    """The workspace's ready videos (of `video_ids`, if given) indexed with another embedding model
     than `model` (`current_model`)."""
     query = select(Video.id).where(
-        Video.user_id == user_id, Video.status == Status.COMPLETED,
+        Video.workspace_id == workspace_id, Video.status == Status.COMPLETED,
         exists().where(TranscriptChunk.video_id == Video.id, TranscriptChunk.embedding_model != model),
     ).order_by(Video.id)
     if video_ids is not None:
@@ -50,18 +50,22 @@ class Staleness:
     video_ids: list[int]  # their ready videos indexed with another model, so not searched
 
 
-def staleness(session: Session, settings: Settings, user_id: int, video_ids: list[int] | None = None) -> Staleness:
-    """Which of the user's ready videos (of `video_ids`, if given) their questions cannot find,
-    having been indexed with another embedding model than the one they use now."""
-    model = current_model(session, settings, user_id)
-    return Staleness(model, stale_videos(session, user_id, model, video_ids))
+def staleness(session: Session, settings: Settings, user_id: int, video_ids: list[int] | None = None, *,
+              workspace_id: int | None = None) -> Staleness:
+    """Which of the workspace's ready videos (of `video_ids`, if given) its questions cannot find,
+    having been indexed with another embedding model than the one it uses now."""
+    workspace_id = workspaces.access(session, user_id, workspace_id).workspace_id
+    model = current_model(session, settings, workspace_id)
+    return Staleness(model, stale_videos(session, workspace_id, model, video_ids))
 
 
-def queue_reindexing(db: Database, settings: Settings, user_id: int) -> int:
-    """Queue a re-embedding job for each of the user's stale videos; returns how many. Raises
-    QueueUnavailable (a message for the user) when the queue cannot be reached."""
+def queue_reindexing(db: Database, settings: Settings, user_id: int, *, workspace_id: int | None = None) -> int:
+    """Queue a re-embedding job for each of the workspace's stale videos (an editor's or owner's
+    request); returns how many. Raises QueueUnavailable (a message for the user) when the queue
+    cannot be reached."""
     with db.session() as session:
-        stale = stale_videos(session, user_id, current_model(session, settings, user_id))
+        workspace_id = workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR).workspace_id
+        stale = stale_videos(session, workspace_id, current_model(session, settings, workspace_id))
     defer_reembedding(db.url, stale)
     return len(stale)
 

@@ -1,4 +1,4 @@
-"""Hybrid retrieval over a group's, a video's or all the owner's chunks: chunk vectors, sentence
+"""Hybrid retrieval over a group's, a video's or all the workspace's chunks: chunk vectors, sentence
 vectors and Okapi BM25, fused.
 
 All vector and full-text SQL of the product lives here, with bound parameters only. The scope
@@ -6,8 +6,8 @@ filter is inside every search (not applied afterwards), so a group of three vide
 million chunks still gets its full top k. How a scope is read follows its size, which the SQL
 knows from per-video counts (the planner cannot see into a CTE and takes it for one row):
 - a small scope (up to EXACT_SCAN_LIMIT chunks or sentences) is read video by video through the
-  `video_id` index and searched exactly; its owner check is written `user_id + 0 = :owner_id` so
-  it stays a filter (as an index condition the planner AND-ed the owner's whole user_id index
+  `video_id` index and searched exactly; its workspace check is written `workspace_id + 0 = :workspace_id`
+  so it stays a filter (as an index condition the planner AND-ed the workspace's whole index
   into every per-video lookup: 100k chunks, 30-video group, ~110 of ~190 ms);
 - a large one (a whole library, hundreds of videos) comes from the whole table's indexes: HNSW
   for vectors, with pgvector 0.8's iterative scan reading on until enough rows pass the filter,
@@ -42,7 +42,7 @@ from pydantic import ConfigDict
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from core import model_settings
+from core import model_settings, workspaces
 from core.config import SENTENCE_KEYWORD_WEIGHT
 from core.model_settings import ModelAccess
 from core.reranking import rerank
@@ -162,7 +162,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
           FROM {table} x
          WHERE NOT (SELECT yes FROM {prefix}by_index)
-           AND x.user_id + 0 = :owner_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
+           AND x.workspace_id + 0 = :workspace_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
     ),
     {prefix}matching AS (
         SELECT d.id, d.video_id, d.start_time, d.end_time, d.search_vector
@@ -172,7 +172,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
           FROM {table} x
          WHERE (SELECT yes FROM {prefix}by_index) AND x.search_vector @@ (SELECT q FROM {prefix}searched)
-           AND x.user_id + 0 = :owner_id AND x.embedding_model = :model AND IN_SCOPE(x)
+           AND x.workspace_id + 0 = :workspace_id AND x.embedding_model = :model AND IN_SCOPE(x)
     ),
     {prefix}tf AS MATERIALIZED (
         -- Only the query's lexemes are unnested: marked with weight A (search vectors carry none, so
@@ -240,20 +240,20 @@ _BM25_CTES = """
     )
 """
 
-# What a question asks: a group's videos, one video, or every video of the owner.
+# What a question asks: a group's videos, one video, or every video of the workspace.
 _SCOPES = {
     Scope.GROUP: """
     scope AS MATERIALIZED (
         SELECT m.video_id
           FROM video_group_members m JOIN videos v ON v.id = m.video_id
-         WHERE m.group_id = :group_id AND v.user_id = :owner_id
+         WHERE m.group_id = :group_id AND v.workspace_id = :workspace_id
     )
 """,
     Scope.VIDEO: """
-    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.id = :video_id AND v.user_id = :owner_id)
+    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.id = :video_id AND v.workspace_id = :workspace_id)
 """,
     Scope.ALL: """
-    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.user_id = :owner_id)
+    scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.workspace_id = :workspace_id)
 """,
 }
 
@@ -284,7 +284,7 @@ _CANDIDATES_SQL = (
             (SELECT c.id, c.embedding <=> :qv AS distance
                FROM transcript_chunks c
               WHERE (SELECT n FROM stats) <= :exact_limit
-                AND c.user_id + 0 = :owner_id AND c.embedding_model = :model
+                AND c.workspace_id + 0 = :workspace_id AND c.embedding_model = :model
                 AND c.video_id IN (SELECT video_id FROM scope)
               ORDER BY distance
               LIMIT :candidates)
@@ -292,7 +292,7 @@ _CANDIDATES_SQL = (
             (SELECT c.id, c.embedding <=> :qv AS distance
                FROM transcript_chunks c
               WHERE (SELECT n FROM stats) > :exact_limit
-                AND c.user_id = :owner_id AND c.embedding_model = :model AND IN_SCOPE(c)
+                AND c.workspace_id = :workspace_id AND c.embedding_model = :model AND IN_SCOPE(c)
               ORDER BY distance
               LIMIT :candidates)
         ) nearest
@@ -301,7 +301,7 @@ _CANDIDATES_SQL = (
         (SELECT s.video_id, s.start_time, s.end_time
            FROM transcript_sentences s
           WHERE (SELECT n FROM sentence_stats) <= :exact_limit
-            AND s.user_id + 0 = :owner_id AND s.embedding_model = :model
+            AND s.workspace_id + 0 = :workspace_id AND s.embedding_model = :model
             AND s.video_id IN (SELECT video_id FROM scope)
           ORDER BY s.embedding <=> :qv
           LIMIT :sentence_candidates)
@@ -309,7 +309,7 @@ _CANDIDATES_SQL = (
         (SELECT s.video_id, s.start_time, s.end_time
            FROM transcript_sentences s
           WHERE (SELECT n FROM sentence_stats) > :exact_limit
-            AND s.user_id = :owner_id AND s.embedding_model = :model AND IN_SCOPE(s)
+            AND s.workspace_id = :workspace_id AND s.embedding_model = :model AND IN_SCOPE(s)
           ORDER BY s.embedding <=> :qv
           LIMIT :sentence_candidates)
     ),
@@ -368,7 +368,7 @@ _CANDIDATES_SQL = (
 _IN_SCOPE = {
     Scope.GROUP: "EXISTS (SELECT 1 FROM video_group_members m WHERE m.group_id = :group_id AND m.video_id = {t}.video_id)",
     Scope.VIDEO: "{t}.video_id = :video_id",
-    Scope.ALL: "true",  # the owner check is the scope
+    Scope.ALL: "true",  # the workspace check is the scope
 }
 
 
@@ -390,16 +390,16 @@ _KEYWORDS = text(
 )
 
 
-def candidate_pool(session: Session, *, group_id: int | None, owner_id: int, model: str, query_vector: list[float],
+def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int, model: str, query_vector: list[float],
                    query_text: str, candidates: int = CANDIDATES, sentence_candidates: int = SENTENCE_CANDIDATES,
                    video_id: int | None = None, posting_budget: int | None = None,
                    by_index: bool | None = None) -> list[Candidate]:
     """Every chunk any of the three searches puts near the top, with all its signals, in the
-    group, else the video, else (neither given) all the owner's videos. `posting_budget` (default
+    group, else the video, else (neither given) all the workspace's videos. `posting_budget` (default
     POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes every side
     read the scope through the whole table's indexes (True) or by video (False) whatever its size
     (for tests: both ways find the same)."""
-    statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, owner_id=owner_id,
+    statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
                                              posting_budget=posting_budget, by_index=by_index)
@@ -424,14 +424,14 @@ def explain_candidates(session: Session, **question: Any) -> str:
     return "\n".join(re.sub(r"'\[[^\]]*\]'::vector", "'[...]'::vector", r[0]) for r in rows)
 
 
-def _candidate_query(session: Session, *, group_id: int | None, video_id: int | None, owner_id: int, model: str,
+def _candidate_query(session: Session, *, group_id: int | None, video_id: int | None, workspace_id: int, model: str,
                      query_vector: list[float], query_text: str, candidates: int, sentence_candidates: int,
                      posting_budget: int | None, by_index: bool | None):
     """The candidate SQL for the scope, and its parameters, with this transaction's settings made."""
     kind, scope = scope_of(group_id, video_id)
     _plan_afresh(session)
     return _CANDIDATES[kind], {
-        **scope, **_keyword_parameters(owner_id, model, query_text, posting_budget, by_index), "qv": query_vector,
+        **scope, **_keyword_parameters(workspace_id, model, query_text, posting_budget, by_index), "qv": query_vector,
         "candidates": candidates, "sentence_candidates": sentence_candidates,
         "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
     }
@@ -447,10 +447,10 @@ def _plan_afresh(session: Session) -> None:
                          "set_config('plan_cache_mode', 'force_custom_plan', true)"), {"ef_search": str(HNSW_EF_SEARCH)})
 
 
-def _keyword_parameters(owner_id: int, model: str, query_text: str, posting_budget: int | None,
+def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_budget: int | None,
                         by_index: bool | None) -> dict[str, Any]:
     """The parameters of the BM25 CTEs, shared by the candidate SQL and the keyword side alone."""
-    return {"owner_id": owner_id, "model": model, "question": keyword_text(query_text),
+    return {"workspace_id": workspace_id, "model": model, "question": keyword_text(query_text),
             "words": _GLUE.sub(" ", query_text[:4000]), "k1": BM25_K1, "b": BM25_B,
             "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget, "force_index": by_index}
 
@@ -538,7 +538,7 @@ def search(
     session: Session,
     *,
     group_id: int | None,
-    owner_id: int,
+    workspace_id: int,
     model: str,
     query_vector: list[float],
     query_text: str,
@@ -551,8 +551,8 @@ def search(
     merge: bool = True,
     video_id: int | None = None,
 ) -> list[Hit]:
-    """The best moments for a question in a group, else a video, else all the owner's videos."""
-    pool = candidate_pool(session, group_id=group_id, owner_id=owner_id, model=model,
+    """The best moments for a question in a group, else a video, else all the workspace's videos."""
+    pool = candidate_pool(session, group_id=group_id, workspace_id=workspace_id, model=model,
                           query_vector=query_vector, query_text=query_text, candidates=candidates,
                           video_id=video_id)
     return fuse(pool, k=k, dense_weight=dense_weight, sparse_weight=sparse_weight,
@@ -565,7 +565,7 @@ _FULL_TEXT = text(
            c.text, ts_rank_cd(c.search_vector, q) AS score
       FROM transcript_chunks c, to_tsquery('english', :tsq) q
      WHERE :tsq <> '' AND c.search_vector @@ q
-       AND c.user_id + 0 = :owner_id AND c.embedding_model = :model
+       AND c.workspace_id + 0 = :workspace_id AND c.embedding_model = :model
        AND c.video_id IN (SELECT video_id FROM scope)
      ORDER BY score DESC, c.id
      LIMIT :k
@@ -573,17 +573,17 @@ _FULL_TEXT = text(
 )
 
 
-def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str, query_text: str,
+def keyword_search(session: Session, *, group_id: int, workspace_id: int, model: str, query_text: str,
                    k: int = 12, bm25: bool = False, posting_budget: int | None = None) -> list[Hit]:
     """Keywords alone: PostgreSQL's own full-text ranking of an any-word query (the quality
     benchmark's `bm25` baseline), or with `bm25=True` the Okapi BM25 side of `search`."""
     if bm25:
         _plan_afresh(session)
         rows = session.execute(_KEYWORDS, {"group_id": group_id, "candidates": k, "k": k,
-                                           **_keyword_parameters(owner_id, model, query_text, posting_budget,
+                                           **_keyword_parameters(workspace_id, model, query_text, posting_budget,
                                                                  None)}).all()
     else:
-        rows = session.execute(_FULL_TEXT, {"group_id": group_id, "owner_id": owner_id, "model": model,
+        rows = session.execute(_FULL_TEXT, {"group_id": group_id, "workspace_id": workspace_id, "model": model,
                                             "tsq": or_query(query_text), "k": k}).all()
     return [Hit(r.chunk_id, r.video_id, r.title, float(r.start), float(r.end), r.text, float(r.score), 0.0, True,
                 chunk_start=float(r.start))
@@ -591,8 +591,8 @@ def keyword_search(session: Session, *, group_id: int, owner_id: int, model: str
 
 
 class GroupRetriever(BaseRetriever):
-    """LangChain retriever over one group (or one video, or with neither all the owner's videos):
-    only chunks of those videos, owned by their owner."""
+    """LangChain retriever over one group (or one video, or with neither all the workspace's
+    videos): only chunks of those videos, in that workspace."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -600,13 +600,13 @@ class GroupRetriever(BaseRetriever):
     embeddings: Embeddings
     embedding_model: str
     group_id: int | None
-    owner_id: int
+    workspace_id: int
     video_id: int | None = None
     k: int = 12
     sparse_weight: float = 1.0
     sentence_weight: float = 1.0
     sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT
-    rerank_with: ModelAccess | None = None  # the owner's chat model, when they chose to re-rank with it
+    rerank_with: ModelAccess | None = None  # the workspace's chat model, when its settings re-rank with it
     llm_timeout_s: int = 60
 
     def hits(self, query: str) -> list[Hit]:
@@ -619,7 +619,7 @@ class GroupRetriever(BaseRetriever):
         """The candidates the group's searches return for a question, before fusion."""
         vector = self.embeddings.embed_query(query)
         with self.session_factory() as session:
-            return candidate_pool(session, group_id=self.group_id, owner_id=self.owner_id,
+            return candidate_pool(session, group_id=self.group_id, workspace_id=self.workspace_id,
                                   model=self.embedding_model, query_vector=vector, query_text=query,
                                   video_id=self.video_id)
 
@@ -642,17 +642,18 @@ class GroupRetriever(BaseRetriever):
 
 
 def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings, *, group_id: int | None,
-                    owner_id: int, rerank: bool = False, video_id: int | None = None) -> GroupRetriever:
+                    workspace_id: int, rerank: bool = False, video_id: int | None = None) -> GroupRetriever:
     """The retriever the chat uses, configured from the settings (the benchmark builds it here too).
     With `rerank` (a question someone asked, not a background check) it also re-ranks with the
-    owner's chat model when the owner turned that on and has one: one model call per question."""
+    workspace's chat model when its settings turn that on and have one: one model call per question."""
     access = None
     if rerank:
         with session_factory() as session:
-            if model_settings.reranks_with_model(session, owner_id):
-                access = model_settings.model_access(session, settings, owner_id)
+            holder = workspaces.model_holder(session, workspace_id)
+            if model_settings.reranks_with_model(session, holder):
+                access = model_settings.model_access(session, settings, holder)
     return GroupRetriever(session_factory=session_factory, embeddings=embeddings,
-                          embedding_model=embeddings.model_name, group_id=group_id, owner_id=owner_id,
+                          embedding_model=embeddings.model_name, group_id=group_id, workspace_id=workspace_id,
                           video_id=video_id, k=settings.top_k, sparse_weight=settings.sparse_weight,
                           sentence_weight=settings.sentence_weight,
                           sentence_keyword_weight=settings.sentence_keyword_weight,

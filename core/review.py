@@ -72,9 +72,7 @@ class Line:
 
 def _exchange(session: Session, scope: Scope, log_id: object, *, lock: bool = False) -> ChatLog:
     number = row_id(log_id)
-    query = select(ChatLog).where(ChatLog.id == number)
-    if not scope.all_users:
-        query = query.where(ChatLog.user_id == scope.user_id)
+    query = select(ChatLog).where(ChatLog.id == number, *scope.holds(ChatLog.workspace_id))
     log = session.scalars(query.with_for_update() if lock else query).first() if number else None
     if log is None:
         raise ExchangeNotFound()
@@ -122,10 +120,10 @@ def group_videos(session: Session, scope: Scope, log_id: object) -> list[tuple[i
     log = _exchange(session, scope, log_id)
     if log.group_id is None:  # asked of one video or of everything: no group to pin a question to
         return []
-    owner = session.scalar(select(VideoGroup.user_id).where(VideoGroup.id == log.group_id))
+    workspace_id = session.scalar(select(VideoGroup.workspace_id).where(VideoGroup.id == log.group_id))
     rows = session.execute(
         select(Video.id, Video.title, Video.duration_s).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
-        .where(VideoGroupMember.group_id == log.group_id, Video.user_id == owner)
+        .where(VideoGroupMember.group_id == log.group_id, Video.workspace_id == workspace_id)
         .order_by(VideoGroupMember.order, VideoGroupMember.added_at, Video.id)).all()
     return [tuple(r) for r in rows]
 
@@ -193,9 +191,7 @@ def pin(session: Session, scope: Scope, log_id: object, *, video_id: object, sta
 def unpin(session: Session, scope: Scope, question_id: object) -> None:
     """Remove a pinned question of a group in the viewer's scope."""
     query = select(RegressionQuestion).join(VideoGroup, VideoGroup.id == RegressionQuestion.group_id) \
-        .where(RegressionQuestion.id == row_id(question_id))
-    if not scope.all_users:
-        query = query.where(VideoGroup.user_id == scope.user_id)
+        .where(RegressionQuestion.id == row_id(question_id), *scope.holds(VideoGroup.workspace_id))
     question = session.scalars(query).first()
     if question is None:
         raise ReviewError("That pinned question does not exist or is not yours.")
@@ -204,8 +200,6 @@ def unpin(session: Session, scope: Scope, question_id: object) -> None:
 
 def pinned_questions(session: Session, scope: Scope, group_id: object) -> list[Pinned]:
     """A group's regression questions, oldest first, if the group is in the viewer's scope."""
-    query = select(VideoGroup.id).where(VideoGroup.id == row_id(group_id))
-    if not scope.all_users:
-        query = query.where(VideoGroup.user_id == scope.user_id)
+    query = select(VideoGroup.id).where(VideoGroup.id == row_id(group_id), *scope.holds(VideoGroup.workspace_id))
     group = session.scalar(query)
     return _pinned(session, RegressionQuestion.group_id == group) if group else []

@@ -14,10 +14,12 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import workspaces
 from core.database import Database
 from core.errors import AskVideoError
 from core.groups import Member, owned_group, members
 from db.models import SharedQuestion, VideoGroup
+from db.states import Role
 
 TOKEN_BYTES = 32
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
@@ -37,21 +39,23 @@ class SharedGroup:
     """What a visitor with the link may know: the group, its videos — nothing about the owner."""
 
     group_id: int
-    owner_id: int
+    owner_id: int  # the workspace's owner who holds visitors' conversations and whose models answer
+    workspace_id: int
     name: str
     description: str
     members: list[Member]
 
 
 def create_link(session: Session, user_id: int, group_id: int) -> str:
-    """Give the group a new share token (replacing any old one, which stops working)."""
-    group = owned_group(session, user_id, group_id)
+    """Give the group a new share token (replacing any old one, which stops working); editors and
+    owners of its workspace may."""
+    group = owned_group(session, user_id, group_id, needs=Role.EDITOR)
     group.share_token = secrets.token_urlsafe(TOKEN_BYTES)
     return group.share_token
 
 
 def revoke_link(session: Session, user_id: int, group_id: int) -> None:
-    owned_group(session, user_id, group_id).share_token = None
+    owned_group(session, user_id, group_id, needs=Role.EDITOR).share_token = None
 
 
 def return_token(value: object) -> str | None:
@@ -67,7 +71,8 @@ def open_link(session: Session, token: str | None) -> SharedGroup:
     group = session.scalars(select(VideoGroup).where(VideoGroup.share_token == token)).first()
     if group is None:
         raise ShareLinkInvalid()
-    return SharedGroup(group.id, group.user_id, group.name, group.description, members(session, group.id))
+    return SharedGroup(group.id, workspaces.model_holder(session, group.workspace_id), group.workspace_id,
+                       group.name, group.description, members(session, group.id))
 
 
 def take_question(db: Database, group_id: int, *, per_hour: int) -> None:

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import auth
+from core import auth, workspaces
 from core.auth import Account
 from core.config import Settings, SignUpMode
 from core.errors import AskVideoError, SignUpError
-from db.models import Invitation, User
+from db.models import Invitation, User, WorkspaceInvitation
 
 INVITATION_DAYS = 7
 _ASK = "ask an administrator for an invitation"
@@ -65,9 +65,21 @@ class PendingInvitation:
     expires_at: datetime
 
 
-def sign_up_offer(session: Session, settings: Settings, invitation_token: str | None = None) -> SignUpOffer:
-    """What a visitor (who opened the app with `invitation_token`, if any) may do on the Create account tab."""
+def sign_up_offer(session: Session, settings: Settings, invitation_token: str | None = None, *,
+                  join_token: str | None = None) -> SignUpOffer:
+    """What a visitor (who opened the app with `invitation_token`, or a workspace's `join_token`, if
+    any) may do on the Create account tab. A workspace's invitation lets its invitee sign up as
+    staff's does: an owner who invites a colleague vouches for them."""
     problem = None
+    if join_token and not invitation_token:
+        try:
+            joining = workspaces.usable_invitation(session, join_token)
+        except workspaces.InvitationInvalid as error:
+            problem = str(error)
+        else:
+            note = ("You are invited into a workspace: create your account with the email address below."
+                    if joining.email else "You are invited into a workspace: create your account to join.")
+            return SignUpOffer(form=True, email=joining.email, note=note)
     if invitation_token:
         try:
             invitation = _usable_invitation(session, invitation_token)
@@ -87,12 +99,13 @@ def sign_up_offer(session: Session, settings: Settings, invitation_token: str | 
     return SignUpOffer(form=False, problem=problem, note=f"Sign-up here is by invitation: {_ASK}.")
 
 
-def sign_up_refusal(session: Session, settings: Settings, email: str, invitation: Invitation | None) -> str | None:
+def sign_up_refusal(session: Session, settings: Settings, email: str,
+                    invitation: Invitation | WorkspaceInvitation | None) -> str | None:
     """Why the installation's rules refuse an account for `email` (normalised), or None if they allow it.
 
     Takes the first-account lock when it has to ask whether the installation is empty, so call it
     in the transaction that creates the account."""
-    if invitation is not None:
+    if invitation is not None:  # staff's, or a workspace owner's
         if invitation.email and invitation.email != email:
             return "This invitation is for another email address: sign up with the one it names."
         return None
@@ -116,13 +129,16 @@ def register(
     password: str,
     *,
     invitation_token: str | None = None,
+    join_token: str | None = None,
 ) -> Account:
     """Create an account from the sign-up form, if the installation's rules allow it; an invitation
-    given is used up in the same transaction (locked, so it cannot be used twice at once)."""
+    given is used up in the same transaction (locked, so it cannot be used twice at once). A
+    workspace's invitation (`join_token`) allows it too; it is used when the new account joins."""
     invitation = _usable_invitation(session, invitation_token, lock=True) if invitation_token else None
+    joining = workspaces.usable_invitation(session, join_token) if join_token and invitation is None else None
     # Mistakes in the form are reported before the rules, so a typo is not read as "not allowed".
     _, wanted = auth.check_new_account(username, email, password, min_password_length=settings.min_password_length)
-    refusal = sign_up_refusal(session, settings, wanted, invitation)
+    refusal = sign_up_refusal(session, settings, wanted, invitation or joining)
     if refusal:
         raise SignUpClosed(refusal)
     account = auth.sign_up(session, username, email, password, video_limit=settings.default_video_limit,

@@ -14,14 +14,15 @@ from typing import BinaryIO
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core import captions, quota, remote, storage, uploads
+from core import captions, quota, remote, storage, uploads, workspaces
 from core.config import Settings
 from core.database import Database
-from core.errors import IngestError, TransientIngestError, VideoNotFound
+from core.errors import IngestError, TransientIngestError
+from core.library import owned_video
 from core.queue import defer_processing
 from core.text import clean, one_line
 from db.models import Video, VideoGroup, VideoGroupMember
-from db.states import Status, VideoSource
+from db.states import Role, Status, VideoSource
 
 
 @dataclass(frozen=True)
@@ -66,18 +67,27 @@ def language_from_locale(locale: str | None, settings: Settings) -> str:
     return settings.caption_languages[0] if settings.caption_languages else "en"
 
 
+def _workspace_to_add_to(db: Database, user_id: int, workspace_id: int | None) -> int:
+    """The workspace new videos go into (the user's personal one by default), if they may add there."""
+    with db.session() as session:
+        return workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR).workspace_id
+
+
 def submit_uploads(
-    db: Database, settings: Settings, user_id: int, items: list[UploadItem], *, language: str
+    db: Database, settings: Settings, user_id: int, items: list[UploadItem], *, language: str,
+    workspace_id: int | None = None,
 ) -> list[Submission]:
-    """Store uploaded files and queue them. Each item succeeds or fails on its own."""
+    """Store uploaded files in the workspace and queue them. Each item succeeds or fails on its own;
+    each counts against its uploader's video limit."""
     if not items:
         raise IngestError("Choose at least one file to upload.")
+    workspace_id = _workspace_to_add_to(db, user_id, workspace_id)
     with db.session() as session:
         quota.check_quota(session, user_id, len(items))
     results: list[Submission] = []
     queued: list[int] = []
     for item in items:
-        result = _submit_one_upload(db, settings, user_id, item, language)
+        result = _submit_one_upload(db, settings, user_id, workspace_id, item, language)
         results.append(result)
         if result.status == "queued" and result.video_id:
             queued.append(result.video_id)
@@ -85,7 +95,8 @@ def submit_uploads(
     return results
 
 
-def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: UploadItem, language: str) -> Submission:
+def _submit_one_upload(db: Database, settings: Settings, user_id: int, workspace_id: int, item: UploadItem,
+                       language: str) -> Submission:
     title = _clean_title(item.title, Path(item.filename or "").stem)
     extension = storage.extension_of(item.filename)
     error: str | None = None
@@ -108,12 +119,12 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
     if stored is not None:
         with db.session() as session:
             existing = session.scalars(
-                select(Video).where(Video.user_id == user_id, Video.sha256 == stored.sha256)
+                select(Video).where(Video.workspace_id == workspace_id, Video.sha256 == stored.sha256)
             ).first()
             if existing is not None:
                 storage.delete(settings.media_dir, stored.relative_path)
                 return Submission(title, existing.id, "duplicate",
-                                  f"You already have this file as “{existing.title}”; it was not stored twice.")
+                                  f"This workspace already has this file as “{existing.title}”; it was not stored twice.")
     if stored is not None and item.captions_data is not None:
         cap_ext = storage.extension_of(item.captions_name or "")
         if cap_ext not in storage.CAPTION_EXTENSIONS:
@@ -138,7 +149,7 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
             storage.delete(settings.media_dir, stored.relative_path)
             stored = None
         video = Video(
-            user_id=user_id, title=title, description=clean(item.description).strip()[:10000],
+            user_id=user_id, workspace_id=workspace_id, title=title, description=clean(item.description).strip()[:10000],
             original_filename=one_line(item.filename)[:500], source=VideoSource.UPLOAD, language=language,
             file=stored.relative_path if stored else None, sha256=stored.sha256 if stored else None,
             file_size=stored.size if stored else None, captions_file=captions_path,
@@ -154,25 +165,27 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, item: Upl
 
 def submit_link(
     db: Database, settings: Settings, user_id: int, url: str, *, make_group: bool, language: str,
-    title: str = "", description: str = "", whole_playlist: bool = False,
+    title: str = "", description: str = "", whole_playlist: bool = False, workspace_id: int | None = None,
 ) -> LinkSubmission:
     """Queue a video link, or every available entry of a playlist (optionally as a group, in order).
     A video the user already added from the same address is not added twice: it is reported as
     a duplicate and, in a playlist's group, takes its place in the order. A link that fails for a
-    passing reason (the site could not be reached) is kept as a video in error, with Retry."""
+    passing reason (the site could not be reached) is kept as a video in error, with Retry. It all
+    goes into `workspace_id` (the user's personal workspace by default)."""
+    workspace_id = _workspace_to_add_to(db, user_id, workspace_id)
     try:
         listing = remote.inspect_url(url, whole_playlist=whole_playlist)
     except TransientIngestError as error:
-        return LinkSubmission([_keep_failed_link(db, user_id, url, str(error), title=title, description=description,
-                                                 language=language)], None, None, 0)
+        return LinkSubmission([_keep_failed_link(db, user_id, workspace_id, url, str(error), title=title,
+                                                 description=description, language=language)], None, None, 0)
     results: list[Submission] = []
     group_id = group_name = None
     with db.session() as session:
-        known = _known_links(session, user_id, listing.videos)
+        known = _known_links(session, workspace_id, listing.videos)
         quota.check_quota(session, user_id, len({_link_key(e) for e in listing.videos if _already(known, e) is None}))
         if listing.is_playlist and make_group:
             group_name = (listing.title or "Playlist")[:200]
-            group = VideoGroup(user_id=user_id, name=group_name,
+            group = VideoGroup(user_id=user_id, workspace_id=workspace_id, name=group_name,
                                description=f"Imported from {url}"[:2000])
             session.add(group)
             session.flush()
@@ -188,7 +201,7 @@ def submit_link(
                                           "You already added this video; it was not added again."))
                 continue
             video = Video(
-                user_id=user_id,
+                user_id=user_id, workspace_id=workspace_id,
                 title=_clean_title(title if single else "", entry.title),
                 description=clean(description if single and description else entry.description).strip()[:10000],
                 source=VideoSource.URL, source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
@@ -206,18 +219,20 @@ def submit_link(
     return LinkSubmission(results, group_id, group_name, listing.unavailable)
 
 
-def _keep_failed_link(db: Database, user_id: int, url: str, message: str, *, title: str, description: str,
-                      language: str) -> Submission:
+def _keep_failed_link(db: Database, user_id: int, workspace_id: int, url: str, message: str, *, title: str,
+                      description: str, language: str) -> Submission:
     """Keep a link that could not be read just now as a video in error, so Retry (in the Library)
     tries it again without pasting it again. Until then it holds nothing and does not count."""
     url = remote.validate_url(url)
     with db.session() as session:
-        existing = session.scalar(select(Video.id).where(Video.user_id == user_id, Video.source == VideoSource.URL,
+        existing = session.scalar(select(Video.id).where(Video.workspace_id == workspace_id,
+                                                         Video.source == VideoSource.URL,
                                                          Video.source_url == url))
         if existing is not None:
             return Submission(_clean_title(title, url), existing, "error", f"{message} It is already in your "
                               "Library; use Retry there.")
-        video = Video(user_id=user_id, title=_clean_title(title, url), source=VideoSource.URL, source_url=url,
+        video = Video(user_id=user_id, workspace_id=workspace_id, title=_clean_title(title, url),
+                      source=VideoSource.URL, source_url=url,
                       description=clean(description).strip()[:10000], is_external_upload=True, language=language,
                       status=Status.ERROR, error_message=message[:2000])
         session.add(video)
@@ -238,13 +253,13 @@ def _already(known: dict[tuple[str, str], int], entry: remote.RemoteVideo) -> in
     return known.get(_link_key(entry), known.get(("url", entry.url)))
 
 
-def _known_links(session: Session, user_id: int, entries: list[remote.RemoteVideo]) -> dict[tuple[str, str], int]:
-    """The user's videos already added from any of these links, by `_link_key`."""
+def _known_links(session: Session, workspace_id: int, entries: list[remote.RemoteVideo]) -> dict[tuple[str, str], int]:
+    """The workspace's videos already added from any of these links, by `_link_key`."""
     urls = [e.url for e in entries]
     ids = [e.external_id for e in entries if e.external_id]
     rows = session.execute(
         select(Video.id, Video.source_url, Video.extractor, Video.external_id)
-        .where(Video.user_id == user_id, Video.source == VideoSource.URL,
+        .where(Video.workspace_id == workspace_id, Video.source == VideoSource.URL,
                or_(Video.source_url.in_(urls), Video.external_id.in_(ids)))
         .order_by(Video.id)
     ).all()
@@ -257,16 +272,17 @@ def _known_links(session: Session, user_id: int, entries: list[remote.RemoteVide
 
 
 def retry(db: Database, user_id: int, video_id: int) -> None:
-    """Run a video through processing again (after an error, or to refresh it)."""
+    """Run a video through processing again (after an error, or to refresh it); an editor or owner
+    of its workspace may."""
     with db.session() as session:
+        owned_video(session, user_id, video_id, needs=Role.EDITOR)
         video = session.get(Video, video_id)
-        if video is None or video.user_id != user_id:
-            raise VideoNotFound()
         if video.status == Status.PROCESSING:
             raise IngestError("This video is being processed right now.")
         if video.source == VideoSource.UPLOAD and not video.file:
             raise IngestError("The file of this video was not stored; upload it again.")
         if not quota.counts(video):
-            quota.check_quota(session, user_id, 1)  # it will count again
+            if video.user_id is not None:  # it will count again, against its uploader
+                quota.check_quota(session, video.user_id, 1)
         video.status, video.progress, video.error_message, video.current_step = Status.PENDING, 0, None, None
     defer_processing(db.url, [video_id])

@@ -25,7 +25,7 @@ from core.database import Database
 from core.errors import AskVideoError
 from core.groups import owned_group
 from core.library import owned_video
-from core.model_settings import ModelAccess, model_access
+from core.model_settings import ModelAccess, workspace_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
@@ -63,14 +63,17 @@ def _fingerprint(kind: str, sources: list[tuple[int, str, str]], mode: str) -> s
     return hashlib.sha256(json.dumps([kind, sources, mode]).encode()).hexdigest()
 
 
-def _ready_videos(session: Session, owner_id: int, *, video_id: int | None, group_id: int | None) -> list[Video]:
+def _ready_videos(session: Session, user_id: int, *, video_id: int | None, group_id: int | None
+                  ) -> tuple[int, list[Video]]:
+    """The workspace of the video or group the user asks about, and its videos that are ready."""
     if video_id is not None:
-        video = owned_video(session, owner_id, video_id)
-        return [video] if video.status == Status.COMPLETED else []
-    owned_group(session, owner_id, group_id)
-    return list(session.scalars(
+        video = owned_video(session, user_id, video_id)
+        return video.workspace_id, [video] if video.status == Status.COMPLETED else []
+    workspace_id = owned_group(session, user_id, group_id).workspace_id
+    return workspace_id, list(session.scalars(
         select(Video).options(*WITHOUT_TRANSCRIPT).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
-        .where(VideoGroupMember.group_id == group_id, Video.user_id == owner_id, Video.status == Status.COMPLETED)
+        .where(VideoGroupMember.group_id == group_id, Video.workspace_id == workspace_id,
+               Video.status == Status.COMPLETED)
         .order_by(VideoGroupMember.order, VideoGroupMember.added_at, VideoGroupMember.id)
     ))
 
@@ -91,31 +94,31 @@ def _view(row: Summary, current: str) -> SummaryView:
                        row.fingerprint != current)
 
 
-def cached(session: Session, settings: Settings, owner_id: int, *, video_id: int | None = None,
+def cached(session: Session, settings: Settings, user_id: int, *, video_id: int | None = None,
            group_id: int | None = None) -> SummaryView | None:
     """The stored summary, marked stale when the videos or group changed since it was made."""
     target = _target(video_id, group_id)
-    videos = _ready_videos(session, owner_id, video_id=video_id, group_id=group_id)
-    row = session.scalars(select(Summary).where(target, Summary.user_id == owner_id)).first()
+    workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id)
+    row = session.scalars(select(Summary).where(target, Summary.workspace_id == workspace_id)).first()
     if row is None:
         return None
     kind = "video" if video_id is not None else "group"
-    return _view(row, _fingerprint(kind, _state(videos), _mode(model_access(session, settings, owner_id))))
+    return _view(row, _fingerprint(kind, _state(videos), _mode(workspace_access(session, settings, workspace_id))))
 
 
-def summarize(db: Database, settings: Settings, owner_id: int, *, video_id: int | None = None,
+def summarize(db: Database, settings: Settings, user_id: int, *, video_id: int | None = None,
               group_id: int | None = None, regenerate: bool = False) -> SummaryView:
     """The current summary: the cached one if nothing changed (and not `regenerate`), else a new one."""
     target = _target(video_id, group_id)
     kind = "video" if video_id is not None else "group"
     with db.session() as session:
-        videos = _ready_videos(session, owner_id, video_id=video_id, group_id=group_id)
+        workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id)
         if not videos:
             raise AskVideoError("Nothing to summarise yet: " + (
                 "the video is not ready." if kind == "video" else "no video in this group is ready."))
-        access = model_access(session, settings, owner_id)
+        access = workspace_access(session, settings, workspace_id)
         fingerprint = _fingerprint(kind, _state(videos), _mode(access))
-        row = session.scalars(select(Summary).where(target, Summary.user_id == owner_id)).first()
+        row = session.scalars(select(Summary).where(target, Summary.workspace_id == workspace_id)).first()
         if row is not None and row.fingerprint == fingerprint and not regenerate:
             return _view(row, fingerprint)
         sources = [_source(session, v) for v in videos]
@@ -128,8 +131,8 @@ def summarize(db: Database, settings: Settings, owner_id: int, *, video_id: int 
         locked = Video if video_id is not None else VideoGroup
         session.scalar(select(locked.id).where(locked.id == (video_id if video_id is not None else group_id))
                        .with_for_update())
-        session.execute(delete(Summary).where(target, Summary.user_id == owner_id))
-        row = Summary(user_id=owner_id, video_id=video_id, group_id=group_id, text=text, method=method,
+        session.execute(delete(Summary).where(target, Summary.workspace_id == workspace_id))
+        row = Summary(workspace_id=workspace_id, video_id=video_id, group_id=group_id, text=text, method=method,
                       citations=[asdict(c) for c in citations], fingerprint=fingerprint)
         session.add(row)
         session.flush()

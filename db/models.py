@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
-from db.states import AnswerMode, Feedback, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
+from db.states import AnswerMode, Feedback, Role, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
@@ -126,23 +126,79 @@ class Invitation(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Workspace(Base):
+    """Where a library lives (revision 0016): a user's personal one, or a team's. Everything a
+    library holds (videos, groups, conversations, …) belongs to one, and people reach it through
+    their membership's role (core/workspaces.py)."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Set for the one personal workspace each user has; None for a team's.
+    personal_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+
+
+class WorkspaceMember(Base):
+    __tablename__ = "workspace_members"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="ck_workspace_members_role"),)
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    joined_at: Mapped[datetime] = _now()
+
+
+class WorkspaceInvitation(Base):
+    """An invitation into a workspace with a role: for one email address (one use) or, without
+    one, a link for a team chat with a use limit. Only the SHA-256 of its token is stored."""
+
+    __tablename__ = "workspace_invitations"
+    __table_args__ = (
+        CheckConstraint(one_of("role", Role), name="ck_workspace_invitations_role"),
+        CheckConstraint("max_uses > 0 AND uses BETWEEN 0 AND max_uses", name="ck_workspace_invitations_uses"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10))
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _workspace(*, index: bool = False) -> Any:
+    """The workspace a row belongs to; the column every library query is scoped by."""
+    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=index)
+
+
 class Video(Base):
     __tablename__ = "videos"
     __table_args__ = (
         CheckConstraint(one_of("status", Status), name="ck_videos_status"),
         # The Library lists a user's videos newest first.
         Index("ix_videos_user_uploaded_at", "user_id", text("uploaded_at DESC")),
+        Index("ix_videos_workspace_uploaded_at", "workspace_id", text("uploaded_at DESC")),
         CheckConstraint(one_of("source", VideoSource), name="ck_videos_source"),
         CheckConstraint(one_of("transcript_source", TranscriptSource, nullable=True),
                         name="ck_videos_transcript_source"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="ck_videos_progress"),
-        # The same bytes are stored once per user; NULL (links) never collide.
-        Index("uq_videos_user_sha256", "user_id", "sha256", unique=True,
+        # The same bytes are stored once per workspace; NULL (links) never collide.
+        Index("uq_videos_workspace_sha256", "workspace_id", "sha256", unique=True,
               postgresql_where=text("sha256 IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The uploader (their video limit counts it); None once they deleted their account.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workspace_id: Mapped[int] = _workspace()
     file: Mapped[str | None] = mapped_column(String(500))  # path relative to the media directory
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, server_default="")
@@ -187,7 +243,8 @@ class VideoGroup(Base):
     __tablename__ = "video_groups"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)  # who made it
+    workspace_id: Mapped[int] = _workspace(index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(
@@ -241,10 +298,12 @@ class Conversation(Base):
         CheckConstraint("(scope = 'group') = (group_id IS NOT NULL) AND (scope = 'video') = (video_id IS NOT NULL)",
                         name="ck_conversations_scope_target"),
         Index("ix_conversations_user_updated", "user_id", "updated_at"),
+        Index("ix_conversations_workspace_user_updated", "workspace_id", "user_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # who asks
+    workspace_id: Mapped[int] = _workspace()
     scope: Mapped[str] = mapped_column(String(8))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
     video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
@@ -264,7 +323,8 @@ class ChatLog(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # who asked
+    workspace_id: Mapped[int] = _workspace(index=True)
     # None when asked of one video or of all the owner's videos (its conversation says which).
     group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
     # The conversation it is a turn of (revision 0013).
@@ -353,7 +413,7 @@ class TranscriptChunk(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = _workspace(index=True)
     video_title: Mapped[str] = mapped_column(String(500))
     chunk_index: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
@@ -389,7 +449,7 @@ class TranscriptSentence(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = _workspace(index=True)
     sentence_index: Mapped[int] = mapped_column(Integer)
     start_time: Mapped[float] = mapped_column(Float)
     end_time: Mapped[float] = mapped_column(Float)
@@ -477,7 +537,7 @@ class Summary(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = _workspace(index=True)
     video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
@@ -497,7 +557,7 @@ class Clip(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = _workspace(index=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
     clip_hash: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -534,13 +594,13 @@ class Comment(Base):
 
 
 class ContentTemplate(Base):
-    """A user's Jinja2 template for one content type; it wins over the shipped default."""
+    """A workspace's Jinja2 template for one content type; it wins over the shipped default."""
 
     __tablename__ = "content_templates"
-    __table_args__ = (UniqueConstraint("user_id", "content_type", name="uq_content_templates_user_type"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "content_type", name="uq_content_templates_workspace_type"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = _workspace()
     content_type: Mapped[str] = mapped_column(String(50))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()

@@ -67,3 +67,11 @@ class Feedback(StrEnum):
 
     GOOD = "good"
     BAD = "bad"
+
+
+class Role(StrEnum):
+    """What a member may do in a workspace; each role can do everything the next one can."""
+
+    OWNER = "owner"  # everything, including members, invitations and deleting the workspace
+    EDITOR = "editor"  # add, edit and delete videos and groups, share links, review answers
+    VIEWER = "viewer"  # watch, ask, rate, comment

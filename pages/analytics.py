@@ -16,6 +16,7 @@ from ui.review import exchange_panel, regression_section, still_missed
 from ui.widgets import claims_markdown, md, pager, show_error
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Analytics")
 CACHE_SECONDS = 60
 
@@ -33,12 +34,13 @@ def percent(value: float | None) -> str:
 
 # ------------------------------------------------------------------ filters
 toggle_col, refresh_col = st.columns([4, 1])
-everyone = account.is_staff and toggle_col.toggle("All users", help="Staff only: every user's groups and videos")
+everyone = account.is_staff and toggle_col.toggle("All workspaces",
+                                                  help="Staff only: every workspace's groups and videos")
 if refresh_col.button("Refresh", icon=":material/refresh:", help=f"Figures are cached for {CACHE_SECONDS} s"):
     cached.clear()
 try:
     with database().session() as session:
-        scope = analytics.scope_for(session, account.id, all_users=everyone)
+        scope = analytics.scope_for(session, account.id, all_users=everyone, workspace_id=workspace.id)
         group_options = analytics.group_options(session, scope)
 except AskVideoError as error:
     show_error(error)

@@ -12,12 +12,13 @@ from ui.session import database, settings
 from ui.widgets import md, plural, show_error
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Ask")
 SCOPES = {Scope.GROUP: "A group", Scope.VIDEO: "One video", Scope.ALL: "Everything"}
 
 with database().session() as session:
-    mine = groups.list_groups(session, account.id)
-    videos = library.video_choices(session, account.id)
+    mine = groups.list_groups(session, account.id, workspace_id=workspace.id)
+    videos = library.video_choices(session, account.id, workspace_id=workspace.id)
 if not videos and not mine:
     st.info("Add videos first, then ask them anything.")
     st.page_link("pages/upload.py", label="Add videos", icon=":material/upload:")
@@ -26,7 +27,7 @@ if not videos and not mine:
 # The open conversation (from the URL: hostile until found) decides what is asked; else the URL's
 # group or video (links from the Library and Groups pages), else the last choice.
 conversation = conversation_ui.opened(account.id)
-conversation_ui.sidebar(account.id, conversation.id if conversation else None)
+conversation_ui.sidebar(account.id, conversation.id if conversation else None, workspace_id=workspace.id)
 
 group_names = {g.id: f"{g.name} ({plural(g.video_count, 'video')})" for g in mine}
 video_names = {v: f"{title}" + ("" if status == Status.COMPLETED else f" ({status})") for v, title, status in videos}
@@ -84,7 +85,8 @@ if scope == Scope.GROUP:
     try:
         with database().session() as session:
             detail = groups.group_detail(session, account.id, group_id)
-            stale = reindex.staleness(session, settings(), account.id, [m.video_id for m in detail.members]).video_ids
+            stale = reindex.staleness(session, settings(), account.id, [m.video_id for m in detail.members],
+                                      workspace_id=detail.workspace_id).video_ids
     except AskVideoError as error:
         show_error(error)
         st.stop()
@@ -105,4 +107,5 @@ if conversation:
     conversation_ui.header(account.id, conversation.id, conversation.title)
 key = f"group-{group_id}" if group_id else f"video-{video_id}" if video_id else "all"
 render_chat(key=key, group_id=group_id, video_id=video_id, owner_id=account.id, shared=False,
+            workspace_id=workspace.id,
             conversation_id=conversation.id if conversation else None)

@@ -4,12 +4,14 @@ import streamlit as st
 
 from core import content_templates, groups, library, sharing, summaries
 from core.errors import AskVideoError
+from db.states import Role
 from core.states import STATUS_BADGES
 from ui import video_tools
 from ui.session import database, settings
 from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, show_error, status_badge
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Groups")
 
 
@@ -38,7 +40,8 @@ def new_group() -> None:
         if st.form_submit_button("Create group", type="primary"):
             try:
                 with database().session() as session:
-                    new_id = groups.create_group(session, account.id, name, description)
+                    new_id = groups.create_group(session, account.id, name, description,
+                                                    workspace_id=workspace.id)
             except AskVideoError as error:
                 show_error(error)
             else:
@@ -47,13 +50,13 @@ def new_group() -> None:
                 st.rerun()
 
 
-if st.button("New group", icon=":material/add:"):
+if workspace.can(Role.EDITOR) and st.button("New group", icon=":material/add:"):
     st.session_state["new-group-open"] = True
 if st.session_state.get("new-group-open"):
     new_group()
 
 with database().session() as session:
-    mine = groups.list_groups(session, account.id)
+    mine = groups.list_groups(session, account.id, workspace_id=workspace.id)
 if not mine:
     st.info("No groups yet. A group is a set of videos you ask questions about together — create one above.")
     st.stop()
@@ -68,7 +71,8 @@ st.session_state["group"] = chosen.id
 with database().session() as session:
     detail = groups.group_detail(session, account.id, chosen.id)
     summary = summaries.cached(session, settings(), account.id, group_id=chosen.id) if detail.ready_count else None
-    choices = library.video_choices(session, account.id, exclude={m.video_id for m in detail.members})
+    choices = library.video_choices(session, account.id, exclude={m.video_id for m in detail.members},
+                                    workspace_id=detail.workspace_id)
 
 st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
 
@@ -113,7 +117,7 @@ with summary_tab:
         st.divider()
         st.subheader("Create a post")
         video_tools.post_maker(f"post-group-{detail.id}", account.id, lambda: content_templates.context_for_group(
-            database(), settings(), account.id, detail.id))
+            database(), settings(), account.id, detail.id), workspace_id=detail.workspace_id)
     else:
         st.caption("A summary and posts can be made once a video in this group is ready.")
 

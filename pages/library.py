@@ -12,6 +12,7 @@ from ui.media import play, play_titled, poster
 from ui.widgets import confirmed, duration, marked, md, moment, pager, plural, show_error, status_badge
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 REFRESH_SECONDS = 2
 SEGMENTS_PER_PAGE = 100
 PLAYING = "lib-moment"  # (video id, second, title, time label) of the moment a search result plays
@@ -238,10 +239,11 @@ def show_list() -> None:
     page = st.session_state.get("lib-page", 1)
 
     with database().session() as session:
-        first = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
+        first = library.list_videos(session, settings(), account.id, search=search, status=status, page=page,
+                                    workspace_id=workspace.id)
         # What is said is searched in videos with a transcript, so not under another status's filter.
         said = search.strip() and status in (None, Status.COMPLETED)
-        moments = moment_search.find_moments(session, account.id, search) if said else None
+        moments = moment_search.find_moments(session, account.id, search, workspace_id=workspace.id) if said else None
 
     if first.total == 0 and not moments:
         if search or status:
@@ -265,7 +267,8 @@ def show_list() -> None:
     @st.fragment(run_every=REFRESH_SECONDS if first.active else None)
     def listing() -> None:
         with database().session() as session:
-            result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page)
+            result = library.list_videos(session, settings(), account.id, search=search, status=status, page=page,
+                                         workspace_id=workspace.id)
         if first.active and not result.active:
             st.rerun()  # everything finished: stop refreshing
         if moments is not None:

@@ -10,6 +10,7 @@ from ui.widgets import app_url, apply, confirmed, md, plural, show_error
 
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Settings")
 
 try:
@@ -17,7 +18,7 @@ try:
         current = model_settings.get_model_settings(session, settings(), account.id)
         checks_claims = model_settings.checks_claims_with_model(session, account.id)
         reranks = model_settings.reranks_with_model(session, account.id)
-        staleness = reindex.staleness(session, settings(), account.id)
+        staleness = reindex.staleness(session, settings(), account.id, workspace_id=workspace.id)
         contents = accounts.account_contents(session, account.id)
 except AskVideoError as error:
     show_error(error)
@@ -114,7 +115,7 @@ if stale := staleness.video_ids:
                "transcripts again in the background; nothing is downloaded or transcribed again.")
     if st.button(f"Re-index {plural(len(stale), 'video')}", icon=":material/sync:"):
         try:
-            queued = reindex.queue_reindexing(database(), settings(), account.id)
+            queued = reindex.queue_reindexing(database(), settings(), account.id, workspace_id=workspace.id)
         except AskVideoError as error:
             show_error(error)
         else:

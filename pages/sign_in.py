@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import auth, sharing, signup
+from core import auth, sharing, signup, workspaces
 from core.errors import AskVideoError
 from ui.session import database, remember, settings, visitor_address
-from ui.widgets import show_error
+from ui.widgets import md, show_error
 
 
 def signed_in(token: str) -> None:
@@ -26,11 +26,20 @@ if sharing.return_token(st.query_params.get("next")):
     page.caption("Once you are signed in, you go back to the shared group you came from.")
 
 invitation = st.query_params.get("invite") or None
+joining = st.query_params.get("join") or None  # a workspace's invitation: joined once signed in or up
 with database().session() as session:
-    offer = signup.sign_up_offer(session, settings(), invitation)
+    offer = signup.sign_up_offer(session, settings(), invitation, join_token=joining)
+    try:
+        team = workspaces.invitation_offer(session, joining) if joining else None
+    except AskVideoError as error:
+        team = None
+        page.error(md(str(error)))
+if team is not None:
+    page.info(f"You are invited to join **{md(team.workspace_name)}** as {team.role}. Sign in, or create an "
+              "account, and you join it.")
 
 sign_in_tab, sign_up_tab = page.tabs(["Sign in", "Create account"],
-                                     default="Create account" if invitation else None)
+                                     default="Create account" if invitation or joining else None)
 
 with sign_in_tab:
     with st.form("sign_in"):
@@ -67,7 +76,7 @@ with sign_up_tab:
                 try:
                     with database().session() as session:
                         account = signup.register(session, settings(), username, offer.email or email, new_password,
-                                                  invitation_token=offer.invitation_token)
+                                                  invitation_token=offer.invitation_token, join_token=joining)
                         token = auth.start_session(session, account.id, days=settings().session_days)
                 except AskVideoError as error:
                     show_error(error)

@@ -8,6 +8,7 @@ from ui.session import database
 from ui.widgets import confirmed, md, show_error
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Post templates")
 st.caption("Posts are made from a group (Groups → Summary) or from an answer (Ask). Each format is a "
            "Jinja2 template; yours wins over the one that ships with the app.")
@@ -15,7 +16,7 @@ st.caption("Posts are made from a group (Groups → Summary) or from an answer (
 def save(content_type: str, body: str, *, success: str) -> None:
     try:
         with database().session() as session:
-            ct.save_template(session, account.id, content_type, body)
+            ct.save_template(session, account.id, content_type, body, workspace_id=workspace.id)
     except AskVideoError as error:
         show_error(error)
     else:
@@ -24,7 +25,7 @@ def save(content_type: str, body: str, *, success: str) -> None:
 
 
 with database().session() as session:
-    types = ct.content_types(session, account.id)
+    types = ct.content_types(session, account.id, workspace_id=workspace.id)
 
 chosen = st.selectbox("Format", types, format_func=lambda t: t.label + ("" if t.is_default else " · yours"))
 with st.form(f"template-{chosen.content_type}"):
@@ -45,7 +46,7 @@ if not chosen.is_default:
                  else "This format and its template are deleted.", key="delete-template",
                  icon=":material/restart_alt:" if chosen.has_default else ":material/delete:"):
         with database().session() as session:
-            ct.delete_template(session, account.id, chosen.content_type)
+            ct.delete_template(session, account.id, chosen.content_type, workspace_id=workspace.id)
         st.toast("Done.")
         st.rerun()
 

@@ -10,6 +10,7 @@ from ui.uploader import video_uploader
 from ui.widgets import file_size, md, plural, show_error
 
 account = st.session_state["account"]
+workspace = st.session_state["workspace"]  # where this page works (ui/workspace.py)
 st.title("Add videos")
 language = submission.language_from_locale(st.context.locale, settings())
 
@@ -64,7 +65,8 @@ with files_tab:
             for file, title, description, captions in details
         ]
         try:
-            results = submission.submit_uploads(database(), settings(), account.id, items, language=language)
+            results = submission.submit_uploads(database(), settings(), account.id, items, language=language,
+                                                workspace_id=workspace.id)
         except AskVideoError as error:
             show_error(error)
         else:
@@ -93,6 +95,7 @@ with links_tab:
             try:
                 with st.spinner(f"Reading {url[:80]}…"):
                     added = submission.submit_link(database(), settings(), account.id, url, make_group=make_group,
+                                                   workspace_id=workspace.id,
                                                language=language, whole_playlist=whole_playlist)
             except AskVideoError as error:
                 st.error(f"{md(url)}: {md(str(error))}")

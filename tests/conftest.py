@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 # Point every setting at a throwaway data directory before any app module reads the environment.
@@ -42,7 +42,15 @@ from db.migrate import upgrade  # noqa: E402
 
 APP_TABLES = ("content_templates", "comments", "clips", "summaries", "chapters", "chat_logs", "transcript_sentences",
               "transcript_chunks", "video_group_members", "video_groups", "videos",
-              "user_sessions", "sign_in_failures", "shared_questions", "users")
+              "user_sessions", "sign_in_failures", "shared_questions", "workspace_invitations",
+              "workspace_members", "workspaces", "users")
+# Workspaces are numbered from here in tests, so an id of one passed where the other belongs (a user
+# id as a workspace id) finds nothing instead of the user's personal workspace by coincidence.
+WORKSPACE_IDS_FROM = 7001
+
+
+def _number_workspaces_apart(conn) -> None:
+    conn.execute(text(f"ALTER SEQUENCE workspaces_id_seq RESTART WITH {WORKSPACE_IDS_FROM}"))
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +68,10 @@ def database_url(server_url: str) -> Iterator[str]:
     url = with_database(server_url, f"askvideo_test_{uuid.uuid4().hex[:8]}")
     ensure_database(url)
     upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        _number_workspaces_apart(conn)
+    engine.dispose()
     os.environ["DATABASE_URL"] = url
     yield url
     from core.database import get_database
@@ -131,6 +143,7 @@ def clean_db(db: Database) -> Iterator[Database]:
     shutil.rmtree(load_settings().media_dir, ignore_errors=True)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
+        _number_workspaces_apart(conn)
         conn.execute(text("DELETE FROM procrastinate_jobs"))
 
 

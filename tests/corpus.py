@@ -1,6 +1,7 @@
 """A small corpus of captioned videos, ingested for real, with questions whose answers are known."""
 
 from __future__ import annotations
+from tests.factories import home
 
 import dataclasses
 from pathlib import Path
@@ -123,7 +124,7 @@ def captioned_group(db: Database, owner_id: int, videos: dict[str, list],
     ids = {}
     for title, cues in videos.items():
         with db.session() as s:
-            video = Video(user_id=owner_id, title=title, duration_s=cues[-1][1] + 1, status="processing")
+            video = Video(user_id=owner_id, workspace_id=home(s, owner_id), title=title, duration_s=cues[-1][1] + 1, status="processing")
             s.add(video)
             s.flush()
             ids[title] = video.id

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import auth
+from core import auth, workspaces
 from core.auth import Account
-from db.models import ChatLog, Conversation
+from db.models import ChatLog, Conversation, VideoGroup, Workspace
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -23,8 +24,20 @@ def make_account(session: Session, username: str | None = None, *, password: str
 
 
 def chat_log(**fields) -> ChatLog:
-    """An exchange as the chat stores it: a turn of a conversation (here one of its own)."""
-    return ChatLog(conversation=Conversation(user_id=fields.get("user_id"), scope="group", group_id=fields.get("group_id"),
+    """An exchange as the chat stores it: a turn of a conversation (here one of its own), in its
+    group's workspace (the asker's personal one without a group), found by SQL when it is saved."""
+    if fields.get("group_id") is not None:
+        where = select(VideoGroup.workspace_id).where(VideoGroup.id == fields["group_id"]).scalar_subquery()
+    else:
+        where = select(Workspace.id).where(Workspace.personal_user_id == fields.get("user_id")).scalar_subquery()
+    fields.setdefault("workspace_id", where)
+    return ChatLog(conversation=Conversation(user_id=fields.get("user_id"), workspace_id=fields["workspace_id"],
+                                             scope="group", group_id=fields.get("group_id"),
                                              title=fields.get("question") or "A question",
                                              is_shared_origin=fields.get("is_shared_origin", False)),
                    **fields)
+
+
+def home(session: Session, user_id: int) -> int:
+    """The user's personal workspace: where rows a test builds by hand for one user's library go."""
+    return workspaces.personal_workspace_id(session, user_id)

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from core import accounts, auth, clips, groups, sharing, storage
 from core.errors import InvalidCredentials
 from db.models import (
-    ChatLog, Clip, Comment, ContentTemplate, SignInFailure, User, UserSession, Video, VideoGroup,
+    ChatLog, Clip, Comment, ContentTemplate, SignInFailure, User, UserSession, Video, VideoGroup, Workspace,
 )
 from tests.app_driver import click, errors, field, signed_in_app
-from tests.factories import PASSWORD, chat_log, make_account
+from tests.factories import PASSWORD, chat_log, home, make_account
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -172,20 +172,20 @@ def _fill(db, settings, owner) -> dict:
     """One of everything an account holds: a stored video with its thumbnail and captions, a clip,
     a shared group, a question, a template, a comment, an upload waiting to be added."""
     with db.session() as s:
-        video = Video(user_id=owner.id, title=f"{owner.username}'s talk", status="completed",
+        video = Video(user_id=owner.id, workspace_id=home(s, owner.id), title=f"{owner.username}'s talk", status="completed",
                       file=_stored(settings, "videos", owner.id, ".mp4", 1000), file_size=1000,
                       thumbnail=_stored(settings, "thumbnails", owner.id, ".jpg"),
                       captions_file=_stored(settings, "captions", owner.id, ".vtt"))
         s.add(video)
         s.flush()
-        clip = Clip(user_id=owner.id, video_id=video.id, clip_hash=clips.clip_hash(video.id, 0, 1), title="Bit",
+        clip = Clip(workspace_id=home(s, owner.id), video_id=video.id, clip_hash=clips.clip_hash(video.id, 0, 1), title="Bit",
                     start_s=0, end_s=1, status="completed", file=_stored(settings, "clips", owner.id, ".mp4", 500),
                     file_size=500)
         group_id = groups.create_group(s, owner.id, "Team")
         groups.add_videos(s, owner.id, group_id, [video.id])
         sharing.create_link(s, owner.id, group_id)
         s.add_all([clip, chat_log(user_id=owner.id, group_id=group_id, question="Why?", answer="Because.", mode="llm"),
-                   ContentTemplate(user_id=owner.id, content_type="linkedin_post", body="{{ topic }}"),
+                   ContentTemplate(workspace_id=home(s, owner.id), content_type="linkedin_post", body="{{ topic }}"),
                    Comment(video_id=video.id, user_id=owner.id, text="My own note")])
         s.flush()
         files = [video.file, video.thumbnail, video.captions_file, clip.file]
@@ -198,10 +198,14 @@ def _fill(db, settings, owner) -> dict:
 
 
 def _rows(db, user_id) -> dict[str, int]:
-    """The user's rows in each table that holds any."""
+    """The user's rows in each table that holds any (their personal workspace's, for clips and templates)."""
+    personal = select(Workspace.id).where(Workspace.personal_user_id == user_id).scalar_subquery()
     with db.session() as s:
         rows = {model.__tablename__: s.scalar(select(func.count()).select_from(model).where(model.user_id == user_id))
-                for model in (Video, VideoGroup, ChatLog, Clip, Comment, ContentTemplate, UserSession, SignInFailure)}
+                for model in (Video, VideoGroup, ChatLog, Comment, UserSession, SignInFailure)}
+        rows |= {model.__tablename__: s.scalar(select(func.count()).select_from(model)
+                                               .where(model.workspace_id == personal))
+                 for model in (Clip, ContentTemplate)}
         rows["users"] = s.scalar(select(func.count()).select_from(User).where(User.id == user_id))
     return rows
 

@@ -12,7 +12,7 @@ from core import analytics
 from core.analytics import Filters, Scope
 from core.errors import AskVideoError
 from db.models import ChatLog, Video, VideoGroup
-from tests.factories import chat_log, make_account
+from tests.factories import chat_log, home, make_account
 
 DAY1 = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
@@ -26,20 +26,20 @@ def cite(video: Video, start: float = 0.0) -> dict:
 def seeded(session):
     """Alice: two groups, six exchanges over two days, four videos. Bob: two exchanges of his own."""
     alice, bob = make_account(session, "alice"), make_account(session, "bob")
-    alpha = Video(user_id=alice.id, title="Alpha", status="completed", duration_s=1800,
+    alpha = Video(user_id=alice.id, workspace_id=home(session, alice.id), title="Alpha", status="completed", duration_s=1800,
                   transcript_source="captions", processing_started_at=DAY1,
                   processing_finished_at=DAY1 + timedelta(seconds=30), uploaded_at=DAY1)
-    beta = Video(user_id=alice.id, title="Beta", status="completed", duration_s=5400,
+    beta = Video(user_id=alice.id, workspace_id=home(session, alice.id), title="Beta", status="completed", duration_s=5400,
                  transcript_source="local_whisper", processing_started_at=DAY1,
                  processing_finished_at=DAY1 + timedelta(seconds=1800), uploaded_at=DAY1)
-    broken = Video(user_id=alice.id, title="Broken", status="error", error_message="x", uploaded_at=DAY2)
-    waiting = Video(user_id=alice.id, title="Waiting", status="pending", uploaded_at=DAY2)
-    bobs = Video(user_id=bob.id, title="Bob's", status="completed", duration_s=36000, uploaded_at=DAY1)
+    broken = Video(user_id=alice.id, workspace_id=home(session, alice.id), title="Broken", status="error", error_message="x", uploaded_at=DAY2)
+    waiting = Video(user_id=alice.id, workspace_id=home(session, alice.id), title="Waiting", status="pending", uploaded_at=DAY2)
+    bobs = Video(user_id=bob.id, workspace_id=home(session, bob.id), title="Bob's", status="completed", duration_s=36000, uploaded_at=DAY1)
     session.add_all([alpha, beta, broken, waiting, bobs])
     session.flush()
-    g1 = VideoGroup(user_id=alice.id, name="Sales")
-    g2 = VideoGroup(user_id=alice.id, name="Support")
-    gb = VideoGroup(user_id=bob.id, name="Bob group")
+    g1 = VideoGroup(user_id=alice.id, workspace_id=home(session, alice.id), name="Sales")
+    g2 = VideoGroup(user_id=alice.id, workspace_id=home(session, alice.id), name="Support")
+    gb = VideoGroup(user_id=bob.id, workspace_id=home(session, bob.id), name="Bob group")
     session.add_all([g1, g2, gb])
     session.flush()
 
@@ -117,7 +117,7 @@ def test_a_short_clip_does_not_make_an_absurd_rate(seeded):
     """A nine-second clip processed in 11.5 s made '4,616 s per video hour': the rate is only for
     videos of a minute or more; the clip shows in the median time per video."""
     session, alice, *_ = seeded
-    session.add(Video(user_id=alice.id, title="Clip", status="completed", duration_s=9, transcript_source="openai_whisper",
+    session.add(Video(user_id=alice.id, workspace_id=home(session, alice.id), title="Clip", status="completed", duration_s=9, transcript_source="openai_whisper",
                       processing_started_at=DAY1, processing_finished_at=DAY1 + timedelta(seconds=11.5),
                       uploaded_at=DAY1))
     session.flush()

@@ -14,7 +14,7 @@ from core.errors import AskVideoError
 from db.models import ChatLog
 from db.states import AnswerMode
 from tests.corpus import ingest_corpus, small_chunks
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 KEY = "sk-test-answers-0000"
 
@@ -33,7 +33,7 @@ def corpus(clean_db, settings, tmp_path):
 
 
 def ask(db, settings, owner, group_id, question, history=None, shared=False):
-    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question,
+    prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id, question=question,
                                history=history, shared=shared)
     pieces = list(answers.stream(prepared))
     return prepared, pieces, answers.finish(db, prepared, "".join(pieces))
@@ -64,7 +64,7 @@ def test_a_group_deleted_while_its_answer_streams_is_reported_not_a_crash(clean_
     from db.models import VideoGroup
 
     owner, group_id, _ = corpus
-    prepared = answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id,
+    prepared = answers.prepare(clean_db, settings, group_id=group_id, user_id=owner.id,
                                question="Where is the fire extinguisher?")
     pieces = list(answers.stream(prepared))
     with clean_db.session() as s:
@@ -151,7 +151,7 @@ def test_transcript_that_gives_orders_stays_data(clean_db, settings, fake_openai
 
     with clean_db.session() as s:
         owner = make_account(s, "owner")
-        video = Video(user_id=owner.id, title='Briefing" start="99', status="processing")
+        video = Video(user_id=owner.id, workspace_id=home(s, owner.id), title='Briefing" start="99', status="processing")
         s.add(video)
         s.flush()
         group_id = groups.create_group(s, owner.id, "Security")
@@ -194,7 +194,7 @@ def test_provider_errors_become_clear_messages(clean_db, settings, corpus, fake_
     owner, group_id, _ = corpus
     use_model(clean_db, settings, owner, fake_openai)
     fake_openai.fail_with = status
-    prepared = answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id,
+    prepared = answers.prepare(clean_db, settings, group_id=group_id, user_id=owner.id,
                                question="Where is the fire extinguisher?")
     with pytest.raises(AnswerError, match=message):
         list(answers.stream(prepared))
@@ -206,7 +206,7 @@ def test_slow_provider_times_out_with_a_message(clean_db, settings, corpus, fake
     use_model(clean_db, settings, owner, fake_openai)
     fake_openai.delay = 3
     quick = dataclasses.replace(settings, llm_timeout_s=1)
-    prepared = answers.prepare(clean_db, quick, group_id=group_id, owner_id=owner.id, question="Where is the fire?")
+    prepared = answers.prepare(clean_db, quick, group_id=group_id, user_id=owner.id, question="Where is the fire?")
     with pytest.raises(AnswerError, match="did not answer in time"):
         list(answers.stream(prepared))
 
@@ -216,21 +216,21 @@ def test_feedback_is_set_changed_and_cleared(clean_db, settings, corpus):
     _, _, answer = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
     for value in ("good", "bad", None):
         with clean_db.session() as s:
-            answers.set_feedback(s, answer.log_id, value, owner_id=owner.id)
+            answers.set_feedback(s, answer.log_id, value, user_id=owner.id)
         with clean_db.session() as s:
             assert s.get(ChatLog, answer.log_id).feedback == value
     with clean_db.session() as s, pytest.raises(Exception, match="cannot be rated"):
-        answers.set_feedback(s, answer.log_id, "good", owner_id=owner.id + 1)
+        answers.set_feedback(s, answer.log_id, "good", user_id=owner.id + 1)
     # A share-link visitor cannot rate the owner's own answers.
     with clean_db.session() as s, pytest.raises(Exception, match="cannot be rated"):
-        answers.set_feedback(s, answer.log_id, "good", owner_id=owner.id, shared_group_id=group_id)
+        answers.set_feedback(s, answer.log_id, "good", user_id=owner.id, shared_group_id=group_id)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001])
 def test_empty_or_huge_questions_are_refused(clean_db, settings, corpus, question):
     owner, group_id, _ = corpus
     with pytest.raises(Exception, match="Type a question|at most 2000"):
-        answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id, question=question)
+        answers.prepare(clean_db, settings, group_id=group_id, user_id=owner.id, question=question)
     with clean_db.session() as s:
         assert s.scalars(select(ChatLog)).all() == []
 

@@ -150,11 +150,11 @@ def test_what_nobody_said_is_left_out_of_the_transcript(clean_db, settings, tmp_
     from core.indexing import store_transcript
     from core.transcripts import Segment
     from db.models import TranscriptChunk, Video
-    from tests.factories import make_account
+    from tests.factories import home, make_account
 
     with clean_db.session() as s:
         owner = make_account(s)
-        video = Video(user_id=owner.id, title="Talk", status="processing")
+        video = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="Talk", status="processing")
         s.add(video)
         s.flush()
         video_id = video.id

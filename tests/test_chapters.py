@@ -76,7 +76,7 @@ def test_edited_chapters_survive_processing_again_but_regenerate_replaces_them(t
         first = chapters.list_chapters(s, owner.id, video_id)[0]
         chapters.update_chapter(s, owner.id, first.id, title="Mine", start=0, end=first.end)
     assert chapters.generate(db, settings, video_id, keep_edited=True) == "kept"
-    assert chapters.generate(db, settings, video_id, owner_id=owner.id) == "offline"
+    assert chapters.generate(db, settings, video_id, user_id=owner.id) == "offline"
     with db.session() as s:
         assert all(c.is_generated for c in chapters.list_chapters(s, owner.id, video_id))
 
@@ -106,7 +106,7 @@ def test_with_a_model_configured_the_model_proposes_chapters(talk, settings, fak
         {"start": 300, "title": "Night sky", "confidence": 2},
         {"start": 9999, "title": "Beyond the end"},
     ]})
-    assert chapters.generate(db, settings, video_id, owner_id=owner.id) == "model"
+    assert chapters.generate(db, settings, video_id, user_id=owner.id) == "model"
     with db.session() as s:
         made = chapters.list_chapters(s, owner.id, video_id)
     assert [(c.title, c.start, c.end, c.confidence) for c in made] == [
@@ -122,9 +122,9 @@ def test_a_failing_model_falls_back_to_topic_shifts(talk, settings, fake_openai)
     with db.session() as s:
         set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="fake-chat", embedding_model="")
     fake_openai.rewrite_reply = "I cannot do JSON today."
-    assert chapters.generate(db, settings, video_id, owner_id=owner.id) == "offline"
+    assert chapters.generate(db, settings, video_id, user_id=owner.id) == "offline"
     fake_openai.fail_with = 500
-    assert chapters.generate(db, settings, video_id, owner_id=owner.id) == "offline"
+    assert chapters.generate(db, settings, video_id, user_id=owner.id) == "offline"
     with db.session() as s:
         assert len(chapters.list_chapters(s, owner.id, video_id)) == 3
 

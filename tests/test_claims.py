@@ -129,7 +129,7 @@ def test_a_failed_model_check_falls_back_to_the_offline_one(clean_db, settings, 
         model_settings.set_check_claims_with_model(s, owner.id, True)
     fake_openai.chat_reply = "Globex renewed for three years [1]. Globex renewed for five years [1]."
     fake_openai.rewrite_reply = "I think they are mostly fine!"
-    prepared = answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id,
+    prepared = answers.prepare(clean_db, settings, group_id=group_id, user_id=owner.id,
                                question="Which customer renewed their contract?")
     text = "".join(answers.stream(prepared))
     if trouble == "error":

@@ -10,7 +10,7 @@ from core import clips, media, storage, tasks
 from core.errors import VideoNotFound
 from db.models import Clip, Video
 from tests.corpus import ingest_corpus
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 CUES = [(float(t), float(t + 5), f"Sentence number {t // 5} of the minute-long demo.") for t in range(0, 60, 5)]
 
@@ -46,7 +46,8 @@ def test_a_clip_of_a_range_is_cut_once_and_plays_for_that_long(demo, settings):
     with db.session() as s:
         [made] = clips.list_clips(s, settings, owner.id, video_id=video_id)
     assert (made.id, made.status, made.title, made.label) == (clip_id, "completed", "The good bit", "00:10–00:15")
-    assert made.media_path.is_relative_to(settings.media_dir / "clips" / str(owner.id))
+    with db.session() as s:
+        assert made.media_path.is_relative_to(settings.media_dir / "clips" / str(home(s, owner.id)))
     assert made.file_size == made.media_path.stat().st_size > 0
     info = media.probe(made.media_path)
     assert info.has_video and info.has_audio and info.duration_s == pytest.approx(5, abs=0.3)
@@ -121,7 +122,8 @@ def test_clips_are_private_to_the_owner_and_deleting_removes_the_file(demo, sett
         with pytest.raises(clips.ClipError, match="not yours"):
             clips.get_clip(s, settings, stranger.id, clip_id)
         path = clips.get_clip(s, settings, owner.id, clip_id).media_path
-    clips.delete_clip(db, settings, stranger.id, clip_id)
+    with pytest.raises(clips.ClipError, match="not yours"):
+        clips.delete_clip(db, settings, stranger.id, clip_id)
     assert path.exists()
     clips.delete_clip(db, settings, owner.id, clip_id)
     assert not path.exists()
@@ -132,7 +134,7 @@ def test_clips_are_private_to_the_owner_and_deleting_removes_the_file(demo, sett
 def test_a_video_that_plays_from_youtube_cannot_be_cut_and_says_why(clean_db, settings):
     with clean_db.session() as s:
         owner = make_account(s)
-        video = Video(user_id=owner.id, title="Linked", status="completed", source="url",
+        video = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="Linked", status="completed", source="url",
                       source_url="https://www.youtube.com/watch?v=abc", duration_s=120)
         s.add(video)
         s.flush()

@@ -7,14 +7,14 @@ import pytest
 from core import comments, groups, sharing
 from core.errors import VideoNotFound
 from db.models import Chapter, Video
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 
 @pytest.fixture
 def review(session):
     """Ann owns a 10-minute video with a chapter at 2:00, in a group shared with a link; Bob is a colleague."""
     ann, bob, eve = make_account(session, "ann"), make_account(session, "bob"), make_account(session, "eve")
-    video = Video(user_id=ann.id, title="Launch review", status="completed", duration_s=600)
+    video = Video(user_id=ann.id, workspace_id=home(session, ann.id), title="Launch review", status="completed", duration_s=600)
     session.add(video)
     session.flush()
     chapter = Chapter(video_id=video.id, title="Pricing", start_s=120, end_s=300, order=1, confidence=1,
@@ -108,7 +108,7 @@ def test_hostile_text_is_stored_as_plain_text(review):
 
 def test_replies_and_chapters_must_belong_to_the_same_video(review):
     s, ann, _, _, video_id, chapter_id, _ = review
-    other = Video(user_id=ann.id, title="Other", status="completed", duration_s=60)
+    other = Video(user_id=ann.id, workspace_id=home(s, ann.id), title="Other", status="completed", duration_s=60)
     s.add(other)
     s.flush()
     note = comments.add_comment(s, ann.id, video_id, "note")

@@ -29,7 +29,7 @@ def team(clean_db, settings, tmp_path):
 
 
 def _ask(db, settings, owner, group_id, question):
-    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question)
+    prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id, question=question)
     return answers.finish(db, prepared, "".join(answers.stream(prepared)))
 
 

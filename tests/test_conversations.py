@@ -26,11 +26,11 @@ def team(clean_db):
 
 def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
     db, settings, owner, group_id, _ = team
-    first = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
+    first = answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="Where is the fire extinguisher?")
     assert first.conversation_id is not None and "elevator" in first.text
 
     # A new browser session (a reload, a second tab) has no history of its own: the stored turns are it.
-    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question="Is it heavy?",
+    prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id, question="Is it heavy?",
                                conversation_id=first.conversation_id)
     assert [t.question for t in prepared.history] == ["Where is the fire extinguisher?"]
     assert prepared.search_query == "Where is the fire extinguisher? Is it heavy?"
@@ -38,7 +38,7 @@ def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
     assert second.conversation_id == first.conversation_id
 
     with db.session() as s:
-        answers.set_feedback(s, first.log_id, "good", owner_id=owner.id)
+        answers.set_feedback(s, first.log_id, "good", user_id=owner.id)
     with db.session() as s:
         shown = answers.stored_answers(s, owner.id, first.conversation_id)
         [summary] = conversations.list_conversations(s, owner.id)
@@ -51,8 +51,8 @@ def test_a_conversation_is_kept_and_a_follow_up_uses_its_stored_turns(team):
 
 def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
     db, settings, owner, group_id, _ = team
-    kitchen = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
-    laptop = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Which password manager do we use?")
+    kitchen = answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="Where is the fire extinguisher?")
+    laptop = answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="Which password manager do we use?")
     with db.session() as s:
         assert [c.id for c in conversations.list_conversations(s, owner.id)] == [laptop.conversation_id,
                                                                                  kitchen.conversation_id]
@@ -66,7 +66,7 @@ def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
             with pytest.raises(Exception, match="title"):
                 conversations.rename(s, owner.id, kitchen.conversation_id, bad)
     # A new turn moves a conversation to the top.
-    answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="And the first-aid kit?",
+    answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="And the first-aid kit?",
                 conversation_id=kitchen.conversation_id)
     with db.session() as s:
         assert [c.title for c in conversations.list_conversations(s, owner.id)] == [
@@ -79,7 +79,7 @@ def test_the_list_is_newest_first_searchable_renamable_and_deletable(team):
 
 def test_nobody_else_opens_continues_or_changes_a_conversation(team):
     db, settings, owner, group_id, ids = team
-    mine = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?")
+    mine = answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="Where is the fire extinguisher?")
     with db.session() as s:
         mallory = make_account(s, "mallory")
         other_group = groups.create_group(s, owner.id, "Other")
@@ -93,15 +93,15 @@ def test_nobody_else_opens_continues_or_changes_a_conversation(team):
             with pytest.raises(ConversationNotFound):
                 conversations.delete_conversation(s, mallory.id, hostile)
     with pytest.raises(ConversationNotFound):  # someone else's conversation cannot be continued …
-        answers.prepare(db, settings, group_id=mallory_group, owner_id=mallory.id, question="Is it heavy?",
+        answers.prepare(db, settings, group_id=mallory_group, user_id=mallory.id, question="Is it heavy?",
                         conversation_id=mine.conversation_id)
     with pytest.raises(AskVideoError, match="not yours"):  # … nor their group or video asked
-        answers.prepare(db, settings, group_id=group_id, owner_id=mallory.id, question="Is it heavy?")
+        answers.prepare(db, settings, group_id=group_id, user_id=mallory.id, question="Is it heavy?")
     with pytest.raises(AskVideoError, match="not yours"):
-        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=mallory.id,
+        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], user_id=mallory.id,
                         question="Is it heavy?")
     with pytest.raises(ConversationNotFound):  # … nor one carried over to another group
-        answers.prepare(db, settings, group_id=other_group, owner_id=owner.id, question="Is it heavy?",
+        answers.prepare(db, settings, group_id=other_group, user_id=owner.id, question="Is it heavy?",
                         conversation_id=mine.conversation_id)
     with db.session() as s:
         assert conversations.list_conversations(s, mallory.id) == []
@@ -110,9 +110,9 @@ def test_nobody_else_opens_continues_or_changes_a_conversation(team):
 def test_a_share_link_visitor_keeps_their_own_conversations_by_their_browser_token(team):
     db, settings, owner, group_id, _ = team
     visitor, stranger = conversations.new_visitor_token(), conversations.new_visitor_token()
-    theirs = answers.ask(db, settings, group_id=group_id, owner_id=owner.id, question="Where is the fire extinguisher?",
+    theirs = answers.ask(db, settings, group_id=group_id, user_id=owner.id, question="Where is the fire extinguisher?",
                          shared=True, visitor_token=visitor)
-    again = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question="Is it heavy?",
+    again = answers.prepare(db, settings, group_id=group_id, user_id=owner.id, question="Is it heavy?",
                             shared=True, visitor_token=visitor, conversation_id=theirs.conversation_id)
     assert [t.question for t in again.history] == ["Where is the fire extinguisher?"]
     with db.session() as s:
@@ -137,14 +137,14 @@ def test_ask_one_video_or_everything_you_have(team):
     with db.session() as s:  # a video in no group at all is still part of "everything"
         groups.delete_group(s, owner.id, loose_group)
 
-    kitchen = answers.ask(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=owner.id,
+    kitchen = answers.ask(db, settings, group_id=None, video_id=ids["Kitchen safety"], user_id=owner.id,
                           question="Which password manager do we use?")  # said in the other video only
     assert kitchen.mode == "nothing" and kitchen.text == answers.NOTHING_FOUND_IN_VIDEO
-    onboarding = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], owner_id=owner.id,
+    onboarding = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], user_id=owner.id,
                              question="Which password manager do we use?")
     assert {c.video_id for c in onboarding.citations} == {ids["IT onboarding"]} and "Bitwarden" in onboarding.text
 
-    everything = answers.ask(db, settings, group_id=None, owner_id=owner.id, question="How often does the cactus need water?")
+    everything = answers.ask(db, settings, group_id=None, user_id=owner.id, question="How often does the cactus need water?")
     assert everything.citations[0].video_id == loose and "monthly" in everything.text
     with db.session() as s:
         listed = {c.id: (c.scope, c.target) for c in conversations.list_conversations(s, owner.id)}
@@ -152,24 +152,24 @@ def test_ask_one_video_or_everything_you_have(team):
                           onboarding.conversation_id: ("video", "IT onboarding"),
                           everything.conversation_id: ("all", "Everything")}
         assert s.get(ChatLog, everything.log_id).group_id is None
-    follow_up = answers.prepare(db, settings, group_id=None, owner_id=owner.id, question="And in winter?",
+    follow_up = answers.prepare(db, settings, group_id=None, user_id=owner.id, question="And in winter?",
                                 conversation_id=everything.conversation_id)
     assert [t.question for t in follow_up.history] == ["How often does the cactus need water?"]
     with pytest.raises(ConversationNotFound):  # a video's conversation goes on about that video only
-        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], owner_id=owner.id,
+        answers.prepare(db, settings, group_id=None, video_id=ids["Kitchen safety"], user_id=owner.id,
                         question="And in winter?", conversation_id=onboarding.conversation_id)
     # Another owner's "everything" is theirs: none of these videos.
     with db.session() as s:
         mallory = make_account(s, "mallory")
-    theirs = answers.ask(db, settings, group_id=None, owner_id=mallory.id, question="How often does the cactus need water?")
+    theirs = answers.ask(db, settings, group_id=None, user_id=mallory.id, question="How often does the cactus need water?")
     assert theirs.mode == "nothing" and theirs.text == answers.NOTHING_FOUND_ANYWHERE
 
 
 def test_answers_asked_outside_a_group_are_reviewed_and_posted_but_not_pinned(team):
     db, settings, owner, group_id, ids = team
-    of_video = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], owner_id=owner.id,
+    of_video = answers.ask(db, settings, group_id=None, video_id=ids["IT onboarding"], user_id=owner.id,
                            question="Which password manager do we use?")
-    of_all = answers.ask(db, settings, group_id=None, owner_id=owner.id, question="Where is the fire extinguisher?")
+    of_all = answers.ask(db, settings, group_id=None, user_id=owner.id, question="Where is the fire extinguisher?")
     scope = analytics.Scope(owner.id)
     with db.session() as s:
         table = analytics.answers_table(s, scope, analytics.Filters()).rows

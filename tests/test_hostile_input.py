@@ -13,7 +13,7 @@ from core.config import load_settings
 from core.submission import UploadItem
 from db.models import ChatLog, Video
 from tests.app_driver import signed_in_app
-from tests.factories import make_account
+from tests.factories import home, make_account
 from tests.media_factory import TALK, srt, video
 
 HOSTILE_TITLES = [
@@ -136,7 +136,7 @@ def test_a_feed_pointing_at_server_files_never_gets_them_played(clean_db, owner,
     assert linked.unavailable == 2
     with clean_db.session() as session:
         assert session.scalars(select(Video.source_url)).all() == [f"{site.url}/real.mp4"]
-        planted = Video(user_id=owner.id, title="planted", status="error", source="url", source_url="/etc/hostname",
+        planted = Video(user_id=owner.id, workspace_id=home(session, owner.id), title="planted", status="error", source="url", source_url="/etc/hostname",
                         thumbnail_url="/etc/hostname")
         session.add(planted)
         session.flush()

@@ -74,7 +74,7 @@ def test_captioned_upload_becomes_timed_embedded_chunks(clean_db, settings, owne
 
     chunks = chunks_of(clean_db, submitted.video_id)
     assert chunks and chunks[0].start_time == 0.0 and chunks[-1].end_time == 20.0
-    assert all(c.embedding_model == "all-MiniLM-L6-v2" and c.user_id == owner.id for c in chunks)
+    assert all(c.embedding_model == "all-MiniLM-L6-v2" and c.workspace_id == row.workspace_id for c in chunks)
     assert np.linalg.norm(np.array(chunks[0].embedding)) == pytest.approx(1.0, abs=1e-3)
     assert len(chunks[0].embedding) == 384
 
@@ -112,7 +112,7 @@ def test_the_same_file_twice_is_stored_once(clean_db, settings, owner, tmp_path)
     path = video(tmp_path / "a.mp4")
     first = upload(clean_db, settings, owner, path, captions=srt(TALK))
     again = upload(clean_db, settings, owner, path, title="Copy")
-    assert again.status == "duplicate" and again.video_id == first.video_id and "already have" in again.message
+    assert again.status == "duplicate" and again.video_id == first.video_id and "already has this file" in again.message
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Video)) == 1
     assert len(list((settings.media_dir / "videos" / str(owner.id)).iterdir())) == 1
@@ -215,7 +215,8 @@ def test_sentences_are_stored_with_vectors_and_replaced_when_the_transcript_chan
     process(clean_db, settings, submitted.video_id)
     rows = sentences_of(clean_db, submitted.video_id)
     assert [(r.start_time, r.end_time, r.text) for r in rows] == TALK
-    assert all(r.user_id == owner.id and r.embedding_model == "all-MiniLM-L6-v2" for r in rows)
+    home = video_row(clean_db, submitted.video_id).workspace_id
+    assert all(r.workspace_id == home and r.embedding_model == "all-MiniLM-L6-v2" for r in rows)
     assert np.linalg.norm(np.array(rows[0].embedding)) == pytest.approx(1.0, abs=1e-3)
 
     indexing.store_transcript(clean_db, settings, submitted.video_id,

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from core import tasks
 from db.models import Clip, Video
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 
 def _job(db, task: str, lock: str, kwargs: dict, *, status: str, attempts: int) -> int:
@@ -47,10 +47,10 @@ def _status(db, job_id: int) -> tuple[str, int]:
 def test_items_whose_worker_keeps_dying_fail_with_a_reason_and_others_are_retried(clean_db, database_url):
     with clean_db.session() as s:
         owner = make_account(s)
-        crashing, unlucky = (Video(user_id=owner.id, title=t, status="processing") for t in ("huge", "unlucky"))
+        crashing, unlucky = (Video(user_id=owner.id, workspace_id=home(s, owner.id), title=t, status="processing") for t in ("huge", "unlucky"))
         s.add_all([crashing, unlucky])
         s.flush()
-        clip = Clip(user_id=owner.id, video_id=unlucky.id, clip_hash="c" * 64, title="cut", start_s=0, end_s=5,
+        clip = Clip(workspace_id=home(s, owner.id), video_id=unlucky.id, clip_hash="c" * 64, title="cut", start_s=0, end_s=5,
                     status="processing")
         s.add(clip)
         s.flush()
@@ -78,8 +78,8 @@ def test_a_video_left_processing_with_no_job_is_queued_again(clean_db, database_
     processing, and Retry refuses a busy video — the sweep puts it back in the queue."""
     with clean_db.session() as s:
         owner = make_account(s)
-        orphan = Video(user_id=owner.id, title="orphan", status="processing")
-        busy = Video(user_id=owner.id, title="busy", status="processing")
+        orphan = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="orphan", status="processing")
+        busy = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="busy", status="processing")
         s.add_all([orphan, busy])
         s.flush()
         orphan_id, busy_id = orphan.id, busy.id

@@ -16,7 +16,7 @@ import pytest
 from core import auth, groups, library, media_links, sharing, storage
 from core.config import load_settings
 from db.models import Video
-from tests.factories import make_account
+from tests.factories import home, make_account
 from tests.media_factory import video
 
 
@@ -49,7 +49,7 @@ def stored_video(db, settings, owner_id: int, tmp_path, title="Team review") -> 
     relative, path = storage.new_path(settings.media_dir, "videos", owner_id, ".mp4")
     path.write_bytes(video(tmp_path / f"{title}.mp4", seconds=4).read_bytes())
     with db.session() as s:
-        row = Video(user_id=owner_id, title=title, status="completed", file=relative, file_size=path.stat().st_size)
+        row = Video(user_id=owner_id, workspace_id=home(s, owner_id), title=title, status="completed", file=relative, file_size=path.stat().st_size)
         s.add(row)
         s.flush()
         return row.id

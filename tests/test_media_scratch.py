@@ -55,16 +55,16 @@ def test_work_folders_of_videos_no_worker_is_processing_are_swept(clean_db, tmp_
     """A worker killed mid-download leaves `work/<video>`; once that video is finished, failed or
     deleted, nothing will clear it, so the hourly sweep does. Live and just-restarted work stays."""
     from db.models import Video
-    from tests.factories import make_account
+    from tests.factories import home, make_account
 
     media = tmp_path / "media"
     monkeypatch.setenv("ASKVIDEO_MEDIA_DIR", str(media))
     with clean_db.session() as session:
         owner = make_account(session)
-        videos = {status: Video(user_id=owner.id, title=status, status=status)
+        videos = {status: Video(user_id=owner.id, workspace_id=home(session, owner.id), title=status, status=status)
                   for status in ("processing", "pending", "error", "completed")}
-        retried = Video(user_id=owner.id, title="retried just now", status="error")
-        deleted = Video(user_id=owner.id, title="deleted", status="processing")
+        retried = Video(user_id=owner.id, workspace_id=home(session, owner.id), title="retried just now", status="error")
+        deleted = Video(user_id=owner.id, workspace_id=home(session, owner.id), title="deleted", status="processing")
         session.add_all([*videos.values(), retried, deleted])
         session.flush()
         ids = {status: v.id for status, v in videos.items()} | {"retried": retried.id, "deleted": deleted.id}

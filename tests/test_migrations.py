@@ -173,7 +173,7 @@ def test_transcripts_from_before_the_keyword_counts_get_them_at_upgrade(scratch_
                               "start_time, end_time, embedding, embedding_model) "
                               "VALUES (:v, :u, :n, :t, :n * 5, :n * 5 + 5, :e, 'm')"),
                          {"v": video, "u": user, "n": n, "t": said, "e": vector})
-    upgrade(scratch_url)
+    upgrade(scratch_url, "0015")
     with engine.begin() as conn:
         stats = conn.execute(text("SELECT kind, documents, total_length FROM keyword_stats ORDER BY kind")).all()
         counted = conn.execute(text(
@@ -192,3 +192,55 @@ def test_transcripts_from_before_the_keyword_counts_get_them_at_upgrade(scratch_
     assert [tuple(r) for r in stats] == [tuple(r) for r in counted] and stats[0].documents == 2
     assert terms["kitchen"] == 2 and terms["extinguish"] == 1 and terms["wash"] == 1  # the title is in every chunk
     assert washed == 2
+
+
+def test_every_existing_row_lands_in_its_owners_personal_workspace(scratch_url):
+    """Two users' libraries as revision 0015 held them (videos, a group, a conversation, a chunk, a
+    sentence, a summary, a clip, a template) migrate with every row in its owner's personal
+    workspace, each owner its only member, and new workspaces numbered after them."""
+    upgrade(scratch_url, "0015")
+    engine = create_engine(scratch_url)
+    vector = "[" + ",".join(["0.05"] * 384) + "]"
+    with engine.begin() as conn:
+        users = []
+        for name in ("ann", "bob"):
+            user = conn.execute(text("INSERT INTO users (username, email, password, video_limit) "
+                                     "VALUES (:n, :e, 'x', 5) RETURNING id"), {"n": name, "e": f"{name}@example.com"}).scalar()
+            video = conn.execute(text("INSERT INTO videos (user_id, title, status, sha256) "
+                                      "VALUES (:u, 'Talk', 'completed', 'same-bytes') RETURNING id"), {"u": user}).scalar()
+            group = conn.execute(text("INSERT INTO video_groups (user_id, name) VALUES (:u, 'Onboarding') RETURNING id"),
+                                 {"u": user}).scalar()
+            conversation = conn.execute(text("INSERT INTO conversations (user_id, scope, group_id, title) "
+                                             "VALUES (:u, 'group', :g, 'Q') RETURNING id"), {"u": user, "g": group}).scalar()
+            conn.execute(text("INSERT INTO chat_logs (user_id, group_id, conversation_id, question, answer, mode) "
+                              "VALUES (:u, :g, :c, 'Q', 'A', 'extractive')"), {"u": user, "g": group, "c": conversation})
+            conn.execute(text("INSERT INTO transcript_chunks (video_id, user_id, video_title, chunk_index, text, "
+                              "start_time, end_time, embedding, embedding_model) "
+                              "VALUES (:v, :u, 'Talk', 0, 'Hello.', 0, 5, :e, 'm')"), {"v": video, "u": user, "e": vector})
+            conn.execute(text("INSERT INTO transcript_sentences (video_id, user_id, sentence_index, text, "
+                              "start_time, end_time, embedding, embedding_model) "
+                              "VALUES (:v, :u, 0, 'Hello.', 0, 5, :e, 'm')"), {"v": video, "u": user, "e": vector})
+            conn.execute(text("INSERT INTO summaries (user_id, video_id, text, method, fingerprint) "
+                              "VALUES (:u, :v, 'S', 'extractive', 'f')"), {"u": user, "v": video})
+            conn.execute(text("INSERT INTO clips (user_id, video_id, clip_hash, title, start_s, end_s) "
+                              "VALUES (:u, :v, :h, 'C', 0, 5)"), {"u": user, "v": video, "h": f"hash-{user}"})
+            conn.execute(text("INSERT INTO content_templates (user_id, content_type, body) VALUES (:u, 'post', 'B')"),
+                         {"u": user})
+            users.append(user)
+    upgrade(scratch_url)
+    with engine.begin() as conn:
+        personal = dict(conn.execute(text("SELECT personal_user_id, id FROM workspaces")).all())
+        members = conn.execute(text("SELECT workspace_id, user_id, role FROM workspace_members ORDER BY user_id")).all()
+        homes = {table: conn.execute(text(f"SELECT DISTINCT workspace_id FROM {table} ORDER BY 1")).scalars().all()
+                 for table in ("videos", "video_groups", "conversations", "chat_logs", "transcript_chunks",
+                               "transcript_sentences", "summaries", "clips", "content_templates")}
+        uploaders = conn.execute(text("SELECT DISTINCT user_id FROM videos ORDER BY 1")).scalars().all()
+        team = conn.execute(text("INSERT INTO workspaces (name) VALUES ('Team') RETURNING id")).scalar()
+        # The same file may now be in two workspaces; twice in one it is still refused.
+        copied = conn.execute(text("INSERT INTO videos (user_id, workspace_id, title, sha256) "
+                                   "VALUES (:u, :w, 'Talk', 'same-bytes') RETURNING id"), {"u": users[0], "w": team}).scalar()
+    engine.dispose()
+    assert set(personal) == set(users)
+    assert [tuple(m) for m in members] == [(personal[u], u, "owner") for u in users]
+    assert all(found == sorted(personal.values()) for found in homes.values()), homes
+    assert uploaders == users and copied and team > max(personal.values())

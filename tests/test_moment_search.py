@@ -7,16 +7,16 @@ from sqlalchemy.orm import Session
 
 from core.moment_search import MAX_QUERY_CHARS, Moment, find_moments
 from db.models import EMBEDDING_DIMENSIONS, TranscriptSentence, Video
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 
 def a_video(session: Session, owner_id: int, title: str, sentences: list[tuple[float, float, str]]) -> int:
     """A processed video whose transcript is `sentences` (start, end, text), stored as ingestion stores them."""
-    video = Video(user_id=owner_id, title=title, status="completed")
+    video = Video(user_id=owner_id, workspace_id=home(session, owner_id), title=title, status="completed")
     session.add(video)
     session.flush()
     session.add_all(TranscriptSentence(
-        video_id=video.id, user_id=owner_id, sentence_index=n, start_time=start, end_time=end, text=said,
+        video_id=video.id, workspace_id=video.workspace_id, sentence_index=n, start_time=start, end_time=end, text=said,
         embedding=[0.1] * EMBEDDING_DIMENSIONS, embedding_model="test")
         for n, (start, end, said) in enumerate(sentences))
     session.flush()

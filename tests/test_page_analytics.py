@@ -1,6 +1,7 @@
 """The Analytics page renders with no data, with real exchanges, and with 100,000 chat logs."""
 
 from __future__ import annotations
+from tests.factories import home
 
 import time
 
@@ -27,20 +28,21 @@ def test_empty_analytics_explains_itself(clean_db):
 def test_hundred_thousand_logs_stay_responsive(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py", timeout=120)
     with clean_db.session() as s:
-        group = VideoGroup(user_id=account.id, name="Busy group")
+        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Busy group")
         s.add(group)
         s.flush()
         conversation = s.execute(text(  # all in one conversation: what Analytics reads is the logs
-            "INSERT INTO conversations (user_id, scope, group_id, title) VALUES (:u, 'group', :g, 'Busy') RETURNING id"),
-            {"u": account.id, "g": group.id}).scalar()
+            "INSERT INTO conversations (user_id, workspace_id, scope, group_id, title) "
+            "VALUES (:u, :w, 'group', :g, 'Busy') RETURNING id"),
+            {"u": account.id, "w": group.workspace_id, "g": group.id}).scalar()
         s.execute(text(
-            "INSERT INTO chat_logs (user_id, group_id, conversation_id, question, answer, mode, related_videos,"
-            " is_shared_origin, feedback, created_at) SELECT :u, :g, :c, 'Question ' || (n % 500), 'Answer ' || n, 'llm', "
+            "INSERT INTO chat_logs (user_id, workspace_id, group_id, conversation_id, question, answer, mode,"
+            " related_videos, is_shared_origin, feedback, created_at) SELECT :u, :w, :g, :c, 'Question ' || (n % 500), 'Answer ' || n, 'llm', "
             " jsonb_build_array(jsonb_build_object('video_id', n % 7, 'title', 'Video ' || (n % 7), 'start', n % 600,"
             " 'end', n % 600 + 20, 'score', 0.5)), n % 5 = 0,"
             " CASE WHEN n % 3 = 0 THEN 'good' WHEN n % 3 = 1 THEN 'bad' END,"
             " now() - (n % 20) * interval '1 day' FROM generate_series(1, 100000) AS n"),
-            {"u": account.id, "g": group.id, "c": conversation})
+            {"u": account.id, "w": group.workspace_id, "g": group.id, "c": conversation})
     started = time.perf_counter()
     next(b for b in at.button if b.label == "Refresh").click().run()
     elapsed = time.perf_counter() - started
@@ -82,7 +84,7 @@ def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regressi
     assert not at.exception, at.exception
     assert any(m.value.startswith("Pinned: “Where is the fire extinguisher?”") and "00:10–00:16" in m.value
                for m in at.markdown), [m.value for m in at.markdown]
-    assert queued_checks(clean_db) == [{"group_id": group_id, "owner_id": account.id, "reason": "pinned"}]
+    assert queued_checks(clean_db) == [{"group_id": group_id, "reason": "pinned"}]
     scores = next(d.value for d in at.dataframe if "status" in d.value.columns)
     assert scores["status"].tolist() == ["queued"]
 
@@ -109,7 +111,7 @@ def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regressi
     at.text_input(key=f"pin-time-{other}").input("1:00").run()
     next(b for b in at.button if b.label == "Pin this moment").click().run()
     assert any(m.value.startswith("Pinned: “What is the helpdesk") and "01:00–01:30" in m.value for m in at.markdown)
-    tasks.run_regression(group_id, account.id, "pinned")  # the worker, for the check the pin queued
+    tasks.run_regression(group_id, "pinned")  # the worker, for the check the pin queued
     at.session_state["review-view"] = "regressions"
     next(b for b in at.button if b.label == "Refresh").click().run()
     missed = next(d.value for d in at.dataframe if "cited" in d.value.columns)
@@ -131,7 +133,7 @@ def a_pinned_kitchen_group(db, owner_id: int) -> int:
 def test_run_again_says_so_when_the_queue_cannot_be_reached(clean_db, monkeypatch):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     group_id = a_pinned_kitchen_group(clean_db, account.id)
-    regression.run(clean_db, settings(), group_id, account.id, regression.MANUAL)
+    regression.run(clean_db, settings(), group_id, regression.MANUAL)
 
     def unreachable(url):
         raise ConnectionError("connection refused")
@@ -151,7 +153,7 @@ def test_a_check_that_could_not_run_says_why_instead_of_a_score(clean_db, fake_o
         model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="",
                                   embedding_model="text-embedding-3-small")
     fake_openai.fail_with = 401
-    regression.run(clean_db, settings(), group_id, account.id, regression.MANUAL)
+    regression.run(clean_db, settings(), group_id, regression.MANUAL)
     next(b for b in at.button if b.label == "Refresh").click().run()
     assert not at.exception, at.exception
     assert metric(at, "Regression seek@5") == "–"

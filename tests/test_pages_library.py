@@ -10,6 +10,7 @@ from core import library, processing
 from core.config import load_settings
 from db.models import Video
 from tests.app_driver import click, element_protos, field, send_files, signed_in_app
+from tests.factories import home
 from tests.media_factory import TALK, srt, text_renamed, video
 
 
@@ -75,7 +76,7 @@ def test_library_searches_filters_and_pages(clean_db):
     assert "No videos yet" in at.info[0].value
     with clean_db.session() as s:
         for n in range(25):
-            s.add(Video(user_id=account.id, title=f"Talk {n:02d}", status="completed" if n % 5 else "error",
+            s.add(Video(user_id=account.id, workspace_id=home(s, account.id), title=f"Talk {n:02d}", status="completed" if n % 5 else "error",
                         error_message="broken" if n % 5 == 0 else None))
     at.run()
     titles = [b.label for b in at.button if b.label.startswith("Talk")]
@@ -95,7 +96,7 @@ def test_a_long_video_processing_says_about_how_long_is_left(clean_db):
     at, account = signed_in_app(clean_db, page="pages/library.py")
     started = datetime.now(timezone.utc) - timedelta(minutes=4)
     with clean_db.session() as s:
-        s.add_all([Video(user_id=account.id, title=title, status="processing", progress=41, duration_s=media,
+        s.add_all([Video(user_id=account.id, workspace_id=home(s, account.id), title=title, status="processing", progress=41, duration_s=media,
                          current_step="transcribing", processing_started_at=started)
                    for title, media in [("Hour-long talk", 3600), ("Short clip", 60)]])
     at.run()
@@ -132,11 +133,11 @@ def test_edit_and_delete_a_video(clean_db, tmp_path):
 
 
 def test_someone_elses_video_is_not_found(clean_db):
-    from tests.factories import make_account
+    from tests.factories import home, make_account
 
     with clean_db.session() as s:
         other = make_account(s, "mallory")
-        s.add(Video(user_id=other.id, title="Secret plans", status="completed"))
+        s.add(Video(user_id=other.id, workspace_id=home(s, other.id), title="Secret plans", status="completed"))
     with clean_db.session() as s:
         secret_id = s.scalars(select(Video.id)).one()
     at, _ = signed_in_app(clean_db, "alice", page="pages/library.py")

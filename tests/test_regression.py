@@ -18,7 +18,7 @@ from core.config import load_settings
 from core.transcripts import Segment, from_json, to_json
 from db.models import RegressionQuestion, User, Video
 from tests.corpus import KITCHEN, ONBOARDING, captioned_group, small_chunks
-from tests.factories import chat_log, make_account
+from tests.factories import chat_log, home, make_account
 
 QUESTION = "Where is the fire extinguisher?"
 
@@ -153,7 +153,7 @@ def test_a_run_scores_the_pinned_moments_with_the_products_retriever_and_keeps_i
     with db.session() as s:  # pinned in the wrong video: retrieval cannot play it
         wrong = review.pin(s, scope, wrong_log, video_id=ids["Kitchen safety"], start_s=0, end_s=3)
 
-    first = regression.run(db, settings(), group_id, owner.id, regression.MANUAL)
+    first = regression.run(db, settings(), group_id, regression.MANUAL)
     assert (first.questions, first.found, first.seek_at_5, first.missed) == (2, 1, 0.5, [wrong.id])
     with db.session() as s:
         [score] = regression.overview(s, scope)
@@ -165,13 +165,13 @@ def test_a_run_scores_the_pinned_moments_with_the_products_retriever_and_keeps_i
 
     with db.session() as s:
         review.unpin(s, scope, wrong.id)
-    second = regression.run(db, settings(), group_id, owner.id, regression.MANUAL)
+    second = regression.run(db, settings(), group_id, regression.MANUAL)
     assert (second.questions, second.found, second.seek_at_5, second.missed) == (1, 1, 1.0, [])
     with db.session() as s:
         assert [r.id for r in regression.history(s, scope, group_id)] == [first.id, second.id]
         assert regression.still_missed(s, scope) == []
         assert found.id in {q.id for q in s.scalars(select(RegressionQuestion))}
-    assert regression.run(db, settings(), group_id, owner.id + 1000, regression.MANUAL) is None  # not the owner's
+    assert regression.run(db, settings(), group_id + 1000, regression.MANUAL) is None  # no such group (deleted)
 
 
 def test_the_score_changes_when_retrieval_changes_and_reindexing_checks_again_by_itself(team, monkeypatch):
@@ -181,7 +181,7 @@ def test_the_score_changes_when_retrieval_changes_and_reindexing_checks_again_by
     scope = Scope(owner.id)
     with db.session() as s:
         review.pin(s, scope, log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
-    assert regression.run(db, settings(), group_id, owner.id, regression.MANUAL).seek_at_5 == 1.0
+    assert regression.run(db, settings(), group_id, regression.MANUAL).seek_at_5 == 1.0
 
     # The kitchen video's transcript is replaced (re-synced captions: every line 40 s later) and
     # re-indexed through the re-index path, as the worker's job does.
@@ -190,7 +190,7 @@ def test_the_score_changes_when_retrieval_changes_and_reindexing_checks_again_by
         video = s.get(Video, kitchen)
         video.transcript_segments = to_json([Segment(a + 40, b + 40, line) for a, b, line in KITCHEN])
     assert reindex.reembed(db, load_settings(), kitchen) == "completed"
-    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": regression.REINDEXED}]
+    assert queued_checks(db) == [{"group_id": group_id, "reason": regression.REINDEXED}]
     run_queued_checks(db)
     with db.session() as s:
         [score] = regression.overview(s, scope)
@@ -209,7 +209,7 @@ def test_a_new_embedding_model_queues_a_check_once_it_is_saved(team, fake_openai
         model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
                                   embedding_model="text-embedding-3-small")
         assert queued_checks(db) == []  # not before the new model is saved
-    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": model_settings.MODEL_CHANGED}]
+    assert queued_checks(db) == [{"group_id": group_id, "reason": model_settings.MODEL_CHANGED}]
     run_queued_checks(db)
     with db.session() as s:  # a first key, and its removal, change which model embeds the questions
         model_settings.set_api_key(s, load_settings(), owner.id, "sk-test-0000000000")
@@ -227,14 +227,14 @@ def test_a_video_joining_or_leaving_the_group_queues_a_check_once_saved(team):
     db, owner, group_id, ids, log_id = team
     with db.session() as s:
         review.pin(s, Scope(owner.id), log_id, video_id=ids["Kitchen safety"], start_s=10, end_s=16)
-        other = Video(user_id=owner.id, title="Office tour", duration_s=30, status="completed")
+        other = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="Office tour", duration_s=30, status="completed")
         s.add(other)
         s.flush()
         other_id = other.id
     with db.session() as s:
         groups.remove_video(s, owner.id, group_id, ids["Kitchen safety"])
         assert queued_checks(db) == []  # not before the change is saved
-    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": groups.GROUP_CHANGED}]
+    assert queued_checks(db) == [{"group_id": group_id, "reason": groups.GROUP_CHANGED}]
     run_queued_checks(db)
     with db.session() as s:
         [score] = regression.overview(s, Scope(owner.id))
@@ -262,7 +262,7 @@ def test_a_check_the_provider_refuses_is_kept_as_a_failed_run_that_says_why(team
         model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="",
                                   embedding_model="text-embedding-3-small")
     fake_openai.fail_with = 401
-    failed = regression.run(db, settings(), group_id, owner.id, regression.MANUAL)
+    failed = regression.run(db, settings(), group_id, regression.MANUAL)
     assert (failed.seek_at_5, failed.found, failed.missed) == (None, 0, [])  # not a score of 0 %: no score
     assert failed.error.startswith("The AI provider refused the API key")
     with db.session() as s:
@@ -293,7 +293,7 @@ def test_a_video_processed_again_queues_its_groups_check(team, monkeypatch):
         review.pin(s, Scope(owner.id), log_id, video_id=ids["Kitchen safety"], start_s=10)
     monkeypatch.setattr(processing, "process_video", lambda *args, **kwargs: "completed")  # its body: test_ingest
     assert tasks.process_video(SimpleNamespace(job=None), ids["IT onboarding"]) == "completed"
-    assert queued_checks(db) == [{"group_id": group_id, "owner_id": owner.id, "reason": regression.REPROCESSED}]
+    assert queued_checks(db) == [{"group_id": group_id, "reason": regression.REPROCESSED}]
     run_queued_checks(db)
     monkeypatch.setattr(processing, "process_video", lambda *args, **kwargs: "error")
     tasks.process_video(SimpleNamespace(job=None), ids["IT onboarding"])

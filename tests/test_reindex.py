@@ -9,6 +9,7 @@ from core import model_settings, reindex
 from core.config import load_settings
 from db.models import TranscriptChunk, TranscriptSentence, Video
 from tests.app_driver import click, errors
+from tests.factories import home
 
 REMOTE = "openai:text-embedding-3-small"
 
@@ -26,8 +27,8 @@ def test_a_new_embedding_model_flags_old_videos_and_reindexing_brings_them_back(
     settings = load_settings()
     switch_to_a_remote_embedding_model(clean_db, settings, account, fake_openai)
     with clean_db.session() as s:
-        assert reindex.current_model(s, settings, account.id) == REMOTE
-        assert reindex.stale_videos(s, account.id, REMOTE) == sorted(ids.values())
+        assert reindex.current_model(s, settings, home(s, account.id)) == REMOTE
+        assert reindex.stale_videos(s, home(s, account.id), REMOTE) == sorted(ids.values())
 
     at.switch_page("pages/chat.py").run()
     assert "3 videos in this group were indexed with another embedding model" in at.warning[0].value
@@ -49,7 +50,7 @@ def test_a_new_embedding_model_flags_old_videos_and_reindexing_brings_them_back(
         assert set(s.scalars(select(TranscriptSentence.embedding_model))) == {REMOTE}
         assert {v.id: (v.transcript_source, len(v.transcript_segments)) for v in s.scalars(select(Video))} == before
         assert {v.status for v in s.scalars(select(Video))} == {"completed"}
-        assert reindex.stale_videos(s, account.id, REMOTE) == []
+        assert reindex.stale_videos(s, home(s, account.id), REMOTE) == []
     assert any(r.path.endswith("/embeddings") for r in fake_openai.requests)
     at.switch_page("pages/settings.py").run()
     assert not at.warning

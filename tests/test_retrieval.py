@@ -13,7 +13,7 @@ from core import groups, library, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
 from tests.corpus import KITCHEN, ONBOARDING, QUESTIONS, captioned_group, ingest_corpus, small_chunks
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 
 @pytest.fixture
@@ -26,8 +26,11 @@ def corpus(clean_db, tmp_path):
 
 
 def retriever(db, owner_id, group_id, k=5):
+    with db.session() as s:
+        workspace_id = home(s, owner_id)
     return retrieval.GroupRetriever(session_factory=db.session, embeddings=LocalMiniLM(),
-                                    embedding_model=LocalMiniLM.model_name, group_id=group_id, owner_id=owner_id, k=k)
+                                    embedding_model=LocalMiniLM.model_name, group_id=group_id,
+                                    workspace_id=workspace_id, k=k)
 
 
 @pytest.mark.parametrize("question", list(QUESTIONS))
@@ -67,7 +70,7 @@ def test_another_user_can_never_retrieve_the_owners_chunks(corpus, tmp_path):
         assert retriever(db, mallory.id, gid, k=50).hits("password manager") == []
     with db.session() as s, pytest.raises(Exception, match="does not exist or is not yours"):
         groups.add_videos(s, mallory.id, group_id, [ids["IT onboarding"]])
-    with db.session() as s, pytest.raises(Exception, match="Only your own videos"):
+    with db.session() as s, pytest.raises(Exception, match="Only videos of the group's own workspace"):
         groups.add_videos(s, mallory.id, own_group, [ids["IT onboarding"]])
 
 
@@ -94,7 +97,7 @@ def test_bm25_ranks_the_chunk_with_a_rare_word_first(corpus):
     db, owner, group_id, ids = corpus
     # "laptop" is in two onboarding captions, "Bitwarden" in one: the rarer word decides.
     with db.session() as s:
-        hits = retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+        hits = retrieval.keyword_search(s, group_id=group_id, workspace_id=home(s, owner.id), model=LocalMiniLM.model_name,
                                         query_text="Can I use my laptop with Bitwarden?", k=5, bm25=True)
     assert hits[0].video_id == ids["IT onboarding"] and "Bitwarden" in hits[0].text
     assert {h.video_id for h in hits} == {ids["IT onboarding"]}
@@ -104,7 +107,7 @@ def test_bm25_ranks_the_chunk_with_a_rare_word_first(corpus):
 def test_stop_words_alone_match_nothing_in_bm25(corpus):
     db, owner, group_id, _ = corpus
     with db.session() as s:
-        assert retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+        assert retrieval.keyword_search(s, group_id=group_id, workspace_id=home(s, owner.id), model=LocalMiniLM.model_name,
                                         query_text="how do I do it", k=5, bm25=True) == []
 
 
@@ -134,7 +137,7 @@ def test_a_sentence_that_says_the_questions_words_marks_its_chunk(clean_db, tmp_
         owner = make_account(s, "owner")
     group_id, ids = ingest_corpus(clean_db, settings, owner.id, tmp_path)
     with clean_db.session() as s:
-        pool = retrieval.candidate_pool(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+        pool = retrieval.candidate_pool(s, group_id=group_id, workspace_id=home(s, owner.id), model=LocalMiniLM.model_name,
                                         query_vector=LocalMiniLM().embed_query("Bitwarden password"),
                                         query_text="Bitwarden password")
     said = {c.video_id: c.sentence_keyword_score for c in pool}
@@ -161,7 +164,7 @@ def test_words_written_apart_or_glued_still_meet_the_transcripts_spelling(corpus
 
     def keyword_hits(question: str) -> list[retrieval.Hit]:
         with db.session() as s:
-            return retrieval.keyword_search(s, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+            return retrieval.keyword_search(s, group_id=group_id, workspace_id=home(s, owner.id), model=LocalMiniLM.model_name,
                                             query_text=question, k=5, bm25=True)
 
     # The transcript says "password" and "helpdesk"; people type "pass word", "help desk".
@@ -212,11 +215,13 @@ def test_bm25_statistics_stay_exact_through_ingestion_renames_edits_and_deletes(
 
 
 def _chunk_lexemes(session, owner_id: int) -> dict[int, tuple[int, dict[str, int]]]:
-    """Each of the owner's chunks: its length and its lexemes' frequencies, read from the chunk."""
+    """Each chunk of the owner's personal workspace: its length and its lexemes' frequencies, read
+    from the chunk."""
     docs: dict[int, tuple[int, dict[str, int]]] = {}
     for chunk_id, length, lexeme, tf in session.execute(text(
             "SELECT c.id, length(c.search_vector), t.lexeme, cardinality(t.positions) "
-            "FROM transcript_chunks c, unnest(c.search_vector) t WHERE c.user_id = :o"), {"o": owner_id}):
+            "FROM transcript_chunks c, unnest(c.search_vector) t WHERE c.workspace_id = :w"),
+            {"w": home(session, owner_id)}):
         docs.setdefault(chunk_id, (length, {}))[1][lexeme] = tf
     return docs
 
@@ -238,7 +243,7 @@ def _okapi_bm25(session, docs, question: str) -> tuple[list[tuple[int, float]], 
 
 
 def _bm25_side(session, owner, group_id, question, k, **budget):
-    return retrieval.keyword_search(session, group_id=group_id, owner_id=owner.id, model=LocalMiniLM.model_name,
+    return retrieval.keyword_search(session, group_id=group_id, workspace_id=home(session, owner.id), model=LocalMiniLM.model_name,
                                     query_text=question, k=k, bm25=True, **budget)
 
 
@@ -275,7 +280,7 @@ def test_asking_everything_ranks_as_a_group_of_every_video_does(corpus):
     db, owner, group_id, ids = corpus
     vector = LocalMiniLM().embed_query("Where is the fire extinguisher?")
     with db.session() as s:
-        scope = {"owner_id": owner.id, "model": LocalMiniLM.model_name, "query_vector": vector,
+        scope = {"workspace_id": home(s, owner.id), "model": LocalMiniLM.model_name, "query_vector": vector,
                  "query_text": "Where is the fire extinguisher?", "k": 8}
         everything = retrieval.search(s, group_id=None, **scope)
         grouped = retrieval.search(s, group_id=group_id, **scope)
@@ -300,7 +305,7 @@ def test_a_scope_read_through_the_whole_tables_indexes_finds_what_reading_it_by_
     found = {}
     for by_index in (True, False):
         with db.session() as s:
-            pool = retrieval.candidate_pool(s, **target, owner_id=owner.id, model=LocalMiniLM.model_name,
+            pool = retrieval.candidate_pool(s, **target, workspace_id=home(s, owner.id), model=LocalMiniLM.model_name,
                                             query_vector=vector, query_text=question, by_index=by_index)
         found[by_index] = sorted((c.chunk_id, c.bm25_rank, round(c.similarity, 6), c.sentence_keyword_score,
                                   round(c.keyword_coverage, 6)) for c in pool)

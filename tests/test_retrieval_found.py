@@ -13,7 +13,7 @@ from core import answers, captions, groups, retrieval
 from core.indexing import store_transcript
 from db.models import Video
 from db.states import AnswerMode
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "tutorialvqa"
 OFFTOPIC = Path(__file__).resolve().parent / "data" / "offtopic-questions.jsonl"
@@ -34,7 +34,7 @@ def tutorials(db, settings):
     for eval_id in (ARTBOARDS, LAYER_GROUPS, LAYER_BASICS):
         segments = captions.parse_captions((EVAL_DIR / "captions" / f"{eval_id}.vtt").read_bytes())
         with db.session() as s:
-            video = Video(user_id=owner.id, title=titles[eval_id], status="processing")
+            video = Video(user_id=owner.id, workspace_id=home(s, owner.id), title=titles[eval_id], status="processing")
             s.add(video)
             s.flush()
             groups.add_videos(s, owner.id, group_id, [video.id])
@@ -46,7 +46,7 @@ def tutorials(db, settings):
 
 
 def ask(db, settings, owner_id, group_id, question):
-    prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner_id, question=question)
+    prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner_id, question=question)
     return answers.finish(db, prepared, "".join(answers.stream(prepared)))
 
 

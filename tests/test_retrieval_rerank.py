@@ -8,7 +8,7 @@ from core import answers, model_settings, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
 from tests.corpus import ingest_corpus, small_chunks
-from tests.factories import make_account
+from tests.factories import home, make_account
 
 QUESTION = "Where is the fire extinguisher?"
 
@@ -23,16 +23,19 @@ def setup(clean_db, tmp_path, fake_openai):
         model_settings.set_models(s, owner.id, base_url=fake_openai.base_url, chat_model="fake-chat", embedding_model="")
         model_settings.set_api_key(s, settings, owner.id, "sk-test-rerank-0000")
 
+    with clean_db.session() as s:
+        workspace_id = home(s, owner.id)
+
     def hits(*, rerank: bool = True):
         return retrieval.group_retriever(clean_db.session, settings, LocalMiniLM(), group_id=group_id,
-                                         owner_id=owner.id, rerank=rerank).hits(QUESTION)
+                                         workspace_id=workspace_id, rerank=rerank).hits(QUESTION)
 
     def allow(enabled: bool) -> None:
         with clean_db.session() as s:
             model_settings.set_rerank_with_model(s, owner.id, enabled)
 
     def ask():
-        return answers.prepare(clean_db, settings, group_id=group_id, owner_id=owner.id, question=QUESTION)
+        return answers.prepare(clean_db, settings, group_id=group_id, user_id=owner.id, question=QUESTION)
 
     hits.ask = ask
     return hits, allow, fake_openai

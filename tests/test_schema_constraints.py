@@ -16,34 +16,37 @@ from db.models import (
     Video,
     VideoGroup,
     VideoGroupMember,
+    Workspace,
 )
 from db.states import AnswerMode, Status, SummaryMethod, TranscriptSource, VideoSource
-from tests.factories import chat_log, make_account
+from tests.factories import chat_log, home, make_account
 
 
 def _user(session, name="owner", **kw):
     user = User(username=name, email=f"{name}@example.com", password="x", video_limit=5, **kw)
     session.add(user)
     session.flush()
+    session.add(Workspace(name="Personal", personal_user_id=user.id))
+    session.flush()
     return user
 
 
 def _video(session, user, **kw):
-    video = Video(user_id=user.id, title="A talk", **kw)
+    video = Video(user_id=user.id, workspace_id=home(session, user.id), title="A talk", **kw)
     session.add(video)
     session.flush()
     return video
 
 
 def _group(session, user, **kw):
-    group = VideoGroup(user_id=user.id, name="G", **kw)
+    group = VideoGroup(user_id=user.id, workspace_id=home(session, user.id), name="G", **kw)
     session.add(group)
     session.flush()
     return group
 
 
 def _chunk(session, video, index=0, **kw):
-    values = dict(video_id=video.id, user_id=video.user_id, video_title=video.title, chunk_index=index,
+    values = dict(video_id=video.id, workspace_id=video.workspace_id, video_title=video.title, chunk_index=index,
                   text="hello world", start_time=0.0, end_time=5.0, embedding=[0.1] * 384,
                   embedding_model="all-MiniLM-L6-v2")
     values.update(kw)
@@ -104,14 +107,14 @@ def test_every_named_state_is_stored_and_nothing_else(session):
     group = _group(session, user)
     for status in Status:
         video = _video(session, user, status=status)
-        session.add(Clip(user_id=user.id, video_id=video.id, clip_hash=status.ljust(64, "0"), title="c",
+        session.add(Clip(workspace_id=home(session, user.id), video_id=video.id, clip_hash=status.ljust(64, "0"), title="c",
                          start_s=0, end_s=1, status=status))
     for source in VideoSource:
         _video(session, user, source=source)
     for origin in TranscriptSource:
         _video(session, user, transcript_source=origin)
     for method in SummaryMethod:
-        session.add(Summary(user_id=user.id, video_id=_video(session, user).id, text="s", method=method,
+        session.add(Summary(workspace_id=home(session, user.id), video_id=_video(session, user).id, text="s", method=method,
                             fingerprint="f"))
     for mode in AnswerMode:
         session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode=mode))
@@ -119,9 +122,9 @@ def test_every_named_state_is_stored_and_nothing_else(session):
     video = _video(session, user)
     _rejects(session, lambda: _video(session, user, source="ftp"))
     _rejects(session, lambda: _video(session, user, transcript_source="guesswork"))
-    _rejects(session, lambda: session.add(Clip(user_id=user.id, video_id=video.id, clip_hash="x" * 64, title="c",
+    _rejects(session, lambda: session.add(Clip(workspace_id=home(session, user.id), video_id=video.id, clip_hash="x" * 64, title="c",
                                                start_s=0, end_s=1, status="done")))
-    _rejects(session, lambda: session.add(Summary(user_id=user.id, video_id=video.id, text="s", method="guess",
+    _rejects(session, lambda: session.add(Summary(workspace_id=home(session, user.id), video_id=video.id, text="s", method="guess",
                                                   fingerprint="f")))
     _rejects(session, lambda: session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a",
                                                   mode="guess")))
@@ -193,10 +196,12 @@ def test_deleting_a_user_deletes_everything_they_own(session):
     session.add(chat_log(user_id=user.id, group_id=group.id, question="q", answer="a", mode="llm"))
     session.add(UserSession(user_id=user.id, token_hash="h" * 64, expires_at=func.now()))
     other_video = _video(session, session.get(User, other.id))
+    personal = home(session, owner.id)
     session.flush()
     session.delete(user)
     session.flush()
-    for model in (Video, VideoGroup, TranscriptChunk, ChatLog, UserSession):
-        owned = session.scalar(select(func.count()).select_from(model).where(model.user_id == owner.id))
+    for model in (Video, VideoGroup, TranscriptChunk, ChatLog):  # their personal workspace went, with its rows
+        owned = session.scalar(select(func.count()).select_from(model).where(model.workspace_id == personal))
         assert owned == 0, model.__name__
+    assert session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == owner.id)) == 0
     assert session.get(Video, other_video.id) is not None

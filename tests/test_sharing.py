@@ -70,11 +70,11 @@ def test_shared_questions_are_logged_as_shared_and_rateable_by_the_visitor(clean
     settings, owner, group_id, ids, token = shared
     with clean_db.session() as s:
         view = sharing.open_link(s, token)
-    prepared = answers.prepare(clean_db, settings, group_id=view.group_id, owner_id=view.owner_id,
+    prepared = answers.prepare(clean_db, settings, group_id=view.group_id, user_id=view.owner_id,
                                question="Where is the fire extinguisher?", shared=True)
     answer = answers.finish(clean_db, prepared, "".join(answers.stream(prepared)))
     with clean_db.session() as s:
-        answers.set_feedback(s, answer.log_id, "good", owner_id=view.owner_id, shared_group_id=view.group_id)
+        answers.set_feedback(s, answer.log_id, "good", user_id=view.owner_id, shared_group_id=view.group_id)
     with clean_db.session() as s:
         log = s.get(ChatLog, answer.log_id)
     assert log.is_shared_origin and log.feedback == "good" and log.user_id == owner.id
@@ -113,13 +113,13 @@ def test_asking_through_a_link_meets_its_hourly_limit_whatever_the_front_end(cle
     settings, owner, group_id, ids, token = shared
     limited = dataclasses.replace(settings, share_questions_per_hour=2)
     for _ in range(2):
-        answer = answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id,
+        answer = answers.ask(clean_db, limited, group_id=group_id, user_id=owner.id,
                              question="Where is the fire extinguisher?", shared=True)
         assert answer.citations
     with pytest.raises(RateLimited, match="limit of 2 questions per hour"):
-        answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id, question="Where is the exit?",
+        answers.ask(clean_db, limited, group_id=group_id, user_id=owner.id, question="Where is the exit?",
                     shared=True)
-    answers.ask(clean_db, limited, group_id=group_id, owner_id=owner.id, question="Where is the exit?")
+    answers.ask(clean_db, limited, group_id=group_id, user_id=owner.id, question="Where is the exit?")
     with clean_db.session() as s:
         assert s.scalar(select(func.count()).select_from(SharedQuestion)) == 2  # the owner's is not counted
         assert s.scalar(select(func.count()).select_from(ChatLog).where(ChatLog.is_shared_origin)) == 2

@@ -135,7 +135,7 @@ def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | No
         value = FEEDBACK[st.session_state.get(f"fb-{key}-{answer.log_id}")]
         try:
             with database().session() as session:
-                answers.set_feedback(session, answer.log_id, value, owner_id=owner_id,
+                answers.set_feedback(session, answer.log_id, value, user_id=owner_id,
                                      shared_group_id=shared_group_id)
         except AskVideoError as error:
             st.session_state[f"fb-error-{key}"] = str(error)
@@ -145,9 +145,10 @@ def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | No
 
 
 def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, conversation_id: int | None = None,
-                visitor_token: str | None = None, video_id: int | None = None) -> None:
+                visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None) -> None:
     """A chat column and a player column for one group (or one video, or with neither all the
-    owner's videos), showing the open conversation."""
+    videos of `workspace_id`), showing the open conversation. `owner_id` is who asks: the
+    signed-in user, or for a share link's visitor the workspace's owner holding their conversations."""
     stored: list[Answer] = []
     if conversation_id is not None:
         try:
@@ -190,11 +191,12 @@ def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, 
                 if not shared and answer.citations:
                     if post_types is None:
                         with database().session() as session:
-                            post_types = content_templates.content_types(session, owner_id)
+                            post_types = content_templates.content_types(session, owner_id,
+                                                                         workspace_id=workspace_id)
                     with st.popover("Create a post", icon=":material/edit_note:"):
                         video_tools.post_maker(f"post-{key}-{answer.log_id}", owner_id,
                                                lambda log_id=answer.log_id: _answer_context(owner_id, log_id),
-                                               post_types)
+                                               post_types, workspace_id=workspace_id)
         # A question being answered joins the conversation where it will stay, above the input
         # (below it, it jumped back up once answered).
         asking = st.container()
@@ -204,11 +206,11 @@ def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, 
         if question:
             with asking:
                 _ask(key, question, group_id=group_id, video_id=video_id, owner_id=owner_id, shared=shared,
-                     conversation_id=conversation_id, visitor_token=visitor_token)
+                     conversation_id=conversation_id, visitor_token=visitor_token, workspace_id=workspace_id)
 
 
 def _ask(key: str, question: str, *, group_id: int | None, video_id: int | None, owner_id: int, shared: bool,
-         conversation_id: int | None, visitor_token: str | None) -> None:
+         conversation_id: int | None, visitor_token: str | None, workspace_id: int | None) -> None:
     pending = _pending(key, conversation_id)
     with st.chat_message("user"):
         st.markdown(md(question))
@@ -221,8 +223,9 @@ def _ask(key: str, question: str, *, group_id: int | None, video_id: int | None,
         try:
             with st.spinner("Searching the videos…"):
                 prepared = answers.begin(database(), settings(), group_id=group_id, video_id=video_id,
-                                         owner_id=owner_id, question=question, shared=shared,
-                                         conversation_id=conversation_id, visitor_token=visitor_token)
+                                         user_id=owner_id, question=question, shared=shared,
+                                         conversation_id=conversation_id, visitor_token=visitor_token,
+                                         workspace_id=workspace_id)
             raw: list[str] = []
 
             def escaped():

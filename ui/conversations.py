@@ -51,7 +51,7 @@ def _switch(conversation_id: int | None) -> None:
 
 
 def sidebar(owner_id: int, open_now: int | None, *, group_id: int | None = None,
-            visitor_token: str | None = None) -> None:
+            visitor_token: str | None = None, workspace_id: int | None = None) -> None:
     """New conversation, a search box and the viewer's conversations, newest first."""
     with st.sidebar:
         st.subheader("Conversations")
@@ -61,7 +61,7 @@ def sidebar(owner_id: int, open_now: int | None, *, group_id: int | None = None,
                               placeholder="Words in questions or answers", label_visibility="collapsed")
         with database().session() as session:
             found = conversations.list_conversations(session, owner_id, words=words, group_id=group_id,
-                                                     visitor_token=visitor_token)
+                                                     visitor_token=visitor_token, workspace_id=workspace_id)
         if not found:
             st.caption("No conversation matches those words." if words.strip() else "Your questions will be kept here.")
         for summary in found:

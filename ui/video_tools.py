@@ -305,12 +305,12 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: C
 
 
 def post_maker(key: str, owner_id: int, make_context: Callable[[], dict],
-               types: list[ct.TemplateInfo] | None = None) -> None:
+               types: list[ct.TemplateInfo] | None = None, *, workspace_id: int | None = None) -> None:
     """Pick a content type, fill its template from `make_context()`, show the text to copy or download.
     A page showing several (one per chat answer) passes the `types` it read once."""
     if types is None:
         with database().session() as session:
-            types = ct.content_types(session, owner_id)
+            types = ct.content_types(session, owner_id, workspace_id=workspace_id)
     pick, go = st.columns([3, 1], vertical_alignment="bottom")
     kind = pick.selectbox("Format", types, key=f"{key}-type", format_func=lambda t: t.label
                           + ("" if t.is_default else " (your template)"))
@@ -319,7 +319,8 @@ def post_maker(key: str, owner_id: int, make_context: Callable[[], dict],
             try:
                 context = make_context()
                 with database().session() as session:
-                    st.session_state[f"{key}-text"] = ct.generate(session, owner_id, kind.content_type, context)
+                    st.session_state[f"{key}-text"] = ct.generate(session, owner_id, kind.content_type, context,
+                                                                  workspace_id=workspace_id)
             except AskVideoError as error:
                 st.error(md(str(error)))
     text = st.session_state.get(f"{key}-text")
