@@ -17,6 +17,7 @@ from ui.session import current_account, forget, write_pending_cookie
 
 log = logging.getLogger("askvideo.app")
 ICON = PROJECT_ROOT / "ui" / "assets" / "icon.png"
+MEMBER_PAGES = ("library", "upload", "groups", "chat", "analytics", "team", "templates", "settings")  # pages/<name>.py
 
 
 def main() -> None:
@@ -46,6 +47,10 @@ def main() -> None:
             pages.append(st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:"))
     elif account is None:
         pages = [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", default=True)]
+        # A bookmark into the app (a group's chat, a video) asks for sign-in where it stands, and is
+        # the page it names once signed in: the URL, query and all, stays as it was.
+        pages += [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path=name)
+                  for name in MEMBER_PAGES]
     else:
         edits = workspace.can(Role.EDITOR)  # a viewer's menu leaves out what they cannot do (core refuses it anyway)
         pages = [

@@ -67,7 +67,7 @@ for person in people:
 if owner:
     st.subheader("Invite people")
     by_mail, by_link = st.columns(2, gap="large")
-    with by_mail, st.form("invite-email"):
+    with by_mail, st.form("invite-email", clear_on_submit=True):
         st.caption("For one person: only the account with this email address can use it, once.")
         email = st.text_input("Email")
         role = st.selectbox("Role", ROLES, key="invite-email-role", format_func=lambda r: f"{r} — {ROLE_HELP[r]}")
