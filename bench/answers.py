@@ -84,7 +84,7 @@ def run(db, eval_dir: Path, questions: list[Question]) -> None:
             select(TranscriptSentence.video_id, TranscriptSentence.text, TranscriptSentence.start_time,
                    TranscriptSentence.end_time))}
     retriever = retrieval.group_retriever(db.session, settings, embedder, group_id=corpus.group_id,
-                                          owner_id=corpus.owner_id)
+                                          workspace_id=corpus.workspace_id)
     started = time.perf_counter()
     hits = {q: retriever.hits(q.text) for q in questions}
     print(f"{len(questions)} questions retrieved in {time.perf_counter() - started:.0f} s")

@@ -44,6 +44,7 @@ def run(db, hours_list: list[float]) -> None:
     from core.transcripts import sentences
     from core.embeddings import LocalMiniLM
     from core.indexing import store_transcript
+    from core.workspaces import personal_workspace_id
     from db.models import Video
 
     settings = load_settings()
@@ -52,12 +53,14 @@ def run(db, hours_list: list[float]) -> None:
     with db.session() as s:
         owner = sign_up(s, "bench", "bench@example.com", "bench password", video_limit=100,
                         min_password_length=8)
+        workspace_id = personal_workspace_id(s, owner.id)
     print(f"{'transcript':>10} {'chunks':>7} {'sentences':>9} {'wall s':>7} {'chunks/s':>9} {'ceiling/s':>10} "
           f"{'% of ceiling':>12} {'transcript min/s':>17}")
     for hours in hours_list:
         segments = synthetic_segments(hours)
         with db.session() as s:
-            video = Video(user_id=owner.id, title=f"{hours} h synthetic", status="processing")
+            video = Video(user_id=owner.id, workspace_id=workspace_id, title=f"{hours} h synthetic",
+                          status="processing")
             s.add(video)
             s.flush()
             video_id = video.id

@@ -43,6 +43,7 @@ def run(db, args: argparse.Namespace) -> None:
     from core.config import PROJECT_ROOT, load_settings
     from core.embeddings import LocalMiniLM
     from core.submission import UploadItem
+    from core.workspaces import personal_workspace_id
     from db.models import Video
     from tests.media_factory import TALK, srt, video
 
@@ -53,10 +54,11 @@ def run(db, args: argparse.Namespace) -> None:
 
     with db.session() as s:
         owner = sign_up(s, "load", "load@example.com", "load password", video_limit=1000, min_password_length=8)
-        group_id = groups.create_group(s, owner.id, "Load")
+        workspace_id = personal_workspace_id(s, owner.id)
+        group_id = groups.create_group(s, owner.id, "Load", workspace_id=workspace_id)
     for n in range(5):  # five 20-minute talks already ingested
         with db.session() as s:
-            v = Video(user_id=owner.id, title=f"Talk {n}", status="processing")
+            v = Video(user_id=owner.id, workspace_id=workspace_id, title=f"Talk {n}", status="processing")
             s.add(v)
             s.flush()
             groups.add_videos(s, owner.id, group_id, [v.id])
@@ -81,7 +83,8 @@ def run(db, args: argparse.Namespace) -> None:
             question = f"What did they say about {rng.choice(WORDS)} and {rng.choice(WORDS)}?"
             started = time.perf_counter()
             try:
-                prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question)
+                prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id,
+                                           workspace_id=workspace_id, question=question)
                 answers.finish(db, prepared, "".join(answers.stream(prepared)))
             except Exception as error:  # every failure counts; the figure must be zero
                 with lock:
@@ -103,7 +106,7 @@ def run(db, args: argparse.Namespace) -> None:
     threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
     watcher = threading.Thread(target=watch_connections)
     started = time.monotonic()
-    submission.submit_uploads(db, settings, owner.id, items, language="en")
+    submission.submit_uploads(db, settings, owner.id, items, language="en", workspace_id=workspace_id)
     for thread in [watcher, *threads]:
         thread.start()
     for thread in [watcher, *threads]:

@@ -84,10 +84,11 @@ def score(results: list[tuple[Question, list[Citation]]], k: int, seconds: float
 
 @dataclass(frozen=True)
 class Corpus:
-    """The eval videos ingested into one group: the group, its owner, eval video ids by row id."""
+    """The eval videos ingested into one group: the group, the workspace holding it, eval video ids
+    by row id."""
 
     group_id: int
-    owner_id: int
+    workspace_id: int
     ids: dict[int, str]
     chunks: list
 
@@ -99,20 +100,23 @@ def ingest(db, eval_dir: Path, settings) -> Corpus:
     from core import captions, groups
     from core.auth import sign_up
     from core.indexing import store_transcript
+    from core.workspaces import personal_workspace_id
     from db.models import TranscriptChunk, Video
 
     videos = [json.loads(line) for line in (eval_dir / "videos.jsonl").read_text().splitlines() if line.strip()]
     with db.session() as s:
         owner = sign_up(s, "quality", "quality@example.com", "quality password", video_limit=10_000,
                         min_password_length=8)
-        group_id = groups.create_group(s, owner.id, "TutorialVQA")
+        workspace_id = personal_workspace_id(s, owner.id)
+        group_id = groups.create_group(s, owner.id, "TutorialVQA", workspace_id=workspace_id)
     ids: dict[int, str] = {}
     started = time.perf_counter()
     for meta in sorted(videos, key=lambda v: str(v["video_id"])):
         segments = captions.parse_captions((eval_dir / "captions" / f"{meta['video_id']}.vtt").read_bytes())
         with db.session() as s:
-            video = Video(user_id=owner.id, title=meta["title"], description=meta.get("description", ""),
-                          duration_s=meta.get("duration_s"), status="processing")
+            video = Video(user_id=owner.id, workspace_id=workspace_id, title=meta["title"],
+                          description=meta.get("description", ""), duration_s=meta.get("duration_s"),
+                          status="processing")
             s.add(video)
             s.flush()
             groups.add_videos(s, owner.id, group_id, [video.id])
@@ -123,7 +127,7 @@ def ingest(db, eval_dir: Path, settings) -> Corpus:
                                   TranscriptChunk.start_time, TranscriptChunk.end_time, TranscriptChunk.embedding)
                            .order_by(TranscriptChunk.id)).all()
     print(f"ingested {len(videos)} videos, {len(chunks)} chunks in {time.perf_counter() - started:.0f} s")
-    return Corpus(group_id, owner.id, ids, chunks)
+    return Corpus(group_id, workspace_id, ids, chunks)
 
 
 def video_halves(questions: list[Question]) -> dict[str, list[int]]:
@@ -192,7 +196,8 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
     )
     # The chat's own retriever; at least 10 hits for R@10, and the found decision reads the chat's top k.
     retriever = retrieval.group_retriever(db.session, dataclasses.replace(settings, top_k=max(10, settings.top_k)),
-                                          embedder, group_id=corpus.group_id, owner_id=corpus.owner_id)
+                                          embedder, group_id=corpus.group_id,
+                                          workspace_id=corpus.workspace_id)
     pools: list = []
     nothing: list[bool] = []
 
@@ -207,7 +212,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
 
     def bm25(q: Question) -> list[Citation]:
         with db.session() as s:
-            hits = retrieval.keyword_search(s, group_id=corpus.group_id, owner_id=corpus.owner_id,
+            hits = retrieval.keyword_search(s, group_id=corpus.group_id, workspace_id=corpus.workspace_id,
                                             model=embedder.model_name, query_text=q.text, k=10)
         return [Citation(ids[h.video_id], h.start, h.end) for h in hits]
 

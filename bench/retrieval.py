@@ -4,16 +4,17 @@
     .venv/bin/python -m bench.retrieval --library-videos 1000 [--queries 100] [--explain]
 
 Each size fills transcript_chunks with synthetic 384-dimensional unit vectors and random text
-(100 chunks per video, three sentences per chunk in transcript_sentences; the group's owner has a
-tenth of them, 49 other users the rest), builds the HNSW indexes, and times the product's
-`retrieval.search` for groups of 3 and 30 videos (0.3k and 3k chunks), reporting p50/p95 and
-the dense side's recall@12 against an exact scan of the same group. Time to first token is the
+(100 chunks per video, three sentences per chunk in transcript_sentences; the group's workspace,
+its owner's personal one, holds a tenth of them, 49 other users' personal workspaces the rest),
+builds the HNSW indexes, and times the product's `retrieval.search` for groups of 3 and 30 videos
+(0.3k and 3k chunks), reporting p50/p95 and the dense side's recall@12 against an exact scan of
+the same group. Time to first token is the
 product's offline answer path (`answers.prepare` + first piece of `answers.stream`) on a real
 one-hour transcript embedded with all-MiniLM-L6-v2.
 
-`--library-videos N` adds the other scopes on one large library: the owner holds N videos (two
-of every three in the table; 49 other users hold N/2 more) and is asked over everything they have
-(`group_id=None`, the Ask page's "Everything"), over one of their videos (`video_id`) and, for
+`--library-videos N` adds the other scopes on one large library: one workspace holds N videos
+(two of every three in the table; 49 other users' workspaces hold N/2 more) and is asked over
+everything it has (`group_id=None`, the Ask page's "Everything"), over one of its videos (`video_id`) and, for
 comparison on the same table, over groups of 3 and 30 of them; same figures, each recall against
 an exact scan of the same scope. Without `--sizes` it runs only that table. `--explain` also prints
 EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for one question over everything.
@@ -23,7 +24,8 @@ TutorialVQA captions in DIR (100-word chunks, 33-word sentences, the product's c
 the TutorialVQA dev questions' words. The small vocabulary is BM25's worst case (each word is in a
 quarter of all chunks); real speech is what users have. `--baseline REV` also times
 `core/retrieval.py` as it was at git revision REV, question by question in turn with today's, on
-the same data in the same run.
+the same data in the same run. REV must be 5399f99 (workspaces) or later: its SQL runs on today's
+schema, and older revisions name `user_id` columns that 5399f99 renamed to `workspace_id`.
 """
 
 from __future__ import annotations
@@ -54,38 +56,46 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) -> tuple[int, list[int]]:
-    """Insert `total` chunks, video v belonging to user `owner_of(v)` (by default the owner has every
-    tenth video), their text from `words` (default: the small vocabulary); returns (owner id, the
-    owner's video ids)."""
+def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) -> tuple[int, int, list[int]]:
+    """Insert `total` chunks, video v uploaded by user `owner_of(v)` into that user's personal
+    workspace (by default user 1 has every tenth video), their text from `words` (default: the
+    small vocabulary); returns (user 1's id, their personal workspace's id, its video ids)."""
     owner_of = owner_of or _owner_of
     words = words or SmallVocabulary()
     videos = total // CHUNKS_PER_VIDEO
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE users, videos, transcript_chunks, transcript_sentences RESTART IDENTITY CASCADE")
+        cur.execute("TRUNCATE users, workspaces, videos, transcript_chunks, transcript_sentences "
+                    "RESTART IDENTITY CASCADE")
+        workspace_of: dict[int, int] = {}  # user id -> their personal workspace's id, as sign-up makes it
         for u in range(USERS):
-            cur.execute("INSERT INTO users (username, email, password, video_limit) VALUES (%s, %s, 'x', 100000)",
-                        (f"u{u}", f"u{u}@example.com"))
-        with cur.copy("COPY videos (user_id, title, status) FROM STDIN") as copy:
+            cur.execute("INSERT INTO users (username, email, password, video_limit) "
+                        "VALUES (%s, %s, 'x', 100000) RETURNING id", (f"u{u}", f"u{u}@example.com"))
+            user_id = cur.fetchone()[0]
+            cur.execute("INSERT INTO workspaces (name, personal_user_id, created_by_id) "
+                        "VALUES ('Personal', %s, %s) RETURNING id", (user_id, user_id))
+            workspace_of[user_id] = cur.fetchone()[0]
+            cur.execute("INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (%s, %s, 'owner')",
+                        (workspace_of[user_id], user_id))
+        with cur.copy("COPY videos (user_id, workspace_id, title, status) FROM STDIN") as copy:
             for v in range(videos):
-                copy.write_row((owner_of(v + 1), f"Video {v}", "completed"))
+                copy.write_row((owner_of(v + 1), workspace_of[owner_of(v + 1)], f"Video {v}", "completed"))
         cur.execute("DROP INDEX IF EXISTS ix_transcript_chunks_embedding_hnsw")
         cur.execute("DROP INDEX IF EXISTS ix_transcript_sentences_embedding_hnsw")
         per_video = CHUNKS_PER_VIDEO * SENTENCES_PER_CHUNK
 
         def chunk(row: int, words: str, vector: str) -> str:
             video, index = row // CHUNKS_PER_VIDEO + 1, row % CHUNKS_PER_VIDEO
-            return (f"{video}\t{owner_of(video)}\tVideo {video - 1}\t{index}\t{words}\t{index * 30}\t"
+            return (f"{video}\t{workspace_of[owner_of(video)]}\tVideo {video - 1}\t{index}\t{words}\t{index * 30}\t"
                     f"{index * 30 + 30}\t{vector}\tall-MiniLM-L6-v2\n")
 
         def sentence(row: int, words: str, vector: str) -> str:
             video, index = row // per_video + 1, row % per_video
-            return (f"{video}\t{owner_of(video)}\t{index}\t{words}\t{index * 10}\t{index * 10 + 10}\t"
+            return (f"{video}\t{workspace_of[owner_of(video)]}\t{index}\t{words}\t{index * 10}\t{index * 10 + 10}\t"
                     f"{vector}\tall-MiniLM-L6-v2\n")
 
-        _copy(cur, "transcript_chunks (video_id, user_id, video_title, chunk_index, text, start_time, end_time, "
+        _copy(cur, "transcript_chunks (video_id, workspace_id, video_title, chunk_index, text, start_time, end_time, "
                    "embedding, embedding_model)", total, words.chunk_words, chunk, rng, words)
-        _copy(cur, "transcript_sentences (video_id, user_id, sentence_index, text, start_time, end_time, "
+        _copy(cur, "transcript_sentences (video_id, workspace_id, sentence_index, text, start_time, end_time, "
                    "embedding, embedding_model)", total * SENTENCES_PER_CHUNK, words.sentence_words, sentence, rng,
               words)
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
@@ -102,7 +112,7 @@ def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) 
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         cur.execute("ANALYZE")
     conn.commit()
-    return 1, [v for v in range(1, videos + 1) if owner_of(v) == 1]
+    return 1, workspace_of[1], [v for v in range(1, videos + 1) if owner_of(v) == 1]
 
 
 def _copy(cur, table: str, rows: int, words_per_row: int, line, rng: np.random.Generator, words) -> None:
@@ -187,7 +197,7 @@ def _as_text(vector: np.ndarray) -> str:
 
 
 def _owner_of(video_id: int) -> int:
-    """User 1 (the group owner) has every tenth video; the other users share the rest."""
+    """User 1 (whose personal workspace the groups are in) has every tenth video; the other users share the rest."""
     return 1 if video_id % 10 == 0 else 2 + video_id % (USERS - 1)
 
 
@@ -196,17 +206,17 @@ def _library_owner_of(video_id: int) -> int:
     return 1 if video_id % 3 else 2 + video_id % (USERS - 1)
 
 
-def make_group(session, owner_id: int, video_ids: list[int]) -> int:
+def make_group(session, user_id: int, workspace_id: int, video_ids: list[int]) -> int:
     from core import groups
 
-    group_id = groups.create_group(session, owner_id, f"bench {len(video_ids)}")
-    groups.add_videos(session, owner_id, group_id, video_ids)
+    group_id = groups.create_group(session, user_id, f"bench {len(video_ids)}", workspace_id=workspace_id)
+    groups.add_videos(session, user_id, group_id, video_ids)
     return group_id
 
 
-def exact_dense(session, owner_id: int, vector: list[float], k: int, group_id: int | None = None,
+def exact_dense(session, workspace_id: int, vector: list[float], k: int, group_id: int | None = None,
                 video_id: int | None = None) -> list[int]:
-    """The k nearest chunks of the group, else the video, else all the owner's videos, by a full
+    """The k nearest chunks of the group, else the video, else all the workspace's videos, by a full
     scan (no HNSW)."""
     from pgvector.sqlalchemy import Vector
     from sqlalchemy import bindparam, text
@@ -219,9 +229,10 @@ def exact_dense(session, owner_id: int, vector: list[float], k: int, group_id: i
         scope = "true"
     session.execute(text("SET LOCAL enable_indexscan = off"))
     rows = session.execute(text(
-        f"SELECT c.id FROM transcript_chunks c WHERE {scope} AND c.user_id = :o ORDER BY c.embedding <=> :qv LIMIT :k"
+        f"SELECT c.id FROM transcript_chunks c WHERE {scope} AND c.workspace_id = :w ORDER BY c.embedding <=> :qv "
+        "LIMIT :k"
     ).bindparams(bindparam("qv", type_=Vector(384))),
-        {"g": group_id, "v": video_id, "o": owner_id, "qv": vector, "k": k}).all()
+        {"g": group_id, "v": video_id, "w": workspace_id, "qv": vector, "k": k}).all()
     return [r[0] for r in rows]
 
 
@@ -230,11 +241,11 @@ def _question(rng: np.random.Generator, words=None) -> tuple[list[float], str]:
     return (words or SmallVocabulary()).question(rng)
 
 
-def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id: int, *,
+def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspace_id: int, *,
                 group_id: int | None = None, video_ids: list[int] | None = None, words=None,
                 versions: dict | None = None) -> dict[str, tuple[float, float, float]]:
     """Times each version's `search` (default: today's `retrieval`) over a group, else over
-    `video_ids` one at a time in turn, else over everything the owner has, the versions taking
+    `video_ids` one at a time in turn, else over everything the workspace has, the versions taking
     turns question by question (first one, then the other); returns, by version, p50 ms, p95 ms
     and the dense side's mean recall@12 against an exact scan of the same scope (over the first 30
     questions)."""
@@ -245,7 +256,7 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id
     recalls: dict[str, list[float]] = {name: [] for name in versions}
     for n in range(queries):
         video_id = video_ids[n % len(video_ids)] if video_ids else None
-        scope = {"group_id": group_id, "video_id": video_id, "owner_id": owner_id, "model": "all-MiniLM-L6-v2"}
+        scope = {"group_id": group_id, "video_id": video_id, "workspace_id": workspace_id, "model": "all-MiniLM-L6-v2"}
         vector, question = _question(rng, words)
         order = list(versions.items()) if n % 2 == 0 else list(reversed(versions.items()))
         for name, version in order:
@@ -260,7 +271,7 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, owner_id
                     dense = version.search(session, **scope, query_vector=vector, query_text="", k=12,
                                            sparse_weight=0.0, sentence_weight=0.0, sentence_keyword_weight=0.0,
                                            merge=False)
-                    exact = exact_dense(session, owner_id, vector, 12, group_id=group_id, video_id=video_id)
+                    exact = exact_dense(session, workspace_id, vector, 12, group_id=group_id, video_id=video_id)
                 recalls[name].append(len({h.chunk_id for h in dense} & set(exact)) / 12)
     return {name: (_percentile(latencies[name], 50), _percentile(latencies[name], 95), statistics.mean(recalls[name]))
             for name in versions}
@@ -276,15 +287,16 @@ def _rows(total: int, label: str, figures: dict[str, tuple[float, float, float]]
 def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=None, versions=None) -> list[str]:
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
-        owner_id, owner_videos = fill(raw.driver_connection, total, rng, words=words)
+        user_id, workspace_id, library_videos = fill(raw.driver_connection, total, rng, words=words)
     load_s = time.perf_counter() - started
     lines = []
     for group_videos in (3, 30):
-        if len(owner_videos) < group_videos:
+        if len(library_videos) < group_videos:
             continue
         with db.session() as session:
-            group_id = make_group(session, owner_id, owner_videos[:group_videos])
-        figures = bench_scope(db, "group", queries, rng, owner_id, group_id=group_id, words=words, versions=versions)
+            group_id = make_group(session, user_id, workspace_id, library_videos[:group_videos])
+        figures = bench_scope(db, "group", queries, rng, workspace_id, group_id=group_id, words=words,
+                              versions=versions)
         lines += _rows(total, f"group: {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks)", figures,
                        load_s)
     return lines
@@ -292,41 +304,44 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=Non
 
 def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False,
                   words=None, versions=None) -> list[str]:
-    """One owner with `library_videos` videos (and other users with half as many again), asked over
-    everything they have, one of their videos, and groups of 3 and 30 of them."""
+    """One workspace with `library_videos` videos (and other users' workspaces with half as many
+    again), asked over everything it has, one of its videos, and groups of 3, 30 and 300 of them."""
     total = (library_videos + library_videos // 2) * CHUNKS_PER_VIDEO
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
-        owner_id, owner_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of, words=words)
+        user_id, workspace_id, owned_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of,
+                                                   words=words)
     load_s = time.perf_counter() - started
-    owned = len(owner_videos) * CHUNKS_PER_VIDEO
+    owned = len(owned_videos) * CHUNKS_PER_VIDEO
     scopes: list[tuple[str, dict]] = [
-        (f"everything: {len(owner_videos):,} videos ({owned:,} chunks)", {}),
-        (f"one video ({CHUNKS_PER_VIDEO} chunks)", {"video_ids": owner_videos[::max(1, len(owner_videos) // 50)]}),
+        (f"everything: {len(owned_videos):,} videos ({owned:,} chunks)", {}),
+        (f"one video ({CHUNKS_PER_VIDEO} chunks)", {"video_ids": owned_videos[::max(1, len(owned_videos) // 50)]}),
     ]
     for group_videos in (3, 30, 300):
-        if len(owner_videos) >= group_videos:
+        if len(owned_videos) >= group_videos:
             with db.session() as session:
-                group_id = make_group(session, owner_id, owner_videos[:group_videos])
+                group_id = make_group(session, user_id, workspace_id, owned_videos[:group_videos])
             scopes.append((f"group: {group_videos} videos ({group_videos * CHUNKS_PER_VIDEO:,} chunks)",
                            {"group_id": group_id}))
     lines = []
     for label, scope in scopes:
-        figures = bench_scope(db, label.split(":")[0], queries, rng, owner_id, words=words, versions=versions, **scope)
+        figures = bench_scope(db, label.split(":")[0], queries, rng, workspace_id, words=words, versions=versions,
+                              **scope)
         lines += _rows(total, label, figures, load_s)
     if explain:
-        print("\n" + explain_everything(db, owner_id, rng, words), flush=True)
+        print("\n" + explain_everything(db, workspace_id, rng, words), flush=True)
     return lines
 
 
-def explain_everything(db, owner_id: int, rng: np.random.Generator, words=None, group_id: int | None = None) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL `retrieval.search` runs over all the owner's
-    videos (or a group), for one question, with the settings it runs under."""
+def explain_everything(db, workspace_id: int, rng: np.random.Generator, words=None,
+                       group_id: int | None = None) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL `retrieval.search` runs over all the
+    workspace's videos (or a group), for one question, with the settings it runs under."""
     from core import retrieval
 
     vector, question = _question(rng, words)
     with db.session() as session:
-        plan = retrieval.explain_candidates(session, group_id=group_id, video_id=None, owner_id=owner_id,
+        plan = retrieval.explain_candidates(session, group_id=group_id, video_id=None, workspace_id=workspace_id,
                                             model="all-MiniLM-L6-v2", query_vector=vector, query_text=question)
     return f"EXPLAIN ANALYZE, {'a group' if group_id else 'everything'}, question {question!r}:\n{plan}"
 
@@ -336,15 +351,17 @@ def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float
     from core import answers, groups
     from core.auth import sign_up
     from core.indexing import store_transcript
+    from core.workspaces import personal_workspace_id
     from db.models import Video
 
     with db.session() as s:
         s.execute(__import__("sqlalchemy").text("TRUNCATE users RESTART IDENTITY CASCADE"))
         owner = sign_up(s, "ttft", "ttft@example.com", "bench password", video_limit=10, min_password_length=8)
-        video = Video(user_id=owner.id, title="One hour", status="processing")
+        workspace_id = personal_workspace_id(s, owner.id)
+        video = Video(user_id=owner.id, workspace_id=workspace_id, title="One hour", status="processing")
         s.add(video)
         s.flush()
-        group_id = groups.create_group(s, owner.id, "ttft")
+        group_id = groups.create_group(s, owner.id, "ttft", workspace_id=workspace_id)
         groups.add_videos(s, owner.id, group_id, [video.id])
     store_transcript(db, settings, video.id, synthetic_segments(1), "captions")
     rng = random.Random(3)
@@ -352,7 +369,8 @@ def time_to_first_token(db, settings, questions: int = 30) -> tuple[float, float
     for _ in range(questions):
         question = "What did they say about " + " and ".join(rng.sample(WORDS, 2)) + "?"
         t0 = time.perf_counter()
-        prepared = answers.prepare(db, settings, group_id=group_id, owner_id=owner.id, question=question)
+        prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id, workspace_id=workspace_id,
+                                   question=question)
         next(iter(answers.stream(prepared)))
         timings.append((time.perf_counter() - t0) * 1000)
     return _percentile(timings, 50), _percentile(timings, 95)
@@ -364,11 +382,14 @@ def main() -> None:
                         help="chunks in the table, one run each (default 10000 100000 without --library-videos)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--library-videos", type=int, default=0,
-                        help="also one owner with this many videos asked over everything, one video and groups")
+                        help="also one workspace with this many videos asked over everything, one video and groups")
     parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
     parser.add_argument("--words", type=Path, default=None,
                         help="a TutorialVQA directory: text from its captions and questions (default: 45 words)")
-    parser.add_argument("--baseline", default=None, help="a git revision whose core/retrieval.py is timed alongside")
+    parser.add_argument("--baseline", default=None,
+                        help="a git revision whose core/retrieval.py is timed alongside; it must be 5399f99 or "
+                             "later (workspaces): its SQL runs on today's schema, and older revisions name "
+                             "user_id columns that no longer exist")
     args = parser.parse_args()
     sizes = args.sizes if args.sizes is not None else ([] if args.library_videos else [10_000, 100_000])
     from core.config import load_settings
@@ -395,6 +416,11 @@ def _versions(baseline: str | None) -> dict:
     """Today's retrieval module, and the one at git revision `baseline` if given (loaded from its
     source under another name: its SQL runs on today's schema)."""
     from core import retrieval
+
+    # The baseline must be 5399f99 or later: that commit moved every library row into a workspace
+    # (chunks' and sentences' user_id renamed to workspace_id, search(owner_id=) became
+    # search(workspace_id=)), so an older revision's SQL names columns this schema no longer has.
+    # Old schemas are not emulated; compare revisions on either side of a change after 5399f99.
 
     if not baseline:
         return {"today": retrieval}
