@@ -13,7 +13,7 @@ from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant
 from ui.media import watch_as
 from ui import workspace as workspace_ui
-from ui.session import current_account, forget, write_pending_cookie
+from ui.session import account_from_company_sign_in, current_account, sign_out, write_pending_cookie
 
 log = logging.getLogger("askvideo.app")
 ICON = PROJECT_ROOT / "ui" / "assets" / "icon.png"
@@ -21,6 +21,7 @@ MEMBER_PAGES = ("library", "upload", "groups", "chat", "analytics", "team", "tem
 
 
 def main() -> None:
+    st.session_state["company_sign_in_problem"] = account_from_company_sign_in()
     account = current_account()
     st.session_state["account"] = account
     # Stored media plays under this browser's sign-in (the share page sets its link's right instead).
@@ -69,8 +70,7 @@ def main() -> None:
             workspace_ui.switcher(account, workspace)
             st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
             if st.button("Sign out", key="sign_out"):
-                forget()
-                st.rerun()
+                sign_out()
 
     menu = account is not None and not st.query_params.get("share")
     st.navigation(pages, position="sidebar" if menu else "hidden").run()

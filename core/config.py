@@ -90,6 +90,10 @@ class Settings:
     fetch_policy: AddressPolicy  # which addresses a user's link may make the server connect to
     signup_mode: SignUpMode  # who may create an account
     signup_domains: tuple[str, ...]  # email domains that may sign up in domain mode (exact, lowercase)
+    # Company sign-in (`[auth]` in .streamlit/secrets.toml): which of its providers the button uses
+    # (None: the default one), and whether password sign-in stays offered beside it.
+    company_provider: str | None = None
+    password_sign_in: bool = True
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -138,4 +142,6 @@ def load_settings() -> Settings:
         fetch_policy=AddressPolicy(parse_networks(os.environ.get("ASKVIDEO_ALLOWED_PRIVATE_NETWORKS"))),
         signup_mode=signup_mode,
         signup_domains=signup_domains,
+        company_provider=os.environ.get("ASKVIDEO_COMPANY_PROVIDER") or None,
+        password_sign_in=os.environ.get("ASKVIDEO_PASSWORD_SIGN_IN", "on").lower() not in ("off", "0", "false", "no"),
     )

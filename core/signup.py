@@ -134,6 +134,8 @@ def register(
     """Create an account from the sign-up form, if the installation's rules allow it; an invitation
     given is used up in the same transaction (locked, so it cannot be used twice at once). A
     workspace's invitation (`join_token`) allows it too; it is used when the new account joins."""
+    if not settings.password_sign_in:
+        raise SignUpClosed("Accounts here come from the company sign-in: use “Sign in with your company account”.")
     invitation = _usable_invitation(session, invitation_token, lock=True) if invitation_token else None
     joining = workspaces.usable_invitation(session, join_token) if join_token and invitation is None else None
     # Mistakes in the form are reported before the rules, so a typo is not read as "not allowed".

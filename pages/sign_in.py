@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import auth, sharing, signup, workspaces
 from core.errors import AskVideoError
-from ui.session import database, remember, settings, visitor_address
+from ui.session import company_sign_in, database, remember, settings, visitor_address
 from ui.widgets import md, show_error
 
 
@@ -37,6 +37,17 @@ with database().session() as session:
 if team is not None:
     page.info(f"You are invited to join **{md(team.workspace_name)}** as {team.role}. Sign in, or create an "
               "account, and you join it.")
+
+if company_sign_in():
+    if problem := st.session_state.get("company_sign_in_problem"):
+        page.error(md(problem))
+        if page.button("Sign out of the company account", icon=":material/logout:"):
+            st.logout()
+    elif page.button("Sign in with your company account", type="primary", icon=":material/domain:"):
+        st.login(settings().company_provider)  # Streamlit's OpenID Connect; the app takes the account on return
+    if not settings().password_sign_in:
+        st.stop()
+    page.caption("Or with a password:")
 
 sign_in_tab, sign_up_tab = page.tabs(["Sign in", "Create account"],
                                      default="Create account" if invitation or joining else None)

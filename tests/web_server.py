@@ -21,13 +21,14 @@ def free_port() -> int:
 
 
 class WebServer:
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, log: Path, *options: str, port: int | None = None) -> None:
+        """`options` are more `streamlit run` options (e.g. `--secrets.files <file>`)."""
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1"],
+             "--server.address", "127.0.0.1", *options],
             cwd=PROJECT_ROOT, env=dict(os.environ), stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not self._healthy():

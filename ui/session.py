@@ -6,10 +6,11 @@ import json
 
 import streamlit as st
 
-from core import auth, conversations
+from core import auth, conversations, identity
 from core.auth import Account
 from core.config import Settings, load_settings
 from core.database import Database, get_database
+from core.errors import AskVideoError
 
 COOKIE = "askvideo_session"
 VISITOR_COOKIE = "askvideo_visitor"  # a share-link visitor's key to their own conversations
@@ -79,6 +80,38 @@ def forget() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state["cookie_to_write"] = ""
+
+
+def sign_out() -> None:
+    """Sign out of Ask Video, and of the company sign-in if that is how this browser came in (or
+    the next run would sign it straight back in): Streamlit then goes through the provider's
+    sign-out and back to the sign-in page."""
+    company = company_sign_in() and st.user.is_logged_in
+    forget()
+    if company:
+        st.logout()
+    else:
+        st.rerun()
+
+
+def company_sign_in() -> bool:
+    """Whether the company's OpenID Connect provider is configured (`[auth]` in secrets.toml)."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def account_from_company_sign_in() -> str | None:
+    """Once `st.login` has come back signed in, sign in to Ask Video as that person (the account
+    made or linked by its verified email). Returns why that person cannot sign in here, if so:
+    the sign-in page says it, with a way to leave the company account."""
+    if not company_sign_in() or not st.user.is_logged_in or st.session_state.get("session_token"):
+        return None
+    try:
+        _, token = identity.sign_in_with_identity(database(), settings(), st.user.to_dict(),
+                                                  days=settings().session_days)
+    except AskVideoError as error:
+        return str(error)
+    remember(token)
+    return None
 
 
 def write_pending_cookie() -> None:
