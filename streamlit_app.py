@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from core import sharing
-from db.states import Role
+from core.states import Role
 from core.config import PROJECT_ROOT
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.states import ACTIVE, AnswerMode, Feedback, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
+from db.states import ACTIVE, AnswerMode, Feedback, Role, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
 
-__all__ = ["ACTIVE", "STATUS_BADGES", "AnswerMode", "Badge", "Feedback", "Scope", "Status", "SummaryMethod",
+__all__ = ["ACTIVE", "STATUS_BADGES", "AnswerMode", "Badge", "Feedback", "Role", "Scope", "Status", "SummaryMethod",
            "TranscriptSource", "VideoSource"]
 
 

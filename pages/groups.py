@@ -4,8 +4,7 @@ import streamlit as st
 
 from core import content_templates, groups, library, sharing, summaries
 from core.errors import AskVideoError
-from db.states import Role
-from core.states import STATUS_BADGES
+from core.states import STATUS_BADGES, Role
 from ui import video_tools
 from ui.session import database, settings
 from ui.widgets import apply, confirmed, duration, md, moment, plural, share_url, show_error, status_badge
@@ -76,8 +75,10 @@ with database().session() as session:
 
 st.page_link("pages/chat.py", label="Ask this group", icon=":material/chat:", query_params={"group": detail.id})
 
-videos_tab, summary_tab, details_tab, share_tab = st.tabs(
-    ["Videos", "Summary and posts", "Name and description", "Share"], key="group-tabs", on_change="rerun")
+edits = workspace.can(Role.EDITOR)  # a viewer sees the group; core refuses their changes anyway
+videos_tab, summary_tab, *editing_tabs = st.tabs(
+    ["Videos", "Summary and posts", *(["Name and description", "Share"] if edits else [])], key="group-tabs",
+    on_change="rerun")
 
 with videos_tab:
     if not detail.members:
@@ -88,6 +89,8 @@ with videos_tab:
             title.markdown(f"{position + 1}\\. **{md(member.title)}** · {duration(member.duration_s)}")
             with state:
                 status_badge(member.status)
+            if not edits:
+                continue
             # Words, not arrows, so a screen reader says what each button does.
             if up.button("Up", key=f"up-{member.video_id}", icon=":material/arrow_upward:", type="tertiary",
                          disabled=position == 0, help="Move up"):
@@ -98,7 +101,7 @@ with videos_tab:
             if remove.button("Remove", key=f"remove-{member.video_id}", icon=":material/close:", type="tertiary",
                              help="Remove from group (the video stays)"):
                 act(groups.remove_video, detail.id, member.video_id, success="Removed from the group.")
-    if choices:
+    if edits and choices:
         with st.form("add-videos", clear_on_submit=True):
             labels = {vid: f"{title} ({STATUS_BADGES[status].label})" for vid, title, status in choices}
             picked = st.multiselect("Add videos", list(labels), format_func=labels.get,
@@ -108,7 +111,7 @@ with videos_tab:
                     act(groups.add_videos, detail.id, picked, success=f"Added {plural(len(picked), 'video')}.")
                 else:
                     st.warning("Choose at least one video to add.")
-    else:
+    elif edits:
         st.caption("All your videos are in this group." if detail.members else "Add videos to your library first.")
 
 with summary_tab:
@@ -121,27 +124,29 @@ with summary_tab:
     else:
         st.caption("A summary and posts can be made once a video in this group is ready.")
 
-with details_tab:
-    with st.form("edit-group"):
-        name = st.text_input("Name", value=detail.name, max_chars=200)
-        description = st.text_area("Description", value=detail.description, max_chars=5000)
-        if st.form_submit_button("Save"):
-            act(groups.update_group, detail.id, name=name, description=description, success="Saved.")
-    if confirmed(st, "Delete group", "The group and its chat history are deleted. Its videos stay in your library.",
-                 key="delete-group", confirm="Delete for good", icon=":material/delete:"):
-        act(groups.delete_group, detail.id, success="Group deleted.")
+if edits:
+    details_tab, share_tab = editing_tabs
+    with details_tab:
+        with st.form("edit-group"):
+            name = st.text_input("Name", value=detail.name, max_chars=200)
+            description = st.text_area("Description", value=detail.description, max_chars=5000)
+            if st.form_submit_button("Save"):
+                act(groups.update_group, detail.id, name=name, description=description, success="Saved.")
+        if confirmed(st, "Delete group", "The group and its chat history are deleted. Its videos stay in your library.",
+                     key="delete-group", confirm="Delete for good", icon=":material/delete:"):
+            act(groups.delete_group, detail.id, success="Group deleted.")
 
-with share_tab:
-    st.write("Anyone with the link can watch this group's videos and ask questions — nothing else. "
-             "Answers use your model settings; a rate limit protects your bill.")
-    if detail.share_token:
-        st.code(share_url(detail.share_token), language=None)
-        new, revoke = st.columns(2)
-        if confirmed(new, "Replace link", "The current link stops working at once; share the new one.",
-                     key="replace-link"):
-            act(sharing.create_link, detail.id, success="New link created; the old one no longer works.")
-        if confirmed(revoke, "Revoke link", "The link stops working at once, also for anyone watching or asking "
-                     "through it now.", key="revoke-link"):
-            act(sharing.revoke_link, detail.id, success="Link revoked.")
-    elif st.button("Create share link", type="primary"):
-        act(sharing.create_link, detail.id, success="Share link created.")
+    with share_tab:
+        st.write("Anyone with the link can watch this group's videos and ask questions — nothing else. "
+                 "Answers use your model settings; a rate limit protects your bill.")
+        if detail.share_token:
+            st.code(share_url(detail.share_token), language=None)
+            new, revoke = st.columns(2)
+            if confirmed(new, "Replace link", "The current link stops working at once; share the new one.",
+                         key="replace-link"):
+                act(sharing.create_link, detail.id, success="New link created; the old one no longer works.")
+            if confirmed(revoke, "Revoke link", "The link stops working at once, also for anyone watching or asking "
+                         "through it now.", key="revoke-link"):
+                act(sharing.revoke_link, detail.id, success="Link revoked.")
+        elif st.button("Create share link", type="primary"):
+            act(sharing.create_link, detail.id, success="Share link created.")

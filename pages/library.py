@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import library, moment_search, submission, watching
 from core.errors import AskVideoError, VideoNotFound
-from core.states import STATUS_BADGES, Status
+from core.states import STATUS_BADGES, Role, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
 from ui.session import database, settings
@@ -105,13 +105,14 @@ def show_video(video_id: int) -> None:
 
     seek_key = f"seek-{video_id}"
     ready = item.status == Status.COMPLETED
+    edits = workspace.can(Role.EDITOR)
     player, side = st.columns([3, 2])
     with side:
         # Keyed tabs remember the open one across reruns (a saved edit does not jump back to the first).
         chapters_tab, transcript_tab = st.tabs(["Chapters", "Transcript"], key=f"side-tabs-{video_id}",
                                                on_change="rerun")
         with chapters_tab:
-            video_tools.chapters_panel(video_id, account.id, seek_key, page.chapters, ready=ready)
+            video_tools.chapters_panel(video_id, account.id, seek_key, page.chapters, ready=ready, editable=edits)
         with transcript_tab:
             transcript(detail, seek_key)
     with player:
@@ -129,13 +130,22 @@ def show_video(video_id: int) -> None:
                 st.caption("A summary can be made once the video is ready.")
         with clips_tab:
             video_tools.clips_panel(video_id, account.id, page.chapters, page.clips, seek_key, ready=ready,
-                                    cuttable=detail.media_path is not None, duration_s=item.duration_s)
+                                    cuttable=detail.media_path is not None, duration_s=item.duration_s,
+                                    editable=edits)
         with comments_tab:
             if page.comment_count:
                 st.caption(plural(page.comment_count, "comment"))
             video_tools.comments_panel(video_id, account.id, page.comments, lambda at: video_tools.seek(seek_key, at),
                                        page.chapters)
 
+    if detail.groups:
+        st.caption("In groups: " + ", ".join(md(g) for g in detail.groups))
+    if detail.original_filename:
+        st.caption(f"Uploaded file: {md(detail.original_filename)}")
+    if detail.source_url:
+        st.caption(f"Source: {md(detail.source_url)}")
+    if not edits:  # a viewer watches; editing, processing again and deleting are an editor's
+        return
     with st.expander("Edit details"):
         with st.form(f"edit-{video_id}"):
             title = st.text_input("Title", value=item.title, max_chars=500)
@@ -149,12 +159,6 @@ def show_video(video_id: int) -> None:
                 else:
                     st.toast("Saved.")
                     st.rerun()
-    if detail.groups:
-        st.caption("In groups: " + ", ".join(md(g) for g in detail.groups))
-    if detail.original_filename:
-        st.caption(f"Uploaded file: {md(detail.original_filename)}")
-    if detail.source_url:
-        st.caption(f"Source: {md(detail.source_url)}")
 
     actions = st.columns(3)
     if item.status == Status.ERROR:

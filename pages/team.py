@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import workspaces
 from core.errors import AskVideoError
-from db.states import Role
+from core.states import Role
 from ui import workspace as workspace_ui
 from ui.session import database, settings
 from ui.widgets import app_url, apply, confirmed, md, plural, show_error

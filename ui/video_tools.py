@@ -36,7 +36,8 @@ def _seconds(label: str, text: str) -> float | None:
 
 
 def chapters_panel(video_id: int, owner_id: int, seek_key: str, found: list[chapters.ChapterView], *,
-                   ready: bool) -> None:
+                   ready: bool, editable: bool = True) -> None:
+    """The video's chapters to play from; with `editable` (an editor), the tools to change them."""
     if not found:
         st.caption("Chapters appear here once the video is ready." if not ready else "No chapters yet.")
     for chapter in found:
@@ -44,9 +45,10 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, found: list[chap
         if row.button(f"{format_timestamp(chapter.start)}  {md(chapter.title)}", key=f"ch-{chapter.id}",
                       type="tertiary", help=f"Play from {format_timestamp(chapter.start)}"):
             seek(seek_key, chapter.start)
-        with tools.popover("Edit", icon=":material/edit:", help="Edit, merge or delete this chapter"):
-            _edit_chapter(owner_id, chapter)
-    if not ready:
+        if editable:
+            with tools.popover("Edit", icon=":material/edit:", help="Edit, merge or delete this chapter"):
+                _edit_chapter(owner_id, chapter)
+    if not ready or not editable:
         return
     if found:
         st.caption("Machine-made chapters can be edited; your edits are kept when the video is processed again.")
@@ -156,14 +158,15 @@ def summary_panel(owner_id: int, view: summaries.SummaryView | None, *, video_id
 
 def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.ChapterView],
                 found_clips: list[clips.ClipView], seek_key: str, *, ready: bool, cuttable: bool,
-                duration_s: float | None) -> None:
+                duration_s: float | None, editable: bool = True) -> None:
+    """The video's clips to play and download; with `editable` (an editor), making and deleting them."""
     if not ready:
         st.caption("Clips can be made once the video is ready.")
         return
-    if not cuttable:
+    if editable and not cuttable:
         st.caption("This video plays from its web page and no copy is stored here, so it cannot be cut. "
                    "Upload the file to make clips.")
-    else:
+    elif editable:  # a viewer plays and downloads the clips there are
         position = st.session_state.get(seek_key, 0.0)
         with st.form(f"new-clip-{video_id}", clear_on_submit=True):
             st.write("**New clip**")
@@ -181,7 +184,7 @@ def clips_panel(video_id: int, owner_id: int, found_chapters: list[chapters.Chap
                                      format_func=lambda c: f"{format_timestamp(c.start)} {c.title}")
             if go.button("Clip chapter", key=f"clip-chapter-go-{video_id}"):
                 request(owner_id, video_id, chapter.start, chapter.end, chapter.title)
-    clip_list(owner_id, video_id, found_clips)
+    clip_list(owner_id, video_id, found_clips, editable=editable)
 
 
 def request(owner_id: int, video_id: int, start: float, end: float, title: str | None = None, *,
@@ -197,7 +200,7 @@ def request(owner_id: int, video_id: int, start: float, end: float, title: str |
         st.rerun()  # the page read its clips before this one existed: read them again, and follow its cut
 
 
-def clip_list(owner_id: int, video_id: int, first: list[clips.ClipView]) -> None:
+def clip_list(owner_id: int, video_id: int, first: list[clips.ClipView], *, editable: bool = True) -> None:
     """The video's clips (`first`, read with the page), refreshing itself while some are cut."""
     busy = any(c.status in ACTIVE for c in first)
     unread = [first]  # the page's own run shows what it read; the fragment's reruns read again
@@ -232,8 +235,9 @@ def clip_list(owner_id: int, video_id: int, first: list[clips.ClipView]) -> None
                     clip_download_link(download, clip.id)
                 else:
                     remove = st.columns(3)[2]
-                if confirmed(remove, "Delete", "The clip's file is deleted; you can cut it again later.",
-                             key=f"delete-clip-{clip.id}", confirm="Delete clip", icon=":material/delete:"):
+                if editable and confirmed(remove, "Delete", "The clip's file is deleted; you can cut it again later.",
+                                          key=f"delete-clip-{clip.id}", confirm="Delete clip",
+                                          icon=":material/delete:"):
                     clips.delete_clip(database(), settings(), owner_id, clip.id)
                     st.rerun()
 
