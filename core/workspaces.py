@@ -160,6 +160,13 @@ def model_holder(session: Session, workspace_id: int) -> int:
     return workspace.created_by_id if workspace.created_by_id in owners else owners[0]
 
 
+def models_from(session: Session, user_id: int, workspace_id: int) -> str | None:
+    """Whose model settings answer in this workspace, named for a member they are not the
+    settings of (None when they are the user's own)."""
+    holder = model_holder(session, access(session, user_id, workspace_id).workspace_id)
+    return None if holder == user_id else session.scalar(select(User.username).where(User.id == holder))
+
+
 # ------------------------------------------------------------------------------------- workspaces
 
 

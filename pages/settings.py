@@ -3,8 +3,9 @@ account: password, email, deleting it."""
 
 import streamlit as st
 
-from core import accounts, model_settings, reindex, signup
+from core import accounts, model_settings, reindex, signup, workspaces
 from core.errors import AskVideoError
+from core.states import Role
 from ui.session import database, forget, settings, visitor_address
 from ui.widgets import app_url, apply, confirmed, md, plural, show_error
 
@@ -20,12 +21,17 @@ try:
         reranks = model_settings.reranks_with_model(session, account.id)
         staleness = reindex.staleness(session, settings(), account.id, workspace_id=workspace.id)
         contents = accounts.account_contents(session, account.id)
+        others = workspaces.models_from(session, account.id, workspace.id)
 except AskVideoError as error:
     show_error(error)
     st.stop()
 
 if notice := st.session_state.pop("settings-notice", None):
     st.warning(notice)
+if others:
+    st.info(f"In {md(workspace.name)}, videos are indexed and questions answered with the model settings of "
+            f"its owner {md(others)}; yours below apply in your personal workspace and in teams whose "
+            "models are yours.")
 st.subheader("OpenAI API key")
 st.caption("Stored encrypted and sent only to the endpoint below (or OpenAI's). It is never shown again; "
            "you can replace or remove it. Moving the endpoint to another server removes it.")
@@ -108,7 +114,7 @@ consent_toggle(
          "question. Off by default: it costs one more call per question, also for visitors of your share "
          "links, and is not measured for quality here (no model runs offline).")
 
-if stale := staleness.video_ids:
+if (stale := staleness.video_ids) and workspace.can(Role.EDITOR):
     were = "was" if len(stale) == 1 else "were"
     st.warning(f"{plural(len(stale), 'video')} of yours {were} indexed with another embedding model, so questions "
                f"(now embedded with {md(staleness.model)}) do not find them. Re-indexing embeds their stored "

@@ -109,6 +109,10 @@ def test_an_editor_changes_the_library_but_not_who_is_in_it(team):
         with pytest.raises(NotAllowed, match="owner"):
             manage()
     assert {m.role for m in workspaces.members(s, editor.id, team.workspace_id)} == {"owner", "editor", "viewer"}
+    # The team answers with its owner's models (one embedding model for its videos and questions).
+    assert workspaces.model_holder(s, team.workspace_id) == team.owner.id
+    assert workspaces.models_from(s, editor.id, team.workspace_id) == "olga"
+    assert workspaces.models_from(s, team.owner.id, team.workspace_id) is None
 
 
 def _stored_file(settings, owner_id: int) -> str:
@@ -256,3 +260,26 @@ def test_leaving_the_company_keeps_the_teams_videos_and_an_owner_must_hand_over_
     accounts.delete_account(clean_db, settings, owner.id, current_password=PASSWORD)  # alone in it: it goes too
     with clean_db.session() as s:
         assert s.get(Video, video.id) is None
+
+
+def test_only_an_owner_deletes_a_team_workspace_and_its_files_go_with_it(clean_db):
+    settings = load_settings()
+    with clean_db.session() as s:
+        owner, editor = make_account(s, "olga"), make_account(s, "eddie")
+        ws = workspaces.create_workspace(s, owner.id, "Support team")
+        _join(s, owner, ws, editor, "editor")
+        stored = _stored_file(settings, editor.id)
+        s.add_all([Video(user_id=editor.id, workspace_id=ws, title="Escalations", status="completed", file=stored),
+                   Video(user_id=editor.id, workspace_id=home(s, editor.id), title="Ed's own", status="completed")])
+        personal = home(s, owner.id)
+    path = storage.resolve(settings.media_dir, stored)
+    with pytest.raises(NotAllowed, match="owner"):
+        workspaces.delete_workspace(clean_db, settings, editor.id, ws)
+    with pytest.raises(NotAllowed, match="personal"):
+        workspaces.delete_workspace(clean_db, settings, owner.id, personal)
+    assert path.exists()
+    workspaces.delete_workspace(clean_db, settings, owner.id, ws)
+    assert not path.exists()
+    with clean_db.session() as s:
+        assert [w.name for w in workspaces.list_workspaces(s, editor.id)] == ["Personal"]
+        assert _titles(s, editor.id) == ["Ed's own"]
