@@ -65,6 +65,17 @@ def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business", *, shot: st
     expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
 
 
+def ask_the_group_and_rate(page, question: str, thumb: str) -> None:
+    """From the Groups page: Ask this group `question`, then rate the answer ("Thumbs up" or "Thumbs down")."""
+    page.get_by_role("link", name="Ask this group").click()
+    page.get_by_placeholder("Ask about these videos").fill(question)
+    page.keyboard.press("Enter")
+    rating = page.get_by_role("radio", name=thumb)
+    expect(rating).to_be_visible(timeout=60_000)
+    rating.click()
+    expect(rating).to_have_attribute("aria-checked", "true", timeout=30_000)
+
+
 def test_upload_process_and_seek(app_url, page, tmp_path):
     sign_up(page, app_url, "uma")
     screenshot(page, "10-library-empty")

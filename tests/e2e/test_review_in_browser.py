@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, ask_the_group_and_rate, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -21,13 +21,7 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
     sign_up(page, app_url, "rita")
     a_ready_talk_in_a_group(page, tmp_path)
 
-    page.get_by_role("link", name="Ask this group").click()
-    page.get_by_placeholder("Ask about these videos").fill(QUESTION)
-    page.keyboard.press("Enter")
-    thumbs_down = page.get_by_role("radio", name="Thumbs down")
-    expect(thumbs_down).to_be_visible(timeout=60_000)
-    thumbs_down.click()
-    expect(thumbs_down).to_have_attribute("aria-checked", "true", timeout=30_000)
+    ask_the_group_and_rate(page, QUESTION, "Thumbs down")
 
     page.get_by_role("link", name="Analytics").first.click()
     expect(page.get_by_role("heading", name="Answers to review")).to_be_visible(timeout=30_000)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up, visible
+from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, ask_the_group_and_rate, sign_up, visible
 
 pytestmark = pytest.mark.e2e
 
@@ -48,13 +48,7 @@ def test_an_invited_colleague_joins_asks_and_rates_and_the_owner_sees_it(app_url
         screenshot(colleague, "31-team-library-for-a-viewer")
 
         colleague.get_by_role("link", name="Groups").first.click()
-        colleague.get_by_role("link", name="Ask this group").click()
-        colleague.get_by_placeholder("Ask about these videos").fill(QUESTION)
-        colleague.keyboard.press("Enter")
-        thumbs_up = colleague.get_by_role("radio", name="Thumbs up")
-        expect(thumbs_up).to_be_visible(timeout=60_000)
-        thumbs_up.click()
-        expect(thumbs_up).to_have_attribute("aria-checked", "true", timeout=30_000)
+        ask_the_group_and_rate(colleague, QUESTION, "Thumbs up")
         screenshot(colleague, "32-team-viewer-asks")
     finally:
         colleague.context.close()
