@@ -68,8 +68,8 @@ class PendingInvitation:
 def sign_up_offer(session: Session, settings: Settings, invitation_token: str | None = None, *,
                   join_token: str | None = None) -> SignUpOffer:
     """What a visitor (who opened the app with `invitation_token`, or a workspace's `join_token`, if
-    any) may do on the Create account tab. A workspace's invitation lets its invitee sign up as
-    staff's does: an owner who invites a colleague vouches for them."""
+    any) may do on the Create account tab. A workspace's invitation made by staff lets its invitee
+    sign up as staff's own does; one made by anyone else is held to the installation's rules."""
     problem = None
     if join_token and not invitation_token:
         try:
@@ -77,6 +77,9 @@ def sign_up_offer(session: Session, settings: Settings, invitation_token: str | 
         except workspaces.InvitationInvalid as error:
             problem = str(error)
         else:
+            if not _by_staff(session, joining):
+                return _by_the_rules(session, settings, problem)
+
             note = ("You are invited into a workspace: create your account with the email address below."
                     if joining.email else "You are invited into a workspace: create your account to join.")
             return SignUpOffer(form=True, email=joining.email, note=note)
@@ -90,6 +93,10 @@ def sign_up_offer(session: Session, settings: Settings, invitation_token: str | 
             note = ("You are invited: the invitation is for the email address below." if invitation.email
                     else "You are invited: create your account.")
             return SignUpOffer(form=True, email=invitation.email, invitation_token=invitation_token, note=note)
+    return _by_the_rules(session, settings, problem)
+
+
+def _by_the_rules(session: Session, settings: Settings, problem: str | None) -> SignUpOffer:
     mode = settings.signup_mode
     if mode is SignUpMode.OPEN or not session.scalar(select(func.count()).select_from(User)):
         return SignUpOffer(form=True, problem=problem)
@@ -104,10 +111,11 @@ def sign_up_refusal(session: Session, settings: Settings, email: str,
     """Why the installation's rules refuse an account for `email` (normalised), or None if they allow it.
 
     Takes the first-account lock when it has to ask whether the installation is empty, so call it
-    in the transaction that creates the account."""
-    if invitation is not None:  # staff's, or a workspace owner's
-        if invitation.email and invitation.email != email:
-            return "This invitation is for another email address: sign up with the one it names."
+    in the transaction that creates the account. A workspace owner's invitation counts only when
+    staff made it: anyone may make a team, and a team's invitation must not open a closed installation."""
+    if invitation is not None and invitation.email and invitation.email != email:
+        return "This invitation is for another email address: sign up with the one it names."
+    if isinstance(invitation, Invitation) or (invitation is not None and _by_staff(session, invitation)):
         return None
     mode = settings.signup_mode
     if mode is SignUpMode.OPEN:
@@ -132,12 +140,13 @@ def register(
     join_token: str | None = None,
 ) -> Account:
     """Create an account from the sign-up form, if the installation's rules allow it; an invitation
-    given is used up in the same transaction (locked, so it cannot be used twice at once). A
-    workspace's invitation (`join_token`) allows it too; it is used when the new account joins."""
+    given is used up in the same transaction (locked, so it cannot be used twice at once), and so
+    is a workspace's (`join_token`): the new account joins that workspace as it is made."""
     if not settings.password_sign_in:
         raise SignUpClosed("Accounts here come from the company sign-in: use “Sign in with your company account”.")
     invitation = _usable_invitation(session, invitation_token, lock=True) if invitation_token else None
-    joining = workspaces.usable_invitation(session, join_token) if join_token and invitation is None else None
+    joining = (workspaces.usable_invitation(session, join_token, lock=True)
+               if join_token and invitation is None else None)
     # Mistakes in the form are reported before the rules, so a typo is not read as "not allowed".
     _, wanted = auth.check_new_account(username, email, password, min_password_length=settings.min_password_length)
     refusal = sign_up_refusal(session, settings, wanted, invitation or joining)
@@ -148,7 +157,13 @@ def register(
     if invitation is not None:
         invitation.used_at = datetime.now(timezone.utc)
         invitation.used_by_id = account.id
+    if joining is not None:
+        workspaces.accept(session, account.id, join_token)
     return account
+
+
+def _by_staff(session: Session, invitation: WorkspaceInvitation) -> bool:
+    return bool(session.scalar(select(User.is_staff).where(User.id == invitation.created_by_id)))
 
 
 def create_invitation(session: Session, staff_id: int, email: str = "") -> NewInvitation:

@@ -29,7 +29,7 @@ from core.model_settings import ModelAccess, workspace_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
-from db.states import Status, SummaryMethod
+from db.states import Role, Status, SummaryMethod
 
 EXTRACTIVE_NOTE = "Extractive summary — no AI model is configured, so these are key sentences from the transcript:"
 MODEL_PASSAGES = 24
@@ -63,13 +63,13 @@ def _fingerprint(kind: str, sources: list[tuple[int, str, str]], mode: str) -> s
     return hashlib.sha256(json.dumps([kind, sources, mode]).encode()).hexdigest()
 
 
-def _ready_videos(session: Session, user_id: int, *, video_id: int | None, group_id: int | None
-                  ) -> tuple[int, list[Video]]:
+def _ready_videos(session: Session, user_id: int, *, video_id: int | None, group_id: int | None,
+                  needs: Role = Role.VIEWER) -> tuple[int, list[Video]]:
     """The workspace of the video or group the user asks about, and its videos that are ready."""
     if video_id is not None:
-        video = owned_video(session, user_id, video_id)
+        video = owned_video(session, user_id, video_id, needs=needs)
         return video.workspace_id, [video] if video.status == Status.COMPLETED else []
-    workspace_id = owned_group(session, user_id, group_id).workspace_id
+    workspace_id = owned_group(session, user_id, group_id, needs=needs).workspace_id
     return workspace_id, list(session.scalars(
         select(Video).options(*WITHOUT_TRANSCRIPT).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
         .where(VideoGroupMember.group_id == group_id, Video.workspace_id == workspace_id,
@@ -108,11 +108,13 @@ def cached(session: Session, settings: Settings, user_id: int, *, video_id: int 
 
 def summarize(db: Database, settings: Settings, user_id: int, *, video_id: int | None = None,
               group_id: int | None = None, regenerate: bool = False) -> SummaryView:
-    """The current summary: the cached one if nothing changed (and not `regenerate`), else a new one."""
+    """The current summary: the cached one if nothing changed (and not `regenerate`), else a new one.
+    Any member may have one made; replacing a current one (`regenerate`) is an editor's call."""
     target = _target(video_id, group_id)
     kind = "video" if video_id is not None else "group"
     with db.session() as session:
-        workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id)
+        workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id,
+                                             needs=Role.EDITOR if regenerate else Role.VIEWER)
         if not videos:
             raise AskVideoError("Nothing to summarise yet: " + (
                 "the video is not ready." if kind == "video" else "no video in this group is ready."))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core import auth, storage
@@ -324,8 +325,7 @@ def pending_invitations(session: Session, user_id: int, workspace_id: int) -> li
     rows = session.execute(
         select(WorkspaceInvitation, User.username)
         .outerjoin(User, User.id == WorkspaceInvitation.created_by_id)
-        .where(WorkspaceInvitation.workspace_id == workspace_id, WorkspaceInvitation.revoked_at.is_(None),
-               WorkspaceInvitation.uses < WorkspaceInvitation.max_uses, WorkspaceInvitation.expires_at > func.now())
+        .where(WorkspaceInvitation.workspace_id == workspace_id, *_still_usable())
         .order_by(WorkspaceInvitation.created_at.desc(), WorkspaceInvitation.id.desc())
     ).all()
     return [PendingInvitation(i.id, i.email, Role(i.role), i.uses, i.max_uses, name, i.expires_at)
@@ -344,20 +344,40 @@ def revoke_invitation(session: Session, user_id: int, workspace_id: int, invitat
         raise InvitationInvalid("That invitation does not exist or was already revoked.")
 
 
-def usable_invitation(session: Session, token: object, *, lock: bool = False) -> WorkspaceInvitation:
-    """The invitation a link's token names, if it can still be used; else InvitationInvalid saying why."""
+def _still_usable():
+    """Conditions an invitation must meet to let anyone in: not revoked, uses left, not expired,
+    and its maker still an owner of the workspace (an owner removed or demoted, or whose account
+    is gone, takes their invitations with them)."""
+    maker_owns = select(WorkspaceMember.user_id).where(
+        WorkspaceMember.workspace_id == WorkspaceInvitation.workspace_id,
+        WorkspaceMember.user_id == WorkspaceInvitation.created_by_id, WorkspaceMember.role == Role.OWNER).exists()
+    return [WorkspaceInvitation.revoked_at.is_(None), WorkspaceInvitation.uses < WorkspaceInvitation.max_uses,
+            WorkspaceInvitation.expires_at > func.now(), maker_owns]
+
+
+def _find_invitation(session: Session, token: object, *, lock: bool = False) -> WorkspaceInvitation:
     if not isinstance(token, str) or not 20 <= len(token) <= 200:
         raise InvitationInvalid("This invitation link is not valid. Check that you copied all of it.")
     query = select(WorkspaceInvitation).where(WorkspaceInvitation.token_hash == auth.hash_token(token))
     invitation = session.scalars(query.with_for_update() if lock else query).first()
     if invitation is None:
         raise InvitationInvalid("This invitation link is not valid. Check that you copied all of it.")
+    return invitation
+
+
+def usable_invitation(session: Session, token: object, *, lock: bool = False) -> WorkspaceInvitation:
+    """The invitation a link's token names, if it can still be used; else InvitationInvalid saying why."""
+    invitation = _find_invitation(session, token, lock=lock)
     if invitation.revoked_at is not None:
         raise InvitationInvalid("This invitation was revoked. Ask the workspace's owner for a new one.")
     if invitation.uses >= invitation.max_uses:
         raise InvitationInvalid("This invitation has been used up. Ask the workspace's owner for a new one.")
     if invitation.expires_at <= datetime.now(timezone.utc):
         raise InvitationInvalid("This invitation has expired. Ask the workspace's owner for a new one.")
+    if not session.scalar(select(WorkspaceInvitation.id).where(WorkspaceInvitation.id == invitation.id,
+                                                               *_still_usable())):
+        raise InvitationInvalid("Whoever made this invitation no longer owns the workspace, so it no longer "
+                                "works. Ask one of its owners for a new one.")
     return invitation
 
 
@@ -368,38 +388,43 @@ def invitation_offer(session: Session, token: object) -> InvitationOffer:
     return InvitationOffer(name, Role(invitation.role), invitation.email)
 
 
+def _join(session: Session, user_id: int, invitation: WorkspaceInvitation) -> bool:
+    """Make the user a member with the invitation's role (using one of its uses); False if they
+    already were one (their role stays). Safe against the same user joining twice at once."""
+    added = session.execute(pg_insert(WorkspaceMember).values(
+        workspace_id=invitation.workspace_id, user_id=user_id, role=invitation.role,
+    ).on_conflict_do_nothing()).rowcount
+    if added:
+        invitation.uses += 1
+        session.flush()
+    return bool(added)
+
+
 def accept(session: Session, user_id: int, token: object) -> int:
     """Join the workspace the invitation names with its role and return the workspace's id. An
     invitation for an email address only works for the account with that address. Someone
-    already a member keeps their role and uses nothing up."""
+    already a member keeps their role and uses nothing up (a sign-up through the link has joined
+    already when the app next reads the link)."""
+    invitation = _find_invitation(session, token, lock=True)
+    if session.scalar(select(WorkspaceMember.role).where(WorkspaceMember.workspace_id == invitation.workspace_id,
+                                                        WorkspaceMember.user_id == user_id)) is not None:
+        return invitation.workspace_id
     invitation = usable_invitation(session, token, lock=True)
     email = session.scalar(select(User.email).where(User.id == user_id))
     if invitation.email and invitation.email != (email or "").lower():
         raise InvitationInvalid("This invitation is for another email address: sign in with the account it names.")
-    known = session.scalar(select(WorkspaceMember.role).where(WorkspaceMember.workspace_id == invitation.workspace_id,
-                                                             WorkspaceMember.user_id == user_id))
-    if known is None:
-        session.add(WorkspaceMember(workspace_id=invitation.workspace_id, user_id=user_id, role=invitation.role))
-        invitation.uses += 1
-        session.flush()
+    _join(session, user_id, invitation)
     return invitation.workspace_id
+
+
+def pending_for_email(session: Session, email: str, *, lock: bool = False) -> list[WorkspaceInvitation]:
+    """Usable invitations made out to this address, oldest first."""
+    query = (select(WorkspaceInvitation).where(WorkspaceInvitation.email == email.lower(), *_still_usable())
+             .order_by(WorkspaceInvitation.id))
+    return list(session.scalars(query.with_for_update(of=WorkspaceInvitation) if lock else query))
 
 
 def accept_for_email(session: Session, user_id: int, email: str) -> list[int]:
     """Accept every pending invitation made out to the user's (verified) address: a company sign-in
-    that creates the account joins the workspaces its owner was invited to."""
-    tokens = session.scalars(
-        select(WorkspaceInvitation).where(WorkspaceInvitation.email == email.lower(),
-                                          WorkspaceInvitation.revoked_at.is_(None),
-                                          WorkspaceInvitation.uses < WorkspaceInvitation.max_uses,
-                                          WorkspaceInvitation.expires_at > func.now()).with_for_update()
-    ).all()
-    joined = []
-    for invitation in tokens:
-        if session.scalar(select(WorkspaceMember.role).where(WorkspaceMember.workspace_id == invitation.workspace_id,
-                                                            WorkspaceMember.user_id == user_id)) is None:
-            session.add(WorkspaceMember(workspace_id=invitation.workspace_id, user_id=user_id, role=invitation.role))
-            invitation.uses += 1
-            joined.append(invitation.workspace_id)
-    session.flush()
-    return joined
+    joins the workspaces its owner was invited to."""
+    return [i.workspace_id for i in pending_for_email(session, email, lock=True) if _join(session, user_id, i)]

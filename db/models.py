@@ -74,6 +74,8 @@ class User(Base):
     # call per question: judging an answer's claims against their sources, re-ranking candidates.
     check_claims_with_model: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     rerank_with_model: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # "<issuer> <subject>" of the company sign-in this account is (revision 0017); None: not linked.
+    company_identity: Mapped[str | None] = mapped_column(String(600), unique=True)
 
     videos: Mapped[list[Video]] = relationship(back_populates="owner", passive_deletes=True)
 

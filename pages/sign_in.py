@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import auth, sharing, signup, workspaces
+from core import auth, identity, sharing, signup, workspaces
 from core.errors import AskVideoError
-from ui.session import company_sign_in, database, remember, settings, visitor_address
+from ui.session import company_sign_in, database, link_company_account, remember, settings, visitor_address
 from ui.widgets import md, show_error
 
 
@@ -39,8 +39,22 @@ if team is not None:
               "account, and you join it.")
 
 if company_sign_in():
-    if problem := st.session_state.get("company_sign_in_problem"):
-        page.error(md(problem))
+    if isinstance(problem := st.session_state.get("company_sign_in_problem"), identity.LinkNeeded):
+        page.info(md(str(problem)))
+        with page.form("link-company-account"):
+            password = st.text_input("Password of that account", type="password")
+            link = st.form_submit_button("Link and sign in", type="primary")
+        if link:
+            try:
+                link_company_account(password)
+            except AskVideoError as error:
+                show_error(error)
+            else:
+                screen.empty()
+                st.rerun()
+    if problem is not None:
+        if not isinstance(problem, identity.LinkNeeded):
+            page.error(md(str(problem)))
         if page.button("Sign out of the company account", icon=":material/logout:"):
             st.logout()
     elif page.button("Sign in with your company account", type="primary", icon=":material/domain:"):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core import identity, signup, workspaces
 from core.config import SignUpMode, load_settings
+from core.errors import InvalidCredentials
 from db.models import User
 from tests.factories import PASSWORD, make_account
 
@@ -24,10 +25,11 @@ def _invite_only():
 def test_a_verified_company_email_makes_an_account_once_and_signs_it_in(clean_db):
     with clean_db.session() as s:
         make_account(s, "admin")
-    account, token = identity.sign_in_with_identity(clean_db, load_settings(), _claims("Ada.Lovelace@Example.com"),
-                                                    days=1)
-    again, other_token = identity.sign_in_with_identity(clean_db, load_settings(), _claims("ada.lovelace@example.com"),
-                                                        days=1)
+    account, token = identity.sign_in_with_identity(clean_db, load_settings(),
+                                                    _claims("Ada.Lovelace@Example.com", sub="ada-1"), days=1)
+    # Her address changed at the company: the provider's subject still says who she is.
+    again, other_token = identity.sign_in_with_identity(clean_db, load_settings(),
+                                                        _claims("ada@example.com", sub="ada-1"), days=1)
     assert (account.username, account.email) == ("ada.lovelace", "ada.lovelace@example.com")
     assert again.id == account.id and token != other_token
     with clean_db.session() as s:
@@ -35,12 +37,19 @@ def test_a_verified_company_email_makes_an_account_once_and_signs_it_in(clean_db
         assert [w.name for w in workspaces.list_workspaces(s, account.id)] == ["Personal"]
 
 
-def test_an_existing_account_with_that_email_is_the_one_signed_in(clean_db):
+def test_an_existing_account_with_that_email_is_linked_only_with_its_password(clean_db):
+    """Addresses are not verified here: an account made with Bea's address by someone else must not
+    become hers, nor hers theirs, without its password."""
     with clean_db.session() as s:
         make_account(s, "admin")
         bea = make_account(s, "bea")
-    account, _ = identity.sign_in_with_identity(clean_db, load_settings(), _claims("bea@example.com"), days=1)
-    assert account.id == bea.id
+    with pytest.raises(identity.LinkNeeded, match=r"exists already \(bea\)"):
+        identity.sign_in_with_identity(clean_db, load_settings(), _claims("bea@example.com"), days=1)
+    with pytest.raises(InvalidCredentials):
+        identity.link_with_password(clean_db, _claims("bea@example.com"), "a wrong guess", days=1)
+    linked, _ = identity.link_with_password(clean_db, _claims("bea@example.com"), PASSWORD, days=1)
+    again, _ = identity.sign_in_with_identity(clean_db, load_settings(), _claims("bea@example.com"), days=1)
+    assert linked.id == again.id == bea.id
 
 
 @pytest.mark.parametrize("claims, why", [
@@ -72,3 +81,21 @@ def test_with_password_sign_in_turned_off_nobody_signs_up_with_a_password(clean_
     no_passwords = dataclasses.replace(load_settings(), password_sign_in=False)
     with clean_db.session() as s, pytest.raises(signup.SignUpClosed, match="company sign-in"):
         signup.register(s, no_passwords, "eve", "eve@example.com", PASSWORD)
+
+
+def test_a_team_invitation_opens_an_invite_only_installation_only_when_staff_made_it(clean_db):
+    """Anyone may make a team; a team's invitation must not let the whole world into a closed
+    installation. A staff member's does, and signing up through it joins at once."""
+    with clean_db.session() as s:
+        admin, olga = make_account(s, "admin"), make_account(s, "olga")  # the first account is staff
+        by_olga = workspaces.invite(s, olga.id, workspaces.create_workspace(s, olga.id, "Olga's team"),
+                                    role="viewer", max_uses=5)
+        staff_team = workspaces.create_workspace(s, admin.id, "Everyone")
+        by_staff = workspaces.invite(s, admin.id, staff_team, role="viewer", email="fay@example.com")
+    with clean_db.session() as s, pytest.raises(signup.SignUpClosed, match="by invitation"):
+        signup.register(s, _invite_only(), "gus", "gus@example.com", PASSWORD, join_token=by_olga.token)
+    with clean_db.session() as s:
+        fay = signup.register(s, _invite_only(), "fay", "fay@example.com", PASSWORD, join_token=by_staff.token)
+    with clean_db.session() as s:
+        assert [w.name for w in workspaces.list_workspaces(s, fay.id)] == ["Personal", "Everyone"]
+        assert workspaces.pending_invitations(s, admin.id, staff_team) == []  # used by the sign-up itself

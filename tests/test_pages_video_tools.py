@@ -44,6 +44,11 @@ def test_chapters_beside_the_player_seek_edit_and_export(watching):
     [export] = [c.value for c in at.code]
     assert export.splitlines()[0].startswith("00:00 ") and export.splitlines()[1].endswith(" Cycling, really")
 
+    click(at, "Replace chapters")  # regenerate: machine-made chapters again, the edits gone
+    assert not at.exception
+    chapter_buttons = [b.label for b in at.button if "  " in b.label]
+    assert len(chapter_buttons) == 3 and not any(label.endswith("Cycling, really") for label in chapter_buttons)
+
 
 def test_a_video_summary_cites_moments_that_play(watching):
     at, _, _ = watching

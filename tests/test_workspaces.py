@@ -3,6 +3,7 @@ any of it by any id."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +18,17 @@ from core.groups import GroupNotFound
 from core.workspaces import InvitationInvalid, NotAllowed, WorkspaceNotFound
 from db.models import Clip, Video, WorkspaceInvitation
 from tests.factories import PASSWORD, chat_log, home, make_account
+
+
+class DatabaseOf:
+    """The test's one session as a Database, for core functions that open their own sessions."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    @contextmanager
+    def session(self):
+        yield self._session
 
 
 @dataclass
@@ -89,6 +101,8 @@ def test_a_viewer_watches_asks_rates_and_comments_but_changes_nothing(team):
                    lambda: groups.remove_video(s, viewer.id, team.group_id, team.video_id),
                    lambda: sharing.create_link(s, viewer.id, team.group_id),
                    lambda: chapters.add_chapter(s, viewer.id, team.video_id, title="Intro", start=0, end=10),
+                   lambda: summaries.summarize(DatabaseOf(s), load_settings(), viewer.id, video_id=team.video_id,
+                                               regenerate=True),
                    lambda: analytics.scope_for(s, viewer.id, all_users=False, workspace_id=team.workspace_id)):
         with pytest.raises(NotAllowed, match="editor or owner"):
             change()
@@ -204,9 +218,10 @@ def test_an_invitation_is_for_its_address_once_a_link_for_its_uses_and_either_ca
     for_nina = workspaces.invite(s, owner.id, ws, role="viewer", email="NINA@example.com ")
     with pytest.raises(InvitationInvalid, match="another email"):
         workspaces.accept(s, other.id, for_nina.token)
-    workspaces.accept(s, newcomer.id, for_nina.token)
+    assert workspaces.accept(s, newcomer.id, for_nina.token) == ws
+    assert workspaces.accept(s, newcomer.id, for_nina.token) == ws  # opened again: already in, nothing used
     with pytest.raises(InvitationInvalid, match="used up"):
-        workspaces.accept(s, newcomer.id, for_nina.token)
+        workspaces.accept(s, other.id, for_nina.token)
     # Only the token's hash is kept.
     assert for_nina.token not in {i.token_hash for i in s.scalars(select(WorkspaceInvitation))}
 
@@ -237,6 +252,19 @@ def test_an_invitation_is_for_its_address_once_a_link_for_its_uses_and_either_ca
         "olga": "owner", "eddie": "editor", "vivian": "viewer", "nina": "viewer", "oscar": "editor", "patrick": "editor"}
     with pytest.raises(NotAllowed, match="personal"):
         workspaces.invite(s, owner.id, home(s, owner.id), role="viewer", email="x@example.com")
+
+
+def test_an_owner_removed_or_demoted_takes_their_invitations_with_them(team):
+    s, owner, ws = team.session, team.owner, team.workspace_id
+    workspaces.set_role(s, owner.id, ws, team.editor.id, "owner")
+    link = workspaces.invite(s, team.editor.id, ws, role="owner", max_uses=500)  # made while an owner
+    workspaces.set_role(s, owner.id, ws, team.editor.id, "viewer")
+    with pytest.raises(InvitationInvalid, match="no longer owns"):
+        workspaces.accept(s, team.outsider.id, link.token)
+    assert workspaces.pending_invitations(s, owner.id, ws) == []
+    workspaces.remove_member(s, owner.id, ws, team.editor.id)
+    with pytest.raises(InvitationInvalid, match="no longer owns"):  # nor can they let themselves back in
+        workspaces.accept(s, team.editor.id, link.token)
 
 
 def test_leaving_the_company_keeps_the_teams_videos_and_an_owner_must_hand_over_first(clean_db):

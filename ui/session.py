@@ -99,19 +99,27 @@ def company_sign_in() -> bool:
     return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
-def account_from_company_sign_in() -> str | None:
+def account_from_company_sign_in() -> AskVideoError | None:
     """Once `st.login` has come back signed in, sign in to Ask Video as that person (the account
-    made or linked by its verified email). Returns why that person cannot sign in here, if so:
-    the sign-in page says it, with a way to leave the company account."""
+    their company identity is, or one made from their verified email). Returns why that person is
+    not signed in here, if so (an account to link with its password, or a refusal): the sign-in
+    page says it."""
     if not company_sign_in() or not st.user.is_logged_in or st.session_state.get("session_token"):
         return None
     try:
         _, token = identity.sign_in_with_identity(database(), settings(), st.user.to_dict(),
                                                   days=settings().session_days)
     except AskVideoError as error:
-        return str(error)
+        return error
     remember(token)
     return None
+
+
+def link_company_account(password: str) -> None:
+    """Link the account with the company sign-in's email, given its password, and sign in."""
+    _, token = identity.link_with_password(database(), st.user.to_dict(), password, days=settings().session_days,
+                                           address=visitor_address())
+    remember(token)
 
 
 def write_pending_cookie() -> None:

@@ -69,7 +69,7 @@ def chapters_panel(video_id: int, owner_id: int, seek_key: str, found: list[chap
         if st.button("Replace chapters", key=f"regen-chapters-{video_id}", type="primary"):
             with st.spinner("Finding the topics…"):
                 try:
-                    method = chapters.generate(database(), settings(), video_id, owner_id=owner_id)
+                    method = chapters.generate(database(), settings(), video_id, user_id=owner_id)
                 except AskVideoError as error:
                     show_error(error)
                 else:

@@ -45,7 +45,8 @@ def test_change_the_password_sign_in_with_it_then_delete_the_account(app_url, pa
     expect(page.get_by_text("Wrong username/email or password.")).to_be_visible(timeout=30_000)
     visible(page, "Password").fill(SECOND)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    # Signed in again where they signed out: the address still names the Settings page.
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible(timeout=30_000)
 
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("tab", name="Delete account").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from core import workspaces
 from db.models import User
 from tests.e2e.conftest import screenshot
-from tests.factories import make_account
+from tests.factories import PASSWORD, make_account
 from tests.web_server import WebServer, free_port
 
 pytestmark = pytest.mark.e2e
@@ -55,29 +56,38 @@ def provider(tmp_path):
     log.close()
 
 
-def test_company_sign_in_makes_the_account_joins_the_invited_workspace_and_signs_out(clean_db, browser, provider,
-                                                                                     tmp_path):
-    with clean_db.session() as s:
-        owner = make_account(s, "olga")
-        team = workspaces.create_workspace(s, owner.id, "Support team")
-        workspaces.invite(s, owner.id, team, role="editor", email=EMAIL)
+def _app_with_company_sign_in(provider: str, tmp_path) -> WebServer:
     port = free_port()
     app = f"http://127.0.0.1:{port}"
     config = tmp_path / "secrets.toml"  # as README shows for .streamlit/secrets.toml
     config.write_text(f'[auth]\nredirect_uri = "{app}/oauth2callback"\ncookie_secret = "{secrets.token_hex(32)}"\n'
                       f'client_id = "ask-video"\nclient_secret = "not-a-real-secret"\n'
                       f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    server = WebServer(tmp_path / "web.log", "--secrets.files", str(config), port=port)
+    return WebServer(tmp_path / "web.log", "--secrets.files", str(config), port=port)
+
+
+def _company_sign_in(browser, provider: str, app: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    # The provider's pages link a stylesheet on the internet: nothing here leaves this machine.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
+               else route.abort())
+    page.goto(app)
+    page.get_by_role("button", name="Sign in with your company account").click()
+    page.wait_for_url(f"{provider}/oauth2/authorize**", timeout=30_000)
+    page.get_by_placeholder("sub").fill(EMAIL)
+    page.get_by_role("button", name="Authorize").click()
+    return page
+
+
+def test_company_sign_in_makes_the_account_joins_the_invited_workspace_and_signs_out(clean_db, browser, provider,
+                                                                                     tmp_path):
+    with clean_db.session() as s:
+        owner = make_account(s, "olga")
+        team = workspaces.create_workspace(s, owner.id, "Support team")
+        workspaces.invite(s, owner.id, team, role="editor", email=EMAIL)
+    server = _app_with_company_sign_in(provider, tmp_path)
     try:
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        # The provider's pages link a stylesheet on the internet: nothing here leaves this machine.
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
-                   else route.abort())
-        page.goto(app)
-        page.get_by_role("button", name="Sign in with your company account").click()
-        page.wait_for_url(f"{provider}/oauth2/authorize**", timeout=30_000)
-        page.get_by_placeholder("sub").fill(EMAIL)
-        page.get_by_role("button", name="Authorize").click()
+        page = _company_sign_in(browser, provider, server.url)
         expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Signed in as alice")).to_be_visible()
         page.reload()  # the session holds
@@ -95,5 +105,26 @@ def test_company_sign_in_makes_the_account_joins_the_invited_workspace_and_signs
         page.reload()
         expect(page.get_by_role("button", name="Sign in with your company account")).to_be_visible(timeout=30_000)
         assert not page.get_by_text("Signed in as").count()
+    finally:
+        server.close()
+
+
+def test_an_account_with_the_same_email_is_linked_only_with_its_password(clean_db, browser, provider, tmp_path):
+    with clean_db.session() as s:
+        make_account(s, "admin")
+        make_account(s, "alice")  # alice@example.com, made with a password before company sign-in
+    server = _app_with_company_sign_in(provider, tmp_path)
+    try:
+        page = _company_sign_in(browser, provider, server.url)
+        expect(page.get_by_text(re.compile(r"exists already \(alice\)"))).to_be_visible(timeout=30_000)
+        page.get_by_label("Password of that account").fill("a wrong guess")
+        page.get_by_role("button", name="Link and sign in").click()
+        expect(page.get_by_text("That is not the password of that account.")).to_be_visible(timeout=30_000)
+        page.get_by_label("Password of that account").fill(PASSWORD)
+        page.get_by_role("button", name="Link and sign in").click()
+        expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Signed in as alice")).to_be_visible()
+        with clean_db.session() as s:
+            assert s.scalars(select(User.company_identity).where(User.email == EMAIL)).one().endswith(EMAIL)
     finally:
         server.close()
