@@ -148,8 +148,8 @@ def _ownerless_teams(session: Session, user_id: int) -> list[str]:
 
 def account_contents(session: Session, user_id: int) -> AccountContents:
     """What deleting the account would remove (its personal workspace, teams it is alone in, its
-    own questions and comments elsewhere), and why it cannot be deleted now, if it cannot. Videos
-    it added to a team that stays are the team's and stay."""
+    comments), and why it cannot be deleted now, if it cannot. Videos it added and questions it
+    asked in a team that stays are the team's and stay."""
     doomed_workspaces = _doomed_workspaces(user_id)
     videos = select(Video.id).where(Video.workspace_id.in_(doomed_workspaces))
 
@@ -178,8 +178,7 @@ def account_contents(session: Session, user_id: int) -> AccountContents:
         groups=count(select(func.count()).select_from(VideoGroup).where(VideoGroup.workspace_id.in_(doomed_workspaces))),
         share_links=count(select(func.count()).select_from(VideoGroup)
                           .where(VideoGroup.workspace_id.in_(doomed_workspaces), VideoGroup.share_token.is_not(None))),
-        chat_logs=count(select(func.count()).select_from(ChatLog).where(
-            (ChatLog.user_id == user_id) | ChatLog.workspace_id.in_(doomed_workspaces))),
+        chat_logs=count(select(func.count()).select_from(ChatLog).where(ChatLog.workspace_id.in_(doomed_workspaces))),
         clips=count(select(func.count()).select_from(Clip).where(clip_doomed)),
         comments=count(select(func.count()).select_from(doomed)),
         templates=count(select(func.count()).select_from(ContentTemplate).where(

@@ -80,7 +80,7 @@ class Citation:
 @dataclass
 class Prepared:
     group_id: int | None  # None: a video's (video_id) or all the workspace's videos
-    user_id: int  # who asks (for a share-link visitor, the workspace's owner holding their conversations)
+    user_id: int  # who asks (for a share-link visitor, the workspace's owner the link answers as; not stored)
     workspace_id: int  # where the question is asked, whose model settings answer it
     question: str
     search_query: str
@@ -412,7 +412,7 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
                                                       visitor_token=prepared.visitor_token)
             else:
                 conversations.touch(session, conversation_id)
-            log = ChatLog(user_id=prepared.user_id, workspace_id=prepared.workspace_id, group_id=prepared.group_id,
+            log = ChatLog(user_id=None if prepared.shared else prepared.user_id, workspace_id=prepared.workspace_id, group_id=prepared.group_id,
                           question=prepared.question,
                           answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
                           mode=answer.mode, claims=answer.claims, support_score=answer.support_score,

@@ -3,11 +3,11 @@ or a second tab reopens them where they were.
 
 A conversation belongs to the workspace of what it asks and is its asker's own: teammates see
 its exchanges in Analytics, not in their list. A share-link visitor has no account: the
-conversations they start are held for them by the workspace's owner (`sharing.open_link` names
-who) and are theirs through a random token kept in their browser (`visitor_token`), stored here
-hashed; the owner's own list never shows them (Analytics does, as shared exchanges). Every
-function takes the viewer's user id and token and refuses a conversation that is not theirs, or
-is in a workspace they are no longer a member of, with the same message as one that does not exist.
+conversations they start name no member and are theirs through a random token kept in their
+browser (`visitor_token`), stored here hashed; nobody's list shows them (Analytics does, as
+shared exchanges). Every function takes the viewer's user id (for a visitor, the workspace's
+owner the share link answers as) and token, and refuses a conversation that is not theirs, or is
+in a workspace they are no longer a member of, with the same message as one that does not exist.
 """
 
 from __future__ import annotations
@@ -77,8 +77,7 @@ def _theirs(user_id: int, visitor_token: str | None):
                                            .where(WorkspaceMember.user_id == user_id))
     if hashed is None:
         return [Conversation.user_id == user_id, member, Conversation.is_shared_origin.is_(False)]
-    return [Conversation.user_id == user_id, member, Conversation.is_shared_origin.is_(True),
-            Conversation.visitor_token_hash == hashed]
+    return [member, Conversation.is_shared_origin.is_(True), Conversation.visitor_token_hash == hashed]
 
 
 def find(session: Session, owner_id: int, conversation_id: object, *, visitor_token: str | None = None,
@@ -111,9 +110,10 @@ def start(session: Session, user_id: int, *, workspace_id: int, question: str, g
     titled by its first question. One asked through a share link (`shared`) is the visitor's, by
     their token."""
     scope = Scope.GROUP if group_id is not None else Scope.VIDEO if video_id is not None else Scope.ALL
-    conversation = Conversation(user_id=user_id, workspace_id=workspace_id, scope=scope, group_id=group_id, video_id=video_id,
-                                title=title_of(question) or "A question", is_shared_origin=shared or visitor_token is not None,
-                                visitor_token_hash=_visitor_hash(visitor_token))
+    visitor = shared or visitor_token is not None
+    conversation = Conversation(user_id=None if visitor else user_id, workspace_id=workspace_id, scope=scope,
+                                group_id=group_id, video_id=video_id, title=title_of(question) or "A question",
+                                is_shared_origin=visitor, visitor_token_hash=_visitor_hash(visitor_token))
     session.add(conversation)
     session.flush()
     return conversation.id

@@ -291,8 +291,8 @@ class SharedQuestion(Base):
 class Conversation(Base):
     """Questions asked one after another about one scope (a group, a video or everything), kept so
     they can be reopened and continued; its chat_logs rows are its exchanges, in id order. A share
-    link's visitor has no account: their conversations belong to the group's owner and are theirs
-    through a random token kept in their browser, stored here hashed."""
+    link's visitor has no account: their conversations name no member and are theirs through a
+    random token kept in their browser, stored here hashed."""
 
     __tablename__ = "conversations"
     __table_args__ = (
@@ -304,7 +304,8 @@ class Conversation(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # who asks
+    # Who asks; None for a share-link visitor (theirs by token) and once the asker's account is gone.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     workspace_id: Mapped[int] = _workspace()
     scope: Mapped[str] = mapped_column(String(8))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)
@@ -325,7 +326,8 @@ class ChatLog(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # who asked
+    # Who asked: None through a share link, and once the asker's account is gone (the team keeps it).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     workspace_id: Mapped[int] = _workspace(index=True)
     # None when asked of one video or of all the owner's videos (its conversation says which).
     group_id: Mapped[int | None] = mapped_column(ForeignKey("video_groups.id", ondelete="CASCADE"), index=True)

@@ -31,8 +31,9 @@ def chat_log(**fields) -> ChatLog:
     else:
         where = select(Workspace.id).where(Workspace.personal_user_id == fields.get("user_id")).scalar_subquery()
     fields.setdefault("workspace_id", where)
+    scope = "group" if fields.get("group_id") is not None else "all"
     return ChatLog(conversation=Conversation(user_id=fields.get("user_id"), workspace_id=fields["workspace_id"],
-                                             scope="group", group_id=fields.get("group_id"),
+                                             scope=scope, group_id=fields.get("group_id"),
                                              title=fields.get("question") or "A question",
                                              is_shared_origin=fields.get("is_shared_origin", False)),
                    **fields)

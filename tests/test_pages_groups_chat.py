@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from core.config import load_settings
 from db.models import ChatLog, VideoGroup, VideoGroupMember
 from tests.app_driver import APP, click, element_protos, errors, field, signed_in_app
+from tests.factories import home
 
 
 def member_titles(db, group_id):
@@ -93,7 +94,8 @@ def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, cor
     assert "in their own words" in shown and "no AI model" not in shown  # the owner's setup is not theirs to read
     with clean_db.session() as s:
         log = s.scalars(select(ChatLog)).one()
-    assert log.is_shared_origin and log.user_id == account.id
+        personal = home(s, account.id)
+    assert log.is_shared_origin and log.user_id is None and log.workspace_id == personal  # no member asked it
     next(b for b in visitor.button if b.label.startswith("[1] IT onboarding")).click().run()
     assert element_protos(visitor, "video")  # the cited moment plays for the visitor
 

@@ -77,7 +77,8 @@ def test_shared_questions_are_logged_as_shared_and_rateable_by_the_visitor(clean
         answers.set_feedback(s, answer.log_id, "good", user_id=view.owner_id, shared_group_id=view.group_id)
     with clean_db.session() as s:
         log = s.get(ChatLog, answer.log_id)
-    assert log.is_shared_origin and log.feedback == "good" and log.user_id == owner.id
+    assert log.is_shared_origin and log.feedback == "good" and log.user_id is None  # a visitor: no member asked
+    assert log.workspace_id == view.workspace_id
 
 
 def test_rate_limit_per_link_stops_a_flood(clean_db, shared):

@@ -16,7 +16,7 @@ from core.config import load_settings
 from core.errors import AskVideoError, Refused, VideoNotFound
 from core.groups import GroupNotFound
 from core.workspaces import InvitationInvalid, NotAllowed, WorkspaceNotFound
-from db.models import Clip, Video, WorkspaceInvitation
+from db.models import ChatLog, Clip, Video, WorkspaceInvitation
 from tests.factories import PASSWORD, chat_log, home, make_account
 
 
@@ -276,6 +276,10 @@ def test_leaving_the_company_keeps_the_teams_videos_and_an_owner_must_hand_over_
         video = Video(user_id=editor.id, workspace_id=ws, title="Escalations", status="completed")
         mine = Video(user_id=editor.id, workspace_id=home(s, editor.id), title="Ed's own", status="completed")
         s.add_all([video, mine])
+        s.flush()
+        asked = chat_log(user_id=editor.id, workspace_id=ws, question="Who escalates?", answer="Ed.",
+                         mode="extractive")
+        s.add(asked)
     settings = load_settings()
     with pytest.raises(accounts.AccountError, match="last owner of Support team"):
         accounts.delete_account(clean_db, settings, owner.id, current_password=PASSWORD)
@@ -283,6 +287,8 @@ def test_leaving_the_company_keeps_the_teams_videos_and_an_owner_must_hand_over_
     with clean_db.session() as s:
         kept = s.get(Video, video.id)
         assert kept is not None and kept.user_id is None  # the team's video stays, its uploader gone
+        kept_log = s.get(ChatLog, asked.id)
+        assert kept_log is not None and kept_log.user_id is None  # and so does what he asked there
         assert s.get(Video, mine.id) is None  # his personal library went with him
         assert [m.username for m in workspaces.members(s, owner.id, ws)] == ["olga"]
     accounts.delete_account(clean_db, settings, owner.id, current_password=PASSWORD)  # alone in it: it goes too
