@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core import keyphrases, llm, transcripts
+from core import keyphrases, llm, transcripts, workspaces
 from core.answers import Citation, cited, passages_block
 from core.config import Settings
 from core.database import Database
@@ -63,13 +63,13 @@ def _fingerprint(kind: str, sources: list[tuple[int, str, str]], mode: str) -> s
     return hashlib.sha256(json.dumps([kind, sources, mode]).encode()).hexdigest()
 
 
-def _ready_videos(session: Session, user_id: int, *, video_id: int | None, group_id: int | None,
-                  needs: Role = Role.VIEWER) -> tuple[int, list[Video]]:
+def _ready_videos(session: Session, user_id: int, *, video_id: int | None, group_id: int | None
+                  ) -> tuple[int, list[Video]]:
     """The workspace of the video or group the user asks about, and its videos that are ready."""
     if video_id is not None:
-        video = owned_video(session, user_id, video_id, needs=needs)
+        video = owned_video(session, user_id, video_id)
         return video.workspace_id, [video] if video.status == Status.COMPLETED else []
-    workspace_id = owned_group(session, user_id, group_id, needs=needs).workspace_id
+    workspace_id = owned_group(session, user_id, group_id).workspace_id
     return workspace_id, list(session.scalars(
         select(Video).options(*WITHOUT_TRANSCRIPT).join(VideoGroupMember, VideoGroupMember.video_id == Video.id)
         .where(VideoGroupMember.group_id == group_id, Video.workspace_id == workspace_id,
@@ -109,20 +109,22 @@ def cached(session: Session, settings: Settings, user_id: int, *, video_id: int 
 def summarize(db: Database, settings: Settings, user_id: int, *, video_id: int | None = None,
               group_id: int | None = None, regenerate: bool = False) -> SummaryView:
     """The current summary: the cached one if nothing changed (and not `regenerate`), else a new one.
-    Any member may have one made; replacing a current one (`regenerate`) is an editor's call."""
+    Any member may have one made, or remade once it is out of date; replacing a current one
+    (`regenerate`) is an editor's call."""
     target = _target(video_id, group_id)
     kind = "video" if video_id is not None else "group"
     with db.session() as session:
-        workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id,
-                                             needs=Role.EDITOR if regenerate else Role.VIEWER)
+        workspace_id, videos = _ready_videos(session, user_id, video_id=video_id, group_id=group_id)
         if not videos:
             raise AskVideoError("Nothing to summarise yet: " + (
                 "the video is not ready." if kind == "video" else "no video in this group is ready."))
         access = workspace_access(session, settings, workspace_id)
         fingerprint = _fingerprint(kind, _state(videos), _mode(access))
         row = session.scalars(select(Summary).where(target, Summary.workspace_id == workspace_id)).first()
-        if row is not None and row.fingerprint == fingerprint and not regenerate:
-            return _view(row, fingerprint)
+        if row is not None and row.fingerprint == fingerprint:
+            if not regenerate:
+                return _view(row, fingerprint)
+            workspaces.access(session, user_id, workspace_id, needs=Role.EDITOR)
         sources = [_source(session, v) for v in videos]
     if access.remote:
         method, (text, citations) = SummaryMethod.MODEL, _with_model(access, sources, kind, settings.llm_timeout_s)

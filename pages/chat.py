@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import groups, library, reindex
 from core.errors import AskVideoError
-from core.states import Scope, Status
+from core.states import Role, Scope, Status
 from ui import conversations as conversation_ui
 from ui.chat import render_chat
 from ui.session import database, settings
@@ -107,5 +107,5 @@ if conversation:
     conversation_ui.header(account.id, conversation.id, conversation.title)
 key = f"group-{group_id}" if group_id else f"video-{video_id}" if video_id else "all"
 render_chat(key=key, group_id=group_id, video_id=video_id, owner_id=account.id, shared=False,
-            workspace_id=workspace.id,
+            workspace_id=workspace.id, edits=workspace.can(Role.EDITOR),
             conversation_id=conversation.id if conversation else None)

@@ -116,7 +116,7 @@ with videos_tab:
 
 with summary_tab:
     if detail.ready_count:
-        video_tools.summary_panel(account.id, summary, group_id=detail.id, on_cite=open_at)
+        video_tools.summary_panel(account.id, summary, group_id=detail.id, on_cite=open_at, editable=edits)
         st.divider()
         st.subheader("Create a post")
         video_tools.post_maker(f"post-group-{detail.id}", account.id, lambda: content_templates.context_for_group(

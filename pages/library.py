@@ -125,7 +125,8 @@ def show_video(video_id: int) -> None:
                                                        key=f"tool-tabs-{video_id}", on_change="rerun")
         with summary_tab:
             if ready:
-                video_tools.summary_panel(account.id, page.summary, video_id=video_id, seek_key=seek_key)
+                video_tools.summary_panel(account.id, page.summary, video_id=video_id, seek_key=seek_key,
+                                          editable=edits)
             else:
                 st.caption("A summary can be made once the video is ready.")
         with clips_tab:

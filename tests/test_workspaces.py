@@ -101,12 +101,16 @@ def test_a_viewer_watches_asks_rates_and_comments_but_changes_nothing(team):
                    lambda: groups.remove_video(s, viewer.id, team.group_id, team.video_id),
                    lambda: sharing.create_link(s, viewer.id, team.group_id),
                    lambda: chapters.add_chapter(s, viewer.id, team.video_id, title="Intro", start=0, end=10),
-                   lambda: summaries.summarize(DatabaseOf(s), load_settings(), viewer.id, video_id=team.video_id,
-                                               regenerate=True),
+
                    lambda: analytics.scope_for(s, viewer.id, all_users=False, workspace_id=team.workspace_id)):
         with pytest.raises(NotAllowed, match="editor or owner"):
             change()
     assert _titles(s, viewer.id, team.workspace_id) == ["Escalations"]
+    # A viewer may have the summary made, but not replace a current one (each costs a model call).
+    summaries.summarize(DatabaseOf(s), load_settings(), viewer.id, video_id=team.video_id)
+    with pytest.raises(NotAllowed, match="editor or owner"):
+        summaries.summarize(DatabaseOf(s), load_settings(), viewer.id, video_id=team.video_id, regenerate=True)
+    summaries.summarize(DatabaseOf(s), load_settings(), team.editor.id, video_id=team.video_id, regenerate=True)
 
 
 def test_an_editor_changes_the_library_but_not_who_is_in_it(team):

@@ -92,10 +92,11 @@ def _play_all(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_
 
 
 def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_group_id: int | None,
-             playing: int | None) -> None:
+             playing: int | None, *, clips: bool) -> None:
+    """The answer's cited moments, each playing from its second; with `clips` (an editor, not
+    through a share link), each can be cut into a clip."""
     if not answer.citations:
         return
-    shared = shared_group_id is not None
     heading = st.container(horizontal=True, vertical_alignment="center", gap="small")
     heading.caption("Sources")
     if len(answer.citations) > 1 and heading.button(
@@ -117,7 +118,7 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_g
                       help="Playing now" if citation.n == now else "Play from this moment"):
             play_moment(key, citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
-        if not shared and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
+        if clips and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",
                                      icon=":material/content_cut:", help="Cut this moment into a clip (Library → Clips)"):
             video_tools.request(owner_id, citation.video_id, citation.start, citation.end,
                                 f"{conversations.title_of(answer.question)} · {citation.title}", cited=True)
@@ -145,7 +146,8 @@ def _feedback(key: str, answer: Answer, owner_id: int, shared_group_id: int | No
 
 
 def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, conversation_id: int | None = None,
-                visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None) -> None:
+                visitor_token: str | None = None, video_id: int | None = None, workspace_id: int | None = None,
+                edits: bool = False) -> None:
     """A chat column and a player column for one group (or one video, or with neither all the
     videos of `workspace_id`), showing the open conversation. `owner_id` is who asks: the
     signed-in user, or for a share link's visitor the workspace's owner holding their conversations."""
@@ -183,7 +185,8 @@ def render_chat(*, key: str, group_id: int | None, owner_id: int, shared: bool, 
                         st.rerun()
                     continue
                 st.markdown(claims_markdown(answer.text, answer.claims))
-                _sources(key, exchange_id, answer, owner_id, group_id if shared else None, playing)
+                _sources(key, exchange_id, answer, owner_id, group_id if shared else None, playing,
+                         clips=not shared and edits)
                 if answer.log_id is None:
                     _unsaved(key, exchange, conversation_id)
                     continue

@@ -118,11 +118,13 @@ def _edit_chapter(owner_id: int, chapter: chapters.ChapterView) -> None:
 
 
 def summary_panel(owner_id: int, view: summaries.SummaryView | None, *, video_id: int | None = None,
-                  group_id: int | None = None, seek_key: str | None = None, on_cite: Callable | None = None) -> None:
-    """The cached summary (`view`) with its cited moments, and a button to make or remake it."""
+                  group_id: int | None = None, seek_key: str | None = None, on_cite: Callable | None = None,
+                  editable: bool = True) -> None:
+    """The cached summary (`view`) with its cited moments, and a button to make it, or remake it
+    (an editor any time, anyone once it is out of date); clips of its moments for an editor."""
     key = f"summary-{video_id}-{group_id}"
     label = "Summarize again" if view else "Summarize"
-    if st.button(label, key=key, icon=":material/summarize:"):
+    if (view is None or view.stale or editable) and st.button(label, key=key, icon=":material/summarize:"):
         with st.spinner("Summarizing…"):
             try:
                 summaries.summarize(database(), settings(), owner_id, video_id=video_id, group_id=group_id,
@@ -148,8 +150,8 @@ def summary_panel(owner_id: int, view: summaries.SummaryView | None, *, video_id
                 on_cite(citation)
             elif seek_key:
                 seek(seek_key, citation.start)
-        if clip.button("Clip", key=f"{key}-clip-{citation.n}", icon=":material/content_cut:", type="tertiary",
-                       help="Cut this moment into a clip"):
+        if editable and clip.button("Clip", key=f"{key}-clip-{citation.n}", icon=":material/content_cut:",
+                                    type="tertiary", help="Cut this moment into a clip"):
             request(owner_id, citation.video_id, citation.start, citation.end, citation.title, cited=True)
 
 
