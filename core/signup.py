@@ -77,9 +77,9 @@ def sign_up_offer(session: Session, settings: Settings, invitation_token: str | 
         except workspaces.InvitationInvalid as error:
             problem = str(error)
         else:
-            if not _by_staff(session, joining):
-                return _by_the_rules(session, settings, problem)
-
+            allowed = SignUpOffer(form=True) if _by_staff(session, joining) else _by_the_rules(session, settings, None)
+            if not allowed.form:
+                return allowed
             note = ("You are invited into a workspace: create your account with the email address below."
                     if joining.email else "You are invited into a workspace: create your account to join.")
             return SignUpOffer(form=True, email=joining.email, note=note)

@@ -99,3 +99,15 @@ def test_a_team_invitation_opens_an_invite_only_installation_only_when_staff_mad
     with clean_db.session() as s:
         assert [w.name for w in workspaces.list_workspaces(s, fay.id)] == ["Personal", "Everyone"]
         assert workspaces.pending_invitations(s, admin.id, staff_team) == []  # used by the sign-up itself
+
+
+def test_where_anyone_may_sign_up_a_teams_invitation_still_names_its_address(clean_db):
+    with clean_db.session() as s:
+        make_account(s, "admin")
+        olga = make_account(s, "olga")  # not staff
+        made = workspaces.invite(s, olga.id, workspaces.create_workspace(s, olga.id, "Olga's team"), role="viewer",
+                                 email="hal@example.com")
+        offer = signup.sign_up_offer(s, load_settings(), join_token=made.token)
+        closed = signup.sign_up_offer(s, _invite_only(), join_token=made.token)
+    assert offer.form and offer.email == "hal@example.com" and "invited" in offer.note
+    assert not closed.form and "by invitation" in closed.note
