@@ -53,7 +53,7 @@ def switcher(account: Account, now: WorkspaceSummary) -> None:
 
 
 def label(workspace: WorkspaceSummary) -> str:
-    return f"{workspace.name} (personal)" if workspace.personal else f"{workspace.name} · {workspace.role}"
+    return "Personal workspace" if workspace.personal else f"{workspace.name} · {workspace.role}"
 
 
 def join_from_link(account: Account) -> None:

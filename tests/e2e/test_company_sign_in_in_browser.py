@@ -96,6 +96,7 @@ def test_company_sign_in_makes_the_account_joins_the_invited_workspace_and_signs
             alice = s.scalars(select(User).where(User.email == EMAIL)).one()
             joined = {w.name: w.role for w in workspaces.list_workspaces(s, alice.id)}
         assert joined == {"Personal": "owner", "Support team": "editor"}
+        expect(page.get_by_placeholder("Words in a title, or said in a video")).to_be_visible()  # settled
         screenshot(page, "34-company-sign-in")
 
         page.get_by_role("button", name="Sign out").click()
