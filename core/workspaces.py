@@ -143,7 +143,7 @@ def access(session: Session, user_id: int, workspace_id: int | None = None, *, n
 
 def model_holder(session: Session, workspace_id: int) -> int:
     """The user whose model settings (OpenAI key, endpoint, models) the workspace's indexing and
-    answers use: the personal workspace's user, a team's creator while still a member, else its
+    answers use: the personal workspace's user, a team's creator while an owner there, else its
     longest-standing owner. One account's settings for the whole workspace keep every video
     indexed with the model its questions are embedded with."""
     workspace = session.get(Workspace, workspace_id)
