@@ -7,12 +7,12 @@ import logging
 import streamlit as st
 
 from core import sharing
-from core.states import Role
 from core.config import PROJECT_ROOT
 from core.database import UNREACHABLE_MESSAGE, DatabaseUnreachable
 from core.media_links import session_grant
-from ui.media import watch_as
+from core.states import Role
 from ui import workspace as workspace_ui
+from ui.media import watch_as
 from ui.session import account_from_company_sign_in, current_account, sign_out, write_pending_cookie
 
 log = logging.getLogger("askvideo.app")
@@ -32,10 +32,11 @@ def main() -> None:
         if back := sharing.return_token(st.query_params.pop("next")):
             st.query_params["share"] = back
 
-    workspace = None
+    workspace, theirs = None, []
     if account is not None and not st.query_params.get("share"):
         workspace_ui.join_from_link(account)  # an invitation link, once signed in or up
-        workspace = workspace_ui.current(account)
+        theirs = workspace_ui.mine(account)
+        workspace = workspace_ui.current(theirs)
     st.session_state["workspace"] = workspace
     if problem := st.session_state.pop("join_problem", None):
         st.error(problem)  # an invitation link that could not be used (plain text: st.error does not render HTML)
@@ -67,7 +68,7 @@ def main() -> None:
         ]
     if account is not None and not st.query_params.get("share"):
         with st.sidebar:
-            workspace_ui.switcher(account, workspace)
+            workspace_ui.switcher(theirs, workspace)
             st.caption(f"Signed in as **{account.username}**" + (" · staff" if account.is_staff else ""))
             if st.button("Sign out", key="sign_out"):
                 sign_out()

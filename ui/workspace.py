@@ -21,12 +21,16 @@ def _wanted() -> int | None:
     return int(raw) if isinstance(raw, (int, str)) and str(raw).isdigit() else None
 
 
-def current(account: Account) -> WorkspaceSummary:
-    """The workspace this run works in: the URL's if the account is a member of it, else the one
-    chosen earlier in this browser tab, else the personal one. Read from the database on every
-    run, so a member removed from a workspace is back in their own at once."""
+def mine(account: Account) -> list[WorkspaceSummary]:
+    """The account's workspaces, read once per run (not kept: a member removed from a workspace is
+    back in their own at once)."""
     with database().session() as session:
-        mine = workspaces.list_workspaces(session, account.id)
+        return workspaces.list_workspaces(session, account.id)
+
+
+def current(mine: list[WorkspaceSummary]) -> WorkspaceSummary:
+    """The workspace this run works in, of `mine`: the URL's if the account is a member of it, else
+    the one chosen earlier in this browser tab, else the personal one."""
     wanted = _wanted()
     chosen = next((w for w in mine if w.id == wanted), mine[0])
     choose(chosen.id)
@@ -39,10 +43,8 @@ def choose(workspace_id: int) -> None:
         st.query_params[PARAM] = str(workspace_id)
 
 
-def switcher(account: Account, now: WorkspaceSummary) -> None:
-    """The sidebar's workspace picker; choosing one reloads the page in it."""
-    with database().session() as session:
-        mine = workspaces.list_workspaces(session, account.id)
+def switcher(mine: list[WorkspaceSummary], now: WorkspaceSummary) -> None:
+    """The sidebar's workspace picker over `mine`; choosing one reloads the page in it."""
     if len(mine) < 2:
         return
     picked = st.selectbox("Workspace", mine, index=next(i for i, w in enumerate(mine) if w.id == now.id),
