@@ -126,15 +126,21 @@ def write_pending_cookie() -> None:
     """Set or clear the session cookie in the browser (Streamlit has no server-side cookie API).
 
     The token is ours (URL-safe base64), never user text; json.dumps quotes it for the script.
-    SameSite=Strict keeps other sites from sending it.
+    SameSite=Strict keeps other sites from sending it. A write stays pending, and is made again on
+    each run, until the browser sends the cookie back as written: a run cut short by a click (its
+    last elements never sent) must not lose a sign-in at the next reload.
     """
     slot = st.empty()  # always there, so the page below keeps its place whether a cookie is written or not
     writes = []
-    if "cookie_to_write" in st.session_state:
-        token = st.session_state.pop("cookie_to_write")
-        writes.append((COOKIE, token, settings().session_days * 86400 if token else 0))
-    if "visitor_cookie_to_write" in st.session_state:
-        writes.append((VISITOR_COOKIE, st.session_state.pop("visitor_cookie_to_write"), VISITOR_DAYS * 86400))
+    for key, name, max_age in (("cookie_to_write", COOKIE, settings().session_days * 86400),
+                               ("visitor_cookie_to_write", VISITOR_COOKIE, VISITOR_DAYS * 86400)):
+        if key not in st.session_state:
+            continue
+        value = st.session_state[key]
+        if (_cookie_token(name) or "") == value:  # the browser has it (or, cleared, has none)
+            del st.session_state[key]
+        else:
+            writes.append((name, value, max_age if value else 0))
     if not writes:
         return
     slot.html(
