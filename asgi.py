@@ -1,12 +1,15 @@
 """The web server: Streamlit's pages (streamlit_app.py) and our own routes, one ASGI app.
 
-`make run` starts it with `streamlit run asgi.py`; any ASGI server works too (`uvicorn asgi:app`).
+`make run` starts it with `streamlit run asgi.py` (uvicorn underneath); any ASGI server works too
+(`uvicorn asgi:app`). Beside the pages: stored media (/files), uploads (/uploads), the session
+cookie (/session/cookie), a health check (/healthz), the REST API (/api/v1) and the MCP server (/mcp).
 """
 
 import streamlit as st
+from starlette.routing import Mount
 from streamlit.runtime.pages_manager import PagesManager
 
-from web import media, uploads
+from web import api, health, media, mcp_server, session_cookie, uploads
 
 # Pages are routed by st.navigation in streamlit_app.py; our pages/ folder is not Streamlit's old
 # pages-directory mode. Streamlit only learns that when st.navigation first runs in the process,
@@ -14,4 +17,9 @@ from web import media, uploads
 # entry script, and crashed. Say it before any session starts.
 PagesManager.uses_pages_directory = False
 
-app = st.App("streamlit_app.py", routes=[*media.routes, *uploads.routes])
+app = st.App(
+    "streamlit_app.py",
+    routes=[*media.routes, *uploads.routes, *session_cookie.routes, *health.routes, *mcp_server.routes,
+            Mount(api.PREFIX, app=api.api)],
+    lifespan=mcp_server.lifespan,
+)

@@ -13,7 +13,13 @@ from core.media_links import session_grant
 from core.states import Role
 from ui import workspace as workspace_ui
 from ui.media import watch_as
-from ui.session import account_from_company_sign_in, current_account, sign_out, write_pending_cookie
+from ui.session import (
+    account_from_company_sign_in,
+    confirm_cookie_writes,
+    current_account,
+    sign_out,
+    write_pending_cookie,
+)
 
 log = logging.getLogger("askvideo.app")
 ICON = PROJECT_ROOT / "ui" / "assets" / "icon.png"
@@ -75,6 +81,7 @@ def main() -> None:
 
     menu = account is not None and not st.query_params.get("share")
     st.navigation(pages, position="sidebar" if menu else "hidden").run()
+    confirm_cookie_writes()  # reached only when the page ran to its end (not cut short by a rerun)
 
 
 # The icon is our own file: a ":material/…" page icon makes the browser fetch it from Google's servers.

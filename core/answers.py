@@ -198,13 +198,7 @@ def prepare(
     all the videos of `workspace_id`, the asker's personal workspace by default) and choose how to
     answer. A question in a stored conversation follows up on that conversation's own turns
     (`history` is for callers that keep none)."""
-    import openai
-
-    question = one_line(question)
-    if not question:
-        raise AskVideoError("Type a question first.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
+    question = _clean_question(question)
     with db.session() as session:
         workspace_id = conversations.check_target(session, user_id, group_id=group_id, video_id=video_id,
                                                   workspace_id=workspace_id)
@@ -219,12 +213,8 @@ def prepare(
         search_query = _rewrite_with_model(access, question, history, settings.llm_timeout_s)
     else:
         search_query = _follow_up_query(question, history)
-    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
-    try:
-        hits = retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, video_id=video_id,
-                                         workspace_id=workspace_id, rerank=True).hits(search_query)
-    except openai.OpenAIError as error:  # embedding the question with the user's provider
-        raise provider_error(error, shared) from None
+    hits = _retrieve(db, settings, access, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
+                     query=search_query, shared=shared)
     # Found when a passage says the question's rarer words or is close in meaning (one rule, which
     # the benchmark measures too); then the model sees all k (context helps it).
     found = retrieval.is_found(hits, similarity=settings.min_relevance)
@@ -244,6 +234,42 @@ def prepare(
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, user_id, workspace_id, question, search_query, mode, passages, shared, access, history,
                     settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id)
+
+
+def _clean_question(question: str) -> str:
+    question = one_line(question)
+    if not question:
+        raise AskVideoError("Type a question first.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise AskVideoError(f"Questions are at most {MAX_QUESTION_CHARS} characters.")
+    return question
+
+
+def _retrieve(db: Database, settings: Settings, access: ModelAccess, *, group_id: int | None, video_id: int | None,
+              workspace_id: int, query: str, shared: bool) -> list[retrieval.Hit]:
+    import openai
+
+    embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
+    try:
+        return retrieval.group_retriever(db.session, settings, embedder, group_id=group_id, video_id=video_id,
+                                         workspace_id=workspace_id, rerank=True).hits(query)
+    except openai.OpenAIError as error:  # embedding the question with the user's provider
+        raise provider_error(error, shared) from None
+
+
+def search(db: Database, settings: Settings, *, user_id: int, query: str, group_id: int | None = None,
+           video_id: int | None = None, workspace_id: int | None = None) -> list[retrieval.Hit]:
+    """The moments that answer `query` in a group, a video or a workspace, as the chat would
+    retrieve them, without writing an answer (for tools that want the moments themselves). Only
+    those that count as found; none when nothing does."""
+    query = _clean_question(query)
+    with db.session() as session:
+        workspace_id = conversations.check_target(session, user_id, group_id=group_id, video_id=video_id,
+                                                  workspace_id=workspace_id)
+        access = model_access(session, settings, workspaces.model_holder(session, workspace_id))
+    hits = _retrieve(db, settings, access, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
+                     query=query, shared=False)
+    return hits if retrieval.is_found(hits, similarity=settings.min_relevance) else []
 
 
 def stored_turns(session: Session, user_id: int, conversation_id: object, visitor_token: str | None, *,

@@ -94,6 +94,7 @@ class Settings:
     # (None: the default one), and whether password sign-in stays offered beside it.
     company_provider: str | None = None
     password_sign_in: bool = True
+    api_calls_per_minute: int = 60  # per personal access token, REST API and MCP together
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -144,4 +145,5 @@ def load_settings() -> Settings:
         signup_domains=signup_domains,
         company_provider=os.environ.get("ASKVIDEO_COMPANY_PROVIDER") or None,
         password_sign_in=os.environ.get("ASKVIDEO_PASSWORD_SIGN_IN", "on").lower() not in ("off", "0", "false", "no"),
+        api_calls_per_minute=_int("ASKVIDEO_API_CALLS_PER_MINUTE", 60),
     )

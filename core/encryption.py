@@ -7,6 +7,7 @@ share ASKVIDEO_SECRET_KEY, or they could not read each other's ciphertexts.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -81,3 +82,22 @@ def decrypt(settings: Settings, token: str) -> str:
         raise SettingsError(
             "The stored API key cannot be decrypted (the secret key changed). Enter the key again."
         ) from None
+
+
+def seal(settings: Settings, purpose: str, plaintext: str) -> str:
+    """Encrypt and sign a short message for one purpose only, to be opened by `unseal` within a
+    time limit (a cookie handed through the browser); its key is derived like signing keys, so a
+    sealed message is never readable as a stored secret or another purpose's."""
+    return _sealer(settings, purpose).encrypt(plaintext.encode()).decode()
+
+
+def unseal(settings: Settings, purpose: str, sealed: str, *, max_age_s: int) -> str | None:
+    """The message `seal` made for `purpose`, or None when it is not ours, altered or too old."""
+    try:
+        return _sealer(settings, purpose).decrypt(sealed.encode(), ttl=max_age_s).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def _sealer(settings: Settings, purpose: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived(settings.secret_keys, settings.data_dir / "secret.key", purpose)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -176,6 +177,19 @@ def video_detail(session: Session, settings: Settings, user_id: int, video_id: i
         width=video.width, height=video.height, language=video.language,
         original_filename=video.original_filename, groups=list(groups),
     )
+
+
+def transcript_span(session: Session, user_id: int, video_id: int, *, start: float = 0.0,
+                    end: float | None = None) -> tuple[str, list[Segment]]:
+    """A video's title and the transcript lines that overlap [start, end) (to its end when None)."""
+    video = owned_video(session, user_id, video_id)
+    return video.title, [s for s in transcripts.from_json(video.transcript_segments)
+                         if s.end > start and (end is None or s.start < end)]
+
+
+def moment_path(video_id: int, start: float) -> str:
+    """The app's address (from its root) that opens a video playing from `start`."""
+    return f"/library?{urlencode({'video': video_id, 't': int(max(start, 0))})}"
 
 
 def update_video(session: Session, user_id: int, video_id: int, *, title: str, description: str) -> None:

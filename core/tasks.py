@@ -13,7 +13,7 @@ import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from sqlalchemy import select, update
 
-from core import auth, clips, processing, queue, regression, reindex, sharing, storage, uploads
+from core import access_tokens, auth, browser_cookies, clips, processing, queue, regression, reindex, sharing, storage, uploads
 from core.config import load_settings
 from core.database import get_database
 from core.errors import TransientIngestError
@@ -135,11 +135,13 @@ def sweep_media_scratch(timestamp: int | None = None) -> int:
 
 
 def purge_expired_sessions(timestamp: int | None = None) -> int:
-    """Hourly housekeeping: expired sign-in sessions, and failed sign-ins and shared questions
-    past the windows their limits look at, are deleted."""
+    """Hourly housekeeping: expired sign-in sessions, and failed sign-ins, shared questions, API
+    call counts and spent cookie handoffs past the windows their limits look at, are deleted."""
     with get_database().session() as session:
         auth.purge_old_sign_in_failures(session)
         sharing.purge_old_questions(session)
+        access_tokens.purge_old_calls(session)
+        browser_cookies.purge_spent(session)
         return auth.purge_expired_sessions(session)
 
 

@@ -391,9 +391,10 @@ def invitation_offer(session: Session, token: object) -> InvitationOffer:
 def _join(session: Session, user_id: int, invitation: WorkspaceInvitation) -> bool:
     """Make the user a member with the invitation's role (using one of its uses); False if they
     already were one (their role stays). Safe against the same user joining twice at once."""
-    added = session.execute(pg_insert(WorkspaceMember).values(
+    # RETURNING, not rowcount: an ORM-run INSERT … ON CONFLICT DO NOTHING does not report 0 rows.
+    added = session.scalar(pg_insert(WorkspaceMember).values(
         workspace_id=invitation.workspace_id, user_id=user_id, role=invitation.role,
-    ).on_conflict_do_nothing()).rowcount
+    ).on_conflict_do_nothing().returning(WorkspaceMember.user_id)) is not None
     if added:
         invitation.uses += 1
         session.flush()

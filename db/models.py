@@ -610,3 +610,40 @@ class ContentTemplate(Base):
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
+
+
+class AccessToken(Base):
+    """A personal access token for the REST API and the MCP server: a tool acts as its owner,
+    within its scope. Only the SHA-256 of the token is stored; it is shown once when made."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'ask')", name="ck_access_tokens_scope"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccessTokenCalls(Base):
+    """Calls one token made in one minute, for its rate limit (shared by every web process)."""
+
+    __tablename__ = "access_token_calls"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id", ondelete="CASCADE"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+
+
+class SpentCookieHandoff(Base):
+    """A sealed cookie the browser has already handed to the server: each is good once."""
+
+    __tablename__ = "spent_cookie_handoffs"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_at: Mapped[datetime] = _now()

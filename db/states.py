@@ -75,3 +75,10 @@ class Role(StrEnum):
     OWNER = "owner"  # everything, including members, invitations and deleting the workspace
     EDITOR = "editor"  # add, edit and delete videos and groups, share links, review answers
     VIEWER = "viewer"  # watch, ask, rate, comment
+
+
+class TokenScope(StrEnum):
+    """What a personal access token lets a tool do, as its owner (never more than the owner may)."""
+
+    READ = "read"  # list, read transcripts, search
+    ASK = "ask"  # read, and ask questions (which cost the workspace's model), rate answers, add videos

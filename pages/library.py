@@ -309,6 +309,9 @@ def show_list() -> None:
 
 selected = st.query_params.get("video")
 if selected and selected.isdigit():
+    # A link to a moment (`&t=` seconds, as the API's search gives) opens the video playing from it.
+    if (at := st.query_params.pop("t", None)) is not None and at.isdigit():
+        st.session_state[f"seek-{selected}"] = float(at)
     show_video(int(selected))
 else:
     show_list()

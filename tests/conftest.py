@@ -43,7 +43,8 @@ from db.migrate import upgrade  # noqa: E402
 APP_TABLES = ("content_templates", "comments", "clips", "summaries", "chapters", "chat_logs", "transcript_sentences",
               "transcript_chunks", "video_group_members", "video_groups", "videos",
               "user_sessions", "sign_in_failures", "shared_questions", "workspace_invitations",
-              "workspace_members", "workspaces", "users")
+              "workspace_members", "workspaces", "access_token_calls", "access_tokens", "spent_cookie_handoffs",
+              "users")
 # Workspaces are numbered from here in tests, so an id of one passed where the other belongs (a user
 # id as a workspace id) finds nothing instead of the user's personal workspace by coincidence.
 WORKSPACE_IDS_FROM = 7001

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 
 import streamlit as st
 
-from core import auth, conversations, identity
+from core import auth, browser_cookies, conversations, identity
 from core.auth import Account
 from core.config import Settings, load_settings
 from core.database import Database, get_database
 from core.errors import AskVideoError
 
-COOKIE = "askvideo_session"
-VISITOR_COOKIE = "askvideo_visitor"  # a share-link visitor's key to their own conversations
+COOKIE = browser_cookies.SESSION
+VISITOR_COOKIE = browser_cookies.VISITOR
 VISITOR_DAYS = 365
+_WRITES = "cookie_writes"  # name -> the write this browser still has to make
+_EMITTED = "cookie_writes_emitted"  # names whose write this run sent to the browser
 
 
 @st.cache_resource
@@ -29,13 +32,20 @@ def database() -> Database:
 
 def current_account() -> Account | None:
     """The signed-in account, re-checked against the database on every run (expiry, sign-out)."""
-    token = st.session_state.get("session_token") or _cookie_token()
+    token = st.session_state.get("session_token")
+    from_cookie = not token
+    token = token or _cookie_token()
     if not token:
         return None
     with database().session() as session:
         account = auth.account_for_token(session, token)
     if account is None:
         st.session_state.pop("session_token", None)
+    elif from_cookie:
+        # A browser coming back: its cookie is set again by the server, so one written by an older
+        # version (from JavaScript, readable by scripts) becomes HttpOnly too.
+        st.session_state["session_token"] = token
+        _queue(COOKIE, token, settings().session_days * 86400, even_if_present=True)
     return account
 
 
@@ -62,7 +72,7 @@ def visitor_token() -> str:
     token = st.session_state.get("visitor_token") or _cookie_token(VISITOR_COOKIE)
     if not token or not 20 <= len(token) <= 100:
         token = conversations.new_visitor_token()
-        st.session_state["visitor_cookie_to_write"] = token
+        _queue(VISITOR_COOKIE, token, VISITOR_DAYS * 86400)
     st.session_state["visitor_token"] = token
     return token
 
@@ -70,7 +80,7 @@ def visitor_token() -> str:
 def remember(token: str) -> None:
     """Sign this browser in: keep the token for this session and, after the rerun, in a cookie."""
     st.session_state["session_token"] = token
-    st.session_state["cookie_to_write"] = token
+    _queue(COOKIE, token, settings().session_days * 86400)
 
 
 def forget() -> None:
@@ -79,7 +89,7 @@ def forget() -> None:
         auth.sign_out(session, token)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
-    st.session_state["cookie_to_write"] = ""
+    _queue(COOKIE, "", 0)
 
 
 def sign_out() -> None:
@@ -122,32 +132,44 @@ def link_company_account(password: str) -> None:
     remember(token)
 
 
-def write_pending_cookie() -> None:
-    """Set or clear the session cookie in the browser (Streamlit has no server-side cookie API).
+def _queue(name: str, value: str, max_age: int, *, even_if_present: bool = False) -> None:
+    st.session_state.setdefault(_WRITES, {})[name] = {"value": value, "max_age": max_age, "force": even_if_present}
 
-    The token is ours (URL-safe base64), never user text; json.dumps quotes it for the script.
-    SameSite=Strict keeps other sites from sending it. A write stays pending, and is made again on
-    each run, until the browser sends the cookie back as written: a run cut short by a click (its
-    last elements never sent) must not lose a sign-in at the next reload.
+
+def write_pending_cookie() -> None:
+    """Have the browser ask the server to set or clear our cookies (core/browser_cookies.py).
+
+    The page's script gets only a sealed handoff, never the token; the server's answer sets the
+    cookie HttpOnly. A write stays pending until a run that sent it finishes (`confirm_cookie_writes`)
+    or the browser sends the cookie back as written: a run cut short by a quick click must not lose
+    a sign-in at the next reload. While pending, the same handoff is sent again (the same element,
+    so the browser does not post it twice) until it is half-way to expiring.
     """
     slot = st.empty()  # always there, so the page below keeps its place whether a cookie is written or not
-    writes = []
-    for key, name, max_age in (("cookie_to_write", COOKIE, settings().session_days * 86400),
-                               ("visitor_cookie_to_write", VISITOR_COOKIE, VISITOR_DAYS * 86400)):
-        if key not in st.session_state:
-            continue
-        value = st.session_state[key]
-        if (_cookie_token(name) or "") == value:  # the browser has it (or, cleared, has none)
-            del st.session_state[key]
-        else:
-            writes.append((name, value, max_age if value else 0))
+    writes = st.session_state.get(_WRITES) or {}
+    for name, write in list(writes.items()):
+        if not write["force"] and (_cookie_token(name) or "") == write["value"]:  # the browser has it
+            del writes[name]
+    st.session_state[_EMITTED] = set(writes)
     if not writes:
         return
+    now = time.monotonic()
+    for name, write in writes.items():
+        if "sealed" not in write or now - write["sealed_at"] > browser_cookies.HANDOFF_SECONDS / 2:
+            write["sealed"] = browser_cookies.handoff(settings(), name, write["value"], write["max_age"])
+            write["sealed_at"] = now
+    # The handoffs are URL-safe base64 made here, never user text; json.dumps quotes them for the script.
     slot.html(
         "<script>" + "".join(
-            f"document.cookie = {json.dumps(name)} + '=' + {json.dumps(value)} + "
-            f"'; Max-Age={max_age}; Path=/; SameSite=Strict' + "
-            "(location.protocol === 'https:' ? '; Secure' : '');"
-            for name, value, max_age in writes) + "</script>",
+            f"fetch({json.dumps(browser_cookies.ROUTE)}, {{method: 'POST', credentials: 'same-origin', "
+            f"headers: {{{json.dumps(browser_cookies.HEADER)}: '1'}}, body: {json.dumps(write['sealed'])}}});"
+            for write in writes.values()) + "</script>",
         unsafe_allow_javascript=True,
     )
+
+
+def confirm_cookie_writes() -> None:
+    """The run finished: the writes it sent reached the browser, so they are no longer pending."""
+    writes = st.session_state.get(_WRITES) or {}
+    for name in st.session_state.pop(_EMITTED, ()):
+        writes.pop(name, None)
