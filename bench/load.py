@@ -1,12 +1,16 @@
 """A bounded load test on loopback: concurrent users asking questions while a worker ingests.
 
-    .venv/bin/python -m bench.load [--users 20] [--seconds 60] [--uploads 6]
+    .venv/bin/python -m bench.load [--users 20] [--seconds 60] [--uploads 6] [--api-seconds 60]
 
-One process plays the app (one shared `Database`, as a Streamlit process has) with `--users`
+First, one process plays the app (one shared `Database`, as a Streamlit process has) with `--users`
 threads, each asking offline questions back to back through the product's answer path
 (`prepare` → `stream` → `finish`, which writes chat_logs). Meanwhile a real worker process ingests
-`--uploads` captioned videos. Reports p50/p95 answer latency, answers per second, errors (must be
-zero) and the most database connections seen. Everything stops by itself after `--seconds`.
+`--uploads` captioned videos. Then (unless `--api-seconds 0`) the real web app (`streamlit run
+asgi.py`, as `make run` serves it) is started on the same database and `--users` clients ask the
+same kind of questions over HTTP through `POST /api/v1/ask` with their own tokens, so that figure
+includes the web server, authentication and the rate-limit count. Reports, for each, p50/p95
+answer latency, answers per second, errors (must be zero) and the most database connections seen.
+Everything stops by itself.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--uploads", type=int, default=6)
+    parser.add_argument("--api-seconds", type=float, default=60, help="0: skip the run through the web app's API")
     args = parser.parse_args()
     with scratch_database("load") as db:
         run(db, args)
@@ -72,28 +77,47 @@ def run(db, args: argparse.Namespace) -> None:
                               env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
 
+    def question(rng: random.Random) -> str:
+        return f"What did they say about {rng.choice(WORDS)} and {rng.choice(WORDS)}?"
+
+    def ask_in_process(rng: random.Random) -> None:
+        prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id,
+                                   workspace_id=workspace_id, question=question(rng))
+        answers.finish(db, prepared, "".join(answers.stream(prepared)))
+
+    submission.submit_uploads(db, settings, owner.id, items, language="en", workspace_id=workspace_id)
+    result = hammer(db, ask_in_process, users=args.users, seconds=args.seconds)
+    worker.terminate()
+    worker.wait(timeout=60)
+    with db.session() as s:
+        done = s.scalar(text("SELECT count(*) FROM videos WHERE status = 'completed' AND title LIKE 'u%'"))
+    report(f"in process, users {args.users}, uploads ingested meanwhile {done}/{args.uploads}", result)
+    if args.api_seconds > 0:
+        through_api(db, args, owner.id, group_id, question)
+
+
+def hammer(db, ask, *, users: int, seconds: float) -> dict:
+    """`users` threads calling `ask(rng)` back to back for `seconds`: latencies, errors, connections."""
+    from sqlalchemy import text
+
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + args.seconds
+    deadline = time.monotonic() + seconds
+    peak = [0]
 
     def user(seed: int) -> None:
         rng = random.Random(seed)
         while time.monotonic() < deadline:
-            question = f"What did they say about {rng.choice(WORDS)} and {rng.choice(WORDS)}?"
             started = time.perf_counter()
             try:
-                prepared = answers.prepare(db, settings, group_id=group_id, user_id=owner.id,
-                                           workspace_id=workspace_id, question=question)
-                answers.finish(db, prepared, "".join(answers.stream(prepared)))
+                ask(rng)
             except Exception as error:  # every failure counts; the figure must be zero
                 with lock:
                     errors.append(f"{type(error).__name__}: {error}")
                 continue
             with lock:
                 latencies.append(time.perf_counter() - started)
-
-    peak = [0]
 
     def watch_connections() -> None:
         with db.engine.connect() as conn:
@@ -103,27 +127,73 @@ def run(db, args: argparse.Namespace) -> None:
                 peak[0] = max(peak[0], count)
                 time.sleep(0.5)
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
     watcher = threading.Thread(target=watch_connections)
     started = time.monotonic()
-    submission.submit_uploads(db, settings, owner.id, items, language="en", workspace_id=workspace_id)
     for thread in [watcher, *threads]:
         thread.start()
     for thread in [watcher, *threads]:
         thread.join()
-    elapsed = time.monotonic() - started
-    worker.terminate()
-    worker.wait(timeout=60)
-    with db.session() as s:
-        done = s.scalar(text("SELECT count(*) FROM videos WHERE status = 'completed' AND title LIKE 'u%'"))
+    return {"latencies": latencies, "errors": errors, "elapsed": time.monotonic() - started, "connections": peak[0]}
+
+
+def report(title: str, result: dict) -> None:
+    latencies, elapsed, errors = result["latencies"], result["elapsed"], result["errors"]
     ms = np.array(latencies) * 1000
-    print(f"users {args.users}, {elapsed:.0f} s, uploads ingested meanwhile {done}/{args.uploads}")
-    print(f"answers {len(latencies)} ({len(latencies) / elapsed:.1f}/s), errors {len(errors)}")
+    print(f"{title}, {elapsed:.0f} s")
+    print(f"  answers {len(latencies)} ({len(latencies) / elapsed:.1f}/s), errors {len(errors)}")
     if len(ms):
-        print(f"answer latency p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms")
-    print(f"database connections at most {peak[0]} (app pool 5 + 5 overflow, worker, watcher)")
+        print(f"  answer latency p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms")
+    print(f"  database connections at most {result['connections']}")
     for message in sorted(set(errors))[:5]:
         print("  error:", message)
+
+
+def through_api(db, args: argparse.Namespace, owner_id: int, group_id: int, question) -> None:
+    """The same questions through the running web app's REST API, one token per user."""
+    import httpx
+
+    from core import access_tokens
+    from core.config import PROJECT_ROOT
+    from tests.web_server import free_port
+
+    with db.session() as s:
+        tokens = [access_tokens.create(s, owner_id, f"load {n}", "ask", days=7)[1] for n in range(args.users)]
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db.url, "ASKVIDEO_API_CALLS_PER_MINUTE": "100000"}
+    web = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.port", str(port),
+                            "--server.address", "127.0.0.1", "--server.headless", "true"],
+                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    clients = [httpx.Client(base_url=base, timeout=120, headers={"Authorization": f"Bearer {t}"}) for t in tokens]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # up, and the embedding model loaded (the first answer loads it)
+                clients[0].post("/ask", json={"question": "warm up", "group_id": group_id}).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or web.poll() is not None:
+                    raise RuntimeError("the web app did not start") from None
+                time.sleep(0.5)
+        local = threading.local()
+        pool = iter(clients)
+        pool_lock = threading.Lock()
+
+        def ask_over_http(rng: random.Random) -> None:
+            if not hasattr(local, "client"):
+                with pool_lock:
+                    local.client = next(pool)
+            answer = local.client.post("/ask", json={"question": question(rng), "group_id": group_id})
+            answer.raise_for_status()
+
+        result = hammer(db, ask_over_http, users=args.users, seconds=args.api_seconds)
+    finally:
+        for client in clients:
+            client.close()
+        web.terminate()
+        web.wait(timeout=60)
+    report(f"through the web app's API (POST /api/v1/ask), users {args.users}, no ingestion", result)
 
 
 if __name__ == "__main__":

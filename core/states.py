@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.states import ACTIVE, AnswerMode, Feedback, Role, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
+from db.states import (
+    ACTIVE,
+    AnswerMode,
+    Feedback,
+    Role,
+    Scope,
+    Status,
+    SummaryMethod,
+    TokenScope,
+    TranscriptSource,
+    VideoSource,
+)
 
 __all__ = ["ACTIVE", "STATUS_BADGES", "AnswerMode", "Badge", "Feedback", "Role", "Scope", "Status", "SummaryMethod",
-           "TranscriptSource", "VideoSource"]
+           "TokenScope", "TranscriptSource", "VideoSource"]
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""A user's model settings (API key shown only masked, endpoint and model names) and their
-account: password, email, deleting it."""
+"""A user's model settings (API key shown only masked, endpoint and model names), their personal
+access tokens for other tools, and their account: password, email, deleting it."""
 
 import streamlit as st
 
 from core import accounts, model_settings, reindex, signup, workspaces
 from core.errors import AskVideoError
 from core.states import Role
+from ui import api_tokens
 from ui.session import database, forget, settings, visitor_address
 from ui.widgets import app_url, apply, confirmed, md, plural, show_error
 
@@ -160,6 +161,10 @@ if account.is_staff:
         when.caption(f"by {md(invitation.invited_by)} · expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC")
         if confirmed(revoke, "Revoke", "The link stops working at once.", key=f"revoke-invitation-{invitation.id}"):
             apply(signup.revoke_invitation, account.id, invitation.id, success="Invitation revoked.")
+
+# ------------------------------------------------------------------ other tools' way in
+st.divider()
+api_tokens.panel(account.id)
 
 # ------------------------------------------------------------------ your account
 st.divider()

@@ -63,3 +63,16 @@ def test_a_hostile_search_is_shown_as_typed_and_finds_nothing(corpus_app):
     assert moments(at) == []
     field(at, "Search").input('"fire extinguisher"').run()
     assert moments(at) == ["Kitchen safety training · 00:10"]
+
+
+def test_a_moment_link_from_the_api_opens_the_video_playing_from_its_second(corpus_app):
+    """The API's search gives each moment a link (`/library?video=…&t=…`): it opens that video
+    playing from that second, and the second is not kept in the address once used."""
+    at, _, _, ids = corpus_app
+    at.query_params["video"] = str(ids["Kitchen safety training"])
+    at.query_params["t"] = "10"
+    at.switch_page("pages/library.py").run()
+    assert not at.exception, at.exception
+    [player] = element_protos(at, "video")
+    assert player.start_time == 10 and player.autoplay
+    assert "t" not in at.query_params and at.query_params["video"] == str(ids["Kitchen safety training"])
