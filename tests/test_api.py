@@ -173,3 +173,16 @@ def test_the_schema_is_served(web_app):
     schema = httpx.get(web_app.url + "/api/v1/openapi.json", timeout=30).json()
     assert {"/search", "/ask", "/videos", "/groups", "/workspaces"} <= set(schema["paths"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_a_huge_body_is_refused_before_it_is_read(web_app, library):
+    _, group_id, _, _, ask = library
+    with client(web_app, ask) as api:
+        huge = api.post("/ask", content=b'{"question": "' + b"x" * 200_000 + b'"}',
+                        headers={"Content-Type": "application/json"})
+        def chunks():  # no length announced: counted as it arrives
+            yield b'{"question": "'
+            for _ in range(100):
+                yield b"y" * 1000
+        streamed = api.post("/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413 and streamed.status_code == 413

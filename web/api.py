@@ -26,6 +26,7 @@ from core.errors import AskVideoError, Refused
 from core.sharing import RateLimited
 
 PREFIX = "/api/v1"
+MAX_BODY = 64 * 1024  # the largest call is a question of MAX_QUESTION_CHARS; asgi.py enforces it
 api = FastAPI(
     title="Ask Video API",
     version="1",

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 
-from core import access_tokens, groups
+from core import access_tokens, answers, groups, library
 from core.access_tokens import Caller
 from core.config import load_settings
 from core.database import get_database
@@ -111,8 +111,6 @@ async def ask_group(question: str, group_id: int | None = None, video_id: int | 
                     workspace_id: int | None = None, conversation_id: int | None = None) -> api.AnswerOut:
     """Ask a question about a group (or a video, or a whole workspace): an answer whose every claim cites
     a numbered moment, listed in `citations` with links. Pass `conversation_id` back to follow up."""
-    from core import answers
-
     def work(caller: Caller) -> api.AnswerOut:
         answer = answers.ask(get_database(), load_settings(), group_id=group_id, video_id=video_id,
                              workspace_id=workspace_id, user_id=caller.user_id, question=question,
@@ -124,8 +122,6 @@ async def ask_group(question: str, group_id: int | None = None, video_id: int | 
 @server.tool()
 async def get_transcript(video_id: int, start: float = 0.0, end: float | None = None) -> api.Transcript:
     """What is said in a video between two seconds (the whole transcript without them), line by line with times."""
-    from core import library
-
     def work(caller: Caller) -> api.Transcript:
         with get_database().session() as session:
             title, lines = library.transcript_span(session, caller.user_id, video_id, start=max(start, 0.0), end=end)

@@ -27,9 +27,11 @@ def _take(sealed: str) -> browser_cookies.CookieWrite:
 async def hand_cookie(request: Request) -> Response:
     if request.headers.get(browser_cookies.HEADER) != "1":
         return PlainTextResponse("Missing header.", status_code=403)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return PlainTextResponse("Too large.", status_code=413)
+    body = b""
+    async for piece in request.stream():  # read no further than a handoff can be
+        body += piece
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("Too large.", status_code=413)
     try:
         write = await run_in_threadpool(_take, body.decode("ascii", errors="replace"))
     except Refused as refused:
