@@ -179,10 +179,10 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
 
     from core import retrieval
     from core.config import load_settings
-    from core.embeddings import LocalMiniLM
+    from core.embeddings import local_embedder
 
     settings = load_settings()
-    embedder = LocalMiniLM()
+    embedder = local_embedder()
     corpus = ingest(db, eval_dir, settings)
     ids = corpus.ids
     print(f"{len(questions)} questions")
@@ -287,8 +287,16 @@ def main() -> None:
     parser.add_argument("--exact-scan-limit", type=int, default=None,
                         help="chunks (or sentences) a scope may hold and still be searched by vector exactly "
                              "(default: the product's); -1 searches through HNSW as a whole library does")
+    parser.add_argument("--embedder", choices=("onnx", "torch"), default=None,
+                        help="how the local model runs (default: the product's); torch needs "
+                             "`pip install torch==2.13.0 sentence-transformers==6.2.0`")
     args = parser.parse_args()
-    from core import retrieval
+    from core import embeddings, retrieval
+
+    if args.embedder is not None:
+        from bench.embedders import TorchMiniLM
+
+        embeddings.LOCAL_ENGINE = TorchMiniLM if args.embedder == "torch" else embeddings.OnnxMiniLM
 
     if args.posting_budget is not None:
         retrieval.POSTING_BUDGET = args.posting_budget

