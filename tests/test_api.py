@@ -186,3 +186,22 @@ def test_a_huge_body_is_refused_before_it_is_read(web_app, library):
                 yield b"y" * 1000
         streamed = api.post("/ask", content=chunks(), headers={"Content-Type": "application/json"})
     assert huge.status_code == 413 and streamed.status_code == 413
+
+
+def test_a_script_adds_a_video_by_link_and_sees_it_queued(web_app, library, site, clean_db):
+    from db.models import Video
+    from tests.media_factory import TALK, video, vtt
+
+    video(site.root / "api-review.mp4", seconds=12)
+    (site.root / "api-review.vtt").write_bytes(vtt(TALK))
+    url = site.page_with_video("api-review.html", "api-review.mp4", title="Review from a script", track="api-review.vtt")
+    _, _, _, _, ask = library
+    with client(web_app, ask) as api:
+        added = api.post("/videos", json={"url": url})
+        again = api.post("/videos", json={"url": url})
+    assert added.status_code == 202
+    [item] = added.json()["added"]
+    assert item["title"].startswith("Review from a script") and item["status"] == "queued"
+    assert again.json()["added"][0]["status"] == "duplicate"
+    with clean_db.session() as s:
+        assert s.get(Video, item["video_id"]).source_url == url
