@@ -20,6 +20,7 @@ from core.database import get_database
 from core.embeddings import LocalMiniLM
 
 log = logging.getLogger(__name__)
+finished = threading.Event()  # set once warming is over (done, failed, or turned off): /healthz reports it
 
 
 def enabled() -> bool:
@@ -40,6 +41,7 @@ def warm_up() -> float:
 
 def start_in_background() -> threading.Thread | None:
     if not enabled():
+        finished.set()
         return None
 
     def run() -> None:
@@ -47,6 +49,8 @@ def start_in_background() -> threading.Thread | None:
             log.info("warmed up for the first question in %.1f s", warm_up())
         except Exception:  # a database not there yet, say: the first question loads what it needs itself
             log.warning("warm-up failed; the first question will load what it needs", exc_info=True)
+        finally:
+            finished.set()
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()

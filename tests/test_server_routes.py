@@ -3,6 +3,8 @@ and load balancers ask /healthz whether this installation can serve."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -57,6 +59,10 @@ def no_workers(clean_db):
 
 
 def test_healthz_says_whether_a_worker_is_alive(web_app, no_workers):
+    deadline = time.monotonic() + 120  # a process that has just started warms up first (core/warm_up.py)
+    while not httpx.get(web_app.url + "/healthz", timeout=30).json()["warmed_up"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
     none = httpx.get(web_app.url + "/healthz", timeout=30)
     assert none.status_code == 503 and none.json()["database"] == "ok" and none.json()["worker"] == "none"
 
