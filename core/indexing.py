@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import openai
+from langchain_core.embeddings import Embeddings
 from sqlalchemy import delete, func, insert, select, update
 
 from core import llm, transcripts
@@ -23,6 +24,23 @@ from db.models import TranscriptChunk, TranscriptSentence, Video
 from db.states import Status
 
 EMBED_BATCH = 64
+
+
+def embed_texts(embedder: Embeddings, texts: list[str],
+                on_progress: Callable[[float], None] = lambda fraction: None) -> list[list[float]]:
+    """Every text's vector, in the texts' order, reporting progress batch by batch.
+
+    Texts go to the model shortest first: a batch is padded to its longest text, so batching
+    100-word chunks with one-line sentences made the model work through padding (measured:
+    twice the speed in this order, bench/embedders.py)."""
+    order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+    vectors: list[list[float]] = [[] for _ in texts]
+    for start in range(0, len(order), EMBED_BATCH):
+        batch = order[start:start + EMBED_BATCH]
+        for n, vector in zip(batch, embedder.embed_documents([texts[n] for n in batch]), strict=True):
+            vectors[n] = vector
+        on_progress(min(start + EMBED_BATCH, len(order)) / len(order))
+    return vectors
 
 
 def store_transcript(
@@ -42,13 +60,10 @@ def store_transcript(
     chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
     sentences = transcripts.sentences(segments)
     texts = [f"{title}: {c.text}" if settings.embed_titles else c.text for c in chunks] + [s.text for s in sentences]
-    vectors: list[list[float]] = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        try:
-            vectors += embedder.embed_documents(texts[start:start + EMBED_BATCH])
-        except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
-            raise llm.ingest_error(error, "Embedding the transcript") from None
-        on_progress(len(vectors) / len(texts))
+    try:
+        vectors = embed_texts(embedder, texts, on_progress)
+    except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
+        raise llm.ingest_error(error, "Embedding the transcript") from None
     chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
     rows = [
         {"video_id": video_id, "workspace_id": workspace_id, "video_title": title, "chunk_index": c.index,
