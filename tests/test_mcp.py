@@ -54,7 +54,7 @@ def test_an_assistant_lists_tools_searches_and_asks(web_app, tokens):
     assert not groups.is_error and groups.structured_content["result"][0]["id"] == group_id
     moments = found.structured_content["result"]
     assert moments and moments[0]["video_id"] == video_id and 300 <= moments[0]["start"] < 450
-    assert f"/library?video={video_id}&t=" in moments[0]["url"]
+    assert moments[0]["url"].startswith(f"{web_app.url}/library?video={video_id}&t=")  # plays there
     assert not answer.is_error
     cited = answer.structured_content["citations"]
     assert cited and all(c["video_id"] == video_id and 300 <= c["start"] < 450 for c in cited)

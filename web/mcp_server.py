@@ -16,7 +16,7 @@ import anyio.to_thread
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
@@ -51,8 +51,11 @@ def _authenticate(token: str) -> Caller:
         return access_tokens.authenticate(session, token)
 
 
-def _app_url() -> str:
-    return load_settings().public_url or "http://localhost:8501"
+def _app_url(ctx: Context) -> str:
+    """Where people open the app: ASKVIDEO_PUBLIC_URL, else the address this request came to."""
+    headers = {k.lower(): v for k, v in (ctx.headers or {}).items()}
+    scheme = "https" if headers.get("x-forwarded-proto") == "https" else "http"
+    return load_settings().public_url or f"{scheme}://{headers.get('host', 'localhost:8501')}"
 
 
 server = MCPServer(
@@ -61,7 +64,8 @@ server = MCPServer(
                  "each moment has a link that plays the video from there.",
     token_verifier=PersonalTokens(),
     # A resource server only: tokens are made on Ask Video's Settings page, not through OAuth.
-    auth=AuthSettings(issuer_url=_app_url(), resource_server_url=None, required_scopes=[TokenScope.READ]),
+    auth=AuthSettings(issuer_url=load_settings().public_url or "http://localhost:8501", resource_server_url=None,
+                      required_scopes=[TokenScope.READ]),
 )
 
 
@@ -97,25 +101,28 @@ async def list_groups(workspace_id: int | None = None) -> list[api.Group]:
 
 
 @server.tool()
-async def search_moments(query: str, group_id: int | None = None, video_id: int | None = None,
+async def search_moments(query: str, ctx: Context, group_id: int | None = None, video_id: int | None = None,
                          workspace_id: int | None = None, limit: int = 5) -> list[api.Moment]:
     """The moments of a group (or a video, or else a whole workspace) that answer `query`: each with its
     video, start and end second, what is said there and a link that plays it. Empty when nothing answers."""
     target = api.Target(group_id=group_id, video_id=video_id, workspace_id=workspace_id)
-    return await _as_caller(lambda caller: api.find_moments(caller, query, target, _app_url(),
+    app_url = _app_url(ctx)
+    return await _as_caller(lambda caller: api.find_moments(caller, query, target, app_url,
                                                            limit=max(1, min(limit, 20))))
 
 
 @server.tool()
-async def ask_group(question: str, group_id: int | None = None, video_id: int | None = None,
+async def ask_group(question: str, ctx: Context, group_id: int | None = None, video_id: int | None = None,
                     workspace_id: int | None = None, conversation_id: int | None = None) -> api.AnswerOut:
     """Ask a question about a group (or a video, or a whole workspace): an answer whose every claim cites
     a numbered moment, listed in `citations` with links. Pass `conversation_id` back to follow up."""
+    app_url = _app_url(ctx)
+
     def work(caller: Caller) -> api.AnswerOut:
         answer = answers.ask(get_database(), load_settings(), group_id=group_id, video_id=video_id,
                              workspace_id=workspace_id, user_id=caller.user_id, question=question,
                              conversation_id=conversation_id)
-        return api.answer_out(answer, _app_url())
+        return api.answer_out(answer, app_url)
     return await _as_caller(work, needs=TokenScope.ASK)
 
 
