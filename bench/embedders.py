@@ -89,14 +89,14 @@ def embed_all(embedder: Embeddings, texts: list[str], *, shortest_first: bool) -
 
 
 def main() -> None:
-    from core.embeddings import OnnxMiniLM
+    from core.embeddings import LocalMiniLM
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     texts = texts_of(args.eval_dir)
-    engines = {"torch": TorchMiniLM(), "onnx int8": OnnxMiniLM()}
+    engines = {"torch": TorchMiniLM(), "onnx int8": LocalMiniLM()}
     loaded = {}
     for name, engine in engines.items():
         started = time.perf_counter()

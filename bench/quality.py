@@ -296,7 +296,7 @@ def main() -> None:
     if args.embedder is not None:
         from bench.embedders import TorchMiniLM
 
-        embeddings.LOCAL_ENGINE = TorchMiniLM if args.embedder == "torch" else embeddings.OnnxMiniLM
+        embeddings.LOCAL_ENGINE = TorchMiniLM if args.embedder == "torch" else embeddings.LocalMiniLM
 
     if args.posting_budget is not None:
         retrieval.POSTING_BUDGET = args.posting_budget

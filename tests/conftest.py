@@ -100,7 +100,7 @@ def _each_text_embedded_once() -> Iterator[None]:
 
     encode, vectors = LocalMiniLM._encode, {}
 
-    def remembered(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+    def remembered(self, texts: list[str], batch_size: int = 16) -> list[list[float]]:
         new = [t for t in dict.fromkeys(texts) if t not in vectors]
         if new:
             vectors.update(zip(new, encode(self, new, batch_size)))
