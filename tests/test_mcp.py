@@ -4,6 +4,7 @@ tools, searches a group's moments and asks a question, as the token's owner and 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import httpx2
@@ -23,7 +24,9 @@ async def _session(url: str, token: str, work):
 
 
 def with_client(web_app, token: str, work):
-    return asyncio.run(_session(web_app.url + "/mcp", token, work))
+    # In a thread of its own: the browser tests' sync Playwright keeps an event loop on the main thread.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _session(web_app.url + "/mcp", token, work)).result()
 
 
 @pytest.fixture
