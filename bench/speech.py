@@ -1,6 +1,6 @@
-"""Local speech-to-text: the product's call against faster-whisper's batched pipeline, on speed and words.
+"""Local speech-to-text: one piece after another (before) against faster-whisper's batched pipeline (now).
 
-    .venv/bin/python -m bench.speech [--times 1 20] [--batch 8]
+    .venv/bin/python -m bench.speech [--times 1 20]
 
 The test speech (tests/data/speech.ogg: two sentences, 9.4 s, with a pause) is transcribed as is
 and said `--times` over (a longer recording with a known text); each way, the same Whisper base
@@ -55,30 +55,25 @@ def looped(times: int, workdir: Path) -> tuple[Path, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--times", type=int, nargs="+", default=[1, 20])
-    parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    from faster_whisper import BatchedInferencePipeline
-
     from core.config import load_settings
-    from core.speech_to_text import local_model, transcribe_local
+    from core.speech_to_text import BATCH, local_model, transcribe_local
 
     settings = load_settings()
     model = local_model(settings.whisper_model_dir, settings.data_dir)
-    batched = BatchedInferencePipeline(model)
+
+    def sequential(audio: Path, duration: float) -> str:  # the product's call before 2026-12-01
+        pieces, _ = model.transcribe(str(audio), beam_size=1, vad_filter=True, condition_on_previous_text=False)
+        return " ".join(p.text.strip() for p in pieces)
 
     def product(audio: Path, duration: float) -> str:
         segments, _ = transcribe_local(audio, model_dir=settings.whisper_model_dir, data_dir=settings.data_dir,
                                        duration_s=duration, on_progress=lambda fraction: None)
         return " ".join(s.text for s in segments)
 
-    def pipeline(audio: Path, duration: float) -> str:
-        pieces, _ = batched.transcribe(str(audio), batch_size=args.batch, beam_size=1,
-                                       condition_on_previous_text=False)
-        return " ".join(p.text.strip() for p in pieces)
-
-    ways = {"product (sequential, VAD)": product, f"batched pipeline (batch {args.batch}, VAD)": pipeline}
+    ways = {"one piece after another (before)": sequential, f"batched pipeline, {BATCH} at a time (now)": product}
     with tempfile.TemporaryDirectory() as work:
         for times in args.times:
             audio, duration = looped(times, Path(work))

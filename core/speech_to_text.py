@@ -93,12 +93,25 @@ def local_model(model_dir: Path | None, data_dir: Path):
         return _models[key]
 
 
+BATCH = 8  # pieces decoded together (bench/speech.py)
+
+
 def transcribe_local(
     audio: Path, *, model_dir: Path | None, data_dir: Path, duration_s: float, on_progress: Progress
 ) -> tuple[list[Segment], str | None]:
-    """Transcribe with the local model; progress follows the seconds transcribed."""
+    """Transcribe with the local model; progress follows the seconds transcribed.
+
+    Through faster-whisper's batched pipeline: voice activity detection cuts the speech into pieces
+    that are decoded BATCH at a time, each line with its own start and end (bench/speech.py has the
+    speed and word errors against decoding one piece after another)."""
+    from faster_whisper import BatchedInferencePipeline
+
     model = local_model(model_dir, data_dir)
-    pieces, info = model.transcribe(str(audio), beam_size=1, vad_filter=True, condition_on_previous_text=False)
+    # Timestamps on: the pipeline leaves them out by default, and then a 30-second window came back
+    # as one segment starting at its beginning, so a citation could not play the sentence's second.
+    pieces, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=BATCH, beam_size=1,
+                                                              condition_on_previous_text=False,
+                                                              without_timestamps=False)
     segments = []
     for piece in pieces:
         text = piece.text.strip()
