@@ -35,12 +35,11 @@ def main() -> None:
 def run(db, args: argparse.Namespace) -> None:
     import httpx
 
-    from bench.ingest import synthetic_segments
-    from core import access_tokens, groups, indexing
+    from bench.ingest import talks_in_group
+    from core import access_tokens, groups
     from core.auth import sign_up
     from core.config import PROJECT_ROOT, load_settings
     from core.workspaces import personal_workspace_id
-    from db.models import Video
     from tests.web_server import free_port
 
     settings = load_settings()
@@ -49,13 +48,7 @@ def run(db, args: argparse.Namespace) -> None:
         workspace_id = personal_workspace_id(s, owner.id)
         group_id = groups.create_group(s, owner.id, "Talks", workspace_id=workspace_id)
         _, token = access_tokens.create(s, owner.id, "bench", "ask", days=7)
-    for n in range(5):
-        with db.session() as s:
-            video = Video(user_id=owner.id, workspace_id=workspace_id, title=f"Talk {n}", status="processing")
-            s.add(video)
-            s.flush()
-            groups.add_videos(s, owner.id, group_id, [video.id])
-        indexing.store_transcript(db, settings, video.id, synthetic_segments(1 / 3, seed=n), "captions")
+    talks_in_group(db, settings, owner.id, workspace_id, group_id)  # five 20-minute talks, ingested
 
     question = {"question": "What did they say about the pricing roadmap?", "group_id": group_id}
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}

@@ -29,6 +29,20 @@ def synthetic_segments(hours: float, seed: int = 7):
             for t in (i * 4.0 for i in range(int(hours * 3600 / 4)))]
 
 
+def talks_in_group(db, settings, owner_id: int, workspace_id: int, group_id: int, *, count: int = 5) -> None:
+    """`count` synthetic 20-minute talks, ingested through the product's path into the group."""
+    from core import groups, indexing
+    from db.models import Video
+
+    for n in range(count):
+        with db.session() as s:
+            video = Video(user_id=owner_id, workspace_id=workspace_id, title=f"Talk {n}", status="processing")
+            s.add(video)
+            s.flush()
+            groups.add_videos(s, owner_id, group_id, [video.id])
+        indexing.store_transcript(db, settings, video.id, synthetic_segments(1 / 3, seed=n), "captions")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1, 10])

@@ -42,14 +42,13 @@ def main() -> None:
 def run(db, args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
-    from bench.ingest import WORDS, synthetic_segments
-    from core import answers, groups, indexing, submission
+    from bench.ingest import WORDS, talks_in_group
+    from core import answers, groups, submission
     from core.auth import sign_up
     from core.config import PROJECT_ROOT, load_settings
     from core.embeddings import LocalMiniLM
     from core.submission import UploadItem
     from core.workspaces import personal_workspace_id
-    from db.models import Video
     from tests.media_factory import TALK, srt, video
 
     url = db.url
@@ -61,13 +60,7 @@ def run(db, args: argparse.Namespace) -> None:
         owner = sign_up(s, "load", "load@example.com", "load password", video_limit=1000, min_password_length=8)
         workspace_id = personal_workspace_id(s, owner.id)
         group_id = groups.create_group(s, owner.id, "Load", workspace_id=workspace_id)
-    for n in range(5):  # five 20-minute talks already ingested
-        with db.session() as s:
-            v = Video(user_id=owner.id, workspace_id=workspace_id, title=f"Talk {n}", status="processing")
-            s.add(v)
-            s.flush()
-            groups.add_videos(s, owner.id, group_id, [v.id])
-        indexing.store_transcript(db, settings, v.id, synthetic_segments(1 / 3, seed=n), "captions")
+    talks_in_group(db, settings, owner.id, workspace_id, group_id)  # five 20-minute talks, ingested
 
     media = data_dir / "upload-media"
     media.mkdir()
