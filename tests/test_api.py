@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select, update
 
 from core import access_tokens, auth
-from db.models import AccessToken, ChatLog
+from db.models import AccessToken, ChatLog, Video
 from tests.corpus import captioned_group, three_topics
 from tests.factories import make_account
+from tests.media_factory import TALK, video, vtt
 
 
 @pytest.fixture
@@ -189,9 +190,6 @@ def test_a_huge_body_is_refused_before_it_is_read(web_app, library):
 
 
 def test_a_script_adds_a_video_by_link_and_sees_it_queued(web_app, library, site, clean_db):
-    from db.models import Video
-    from tests.media_factory import TALK, video, vtt
-
     video(site.root / "api-review.mp4", seconds=12)
     (site.root / "api-review.vtt").write_bytes(vtt(TALK))
     url = site.page_with_video("api-review.html", "api-review.mp4", title="Review from a script", track="api-review.vtt")
