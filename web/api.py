@@ -46,7 +46,7 @@ def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_
     settings = _settings()
     with get_database().session() as session:
         found = access_tokens.authenticate(session, credentials.credentials if credentials else None)
-    with get_database().session() as session:  # its own transaction: a refused call is still counted
+    with get_database().session() as session:  # a refused call rolls its count back: the limit stays reached
         access_tokens.take_call(session, found, per_minute=settings.api_calls_per_minute)
     return found
 
@@ -231,6 +231,10 @@ def list_videos(who: Reader, workspace_id: int | None = None, status: str | None
 @api.get("/videos/{video_id}/transcript", response_model=Transcript, summary="A video's transcript with times")
 def transcript(who: Reader, video_id: int, start: Annotated[float, Query(ge=0)] = 0.0,
                end: Annotated[float | None, Query(ge=0)] = None) -> Transcript:
+    return transcript_of(who, video_id, start, end)
+
+
+def transcript_of(who: Caller, video_id: int, start: float, end: float | None) -> Transcript:
     with get_database().session() as session:
         title, lines = library.transcript_span(session, who.user_id, video_id, start=start, end=end)
     return Transcript(video_id=video_id, title=title, lines=[Line(start=s.start, end=s.end, text=s.text) for s in lines])
@@ -247,6 +251,10 @@ def add_video(who: Asker, body: AddIn) -> AddedList:
 
 @api.get("/groups", response_model=list[Group], summary="A workspace's groups")
 def list_groups(who: Reader, workspace_id: int | None = None) -> list[Group]:
+    return groups_of(who, workspace_id)
+
+
+def groups_of(who: Caller, workspace_id: int | None) -> list[Group]:
     with get_database().session() as session:
         return [Group(id=g.id, name=g.name, description=g.description, videos=g.video_count, shared=g.shared)
                 for g in groups.list_groups(session, who.user_id, workspace_id=workspace_id)]

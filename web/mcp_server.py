@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 
-from core import access_tokens, answers, groups, library
+from core import access_tokens, answers
 from core.access_tokens import Caller
 from core.config import load_settings
 from core.database import get_database
@@ -79,7 +79,7 @@ async def _as_caller(work: Callable[[Caller], T], *, needs: TokenScope = TokenSc
     if needs == TokenScope.ASK and not caller.may_ask():
         raise ToolError("This token may only read; make one with the read and ask scope on the Settings page.")
 
-    def counted() -> T:
+    def counted() -> T:  # a refused call rolls its count back: the limit stays reached
         with get_database().session() as session:
             access_tokens.take_call(session, caller, per_minute=load_settings().api_calls_per_minute)
         return work(caller)
@@ -93,11 +93,7 @@ async def _as_caller(work: Callable[[Caller], T], *, needs: TokenScope = TokenSc
 @server.tool()
 async def list_groups(workspace_id: int | None = None) -> list[api.Group]:
     """The groups of videos in a workspace (your personal one when no id is given), newest first."""
-    def work(caller: Caller) -> list[api.Group]:
-        with get_database().session() as session:
-            return [api.Group(id=g.id, name=g.name, description=g.description, videos=g.video_count, shared=g.shared)
-                    for g in groups.list_groups(session, caller.user_id, workspace_id=workspace_id)]
-    return await _as_caller(work)
+    return await _as_caller(lambda caller: api.groups_of(caller, workspace_id))
 
 
 @server.tool()
@@ -129,12 +125,7 @@ async def ask_group(question: str, ctx: Context, group_id: int | None = None, vi
 @server.tool()
 async def get_transcript(video_id: int, start: float = 0.0, end: float | None = None) -> api.Transcript:
     """What is said in a video between two seconds (the whole transcript without them), line by line with times."""
-    def work(caller: Caller) -> api.Transcript:
-        with get_database().session() as session:
-            title, lines = library.transcript_span(session, caller.user_id, video_id, start=max(start, 0.0), end=end)
-        return api.Transcript(video_id=video_id, title=title,
-                              lines=[api.Line(start=s.start, end=s.end, text=s.text) for s in lines])
-    return await _as_caller(work)
+    return await _as_caller(lambda caller: api.transcript_of(caller, video_id, max(start, 0.0), end))
 
 
 # Bearer tokens, not cookies, authorise every request, so a rebinding page has nothing to use:
