@@ -1,18 +1,25 @@
 """Ingestion speed: minutes of transcript made searchable per second of wall time.
 
-    .venv/bin/python -m bench.ingest [--hours 1 10]
+    .venv/bin/python -m bench.ingest [--hours 1 10] [--baseline REV]
 
 For each synthetic transcript (a segment every 4 s, 10 words each) it times the product's own
 path — chunking and sentence splitting, embedding chunks and sentences with the local
 all-MiniLM-L6-v2, one-transaction insert into pgvector — and, in the same run, the raw embedding
-ceiling: the same model embedding the same chunk and sentence texts with nothing else around it. Uses a throwaway embedded PostgreSQL (or DATABASE_URL's server).
+ceiling: the same model embedding the same chunk and sentence texts with nothing else around it.
+"embed s" is the embedding inside the product's path, "write s" the rest (chunking, the one
+transaction that stores the rows, its indexes and triggers). `--baseline REV` also runs
+core/indexing.py as it was at git revision REV on the same transcripts in the same run, each
+version into its own video. Uses a throwaway embedded PostgreSQL (or DATABASE_URL's server).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import subprocess
+import sys
 import time
+import types
 
 from bench.database import scratch_database
 
@@ -46,18 +53,47 @@ def talks_in_group(db, settings, owner_id: int, workspace_id: int, group_id: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--baseline", default=None, help="a git revision whose core/indexing.py runs beside today's")
     args = parser.parse_args()
     with scratch_database("bench") as db:
-        run(db, args.hours)
+        run(db, args.hours, _versions(args.baseline))
 
 
-def run(db, hours_list: list[float]) -> None:
+def _versions(baseline: str | None) -> dict:
+    """Today's indexing module, and the one at git revision `baseline` if given."""
+    from core import indexing
+
+    if not baseline:
+        return {"today": indexing}
+    source = subprocess.run(["git", "show", f"{baseline}:core/indexing.py"], check=True, capture_output=True,
+                            text=True).stdout
+    module = sys.modules["baseline_indexing"] = types.ModuleType("baseline_indexing")
+    exec(compile(source, f"{baseline}:core/indexing.py", "exec"), module.__dict__)
+    return {baseline[:7]: module, "today": indexing}
+
+
+def _timed_embedding(module) -> list[float]:
+    """Have the module's embedding add its seconds to the returned list."""
+    spent: list[float] = []
+    embed = module.embed_texts
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return embed(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    module.embed_texts = timed
+    return spent
+
+
+def run(db, hours_list: list[float], versions: dict) -> None:
     from core.auth import sign_up
     from core.chunking import chunk_segments
     from core.config import load_settings
     from core.transcripts import sentences
     from core.embeddings import LocalMiniLM
-    from core.indexing import store_transcript
     from core.workspaces import personal_workspace_id
     from db.models import Video
 
@@ -68,19 +104,23 @@ def run(db, hours_list: list[float]) -> None:
         owner = sign_up(s, "bench", "bench@example.com", "bench password", video_limit=100,
                         min_password_length=8)
         workspace_id = personal_workspace_id(s, owner.id)
-    print(f"{'transcript':>10} {'chunks':>7} {'sentences':>9} {'wall s':>7} {'chunks/s':>9} {'ceiling/s':>10} "
-          f"{'% of ceiling':>12} {'transcript min/s':>17}")
+    spent = {name: _timed_embedding(module) for name, module in versions.items()}
+    print(f"{'transcript':>10} {'version':>8} {'chunks':>7} {'sentences':>9} {'wall s':>7} {'embed s':>8} "
+          f"{'write s':>8} {'chunks/s':>9} {'ceiling/s':>10} {'% of ceiling':>12} {'transcript min/s':>17}")
     for hours in hours_list:
         segments = synthetic_segments(hours)
-        with db.session() as s:
-            video = Video(user_id=owner.id, workspace_id=workspace_id, title=f"{hours} h synthetic",
-                          status="processing")
-            s.add(video)
-            s.flush()
-            video_id = video.id
-        started = time.perf_counter()
-        count = store_transcript(db, settings, video_id, segments, "captions")
-        wall = time.perf_counter() - started
+        results = []
+        for name, module in versions.items():
+            with db.session() as s:
+                video = Video(user_id=owner.id, workspace_id=workspace_id, title=f"{hours} h synthetic ({name})",
+                              status="processing")
+                s.add(video)
+                s.flush()
+                video_id = video.id
+            spent[name].clear()
+            started = time.perf_counter()
+            count = module.store_transcript(db, settings, video_id, segments, "captions")
+            results.append((name, count, time.perf_counter() - started, sum(spent[name])))
         chunk_texts = [c.text for c in chunk_segments(segments, target_words=settings.chunk_words,
                                                       overlap_words=settings.chunk_overlap_words)]
         sentence_texts = [s.text for s in sentences(segments)]
@@ -89,9 +129,10 @@ def run(db, hours_list: list[float]) -> None:
         embedder.embed_documents(sentence_texts)
         ceiling = time.perf_counter() - started
         # chunks/s counts chunks only; the ceiling embeds the same chunk and sentence texts.
-        print(f"{hours:>9g}h {count:>7} {len(sentence_texts):>9} {wall:>7.1f} {count / wall:>9.1f} "
-              f"{len(chunk_texts) / ceiling:>10.1f} "
-              f"{100 * ceiling / wall:>11.0f}% {hours * 60 / wall:>17.1f}")
+        for name, count, wall, embedding in results:
+            print(f"{hours:>9g}h {name:>8} {count:>7} {len(sentence_texts):>9} {wall:>7.1f} {embedding:>8.1f} "
+                  f"{wall - embedding:>8.1f} {count / wall:>9.1f} {len(chunk_texts) / ceiling:>10.1f} "
+                  f"{100 * ceiling / wall:>11.0f}% {hours * 60 / wall:>17.1f}", flush=True)
 
 
 if __name__ == "__main__":

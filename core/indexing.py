@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import openai
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import delete, func, insert, select, update
+from pgvector.psycopg import register_vector
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from core import llm, transcripts
 from core.chunking import chunk_segments
@@ -24,6 +27,13 @@ from db.models import TranscriptChunk, TranscriptSentence, Video
 from db.states import Status
 
 EMBED_BATCH = 64
+
+# The columns ingestion writes, with their PostgreSQL types for a binary COPY (db/models.py).
+CHUNK_COLUMNS = {"video_id": "int8", "workspace_id": "int8", "video_title": "varchar", "chunk_index": "int4",
+                 "text": "text", "start_time": "float8", "end_time": "float8", "embedding": "vector",
+                 "embedding_model": "varchar"}
+SENTENCE_COLUMNS = {"video_id": "int8", "workspace_id": "int8", "sentence_index": "int4", "text": "text",
+                    "start_time": "float8", "end_time": "float8", "embedding": "vector", "embedding_model": "varchar"}
 
 
 def embed_texts(embedder: Embeddings, texts: list[str],
@@ -83,10 +93,8 @@ def store_transcript(
             return 0  # deleted while we worked
         session.execute(delete(TranscriptChunk).where(TranscriptChunk.video_id == video_id))
         session.execute(delete(TranscriptSentence).where(TranscriptSentence.video_id == video_id))
-        for start in range(0, len(rows), 500):
-            session.execute(insert(TranscriptChunk), rows[start:start + 500])
-        for start in range(0, len(sentence_rows), 500):
-            session.execute(insert(TranscriptSentence), sentence_rows[start:start + 500])
+        copy_rows(session, TranscriptChunk.__tablename__, CHUNK_COLUMNS, rows)
+        copy_rows(session, TranscriptSentence.__tablename__, SENTENCE_COLUMNS, sentence_rows)
         session.execute(
             update(Video).where(Video.id == video_id).values(
                 transcript=transcripts.full_text(segments),
@@ -96,3 +104,21 @@ def store_transcript(
             )
         )
     return len(rows)
+
+
+def copy_rows(session: Session, table: str, columns: dict[str, str], rows: list[dict]) -> None:
+    """Write rows with one binary COPY, in the session's transaction.
+
+    Five times faster than batched INSERTs for a 10-hour transcript (bench/ingest.py): psycopg ran
+    an ORM executemany as one INSERT per row, so the keyword-statistics trigger (migration 0015),
+    a statement-level one, fired once per row instead of once per video."""
+    if not rows:
+        return
+    connection = session.connection().connection.driver_connection
+    register_vector(connection)  # binary dumping of vectors on this connection (one type lookup)
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(columns.values()))
+        for row in rows:
+            copy.write_row([np.asarray(row[name], dtype=np.float32) if kind == "vector" else row[name]
+                            for name, kind in columns.items()])
