@@ -111,3 +111,87 @@ TALK = [
     (9.0, 14.0, "Our biggest customer, Globex, renewed for three years."),
     (14.0, 20.0, "Next we discuss hiring plans for the Lisbon office."),
 ]
+
+
+_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+          "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+_MONO_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf")
+
+
+def font_file(*, mono: bool = False) -> Path:
+    """A TrueType font on this machine for ffmpeg's drawtext."""
+    for name in _MONO_FONTS if mono else _FONTS:
+        if Path(name).exists():
+            return Path(name)
+    found = sorted(Path("/usr/share/fonts").rglob("*Mono*.ttf" if mono else "*.ttf"))
+    if not found:
+        raise FileNotFoundError("no .ttf font under /usr/share/fonts for drawtext")
+    return found[0]
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", r"'\''") + "'"
+
+
+def _with_audio(seconds: float, audio: str | None) -> tuple[list[str], list[str]]:
+    if audio == "silence":
+        return ["-f", "lavfi", "-i", f"anullsrc=r=16000:cl=mono:d={seconds}"], ["-c:a", "aac"]
+    return [], ["-an"]
+
+
+def slides(path: Path, shown: list[tuple[str, float, float]], *, size: str = "1280x720",
+           fontsize: int = 56, fps: int = 10, audio: str | None = None, pointer: bool = False) -> Path:
+    """A slide talk: each (text, start, end) drawn black on white, centred, from start to end;
+    newlines in a text make lines of one slide. The video lasts until the last slide ends. With
+    `pointer`, a presenter's red dot wanders over the slides all along.
+
+    Texts go through files (textfile, no expansion) so percent signs, colons and quotes need no escaping."""
+    seconds = max(end for _, _, end in shown)
+    font = font_file()
+    filters = []
+    for n, (text, start, end) in enumerate(shown):
+        text_path = path.with_name(f"{path.stem}-slide{n}.txt")
+        text_path.write_text(text)
+        filters.append(f"drawtext=fontfile={_quoted(font)}:textfile={_quoted(text_path)}:expansion=none:"
+                       f"fontsize={fontsize}:fontcolor=black:line_spacing=16:x=(w-tw)/2:y=(h-th)/2:"
+                       f"enable='gte(t,{start})*lt(t,{end})'")
+    graph = "[0:v]" + ",".join(filters)
+    if pointer:
+        graph += (f"[slides];color=c=red:s=64x64:r={fps}[dot];"
+                  "[slides][dot]overlay=x='W/2+W/3*sin(t/2)':y='H*0.7+H/10*cos(t/3)':shortest=1")
+    audio_in, audio_codec = _with_audio(seconds, audio)
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=white:s={size}:r={fps}:d={seconds}", *audio_in,
+            "-filter_complex", graph + "[v]", "-map", "[v]", *(["-map", "1:a"] if audio_in else []),
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", *audio_codec, "-t", str(seconds), str(path))
+    return path
+
+
+def scrolling_text(path: Path, lines: list[str], *, seconds: float, step_every: float | None = None,
+                   size: str = "1280x720", fontsize: int = 28, audio: str | None = None) -> Path:
+    """A screen recording: lines of monospaced text on a dark editor, starting at the top and
+    scrolling up until the last line is half way up the screen as the video ends. Steadily, or
+    like a reader: a half-second scroll every `step_every` seconds, still in between."""
+    text_path = path.with_name(f"{path.stem}-screen.txt")
+    text_path.write_text("\n".join(lines))
+    font = font_file(mono=True)
+    if step_every:
+        steps = seconds / step_every
+        done = f"(floor(t/{step_every})+min(mod(t,{step_every})/0.5,1))/{steps}"
+    else:
+        done = f"t/{seconds}"
+    scroll = (f"drawtext=fontfile={_quoted(font)}:textfile={_quoted(text_path)}:expansion=none:"
+              f"fontsize={fontsize}:fontcolor=0xE0E0E0:line_spacing=10:x=40:y='40-(th-h/2)*{done}'")
+    audio_in, audio_codec = _with_audio(seconds, audio)
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=0x1E1E1E:s={size}:r=25:d={seconds}", *audio_in,
+            "-vf", scroll, "-c:v", "libx264", "-pix_fmt", "yuv420p", *audio_codec, "-t", str(seconds), str(path))
+    return path
+
+
+def moving_picture(path: Path, *, seconds: float = 6.0) -> Path:
+    """A picture that keeps changing with no text in it (unlike `video`'s test pattern, which
+    draws a frame counter). The seed is fixed: the colours and the edges between them are the
+    same each run, and seed 7's edge reads as a lone "1" or "7" to OCR."""
+    _ffmpeg("-f", "lavfi", "-i", f"gradients=s=640x360:r=10:d={seconds}:speed=0.05:seed=7", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-t", str(seconds), str(path))
+    return path

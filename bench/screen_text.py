@@ -1,0 +1,125 @@
+"""On-screen text: how fast and how well a slide talk and a screen recording are read.
+
+    .venv/bin/python -m bench.screen_text [--minutes 5] [--workers 2] [--floor 10]
+
+Both videos are generated with ffmpeg (drawtext, 1280x720, 25 fps, H.264): a slide talk with a
+new slide every 20 s (a title and a line of figures, known text), and a screen recording of code
+that a reader scrolls by a third of a screen every 5 s. Each is read once by
+`core.screen_text.read_screen_text` on this machine's cores. Reports the frames compared and the
+frames read by OCR, OCR'd frames per second of work, minutes of video per minute of work, and
+accuracy: for the talk, the character error rate of the passages' text against the slides'
+(whitespace made alike, case kept); for the recording, the share of code lines read exactly and
+the character error rate of each line against the closest line read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import tempfile
+import time
+from pathlib import Path
+
+TITLES = ["Quarterly Revenue Review", "Churn Fell to 3 Percent", "Hiring Plans for Lisbon",
+          "Globex Renewed for Three Years", "Roadmap: Search by Slide Text", "Latency Budget per Request",
+          "Open Questions from the Board", "Pricing Experiments in Q3", "Support Tickets by Region",
+          "Migration to PostgreSQL 18", "Security Review Findings", "Mobile App Retention",
+          "Partner Channel Results", "Data Center Energy Use", "Next Quarter Priorities"]
+
+
+def slide_text(n: int) -> str:
+    title = TITLES[n % len(TITLES)]
+    return f"{title}\nSlide {n + 1}: revenue {12 + 7 * n}%, cost {3 + n} M EUR, team of {20 + 3 * n}"
+
+
+def code_lines(count: int) -> list[str]:
+    return [f"def total_{n}(order): return order.price * {n} + tax({n})  # step {n}" for n in range(count)]
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edits (substitutions, insertions, deletions) per reference character: Levenshtein over characters."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i]
+        for j, hyp in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
+        previous = current
+    return previous[-1] / max(len(reference), 1)
+
+
+class Counts:
+    """Frames compared and frames read, counted where read_screen_text calls them in this process."""
+
+    def __init__(self, module) -> None:
+        self.compared = self.read = 0
+        thumbnail, changed_frames = module._thumbnail, module._changed_frames
+
+        def counted_thumbnail(frame):
+            self.compared += 1
+            return thumbnail(frame)
+
+        def counted_frames(*args, **kwargs):
+            for sample in changed_frames(*args, **kwargs):
+                self.read += 1
+                yield sample
+
+        module._thumbnail, module._changed_frames = counted_thumbnail, counted_frames
+
+
+def measure(name: str, video: Path, seconds: float, args, counts: Counts):
+    from core.screen_text import read_screen_text
+
+    counts.compared = counts.read = 0
+    started = time.perf_counter()
+    passages = read_screen_text(video, floor_seconds=args.floor, workers=args.workers)
+    took = time.perf_counter() - started
+    print(f"{name}: {seconds / 60:.1f} min of video in {took:.1f} s")
+    print(f"  frames compared {counts.compared}, frames read by OCR {counts.read} "
+          f"({counts.read / took:.2f} frames/s), passages {len(passages)}")
+    print(f"  {seconds / took:.1f} minutes of video per minute of work")
+    return passages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="length of the slide talk")
+    parser.add_argument("--recording-minutes", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--floor", type=float, default=10.0)
+    args = parser.parse_args()
+
+    from core import screen_text
+    from tests import media_factory
+
+    counts = Counts(screen_text)
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        talk_seconds = round(args.minutes * 60 / 20) * 20
+        shown = [(slide_text(n), n * 20, n * 20 + 20) for n in range(talk_seconds // 20)]
+        talk = media_factory.slides(work / "talk.mp4", shown, fontsize=44, fps=25)
+        passages = measure("slide talk", talk, talk_seconds, args, counts)
+        reference = normalised(" ".join(text for text, _, _ in shown))
+        read = normalised(" ".join(p.text for p in passages))
+        late = max(abs(p.start - start) for p, (_, start, _) in zip(passages, shown))
+        print(f"  slides {len(shown)}, passages {len(passages)}, latest start {late:.2f} s from its slide")
+        print(f"  character error rate {character_error_rate(reference, read):.4f}")
+
+        recording_seconds = args.recording_minutes * 60
+        lines = code_lines(int(recording_seconds / 5 * 6))  # a third of a screen (~6 lines) every 5 s
+        recording = media_factory.scrolling_text(work / "screen.mp4", lines, seconds=recording_seconds,
+                                                 step_every=5)
+        passages = measure("screen recording", recording, recording_seconds, args, counts)
+        read_lines = sorted({normalised(line) for p in passages for line in p.text.splitlines()})
+        exact = sum(normalised(line) in read_lines for line in lines)
+        errors = [character_error_rate(line, (difflib.get_close_matches(line, read_lines, n=1, cutoff=0)
+                                              or [""])[0]) for line in lines]
+        print(f"  code lines {len(lines)}: read exactly {exact / len(lines):.1%}, "
+              f"character error rate against the closest line read {sum(errors) / len(errors):.4f}")
+
+
+if __name__ == "__main__":
+    main()
