@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import auth, storage
+from core import auth, passages, storage
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, IngestError, InvalidCredentials
@@ -214,6 +214,7 @@ def delete_account(db: Database, settings: Settings, user_id: int, *, current_pa
         # (and removes its own file).
         files = [f for f in session.scalars(delete(Clip).where(Clip.workspace_id.in_(doomed))
                                             .returning(Clip.file)) if f]
+        files += passages.screen_thumbnails(session, select(Video.id).where(Video.workspace_id.in_(doomed)))
         for row in session.execute(delete(Video).where(Video.workspace_id.in_(doomed))
                                    .returning(Video.file, Video.thumbnail, Video.captions_file)):
             files += [f for f in row if f]

@@ -29,7 +29,7 @@ from core.text import one_line
 from core.model_settings import ModelAccess, model_access
 from core.transcripts import format_timestamp
 from db.models import ChatLog
-from db.states import AnswerMode, Feedback, Role
+from db.states import AnswerMode, Feedback, PassageKind, Role
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_FOUND = ("I could not find anything about that in this group's videos. "
@@ -71,10 +71,16 @@ class Citation:
     score: float
     snippet: str
     chunk_id: int | None = None  # the transcript chunk it quotes
+    kind: str = PassageKind.SPEECH  # what it quotes: what is said, or text on screen
+    thumbnail: str | None = None  # a screen citation's frame picture, media-relative
 
     @property
     def label(self) -> str:
         return f"{format_timestamp(self.start)}–{format_timestamp(self.end)}"
+
+    @property
+    def on_screen(self) -> bool:
+        return self.kind == PassageKind.SCREEN
 
 
 @dataclass
@@ -228,9 +234,10 @@ def prepare(
         # Quote the sentence retrieval already found nearest the question inside each passage
         # (stored with its vector at ingestion), cited from where retrieval says to play.
         passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
-                             h.score, h.sentence or h.text, h.chunk_id) for n, h in enumerate(chosen, 1)]
+                             h.score, h.sentence or h.text, h.chunk_id, h.kind, h.thumbnail)
+                    for n, h in enumerate(chosen, 1)]
     else:
-        passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id)
+        passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id, h.kind, h.thumbnail)
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, user_id, workspace_id, question, search_query, mode, passages, shared, access, history,
                     settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id)
@@ -321,7 +328,8 @@ def extractive_choice(hits: list[retrieval.Hit], *, cut: float = EXTRACTIVE_CUT,
 def _extractive(prepared: Prepared) -> Iterator[str]:
     yield (SHARED_EXTRACTIVE_INTRO if prepared.shared else EXTRACTIVE_INTRO) + "\n\n"
     for passage in prepared.passages:
-        yield f"- “{_snippet(passage.snippet, 400)}” [{passage.n}]\n"
+        shown = "On screen: " if passage.on_screen else ""
+        yield f"- {shown}“{_snippet(passage.snippet, 400)}” [{passage.n}]\n"
 
 
 # ----------------------------------------------------------------- model answers
@@ -330,7 +338,7 @@ def _extractive(prepared: Prepared) -> Iterator[str]:
 def passages_block(passages: list[Citation]) -> str:
     # Transcript text is data: escaping < and > keeps it from closing or faking the delimiters.
     return "\n".join(
-        f'<passage id="{p.n}" video="{html.escape(p.title, quote=True)}" '
+        f'<passage id="{p.n}" video="{html.escape(p.title, quote=True)}" source="{"screen" if p.on_screen else "speech"}" '
         f'start="{format_timestamp(p.start)}" end="{format_timestamp(p.end)}">\n'
         f"{html.escape(p.snippet, quote=False)}\n</passage>"
         for p in passages

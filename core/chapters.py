@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core import keyphrases, llm, topics, transcripts, workspaces
+from core import keyphrases, llm, passages, topics, transcripts, workspaces
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
@@ -26,7 +26,7 @@ from core.prompts_store import prompt
 from core.text import one_line
 from core.transcripts import Segment, format_timestamp
 from db.models import Chapter, TranscriptChunk, Video
-from db.states import Role, Status
+from db.states import PassageKind, Role, Status
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -208,12 +208,17 @@ def generate(db: Database, settings: Settings, video_id: int, *, user_id: int | 
                 Chapter.video_id == video_id, Chapter.is_generated.is_(False)).limit(1)):
             return "kept"
         segments = transcripts.from_json(video.transcript_segments)
+        # A video that says nothing is chaptered by what it shows: a new chapter where the slides turn.
+        kind = PassageKind.SPEECH if segments else PassageKind.SCREEN
+        if not segments:
+            segments = [Segment(p.start, p.end, p.text) for p in passages.stored_screen_text(session, video_id)]
         duration, video_title = _duration(video, segments), video.title
         access = workspace_access(session, settings, video.workspace_id)
         chunks = [(float(r.start_time), float(r.end_time), np.asarray(r.embedding, dtype=np.float32))
                   for r in session.execute(
                       select(TranscriptChunk.start_time, TranscriptChunk.end_time, TranscriptChunk.embedding)
-                      .where(TranscriptChunk.video_id == video_id).order_by(TranscriptChunk.chunk_index))]
+                      .where(TranscriptChunk.video_id == video_id, TranscriptChunk.kind == kind)
+                      .order_by(TranscriptChunk.chunk_index))]
     proposals, method = [], "offline"
     if access.remote and segments:
         try:

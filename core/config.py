@@ -95,6 +95,8 @@ class Settings:
     company_provider: str | None = None
     password_sign_in: bool = True
     api_calls_per_minute: int = 60  # per personal access token, REST API and MCP together
+    screen_text: bool = True  # read the text on screen during processing (a video can also opt out)
+    screen_text_workers: int = 2  # OCR processes per video being processed
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -146,4 +148,6 @@ def load_settings() -> Settings:
         company_provider=os.environ.get("ASKVIDEO_COMPANY_PROVIDER") or None,
         password_sign_in=os.environ.get("ASKVIDEO_PASSWORD_SIGN_IN", "on").lower() not in ("off", "0", "false", "no"),
         api_calls_per_minute=_int("ASKVIDEO_API_CALLS_PER_MINUTE", 60),
+        screen_text=os.environ.get("ASKVIDEO_SCREEN_TEXT", "on").lower() not in ("off", "0", "false", "no"),
+        screen_text_workers=max(1, _int("ASKVIDEO_SCREEN_TEXT_WORKERS", 2)),
     )

@@ -25,6 +25,10 @@ class IngestError(AskVideoError):
     """A video cannot be ingested for a reason the user can act on; retrying will not help."""
 
 
+class NothingSaid(IngestError):
+    """A video with no speech and no captions: it can still be searched by the text on its screen."""
+
+
 class TransientIngestError(AskVideoError):
     """A failure worth retrying (network, a busy service); after the last retry it is shown as is."""
 

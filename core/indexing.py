@@ -15,23 +15,23 @@ from pgvector.psycopg import register_vector
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core import llm, transcripts
+from core import llm, passages, transcripts
 from core.chunking import chunk_segments
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
 from core.model_settings import workspace_access
 from core.text import spoken
-from core.transcripts import Segment
+from core.transcripts import ScreenPassage, Segment
 from db.models import TranscriptChunk, TranscriptSentence, Video
-from db.states import Status
+from db.states import PassageKind, Status
 
 EMBED_BATCH = 64
 
 # The columns ingestion writes, with their PostgreSQL types for a binary COPY (db/models.py).
 CHUNK_COLUMNS = {"video_id": "int8", "workspace_id": "int8", "video_title": "varchar", "chunk_index": "int4",
                  "text": "text", "start_time": "float8", "end_time": "float8", "embedding": "vector",
-                 "embedding_model": "varchar"}
+                 "embedding_model": "varchar", "kind": "varchar", "thumbnail": "varchar"}
 SENTENCE_COLUMNS = {"video_id": "int8", "workspace_id": "int8", "sentence_index": "int4", "text": "text",
                     "start_time": "float8", "end_time": "float8", "embedding": "vector", "embedding_model": "varchar"}
 
@@ -55,10 +55,12 @@ def embed_texts(embedder: Embeddings, texts: list[str],
 
 def store_transcript(
     db: Database, settings: Settings, video_id: int, segments: list[Segment], transcript_source: str,
-    *, on_progress: Callable[[float], None] = lambda fraction: None,
+    *, screen: list[ScreenPassage] | None = None, on_progress: Callable[[float], None] = lambda fraction: None,
 ) -> int:
-    """Chunk, embed and store a transcript as the video's only set of chunks and sentences; returns
-    the chunk count."""
+    """Chunk, embed and store a transcript as the video's only set of chunks and sentences, with the
+    text read from its screen as passages of their own (`screen`, thumbnails media-relative; None
+    keeps the stored ones, embedded again: re-indexing has no new reading). Returns the count of
+    passages stored."""
     segments = [Segment(s.start, s.end, spoken(s.text)) for s in segments if spoken(s.text)]
     with db.session() as session:
         video = session.get(Video, video_id)
@@ -66,20 +68,30 @@ def store_transcript(
             return 0
         workspace_id, title = video.workspace_id, video.title
         access = workspace_access(session, settings, workspace_id)
+        if screen is None:
+            screen = passages.stored_screen_text(session, video_id)
     embedder = embeddings_for(access.embedding_model, api_key=access.api_key, base_url=access.base_url)
     chunks = chunk_segments(segments, target_words=settings.chunk_words, overlap_words=settings.chunk_overlap_words)
     sentences = transcripts.sentences(segments)
-    texts = [f"{title}: {c.text}" if settings.embed_titles else c.text for c in chunks] + [s.text for s in sentences]
+    texts = ([f"{title}: {c.text}" if settings.embed_titles else c.text for c in chunks] + [s.text for s in sentences]
+             + [p.text for p in screen])
     try:
         vectors = embed_texts(embedder, texts, on_progress)
     except openai.OpenAIError as error:  # the user's embedding provider: retry what may pass
         raise llm.ingest_error(error, "Embedding the transcript") from None
-    chunk_vectors, sentence_vectors = vectors[:len(chunks)], vectors[len(chunks):]
+    chunk_vectors = vectors[:len(chunks)]
+    sentence_vectors = vectors[len(chunks):len(chunks) + len(sentences)]
+    screen_vectors = vectors[len(chunks) + len(sentences):]
     rows = [
         {"video_id": video_id, "workspace_id": workspace_id, "video_title": title, "chunk_index": c.index,
          "text": c.text, "start_time": c.start, "end_time": c.end, "embedding": v,
-         "embedding_model": embedder.model_name}
+         "embedding_model": embedder.model_name, "kind": PassageKind.SPEECH, "thumbnail": None}
         for c, v in zip(chunks, chunk_vectors, strict=True)
+    ] + [
+        {"video_id": video_id, "workspace_id": workspace_id, "video_title": title, "chunk_index": i,
+         "text": p.text, "start_time": p.start, "end_time": p.end, "embedding": v,
+         "embedding_model": embedder.model_name, "kind": PassageKind.SCREEN, "thumbnail": p.thumbnail}
+        for i, (p, v) in enumerate(zip(screen, screen_vectors, strict=True))
     ]
     sentence_rows = [
         {"video_id": video_id, "workspace_id": workspace_id, "sentence_index": i, "text": s.text,

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core import remote, storage, transcripts, workspaces
+from core import passages, remote, storage, transcripts, workspaces
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError, VideoNotFound
 from core.text import clean, contains_pattern, one_line
-from core.transcripts import Segment
+from core.transcripts import ScreenPassage, Segment
 from db.models import WITHOUT_TRANSCRIPT, Clip, TranscriptChunk, Video, VideoGroup, VideoGroupMember
 from db.states import ACTIVE, Role, Status, TranscriptSource, VideoSource
 
@@ -72,7 +72,7 @@ class VideoPage:
 class VideoDetail:
     summary: VideoSummary
     description: str
-    segments: list[Segment]
+    lines: list[TranscriptLine]  # what is said, and the text shown on screen between, in time order
     media_path: Path | None  # a local file to play
     web_url: str | None  # a YouTube page to play when there is no local file
     source_url: str | None
@@ -83,6 +83,33 @@ class VideoDetail:
     language: str | None
     original_filename: str | None
     groups: list[str]
+    screen_text_note: str | None = None  # why the screen was not read, when it was not
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    start: float
+    text: str
+    on_screen: bool = False  # text read from the picture (a slide), not said
+
+
+def transcript_lines(segments: list[Segment], screen: list[ScreenPassage]) -> list[TranscriptLine]:
+    """The spoken lines with the screen's passages placed at their seconds (a slide before what
+    is said while it shows)."""
+    lines = [TranscriptLine(s.start, s.text) for s in segments]
+    lines += [TranscriptLine(p.start, p.text, on_screen=True) for p in screen]
+    return sorted(lines, key=lambda line: (line.start, not line.on_screen))
+
+
+def screen_text_note(settings: Settings, video: Video) -> str | None:
+    """Why the video's screen text is not read, if it is not."""
+    if not settings.screen_text:
+        return "Reading text on screen is turned off on this server."
+    if not video.read_screen_text:
+        return "Text on screen is not read for this video (chosen when it was added)."
+    if video.source == VideoSource.URL and not video.file:
+        return "Text on screen is read from the video file, and this video is played from its site: upload the file to search its slides."
+    return None
 
 
 def _source_label(video: Video) -> str:
@@ -170,12 +197,14 @@ def video_detail(session: Session, settings: Settings, user_id: int, video_id: i
     ).all()
     return VideoDetail(
         summary=_summary(settings, video), description=video.description,
-        segments=transcripts.from_json(video.transcript_segments),
+        lines=transcript_lines(transcripts.from_json(video.transcript_segments),
+                               passages.stored_screen_text(session, video.id)),
         media_path=source.media_path,
         web_url=source.web_url,
         source_url=video.source_url, channel=video.channel, published_on=video.published_on,
         width=video.width, height=video.height, language=video.language,
         original_filename=video.original_filename, groups=list(groups),
+        screen_text_note=screen_text_note(settings, video),
     )
 
 
@@ -211,6 +240,7 @@ def delete_video(db: Database, settings: Settings, user_id: int, video_id: int) 
     with db.session() as session:
         video = owned_video(session, user_id, video_id, needs=Role.EDITOR)
         files = [p for p in (video.file, video.thumbnail, video.captions_file) if p]
+        files += passages.screen_thumbnails(session, [video_id])
         # Deleted (not just read) here so a clip finishing meanwhile cannot leave its file behind.
         files += [p for p in session.scalars(delete(Clip).where(Clip.video_id == video_id).returning(Clip.file)) if p]
         session.execute(delete(Video).where(Video.id == video.id))

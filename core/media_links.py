@@ -27,12 +27,12 @@ from core import clips, storage
 from core.config import Settings
 from core.encryption import sign, signed_by_us
 from core.errors import AskVideoError, Refused
-from db.models import User, UserSession, Video, VideoGroup, VideoGroupMember, WorkspaceMember
+from db.models import TranscriptChunk, User, UserSession, Video, VideoGroup, VideoGroupMember, WorkspaceMember
 
 ROUTE = "/files"
 PURPOSE = "media links"
 LINK_HOURS = 4
-KINDS = ("video", "thumbnail", "clip")
+KINDS = ("video", "thumbnail", "clip", "screen")  # "screen": a screen passage's frame, by its chunk id
 CONTENT_TYPES = {
     ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
     ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg",
@@ -105,13 +105,17 @@ def locate(session: Session, settings: Settings, kind: str, item_id: int, grant:
         if clip.media_path is None:
             raise Refused(404, "Not found.")
         return Served(clip.media_path, _content_type(clip.media_path), clip.download_name)
-    query = select(Video.file if kind == "video" else Video.thumbnail).where(Video.id == item_id)
+    if kind == "screen":
+        query = (select(TranscriptChunk.thumbnail).join(Video, Video.id == TranscriptChunk.video_id)
+                 .where(TranscriptChunk.id == item_id))
+    else:
+        query = select(Video.file if kind == "video" else Video.thumbnail).where(Video.id == item_id)
     if holder.group_id is None and not holder.sees_all_videos:  # a member of the video's workspace, now
         query = query.where(Video.workspace_id.in_(
             select(WorkspaceMember.workspace_id).where(WorkspaceMember.user_id == holder.user_id)))
     if holder.group_id is not None:
         query = query.where(select(VideoGroupMember.id).where(
-            VideoGroupMember.group_id == holder.group_id, VideoGroupMember.video_id == item_id).exists())
+            VideoGroupMember.group_id == holder.group_id, VideoGroupMember.video_id == Video.id).exists())
     relative = session.scalar(query)
     try:
         path = storage.resolve(settings.media_dir, relative) if relative else None

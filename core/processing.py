@@ -1,7 +1,9 @@
 """Processing a video, as the worker does it: from its file or link to a searchable transcript.
 
-transcript (captions, else local Whisper, else OpenAI) → chunks → embeddings → one transaction
-that replaces the video's chunks and marks it completed (core/indexing.py), then chapters.
+transcript (captions, else local Whisper, else OpenAI) → the text on screen, from the stored file
+(core/screen_text.py) → chunks → embeddings → one transaction that replaces the video's passages
+and marks it completed (core/indexing.py), then chapters. A video that says nothing but shows
+text becomes ready with its screen text.
 Progress is written as it goes so the Library can show it live; a failure the user can act on
 marks the video `error` with its message, a passing one is raised for the queue to retry.
 """
@@ -11,21 +13,21 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from core import captions, chapters, media, remote, storage
+from core import captions, chapters, media, passages, remote, screen_text, storage
 from core.config import Settings
 from core.database import Database
-from core.errors import IngestError, SettingsError, TransientIngestError
+from core.errors import IngestError, NothingSaid, SettingsError, TransientIngestError
 from core.indexing import store_transcript
 from core.model_settings import workspace_access
 from core.speech_to_text import SpeechToTextUnavailable, transcribe_local, transcribe_openai
-from core.transcripts import Segment
+from core.transcripts import ScreenPassage, Segment
 from db.models import Video
 from db.states import ACTIVE, Status, TranscriptSource, VideoSource
 
@@ -67,6 +69,7 @@ class _Job:
     captions_file: str | None
     language: str | None
     extractor: str | None
+    read_screen_text: bool
 
 
 def _claim(db: Database, video_id: int) -> _Job | None:
@@ -82,7 +85,7 @@ def _claim(db: Database, video_id: int) -> _Job | None:
         video.error_message = None
         video.processing_started_at = datetime.now(timezone.utc)
         return _Job(video.id, video.user_id, video.workspace_id, video.source, video.file, video.source_url,
-                    video.captions_file, video.language, video.extractor)
+                    video.captions_file, video.language, video.extractor, video.read_screen_text)
 
 
 def _set(db: Database, video_id: int, **values) -> None:
@@ -103,12 +106,19 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
     work = storage.work_dir(settings.media_dir, video_id)
     progress = _Progress(db, video_id)
     try:
-        segments, transcript_source = _transcript(db, settings, job, work, progress)
-        if not segments or not any(s.text.strip() for s in segments):
-            raise IngestError(
-                "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
-            )
-        store_transcript(db, settings, video_id, segments, transcript_source, on_progress=progress.span(80, 99, "embedding"))
+        silent = None
+        try:
+            segments, transcript_source = _transcript(db, settings, job, work, progress)
+            if not segments or not any(s.text.strip() for s in segments):
+                raise NothingSaid(
+                    "No speech was found in this video and it has no captions. Add a captions file (.srt or .vtt)."
+                )
+        except NothingSaid as why:
+            segments, transcript_source, silent = [], TranscriptSource.SCREEN_TEXT, why
+        screen = _screen_text(settings, job, work, progress)
+        if silent and not screen:
+            raise silent
+        _store(db, settings, job, segments, transcript_source, screen, progress)
         _make_chapters(db, settings, video_id)
         return Status.COMPLETED
     except IngestError as error:
@@ -134,6 +144,43 @@ def process_video(db: Database, settings: Settings, video_id: int, *, final_atte
         return Status.ERROR
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _screen_text(settings: Settings, job: _Job, work: Path, progress: _Progress) -> list[ScreenPassage]:
+    """The text on screen, read from the stored file when the installation and the video want it
+    (a YouTube video has no stored file: the Library says so). A picture that cannot be read costs
+    only its screen text, never a video whose transcript is fine."""
+    path = storage.existing(settings.media_dir, job.file) if job.file else None
+    if not settings.screen_text or not job.read_screen_text or path is None:
+        return []
+    try:
+        return screen_text.read_screen_text(path, workers=settings.screen_text_workers, thumbnail_dir=work / "screen",
+                                            progress=progress.span(80, 90, "reading screen text"))
+    except IngestError as error:
+        log.warning("video %s: no screen text (%s)", job.video_id, error)
+    except Exception:
+        log.exception("reading the screen text of video %s failed", job.video_id)
+    return []
+
+
+def _store(db: Database, settings: Settings, job: _Job, segments: list[Segment], transcript_source: str,
+           screen: list[ScreenPassage], progress: _Progress) -> None:
+    """Store the passages with the screen's frame pictures moved into the media directory; the
+    pictures of an earlier reading go once the new ones are stored, and the new ones go if the
+    video was deleted meanwhile."""
+    kept = []
+    for passage in screen:
+        picture = None
+        if passage.thumbnail:
+            picture, absolute = storage.new_path(settings.media_dir, "screens", job.user_id or 0, ".jpg")
+            shutil.move(passage.thumbnail, absolute)
+        kept.append(replace(passage, thumbnail=picture))
+    with db.session() as session:
+        earlier = passages.screen_thumbnails(session, [job.video_id])
+    new = [p.thumbnail for p in kept if p.thumbnail]
+    stored = store_transcript(db, settings, job.video_id, segments, transcript_source, screen=kept,
+                              on_progress=progress.span(90 if screen else 80, 99, "embedding"))
+    storage.delete(settings.media_dir, *(earlier if stored else new))
 
 
 def _make_chapters(db: Database, settings: Settings, video_id: int) -> None:
@@ -190,7 +237,7 @@ def _transcript(db: Database, settings: Settings, job: _Job, work: Path, progres
         segments = captions.parse_captions(data, name="The captions file", max_seconds=info.duration_s)
         return segments, TranscriptSource.CAPTIONS
     if not info.has_audio:
-        raise IngestError(
+        raise NothingSaid(
             "This video has no audio track and no captions, so there is nothing to transcribe. "
             "Add a captions file (.srt or .vtt)."
         )

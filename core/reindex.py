@@ -74,8 +74,9 @@ def reembed(db: Database, settings: Settings, video_id: int, *, final_attempt: b
     """Worker body: embed a ready video's stored transcript again with its owner's current model."""
     with db.session() as session:
         video = session.get(Video, video_id)
-        if video is None or video.status != Status.COMPLETED or not video.transcript_segments:
+        if video is None or video.status != Status.COMPLETED:
             return "skipped"  # gone, or being processed again (which embeds with the current model)
+        # Its screen passages are embedded again with it (a video may have only those).
         segments, source = transcripts.from_json(video.transcript_segments), video.transcript_source
     try:
         store_transcript(db, settings, video_id, segments, source or TranscriptSource.CAPTIONS)

@@ -47,7 +47,7 @@ from core.config import SENTENCE_KEYWORD_WEIGHT
 from core.model_settings import ModelAccess
 from core.reranking import rerank
 from db.models import EMBEDDING_DIMENSIONS
-from db.states import Scope
+from db.states import PassageKind, Scope
 
 # Reciprocal-rank fusion constant. The usual 60 flattens the top; 15 lets the first few ranks of
 # each signal count more and measured better on TutorialVQA dev and on both its halves.
@@ -88,6 +88,8 @@ class Hit:
     sentence_similarity: float = 0.0
     chunk_start: float = 0.0  # where the chunk itself starts
     keyword_coverage: float = 0.0  # share of the question's words, weighed by their rarity in the group, it holds
+    kind: str = PassageKind.SPEECH  # what it quotes: speech, or text on screen
+    thumbnail: str | None = None  # a screen passage's frame picture, media-relative
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Candidate:
     previous_start: float | None  # the start of the sentence before the best one
     sentence_keyword_score: float | None = None  # best BM25 of a sentence in the chunk (if among the top)
     keyword_coverage: float = 0.0  # share of the question's words, weighed by rarity in the group, the chunk holds
+    kind: str = PassageKind.SPEECH
+    thumbnail: str | None = None
 
 
 def keyword_text(question: str) -> str:
@@ -313,10 +317,10 @@ _CANDIDATES_SQL = (
           ORDER BY s.embedding <=> :qv
           LIMIT :sentence_candidates)
     ),
-    sentence_chunks AS (  -- the chunks each near sentence is in, found by video
+    sentence_chunks AS (  -- the spoken chunks each near sentence is in, found by video
         SELECT d.id
           FROM near_sentences s
-          JOIN transcript_chunks d ON d.video_id = s.video_id AND d.embedding_model = :model
+          JOIN transcript_chunks d ON d.video_id = s.video_id AND d.embedding_model = :model AND d.kind = 'speech'
                                   AND (s.start_time + s.end_time) / 2 BETWEEN d.start_time AND d.end_time
     ),
     pool AS (
@@ -331,24 +335,29 @@ _CANDIDATES_SQL = (
     said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
         SELECT d.id, max(ks.score) AS score
           FROM pool p
-          JOIN transcript_chunks d ON d.id = p.id
+          JOIN transcript_chunks d ON d.id = p.id AND d.kind = 'speech'
           JOIN sentence_sparse ks ON ks.video_id = d.video_id AND ks.middle BETWEEN d.start_time AND d.end_time
          GROUP BY d.id
     )
+    -- A screen passage (a slide's text) has no sentences: it is its own best sentence.
     SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
            c.text, 1 - (c.embedding <=> :qv) AS similarity, sp.rank AS bm25_rank,
-           best.start_time AS sentence_start, best.end_time AS sentence_end, best.text AS sentence,
-           best.similarity AS sentence_similarity, previous.start_time AS previous_start,
-           said.score AS sentence_keyword_score, coalesce(covered.share, 0) AS keyword_coverage
+           coalesce(best.start_time, screen.start_time) AS sentence_start,
+           coalesce(best.end_time, screen.end_time) AS sentence_end, coalesce(best.text, screen.text) AS sentence,
+           coalesce(best.similarity, screen.similarity) AS sentence_similarity, previous.start_time AS previous_start,
+           said.score AS sentence_keyword_score, coalesce(covered.share, 0) AS keyword_coverage,
+           c.kind, c.thumbnail
       FROM pool p
       JOIN transcript_chunks c ON c.id = p.id
       LEFT JOIN sparse sp ON sp.id = c.id
+      LEFT JOIN LATERAL (SELECT c.start_time, c.end_time, c.text, 1 - (c.embedding <=> :qv) AS similarity
+                          WHERE c.kind = 'screen') screen ON true
       LEFT JOIN LATERAL (
             -- Ordered by an expression the HNSW index cannot serve: this is an exact look at the
             -- few sentences of one chunk, found through (video_id, start_time).
             SELECT s.sentence_index, s.start_time, s.end_time, s.text, 1 - (s.embedding <=> :qv) AS similarity
               FROM transcript_sentences s
-             WHERE s.video_id = c.video_id AND s.embedding_model = c.embedding_model
+             WHERE c.kind = 'speech' AND s.video_id = c.video_id AND s.embedding_model = c.embedding_model
                AND s.start_time BETWEEN c.start_time - 120 AND c.end_time
                AND (s.start_time + s.end_time) / 2 BETWEEN c.start_time AND c.end_time
              ORDER BY 1 - (s.embedding <=> :qv) DESC, s.sentence_index
@@ -409,7 +418,7 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
                       sentence_start=_float(r.sentence_start), sentence_end=_float(r.sentence_end),
                       sentence=r.sentence, sentence_similarity=_float(r.sentence_similarity),
                       previous_start=_float(r.previous_start), sentence_keyword_score=_float(r.sentence_keyword_score),
-                      keyword_coverage=float(r.keyword_coverage))
+                      keyword_coverage=float(r.keyword_coverage), kind=r.kind, thumbnail=r.thumbnail)
             for r in rows]
 
 
@@ -508,11 +517,12 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
     scored = sorted(((score(c), c) for c in pool), key=lambda pair: (-pair[0], pair[1].chunk_id))
     hits: list[Hit] = []
     for value, c in scored:
-        if merge and any(h.video_id == c.video_id and c.start < h.end and c.end > h.chunk_start for h in hits):
-            continue  # the same moment, already cited higher up
+        if merge and any(h.video_id == c.video_id and h.kind == c.kind and c.start < h.end and c.end > h.chunk_start
+                         for h in hits):
+            continue  # the same moment, already cited higher up (what is shown and what is said both count)
         hits.append(Hit(c.chunk_id, c.video_id, c.title, cited_start(c, lead_in_s), c.end, c.text, value,
                         c.similarity, c.bm25_rank is not None, c.sentence or "", c.sentence_end or c.end,
-                        c.sentence_similarity or 0.0, c.start, c.keyword_coverage))
+                        c.sentence_similarity or 0.0, c.start, c.keyword_coverage, c.kind, c.thumbnail))
         if len(hits) >= k:
             break
     return hits

@@ -12,6 +12,7 @@ from db.states import (
     ACTIVE,
     AnswerMode,
     Feedback,
+    PassageKind,
     Role,
     Scope,
     Status,
@@ -21,7 +22,7 @@ from db.states import (
     VideoSource,
 )
 
-__all__ = ["ACTIVE", "STATUS_BADGES", "AnswerMode", "Badge", "Feedback", "Role", "Scope", "Status", "SummaryMethod",
+__all__ = ["ACTIVE", "STATUS_BADGES", "AnswerMode", "Badge", "Feedback", "PassageKind", "Role", "Scope", "Status", "SummaryMethod",
            "TokenScope", "TranscriptSource", "VideoSource"]
 
 

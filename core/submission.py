@@ -37,6 +37,7 @@ class UploadItem:
     description: str = ""
     captions_name: str | None = None
     captions_data: bytes | None = None
+    read_screen_text: bool = True  # also search the text it shows (slides, code), when the server reads screens
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, workspace
             original_filename=one_line(item.filename)[:500], source=VideoSource.UPLOAD, language=language,
             file=stored.relative_path if stored else None, sha256=stored.sha256 if stored else None,
             file_size=stored.size if stored else None, captions_file=captions_path,
-            status=Status.ERROR if error else Status.PENDING, error_message=error,
+            status=Status.ERROR if error else Status.PENDING, error_message=error, read_screen_text=item.read_screen_text,
         )
         session.add(video)
         session.flush()
@@ -166,6 +167,7 @@ def _submit_one_upload(db: Database, settings: Settings, user_id: int, workspace
 def submit_link(
     db: Database, settings: Settings, user_id: int, url: str, *, make_group: bool, language: str,
     title: str = "", description: str = "", whole_playlist: bool = False, workspace_id: int | None = None,
+    read_screen_text: bool = True,
 ) -> LinkSubmission:
     """Queue a video link, or every available entry of a playlist (optionally as a group, in order).
     A video the user already added from the same address is not added twice: it is reported as
@@ -207,6 +209,7 @@ def submit_link(
                 source=VideoSource.URL, source_url=entry.url, external_id=entry.external_id, extractor=entry.extractor,
                 is_external_upload=True, duration_s=entry.duration_s, channel=entry.channel,
                 thumbnail_url=entry.thumbnail_url, published_on=entry.published_on, language=language,
+                read_screen_text=read_screen_text,
             )
             session.add(video)
             session.flush()

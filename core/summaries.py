@@ -29,7 +29,7 @@ from core.model_settings import ModelAccess, workspace_access
 from core.prompts_store import prompt
 from core.transcripts import Segment
 from db.models import WITHOUT_TRANSCRIPT, Chapter, Summary, TranscriptChunk, Video, VideoGroup, VideoGroupMember
-from db.states import Role, Status, SummaryMethod
+from db.states import PassageKind, Role, Status, SummaryMethod
 
 EXTRACTIVE_NOTE = "Extractive summary — no AI model is configured, so these are key sentences from the transcript:"
 MODEL_PASSAGES = 24
@@ -144,10 +144,12 @@ def summarize(db: Database, settings: Settings, user_id: int, *, video_id: int |
 
 
 def _source(session: Session, video: Video) -> _Source:
+    # What is said; for a video that says nothing, what it shows.
+    kind = PassageKind.SPEECH if video.transcript_segments else PassageKind.SCREEN
     chunks = [(float(r.start_time), float(r.end_time), r.text, np.asarray(r.embedding, dtype=np.float32))
               for r in session.execute(select(TranscriptChunk.start_time, TranscriptChunk.end_time,
                                               TranscriptChunk.text, TranscriptChunk.embedding)
-                                       .where(TranscriptChunk.video_id == video.id)
+                                       .where(TranscriptChunk.video_id == video.id, TranscriptChunk.kind == kind)
                                        .order_by(TranscriptChunk.chunk_index))]
     chapters = [(c.title, c.start_s, c.end_s) for c in session.scalars(
         select(Chapter).where(Chapter.video_id == video.id).order_by(Chapter.order))]

@@ -14,6 +14,18 @@ class Segment:
     text: str
 
 
+@dataclass(frozen=True)
+class ScreenPassage:
+    """Text that stayed on screen from `start` to `end` (a slide, a page of code), with a small
+    picture of the frame it was read from: a file in the work folder as read, media-relative
+    once stored."""
+
+    start: float
+    end: float
+    text: str
+    thumbnail: str | None = None
+
+
 def to_json(segments: list[Segment]) -> list[dict]:
     return [asdict(s) for s in segments]
 

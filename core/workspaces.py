@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from core import auth, storage
+from core import auth, passages, storage
 from core.config import Settings
 from core.database import Database
 from core.errors import AskVideoError
@@ -220,6 +220,7 @@ def delete_workspace(db: Database, settings: Settings, user_id: int, workspace_i
                                  .where(Video.workspace_id == workspace_id)).all()
         files = [path for row in videos for path in row if path]
         files += [path for path in session.scalars(select(Clip.file).where(Clip.workspace_id == workspace_id)) if path]
+        files += passages.screen_thumbnails(session, select(Video.id).where(Video.workspace_id == workspace_id))
         session.delete(workspace)
     # Files go only once the rows are gone for good (as when one video is deleted).
     storage.delete(settings.media_dir, *files)

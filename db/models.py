@@ -28,7 +28,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
-from db.states import AnswerMode, Feedback, Role, Scope, Status, SummaryMethod, TranscriptSource, VideoSource
+from db.states import (
+    AnswerMode,
+    Feedback,
+    PassageKind,
+    Role,
+    Scope,
+    Status,
+    SummaryMethod,
+    TranscriptSource,
+    VideoSource,
+)
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; OpenAI text-embedding-3 models are asked for 384 too
 
@@ -219,6 +229,8 @@ class Video(Base):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     captions_file: Mapped[str | None] = mapped_column(String(500))  # sidecar .srt/.vtt, media-relative
     thumbnail: Mapped[str | None] = mapped_column(String(500))  # media-relative poster image
+    # Whether processing reads the text on screen too (revision 0020; the installation can turn it off).
+    read_screen_text: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     thumbnail_url: Mapped[str | None] = mapped_column(String(2000))
     channel: Mapped[str | None] = mapped_column(String(300))
     published_on: Mapped[date | None] = mapped_column(Date)
@@ -405,12 +417,15 @@ def _hnsw_cosine_index(name: str) -> Index:
 
 
 class TranscriptChunk(Base):
-    """The vector store: one row per timed stretch of a transcript."""
+    """The vector store: one row per timed stretch of a transcript, or per stretch of time the same
+    text was on screen (`kind`, revision 0020). Both are searched by the same SQL; a screen passage
+    has a small picture of its frame and no sentences of its own."""
 
     __tablename__ = "transcript_chunks"
     __table_args__ = (
-        UniqueConstraint("video_id", "embedding_model", "chunk_index", name="uq_transcript_chunks_position"),
+        UniqueConstraint("video_id", "embedding_model", "kind", "chunk_index", name="uq_transcript_chunks_position"),
         CheckConstraint("start_time >= 0 AND end_time >= start_time", name="ck_transcript_chunks_times"),
+        CheckConstraint(one_of("kind", PassageKind), name="ck_transcript_chunks_kind"),
         _hnsw_cosine_index("ix_transcript_chunks_embedding_hnsw"),
         Index("ix_transcript_chunks_search", "search_vector", postgresql_using="gin"),
     )
@@ -430,6 +445,8 @@ class TranscriptChunk(Base):
         TSVECTOR,
         Computed("to_tsvector('english', coalesce(video_title, '') || ' ' || text)", persisted=True),
     )
+    kind: Mapped[str] = mapped_column(String(10), server_default=PassageKind.SPEECH)
+    thumbnail: Mapped[str | None] = mapped_column(String(500))  # a screen passage's frame, media-relative
 
 
 class TranscriptSentence(Base):

@@ -37,6 +37,14 @@ class TranscriptSource(StrEnum):
     REMOTE_AUTO_CAPTIONS = "remote_auto_captions"  # the link's automatic captions
     LOCAL_WHISPER = "local_whisper"  # speech-to-text on this machine
     OPENAI_WHISPER = "openai_whisper"  # speech-to-text by the user's OpenAI-compatible provider
+    SCREEN_TEXT = "screen_text"  # nothing spoken: only the text read from the picture
+
+
+class PassageKind(StrEnum):
+    """What a searchable passage (a transcript_chunks row) quotes."""
+
+    SPEECH = "speech"  # what is said: the transcript
+    SCREEN = "screen"  # what is shown: text read from the picture (slides, code, menus)
 
 
 class SummaryMethod(StrEnum):

@@ -40,24 +40,28 @@ def progress_line(item: library.VideoSummary) -> None:
 
 def transcript(detail: library.VideoDetail, seek_key: str) -> None:
     video_id = detail.summary.id
-    if not detail.segments:
+    if detail.screen_text_note and detail.summary.status == Status.COMPLETED:
+        st.caption(md(detail.screen_text_note))
+    if not detail.lines:
         st.caption("The transcript appears here once processing is done.")
         return
     query = st.text_input("Find in transcript", key=f"find-{video_id}", placeholder="word or phrase")
-    shown = [s for s in detail.segments if query.lower() in s.text.lower()] if query else detail.segments
+    shown = [line for line in detail.lines if query.lower() in line.text.lower()] if query else detail.lines
     pages = max(1, -(-len(shown) // SEGMENTS_PER_PAGE))
     page = st.number_input("Page", 1, pages, 1, key=f"tpage-{video_id}") if pages > 1 else 1
     with st.container(height=460):
         start = (page - 1) * SEGMENTS_PER_PAGE
-        for n, segment in enumerate(shown[start:start + SEGMENTS_PER_PAGE], start):
+        for n, line in enumerate(shown[start:start + SEGMENTS_PER_PAGE], start):
             stamp, text = st.columns([1, 5], vertical_alignment="top")
-            if stamp.button(format_timestamp(segment.start), key=f"ts-{video_id}-{n}",
+            if stamp.button(format_timestamp(line.start), key=f"ts-{video_id}-{n}",
                             help="Play from here", type="tertiary"):
-                video_tools.seek(seek_key, segment.start)
-            text.markdown(md(segment.text))
+                video_tools.seek(seek_key, line.start)
+            if line.on_screen:  # a slide's text, set apart from what is said
+                text.markdown(f":material/slideshow: **On screen**  \n{md(line.text)}")
+            else:
+                text.markdown(md(line.text))
         if not shown:
             st.caption("No line matches.")
-
 
 
 def show_video(video_id: int) -> None:

@@ -53,16 +53,20 @@ with files_tab:
             )
             if captions:
                 captions_col.caption("These captions are the transcript: no speech-to-text needed.")
-            details.append((file, title, description, captions))
+            screen = captions_col.checkbox(
+                "Read text on screen", value=True, key=f"screen-{file.id}", disabled=not settings().screen_text,
+                help="Slides, code and menus shown in the video become searchable and citable."
+                if settings().screen_text else "Reading text on screen is turned off on this server.")
+            details.append((file, title, description, captions, screen))
     if st.button(f"Add {plural(len(staged), 'video')}" if staged else "Add videos", type="primary",
                  disabled=not staged, key="upload"):
         items = [
             submission.UploadItem(
                 filename=file.name, staged_id=file.id, title=title, description=description,
                 captions_name=captions.name if captions else None,
-                captions_data=captions.getvalue() if captions else None,
+                captions_data=captions.getvalue() if captions else None, read_screen_text=screen,
             )
-            for file, title, description, captions in details
+            for file, title, description, captions, screen in details
         ]
         try:
             results = submission.submit_uploads(database(), settings(), account.id, items, language=language,
@@ -86,6 +90,9 @@ with links_tab:
             "For a video playing inside a playlist (…watch?v=…&list=…), add the whole playlist", value=False,
             help="Off: such a link adds just that video, as YouTube's address bar shows it while a playlist plays.",
         )
+        read_screen = st.checkbox(
+            "Read text on screen", value=True, disabled=not settings().screen_text,
+            help="For sites whose video file is kept here; YouTube videos play from YouTube, so their screen is not read.")
         submitted = st.form_submit_button("Add", type="primary")
     if submitted:
         lines = [line.strip() for line in urls.splitlines() if line.strip()]
@@ -95,8 +102,8 @@ with links_tab:
             try:
                 with st.spinner(f"Reading {url[:80]}…"):
                     added = submission.submit_link(database(), settings(), account.id, url, make_group=make_group,
-                                                   workspace_id=workspace.id,
-                                               language=language, whole_playlist=whole_playlist)
+                                                   workspace_id=workspace.id, read_screen_text=read_screen,
+                                                   language=language, whole_playlist=whole_playlist)
             except AskVideoError as error:
                 st.error(f"{md(url)}: {md(str(error))}")
                 continue

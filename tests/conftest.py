@@ -29,6 +29,9 @@ os.environ["ASKVIDEO_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("ASKVIDEO_SECRET_KEY", None)
 os.environ.pop("OPENAI_BASE_URL", None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Reading the screen (OCR in a pool of processes, ~3 s to start) is tested where it is the story
+# (tests/test_screen_text*.py turn it on); every other ingestion here is about what is said.
+os.environ["ASKVIDEO_SCREEN_TEXT"] = "off"
 # Links are never fetched from loopback, so the test web site lives on a private address of its
 # own, which this test installation allows; a second one stands for a network it does not.
 LAN_HOST, UNLISTED_LAN_HOST = "10.213.7.1", "10.213.7.2"

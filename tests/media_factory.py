@@ -40,7 +40,8 @@ def _encode(path: Path, *, seconds: float, audio: str | None, picture: bool) -> 
     inputs: list[str] = []
     maps: list[str] = []
     if picture:
-        inputs += ["-f", "lavfi", "-i", f"testsrc=size=320x240:rate=10:duration={seconds}"]
+        # colour bars, not ffmpeg's testsrc: its frame counter is text on screen, read into every video
+        inputs += ["-f", "lavfi", "-i", f"smptebars=size=320x240:rate=10:duration={seconds}"]
     if audio == "tone":
         inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
     elif audio == "silence":
@@ -60,7 +61,7 @@ def long_speech_video(path: Path, *, times: int = 3) -> Path:
     took 18 s."""
     audio = path.with_suffix(".ogg")
     _ffmpeg("-stream_loop", str(times - 1), "-i", str(SPEECH), "-c:a", "libopus", str(audio))
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", str(audio), "-shortest",
+    _ffmpeg("-f", "lavfi", "-i", "smptebars=size=160x120:rate=5", "-i", str(audio), "-shortest",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
     return path
 

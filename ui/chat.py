@@ -112,10 +112,17 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_g
         # One row that sizes each button to its label (a fixed column squashed "Clip" to "C…");
         # the clip button wraps under a long title rather than shrinking.
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
-        if row.button(f"[{citation.n}] {md(citation.title)} · {citation.label}",
-                      key=f"cite-{key}-{exchange_id}-{citation.n}", icon=":material/play_circle:",
+        if citation.on_screen and citation.thumbnail and citation.chunk_id and (
+                picture := media_url("screen", citation.chunk_id)):
+            row.image(picture, width=120, caption=f"[{citation.n}] on screen")
+        shown = " · on screen" if citation.on_screen else ""
+        if row.button(f"[{citation.n}] {md(citation.title)} · {citation.label}{shown}",
+                      key=f"cite-{key}-{exchange_id}-{citation.n}",
+                      icon=":material/slideshow:" if citation.on_screen else ":material/play_circle:",
                       type="primary" if citation.n == now else "secondary",
-                      help="Playing now" if citation.n == now else "Play from this moment"):
+                      help="Playing now" if citation.n == now else (
+                          "Text shown on screen: play from when it appears" if citation.on_screen
+                          else "Play from this moment")):
             play_moment(key, citation.video_id, citation.start, citation.title, citation.label)
             st.rerun()
         if clips and row.button("Clip", key=f"clip-{key}-{exchange_id}-{citation.n}",

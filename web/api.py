@@ -138,6 +138,7 @@ class Moment(BaseModel):
     text: str = Field(description="The sentence that answers best, or the passage")
     score: float
     url: str = Field(description="Opens the app playing this video from `start`")
+    source: str = Field(description='"speech": what is said; "screen": text shown on screen (a slide)')
 
 
 class Citation(BaseModel):
@@ -148,6 +149,7 @@ class Citation(BaseModel):
     end: float
     text: str
     url: str
+    source: str = Field(description='"speech": what is said; "screen": text shown on screen (a slide)')
 
 
 class AnswerOut(BaseModel):
@@ -270,7 +272,7 @@ def find_moments(who: Caller, query: str, target: Target, app_url: str, *, limit
                           video_id=target.video_id, workspace_id=target.workspace_id)
     return [Moment(video_id=h.video_id, title=h.title, start=h.start,
                    end=max(h.sentence_end, h.start) if h.sentence else h.end, text=h.sentence or h.text,
-                   score=round(h.score, 4), url=app_url + library.moment_path(h.video_id, h.start))
+                   score=round(h.score, 4), url=app_url + library.moment_path(h.video_id, h.start), source=h.kind)
             for h in hits[:limit]]
 
 
@@ -279,7 +281,8 @@ def answer_out(answer: answers.Answer, app_url: str) -> AnswerOut:
         answer_id=answer.log_id, conversation_id=answer.conversation_id, question=answer.question,
         answer=answer.text, mode=answer.mode, support_score=answer.support_score,
         citations=[Citation(n=c.n, video_id=c.video_id, title=c.title, start=c.start, end=c.end, text=c.snippet,
-                            url=app_url + library.moment_path(c.video_id, c.start)) for c in answer.citations],
+                            url=app_url + library.moment_path(c.video_id, c.start), source=c.kind)
+                   for c in answer.citations],
         unsupported_claims=[c.get("text", "") for c in answer.unsupported])
 
 

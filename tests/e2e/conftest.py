@@ -46,6 +46,7 @@ def app_url(server_data_dir) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["ASKVIDEO_DATA_DIR"] = str(data_dir)
+    env["ASKVIDEO_SCREEN_TEXT"] = "on"  # as installed: every video's screen is read
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "app.log", "w")  # kept for a failed run; the data directory is not
     proc = subprocess.Popen(
