@@ -1,6 +1,6 @@
 """On-screen text: how fast and how well a slide talk and a screen recording are read.
 
-    .venv/bin/python -m bench.screen_text [--minutes 5] [--workers 2] [--floor 10]
+    .venv/bin/python -m bench.screen_text [--minutes 5] [--workers 2] [--floor 10] [--pipeline]
 
 Both videos are generated with ffmpeg (drawtext, 1280x720, 25 fps, H.264): a slide talk with a
 new slide every 20 s (a title and a line of figures, known text), and a screen recording of code
@@ -10,15 +10,26 @@ frames read by OCR, OCR'd frames per second of work, minutes of video per minute
 accuracy: for the talk, the character error rate of the passages' text against the slides'
 (whitespace made alike, case kept); for the recording, the share of code lines read exactly and
 the character error rate of each line against the closest line read.
+
+`--pipeline` then runs the product's processing on a deck of the 16 slides in
+tests/data/slide-questions.jsonl (15 s each, 4 minutes, 1280x720) with captions of a presenter
+who never says what the slides say, once with the screen read and once without, each into its
+own account on a scratch database: the time each takes (the screen's added share of a captioned
+video's ingestion) and seek@5 of the 16 questions (a question is found when one of the first five
+moments `answers.search` returns starts on its slide, up to 2 s early).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
+import json
 import tempfile
 import time
 from pathlib import Path
+
+from bench.database import scratch_database
 
 TITLES = ["Quarterly Revenue Review", "Churn Fell to 3 Percent", "Hiring Plans for Lisbon",
           "Globex Renewed for Three Years", "Roadmap: Search by Slide Text", "Latency Budget per Request",
@@ -90,6 +101,7 @@ def main() -> None:
     parser.add_argument("--recording-minutes", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--floor", type=float, default=10.0)
+    parser.add_argument("--pipeline", action="store_true", help="also time processing and measure seek@5 with and without")
     args = parser.parse_args()
 
     from core import screen_text
@@ -119,6 +131,49 @@ def main() -> None:
                                               or [""])[0]) for line in lines]
         print(f"  code lines {len(lines)}: read exactly {exact / len(lines):.1%}, "
               f"character error rate against the closest line read {sum(errors) / len(errors):.4f}")
+        if args.pipeline:
+            pipeline(work)
+
+
+SLIDE_SECONDS = 15
+FILLER = ["Let us look at the next slide.", "As you can see here.", "This one matters to all of us.",
+          "I will leave it on screen for a moment.", "Take your time to read it.", "Any questions so far?"]
+
+
+def pipeline(work: Path) -> None:
+    """Processing a captioned slide deck with and without its screen read: time and seek@5."""
+    from core import answers, processing, submission
+    from core.auth import sign_up
+    from core.config import PROJECT_ROOT, load_settings
+    from tests import media_factory
+
+    deck = [json.loads(line) for line in (PROJECT_ROOT / "tests/data/slide-questions.jsonl").read_text().splitlines()]
+    shown = [(d["slide"], n * SLIDE_SECONDS, (n + 1) * SLIDE_SECONDS) for n, d in enumerate(deck)]
+    video = media_factory.slides(work / "deck.mp4", shown, fontsize=44, fps=25, audio="silence")
+    seconds = len(deck) * SLIDE_SECONDS
+    captions = media_factory.srt([(t, t + 4.0, FILLER[n % len(FILLER)]) for n, t in enumerate(range(0, seconds, 4))])
+    print(f"\ncaptioned slide deck, {seconds / 60:.0f} min, {len(deck)} slides, processed by the product:")
+    print("| screen read | processing s | seek@5 | questions with nothing found |\n| --- | --- | --- | --- |")
+    with scratch_database("screen") as db:
+        timings = {}
+        for read in (False, True):
+            settings = dataclasses.replace(load_settings(), screen_text=read)
+            with db.session() as s:
+                owner = sign_up(s, f"reader-{read}".lower(), f"reader-{read}@example.com".lower(), "reader password",
+                                video_limit=10, min_password_length=8).id
+            [added] = submission.submit_uploads(db, settings, owner, [submission.UploadItem(
+                "deck.mp4", open(video, "rb"), captions_name="deck.srt", captions_data=captions)], language="en")
+            started = time.perf_counter()
+            assert processing.process_video(db, settings, added.video_id) == "completed"
+            timings[read] = time.perf_counter() - started
+            found = nothing = 0
+            for (_, start, end), d in zip(shown, deck, strict=True):
+                hits = answers.search(db, settings, user_id=owner, query=d["question"], video_id=added.video_id)
+                nothing += not hits
+                found += any(start - 2 <= h.start < end for h in hits[:5])
+            print(f"| {'yes' if read else 'no'} | {timings[read]:.1f} | {found / len(deck):.3f} | {nothing} |", flush=True)
+        print(f"reading the screen added {timings[True] - timings[False]:.1f} s, "
+              f"{(timings[True] - timings[False]) / timings[False]:.0%} of the captioned video's processing")
 
 
 if __name__ == "__main__":

@@ -150,3 +150,13 @@ def test_reindexing_keeps_the_screen_and_deleting_the_video_removes_its_pictures
     assert not any(p.exists() for p in pictures)
     with clean_db.session() as s:
         assert passages.screen_thumbnails(s, [video_id]) == []
+
+
+def test_a_video_played_from_its_site_says_its_screen_needs_the_file(clean_db, settings, owner):
+    with clean_db.session() as s:
+        linked = Video(user_id=owner.id, workspace_id=home(s, owner.id), title="Keynote", source="url",
+                       source_url="https://www.youtube.com/watch?v=abc", status="completed")
+        s.add(linked)
+        s.flush()
+        detail = library.video_detail(s, settings, owner.id, linked.id)
+    assert "upload the file to search its slides" in detail.screen_text_note
