@@ -177,3 +177,36 @@ def test_deleting_a_video_deleted_meanwhile_in_another_tab_just_goes_back(clean_
     monkeypatch.setattr(library, "delete_video", the_other_tab_was_quicker)
     click(at, "Delete for good")
     assert not at.exception and at.title[0].value == "Library"
+
+
+def test_a_video_can_be_added_without_reading_its_screen(clean_db, tmp_path, monkeypatch):
+    import dataclasses
+
+    import ui.session
+
+    reading = dataclasses.replace(load_settings(), screen_text=True)  # as installed (the suite turns it off)
+    monkeypatch.setattr(ui.session, "settings", lambda: reading)
+    at, account = signed_in_app(clean_db, page="pages/upload.py")
+    send_files(at, account.id, [("Screencast.mp4", video(tmp_path / "v.mp4", seconds=3).read_bytes())])
+    screen = [c for c in at.checkbox if c.label == "Read text on screen"][0]  # the file's (the links tab has one too)
+    assert screen.value is True and not screen.disabled
+    screen.uncheck().run()
+    click(at, "Add 1 video")
+    assert only_video(clean_db).read_screen_text is False
+
+
+def test_text_read_from_a_slide_shows_literally_between_the_spoken_lines(clean_db, tmp_path):
+    from db.models import TranscriptChunk
+
+    at, account, row = ready_captioned_video(clean_db, tmp_path)
+    hostile = "[click me](http://evil.example) <b>Roadmap</b>"
+    with clean_db.session() as s:
+        s.add(TranscriptChunk(video_id=row.id, workspace_id=row.workspace_id, video_title="a", chunk_index=0,
+                              text=hostile, start_time=5.0, end_time=9.0, embedding=[0.0] * 383 + [1.0],
+                              embedding_model="all-MiniLM-L6-v2", kind="screen"))
+    at.switch_page("pages/library.py").run()
+    click(at, "a")
+    lines = [m.value for m in at.markdown if any(w in m.value for w in ("Revenue grew", "On screen", "Globex"))]
+    assert [w for line in lines for w in ("Revenue grew", "On screen", "Globex") if w in line] == [
+        "Revenue grew", "On screen", "Globex"]  # the slide at 00:05, between the lines said at 00:04 and 00:09
+    assert r"\[click me\]\(http\://evil\.example\)" in lines[1]  # escaped: no link
