@@ -97,6 +97,7 @@ class Settings:
     api_calls_per_minute: int = 60  # per personal access token, REST API and MCP together
     screen_text: bool = True  # read the text on screen during processing (a video can also opt out)
     screen_text_workers: int = 2  # OCR processes per video being processed
+    screen_weight: float = 1.0  # a screen passage's fused score against a spoken chunk's (retrieval)
 
     @property
     def embedded_pg_dir(self) -> Path:
@@ -150,4 +151,5 @@ def load_settings() -> Settings:
         api_calls_per_minute=_int("ASKVIDEO_API_CALLS_PER_MINUTE", 60),
         screen_text=os.environ.get("ASKVIDEO_SCREEN_TEXT", "on").lower() not in ("off", "0", "false", "no"),
         screen_text_workers=max(1, _int("ASKVIDEO_SCREEN_TEXT_WORKERS", 2)),
+        screen_weight=float(os.environ.get("ASKVIDEO_SCREEN_WEIGHT") or 1.0),
     )

@@ -482,7 +482,7 @@ def cited_start(c: Candidate, lead_in_s: float = LEAD_IN_S) -> float:
 def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_weight: float = 1.0,
          sentence_weight: float = 1.0, sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT,
          lead_in_s: float = LEAD_IN_S, merge: bool = True, neighbour_share: float = NEIGHBOUR_SHARE,
-         rrf_k: float = RRF_K) -> list[Hit]:
+         rrf_k: float = RRF_K, screen_weight: float = 1.0) -> list[Hit]:
     """The top k moments: weighted reciprocal-rank fusion of the four rankings, each chunk helped
     by its overlapping neighbours (an answer usually spans several), overlapping hits of one
     video folded into the better one."""
@@ -502,7 +502,7 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
             total += sentence_weight / (rrf_k + sentence_rank[c.chunk_id])
         if c.chunk_id in said_rank:
             total += sentence_keyword_weight / (rrf_k + said_rank[c.chunk_id])
-        return total
+        return total * screen_weight if c.kind == PassageKind.SCREEN else total
 
     base = {c.chunk_id: own(c) for c in pool}
     by_video: dict[int, list[Candidate]] = {}
@@ -616,6 +616,7 @@ class GroupRetriever(BaseRetriever):
     sparse_weight: float = 1.0
     sentence_weight: float = 1.0
     sentence_keyword_weight: float = SENTENCE_KEYWORD_WEIGHT
+    screen_weight: float = 1.0  # a screen passage's fused score against a spoken chunk's
     rerank_with: ModelAccess | None = None  # the workspace's chat model, when its settings re-rank with it
     llm_timeout_s: int = 60
 
@@ -637,7 +638,7 @@ class GroupRetriever(BaseRetriever):
         """The top k of a pool as `hits` ranks it; `fusion` overrides `fuse`'s parameters (the
         benchmark tries other values on the same pools)."""
         settings = {"sparse_weight": self.sparse_weight, "sentence_weight": self.sentence_weight,
-                    "sentence_keyword_weight": self.sentence_keyword_weight}
+                    "sentence_keyword_weight": self.sentence_keyword_weight, "screen_weight": self.screen_weight}
         return fuse(pool, k=self.k, **{**settings, **fusion})
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
@@ -667,5 +668,6 @@ def group_retriever(session_factory: Any, settings: Any, embeddings: Embeddings,
                           video_id=video_id, k=settings.top_k, sparse_weight=settings.sparse_weight,
                           sentence_weight=settings.sentence_weight,
                           sentence_keyword_weight=settings.sentence_keyword_weight,
+                          screen_weight=settings.screen_weight,
                           rerank_with=access if access is not None and access.remote else None,
                           llm_timeout_s=settings.llm_timeout_s)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from core import groups, library, retrieval
 from core.config import load_settings
 from core.embeddings import LocalMiniLM
+from core.states import PassageKind
 from tests.corpus import KITCHEN, ONBOARDING, QUESTIONS, captioned_group, ingest_corpus, small_chunks
 from tests.factories import home, make_account
 
@@ -155,6 +156,18 @@ def test_a_sentence_keyword_match_lifts_an_otherwise_equal_chunk():
     assert [h.chunk_id for h in hits] == [2, 1]
     assert [h.chunk_id for h in retrieval.fuse([candidate(1, None), candidate(2, 3.5)], k=2,
                                                sentence_keyword_weight=0.0)] == [1, 2]
+
+
+def test_what_is_shown_and_what_is_said_at_one_moment_are_both_cited_and_weighed_apart():
+    def passage(chunk_id: int, similarity: float, kind: str) -> retrieval.Candidate:
+        return retrieval.Candidate(chunk_id, 7, "Board slides", 10.0, 25.0, "text", similarity, None,
+                                   10.0, 14.0, "text", similarity, None, kind=kind)
+
+    said, shown = passage(1, 0.6, PassageKind.SPEECH), passage(2, 0.5, PassageKind.SCREEN)
+    # Overlapping in time, in one video: two moments, not one folded into the other.
+    assert [(h.chunk_id, h.kind) for h in retrieval.fuse([said, shown], k=5)] == [
+        (1, PassageKind.SPEECH), (2, PassageKind.SCREEN)]
+    assert [h.chunk_id for h in retrieval.fuse([said, shown], k=5, screen_weight=2.0)] == [2, 1]
 
 
 def test_words_written_apart_or_glued_still_meet_the_transcripts_spelling(corpus):
