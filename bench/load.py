@@ -1,6 +1,7 @@
 """A bounded load test on loopback: concurrent users asking questions while a worker ingests.
 
     .venv/bin/python -m bench.load [--users 20] [--seconds 60] [--uploads 6] [--api-seconds 60]
+        [--browser-users 4 --browser-seconds 60]
 
 First, one process plays the app (one shared `Database`, as a Streamlit process has) with `--users`
 threads, each asking offline questions back to back through the product's answer path
@@ -8,7 +9,11 @@ threads, each asking offline questions back to back through the product's answer
 `--uploads` captioned videos. Then (unless `--api-seconds 0`) the real web app (`streamlit run
 asgi.py`, as `make run` serves it) is started on the same database and `--users` clients ask the
 same kind of questions over HTTP through `POST /api/v1/ask` with their own tokens, so that figure
-includes the web server, authentication and the rate-limit count. Reports, for each, p50/p95
+includes the web server, authentication and the rate-limit count. With `--browser-seconds`,
+`--browser-users` headless Chromium pages, each signed in, ask on the Ask page as a person does
+(type, Enter, wait until the answer's rating buttons show): that figure includes Streamlit itself
+(its websocket, script runs and the page drawn), and Chromium shares the two cores with the
+server. Reports, for each, p50/p95
 answer latency, answers per second, errors (must be zero) and the most database connections seen.
 Everything stops by itself.
 """
@@ -34,6 +39,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--uploads", type=int, default=6)
     parser.add_argument("--api-seconds", type=float, default=60, help="0: skip the run through the web app's API")
+    parser.add_argument("--browser-users", type=int, default=4)
+    parser.add_argument("--browser-seconds", type=float, default=0, help="0: skip the run through Chromium")
     args = parser.parse_args()
     with scratch_database("load") as db:
         run(db, args)
@@ -87,6 +94,8 @@ def run(db, args: argparse.Namespace) -> None:
     report(f"in process, users {args.users}, uploads ingested meanwhile {done}/{args.uploads}", result)
     if args.api_seconds > 0:
         through_api(db, args, owner.id, group_id, question)
+    if args.browser_seconds > 0:
+        through_browser(db, args, owner.id, group_id, question)
 
 
 def hammer(db, ask, *, users: int, seconds: float) -> dict:
@@ -187,6 +196,62 @@ def through_api(db, args: argparse.Namespace, owner_id: int, group_id: int, ques
         web.terminate()
         web.wait(timeout=60)
     report(f"through the web app's API (POST /api/v1/ask), users {args.users}, no ingestion", result)
+
+
+def through_browser(db, args: argparse.Namespace, owner_id: int, group_id: int, question) -> None:
+    """People asking on the Ask page in Chromium: each page a signed-in browser of its own."""
+    import asyncio
+
+    from playwright.async_api import async_playwright, expect
+
+    from core import auth, browser_cookies
+    from core.config import PROJECT_ROOT
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.web_server import WebServer
+
+    os.environ["DATABASE_URL"] = db.url
+    with db.session() as s:
+        tokens = [auth.start_session(s, owner_id, days=1) for _ in range(args.browser_users)]
+    server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-load-browser.log")
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def person(browser, token: str, seed: int, deadline: float) -> None:
+        rng = random.Random(seed)
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        await context.add_cookies([{"name": browser_cookies.SESSION, "value": token, "url": server.url}])
+        page = await context.new_page()
+        await page.goto(f"{server.url}/chat?group={group_id}")
+        ratings = page.get_by_role("radio", name="Thumbs up")
+        while time.monotonic() < deadline:
+            before = await ratings.count()
+            box = page.get_by_placeholder("Ask about these videos")
+            started = time.perf_counter()
+            try:
+                await box.fill(question(rng))
+                await box.press("Enter")
+                await expect(ratings).to_have_count(before + 1, timeout=120_000)
+                latencies.append(time.perf_counter() - started)
+            except Exception as error:  # every failure counts; the figure must be zero
+                errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+        await context.close()
+
+    async def everyone() -> float:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            started = time.monotonic()
+            deadline = started + args.browser_seconds
+            await asyncio.gather(*(person(browser, t, n, deadline) for n, t in enumerate(tokens)))
+            elapsed = time.monotonic() - started
+            await browser.close()
+            return elapsed
+
+    try:
+        elapsed = asyncio.run(everyone())
+    finally:
+        server.close()
+    report(f"through Chromium on the Ask page, {args.browser_users} people, no ingestion",
+           {"latencies": latencies, "errors": errors, "elapsed": elapsed, "connections": "not watched"})
 
 
 if __name__ == "__main__":
