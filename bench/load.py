@@ -213,6 +213,10 @@ def through_browser(db, args: argparse.Namespace, owner_id: int, group_id: int, 
     with db.session() as s:
         tokens = [auth.start_session(s, owner_id, days=1) for _ in range(args.browser_users)]
     server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-load-browser.log")
+    import httpx
+
+    while not httpx.get(f"{server.url}/healthz").json().get("warmed_up"):  # as a load balancer would wait
+        time.sleep(0.5)
     latencies: list[float] = []
     errors: list[str] = []
 
