@@ -47,7 +47,6 @@ def main() -> None:
 
 
 def run(db, args: argparse.Namespace) -> None:
-    from sqlalchemy import text
 
     from bench.ingest import WORDS, talks_in_group
     from core import answers, groups, submission
@@ -71,11 +70,22 @@ def run(db, args: argparse.Namespace) -> None:
 
     media = data_dir / "upload-media"
     media.mkdir()
-    items = [UploadItem(f"u{n}.mp4", open(video(media / f"u{n}.mp4", seconds=20 + n), "rb"),
-                        captions_name="c.srt", captions_data=srt(TALK)) for n in range(args.uploads)]
+
+    def uploads(prefix: str) -> list[UploadItem]:  # a different file each (the same bytes are stored once)
+        return [UploadItem(f"{prefix}{n}.mp4", open(video(media / f"{prefix}{n}.mp4", seconds=20 + n + len(prefix)),
+                                                     "rb"), captions_name="c.srt", captions_data=srt(TALK))
+                for n in range(args.uploads)]
+
     worker = subprocess.Popen([sys.executable, "-m", "core.worker", "--name", "load-worker"], cwd=PROJECT_ROOT,
                               env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
+    # The same kind of uploads first with nobody asking: each one's processing time, idle.
+    submission.submit_uploads(db, settings, owner.id, uploads("idle"), language="en", workspace_id=workspace_id)
+    deadline = time.monotonic() + 300
+    while _processing_seconds(db, "idle%")[0] < args.uploads and time.monotonic() < deadline:
+        time.sleep(1)
+    idle_done, idle_seconds = _processing_seconds(db, "idle%")
+    items = uploads("u")
 
     def question(rng: random.Random) -> str:
         return f"What did they say about {rng.choice(WORDS)} and {rng.choice(WORDS)}?"
@@ -89,13 +99,26 @@ def run(db, args: argparse.Namespace) -> None:
     result = hammer(db, ask_in_process, users=args.users, seconds=args.seconds)
     worker.terminate()
     worker.wait(timeout=60)
-    with db.session() as s:
-        done = s.scalar(text("SELECT count(*) FROM videos WHERE status = 'completed' AND title LIKE 'u%'"))
+    done, loaded_seconds = _processing_seconds(db, "u%")
     report(f"in process, users {args.users}, uploads ingested meanwhile {done}/{args.uploads}", result)
+    if idle_done and done:
+        print(f"  one upload's processing: idle {idle_seconds:.1f} s ({idle_done} done), under load {loaded_seconds:.1f} s "
+              f"({done} done): ingestion at {idle_seconds / loaded_seconds:.0%} of its idle speed")
     if args.api_seconds > 0:
         through_api(db, args, owner.id, group_id, question)
     if args.browser_seconds > 0:
         through_browser(db, args, owner.id, group_id, question)
+
+
+def _processing_seconds(db, title_pattern: str) -> tuple[int, float]:
+    """How many videos titled like the pattern are ready, and their mean processing seconds."""
+    from sqlalchemy import text
+
+    with db.session() as s:
+        row = s.execute(text("SELECT count(*), avg(extract(epoch FROM processing_finished_at - processing_started_at)) "
+                             "FROM videos WHERE status = 'completed' AND title LIKE :pattern"),
+                        {"pattern": title_pattern}).one()
+    return row[0], float(row[1] or 0.0)
 
 
 def hammer(db, ask, *, users: int, seconds: float) -> dict:
