@@ -47,7 +47,6 @@ def main() -> None:
 
 
 def run(db, args: argparse.Namespace) -> None:
-
     from bench.ingest import WORDS, talks_in_group
     from core import answers, groups, submission
     from core.auth import sign_up
