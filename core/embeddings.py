@@ -52,6 +52,10 @@ class LocalMiniLM(Embeddings):
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = os.cpu_count() or 1
+                # Threads wait for work asleep, not spinning: a server's cores are shared (askers, the
+                # worker, PostgreSQL), and spinning threads took CPU from them (bench.load, 20 users:
+                # 35.6 answers/s p95 1,066 ms spinning, 40.0/s 944 ms not; BENCHMARKS.md).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
                 cls._loaded = (tokenizer, session)
             return cls._loaded

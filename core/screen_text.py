@@ -15,7 +15,9 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -65,21 +67,17 @@ def read_screen_text(video_path: Path, *, floor_seconds: float = 10.0, workers: 
     of its frame in `thumbnail_dir` (if given); a file without a picture has none.
 
     A file that is not a readable video is an `IngestError`. OCR runs in `workers` spawned
-    processes, so a script calling this needs the `if __name__ == "__main__":` guard."""
+    processes, kept for the next call, so a script calling this needs the `if __name__ ==
+    "__main__":` guard."""
     info = media.probe(video_path)
     if not info.has_video:
         return []
     duration = info.duration_s
     report = progress or (lambda fraction: None)
     readings: list[_Reading] = []
-    workers = max(1, workers)
-    threads = max(1, (os.cpu_count() or 1) // workers)  # each process's share of the cores, not all of them each
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_engine, initargs=(threads,)) as pool:
-        # spawn, not fork: the calling process may already run onnxruntime threads (the embedder),
-        # and a forked copy of a thread pool can deadlock.
-        in_flight: deque[tuple[_Sample, Future]] = deque()
-
+    pool = _ocr_pool(max(1, workers))
+    in_flight: deque[tuple[_Sample, Future]] = deque()
+    try:
         def collect_one() -> None:
             sample, future = in_flight.popleft()
             text, weight = future.result()
@@ -94,6 +92,12 @@ def read_screen_text(video_path: Path, *, floor_seconds: float = 10.0, workers: 
                 collect_one()
         while in_flight:
             collect_one()
+    except BrokenProcessPool:
+        _discard_pool(pool)  # an OCR process died (killed, out of memory): the next video starts afresh
+        raise
+    finally:
+        for _, future in in_flight:
+            future.cancel()
     if readings:
         duration = max(duration, readings[-1].second)
     passages = _passages(readings, duration, thumbnail_dir)
@@ -212,6 +216,39 @@ def _same(a: str, b: str) -> bool:
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return matcher.real_quick_ratio() >= SAME_TEXT and matcher.quick_ratio() >= SAME_TEXT \
         and matcher.ratio() >= SAME_TEXT
+
+
+# --- the OCR processes --------------------------------------------------------------------------
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _ocr_pool(workers: int) -> ProcessPoolExecutor:
+    """The OCR processes, started on first use and kept for the next video: each loads the models
+    (about 3 s), which a worker would otherwise pay again for every video.
+
+    Spawned, not forked: the calling process may already run onnxruntime threads (the embedder),
+    and a forked copy of a thread pool can deadlock."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            threads = max(1, (os.cpu_count() or 1) // workers)  # each process's share of the cores
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_engine, initargs=(threads,))
+            _pool_size = workers
+        return _pool
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 # --- in each OCR process ---------------------------------------------------------------------
