@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from bench.database import scratch_database
+from bench.speech import error_rate
 
 TITLES = ["Quarterly Revenue Review", "Churn Fell to 3 Percent", "Hiring Plans for Lisbon",
           "Globex Renewed for Three Years", "Roadmap: Search by Slide Text", "Latency Budget per Request",
@@ -49,17 +50,6 @@ def code_lines(count: int) -> list[str]:
 
 def normalised(text: str) -> str:
     return " ".join(text.split())
-
-
-def character_error_rate(reference: str, hypothesis: str) -> float:
-    """Edits (substitutions, insertions, deletions) per reference character: Levenshtein over characters."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / max(len(reference), 1)
 
 
 class Counts:
@@ -118,7 +108,7 @@ def main() -> None:
         read = normalised(" ".join(p.text for p in passages))
         late = max(abs(p.start - start) for p, (_, start, _) in zip(passages, shown))
         print(f"  slides {len(shown)}, passages {len(passages)}, latest start {late:.2f} s from its slide")
-        print(f"  character error rate {character_error_rate(reference, read):.4f}")
+        print(f"  character error rate {error_rate(reference, read):.4f}")
 
         recording_seconds = args.recording_minutes * 60
         lines = code_lines(int(recording_seconds / 5 * 6))  # a third of a screen (~6 lines) every 5 s
@@ -127,7 +117,7 @@ def main() -> None:
         passages = measure("screen recording", recording, recording_seconds, args, counts)
         read_lines = sorted({normalised(line) for p in passages for line in p.text.splitlines()})
         exact = sum(normalised(line) in read_lines for line in lines)
-        errors = [character_error_rate(line, (difflib.get_close_matches(line, read_lines, n=1, cutoff=0)
+        errors = [error_rate(line, (difflib.get_close_matches(line, read_lines, n=1, cutoff=0)
                                               or [""])[0]) for line in lines]
         print(f"  code lines {len(lines)}: read exactly {exact / len(lines):.1%}, "
               f"character error rate against the closest line read {sum(errors) / len(errors):.4f}")

@@ -17,6 +17,7 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 SENTENCES = ["Welcome to the quarterly review of the research team.",
@@ -31,8 +32,9 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text)
 
 
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """Edits (substitutions, insertions, deletions) per reference word: Levenshtein over words."""
+def error_rate(reference: Sequence, hypothesis: Sequence) -> float:
+    """Edits (substitutions, insertions, deletions) per reference item, Levenshtein: over lists of
+    words, the word error rate; over strings, the character error rate (bench/screen_text.py)."""
     previous = list(range(len(hypothesis) + 1))
     for i, ref in enumerate(reference, 1):
         current = [i]
@@ -90,7 +92,7 @@ def main() -> None:
             for name in ways:
                 best = min(timings[name])
                 print(f"  {name:34} {best:6.1f} s  real-time factor {best / duration:.3f}  "
-                      f"WER {word_error_rate(reference, words(texts[name])):.3f}")
+                      f"WER {error_rate(reference, words(texts[name])):.3f}")
 
 
 if __name__ == "__main__":
