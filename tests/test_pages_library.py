@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+import ui.session
 from core import library, processing
 from core.config import load_settings
-from db.models import Video
+from db.models import TranscriptChunk, Video
 from tests.app_driver import click, element_protos, field, send_files, signed_in_app
 from tests.factories import home
 from tests.media_factory import TALK, srt, text_renamed, video
@@ -180,10 +182,6 @@ def test_deleting_a_video_deleted_meanwhile_in_another_tab_just_goes_back(clean_
 
 
 def test_a_video_can_be_added_without_reading_its_screen(clean_db, tmp_path, monkeypatch):
-    import dataclasses
-
-    import ui.session
-
     reading = dataclasses.replace(load_settings(), screen_text=True)  # as installed (the suite turns it off)
     monkeypatch.setattr(ui.session, "settings", lambda: reading)
     at, account = signed_in_app(clean_db, page="pages/upload.py")
@@ -196,8 +194,6 @@ def test_a_video_can_be_added_without_reading_its_screen(clean_db, tmp_path, mon
 
 
 def test_text_read_from_a_slide_shows_literally_between_the_spoken_lines(clean_db, tmp_path):
-    from db.models import TranscriptChunk
-
     at, account, row = ready_captioned_video(clean_db, tmp_path)
     hostile = "[click me](http://evil.example) <b>Roadmap</b>"
     with clean_db.session() as s:
