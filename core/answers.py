@@ -41,10 +41,10 @@ EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
 # An offline answer stops quoting at the first moment whose fused retrieval score is below this
 # share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
 EXTRACTIVE_CUT = 0.925
-EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the passages of the "
-                    "videos (what is said, or shown on screen) closest to your question:")
+EXTRACTIVE_INTRO = ("Extractive answer — no AI model is configured, so these are the transcript "
+                    "passages closest to your question:")
 # A share-link visitor reads the same answer without the owner's configuration in it.
-SHARED_EXTRACTIVE_INTRO = "What the videos say or show that is closest to your question, in their own words:"
+SHARED_EXTRACTIVE_INTRO = "What the videos say that is closest to your question, in their own words:"
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 # Smaller and local models group citations: "[1, 2]", "[1][3]", "[2-4]", "[1,3-4]".
 _GROUPED_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[-–]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}(?:\s*[-–]\s*\d{1,3})?)+"
