@@ -50,6 +50,11 @@ def test_an_invited_colleague_joins_asks_and_rates_and_the_owner_sees_it(app_url
         colleague.get_by_role("link", name="Groups").first.click()
         ask_the_group_and_rate(colleague, QUESTION, "Thumbs up")
         screenshot(colleague, "32-team-viewer-asks")
+        # The rating is stored by the run its click starts: reloaded, the conversation shows it
+        # (closing the browser at once could cut that run short on a busy machine).
+        colleague.reload()
+        expect(colleague.get_by_role("radio", name="Thumbs up")).to_have_attribute("aria-checked", "true",
+                                                                                    timeout=30_000)
     finally:
         colleague.context.close()
 
