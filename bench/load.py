@@ -230,6 +230,7 @@ def through_browser(db, args: argparse.Namespace, owner_id: int, group_id: int, 
     """People asking on the Ask page in Chromium: each page a signed-in browser of its own."""
     import asyncio
 
+    import httpx
     from playwright.async_api import async_playwright, expect
 
     from core import auth, browser_cookies
@@ -241,8 +242,6 @@ def through_browser(db, args: argparse.Namespace, owner_id: int, group_id: int, 
     with db.session() as s:
         tokens = [auth.start_session(s, owner_id, days=1) for _ in range(args.browser_users)]
     server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-load-browser.log")
-    import httpx
-
     while not httpx.get(f"{server.url}/healthz").json().get("warmed_up"):  # as a load balancer would wait
         time.sleep(0.5)
     latencies: list[float] = []
