@@ -106,3 +106,20 @@ def _fresh_artifacts():
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     yield
+
+
+def open_page(page, link: str, heading: str | None = None) -> None:
+    """Go to a page by its sidebar link, as a person would: once the app has settled, and again if a
+    click landed while a rerun was still drawing (Streamlit then keeps the page it was on)."""
+    from playwright.sync_api import expect
+
+    target = page.get_by_role("heading", name=heading or link)
+    for attempt in range(3):
+        expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)
+        page.get_by_role("link", name=link).first.click()
+        try:
+            expect(target).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise

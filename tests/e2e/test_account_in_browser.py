@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,7 @@ def test_change_the_password_sign_in_with_it_then_delete_the_account(app_url, pa
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
 
-    page.get_by_role("link", name="Settings").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible(timeout=30_000)
+    open_page(page, "Settings", "Your account")
     visible(page, "Current password").fill(FIRST)  # the Password tab's: the others are hidden
     visible(page, "New password").fill(SECOND)
     visible(page, "Repeat new password").fill(SECOND)
@@ -51,7 +50,7 @@ def test_change_the_password_sign_in_with_it_then_delete_the_account(app_url, pa
     # Signed in again where they signed out: the address still names the Settings page.
     expect(page.get_by_role("heading", name="Settings")).to_be_visible(timeout=30_000)
 
-    page.get_by_role("link", name="Settings").click()
+    open_page(page, "Settings")
     page.get_by_role("tab", name="Delete account").click()
     expect(page.get_by_text("Your account and everything in it go at once.")).to_be_visible(timeout=30_000)
     visible(page, "Current password").fill(SECOND)

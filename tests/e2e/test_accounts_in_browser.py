@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,7 @@ def test_wrong_password_shows_a_clear_message(app_url, page):
 
 def test_removing_the_api_key_asks_first(app_url, page):
     sign_up(page, app_url, "kim")
-    page.get_by_role("link", name="Settings").click()
+    open_page(page, "Settings")
     visible(page, "New API key").fill("sk-live-abcdefghijklmnop1234")
     page.get_by_role("button", name="Save key").click()
     expect(page.get_by_text("sk-…1234")).to_be_visible(timeout=30_000)

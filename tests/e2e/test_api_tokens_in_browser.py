@@ -7,16 +7,15 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_accounts_in_browser import sign_up
-from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 
 
 def test_make_a_token_use_it_from_a_script_then_revoke_it(app_url, page):
     sign_up(page, app_url, "tokyn")
-    page.get_by_role("link", name="Settings").click()
-    expect(page.get_by_role("heading", name="API tokens")).to_be_visible(timeout=30_000)
+    open_page(page, "Settings", "API tokens")
     page.get_by_label("Name", exact=True).fill("Nightly report")
     page.get_by_role("button", name="Make token").click()
     expect(page.get_by_text("Copy it now")).to_be_visible(timeout=30_000)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_accounts_in_browser import visible
 from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
@@ -57,7 +57,7 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     screenshot(page, "21b-post-from-answer")
     page.keyboard.press("Escape")
 
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_role("tab", name="Summary and posts").click()
     page.get_by_role("button", name="Summarize").click()
     expect(page.get_by_text(re.compile("^Extractive summary"))).to_be_visible(timeout=60_000)
@@ -109,8 +109,7 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     screenshot(visitor, "24-shared-revoked")
     visitor.context.close()
 
-    page.get_by_role("link", name="Analytics").first.click()
-    expect(page.get_by_role("heading", name="Analytics")).to_be_visible(timeout=30_000)
+    open_page(page, "Analytics")
     questions = page.get_by_test_id("stMetric").filter(has_text="Questions asked")
     expect(questions).to_contain_text("2", timeout=30_000)  # the owner's question and the visitor's
     expect(page.get_by_test_id("stMetric").filter(has_text="Good rate")).to_contain_text("100%")

@@ -3,11 +3,10 @@ tooltip says so, and the rest of the answer reads as plain text."""
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 def a_chat_model_at(page, base_url: str) -> None:
     """In Settings: answer with the chat model of the OpenAI-compatible server at `base_url`."""
-    page.get_by_role("link", name="Settings").first.click()
+    open_page(page, "Settings")
     page.get_by_role("textbox", name="OpenAI-compatible base URL (optional)").fill(base_url)
     page.get_by_role("textbox", name="Chat model", exact=True).fill("fake-chat")
     page.get_by_role("button", name="Save models").click()
@@ -30,7 +29,7 @@ def test_an_unsupported_sentence_is_marked_with_a_tooltip(app_url, page, tmp_pat
     a_chat_model_at(page, fake_openai.base_url)
     fake_openai.chat_reply = "Globex renewed for three years [1]. Globex renewed for <b>five</b> years [1]."
 
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_role("link", name="Ask this group").click()
     page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")
     page.keyboard.press("Enter")

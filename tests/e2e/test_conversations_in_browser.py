@@ -8,9 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_claims_in_browser import a_chat_model_at
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, add_captioned_video, sign_up
+from tests.e2e.test_ingest_in_browser import (
+    a_ready_talk_in_a_group,
+    add_captioned_video,
+    sign_up,
+)
 from tests.media_factory import srt, video
 
 pytestmark = pytest.mark.e2e
@@ -77,8 +81,7 @@ def test_conversations_last_and_every_scope_can_be_asked(app_url, page, tmp_path
     screenshot(page, "24-conversation-reopened")
 
     # One video, from its Library page.
-    page.get_by_role("link", name="Library").first.click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    open_page(page, "Library")
     page.get_by_role("button", name="Quarterly review", exact=True).click()
     page.get_by_role("link", name="Ask this video").click()
     expect(page.get_by_role("button", name=SOURCE)).to_have_count(0, timeout=30_000)
@@ -105,9 +108,9 @@ def test_play_the_cited_moments_one_after_another(app_url, page, tmp_path, fake_
     captions = tmp_path / "kitchen.srt"
     captions.write_bytes(srt(KITCHEN_TALK))
     add_captioned_video(page, video(tmp_path / "Kitchen safety.mp4", seconds=13), captions)
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     expect(page.get_by_text("Ready")).to_have_count(2, timeout=120_000)
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_label("Add videos", exact=True).click()
     page.get_by_role("option", name=re.compile("Kitchen safety")).click()
     page.keyboard.press("Escape")
@@ -116,7 +119,7 @@ def test_play_the_cited_moments_one_after_another(app_url, page, tmp_path, fake_
 
     a_chat_model_at(page, fake_openai.base_url)
     fake_openai.chat_reply = "Globex renewed for three years [1]. The extinguisher is by the elevator [2]."
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_role("link", name="Ask this group").click()
     page.get_by_placeholder("Ask about these videos").fill("Which customer renewed?")
     page.keyboard.press("Enter")

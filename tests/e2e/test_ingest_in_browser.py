@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_accounts_in_browser import visible
 from tests.media_factory import TALK, srt, video
 
@@ -27,8 +27,7 @@ def sign_up(page, app_url, name):
 
 def add_captioned_video(page, media, captions, *, shot: str | None = None) -> None:
     """On Add videos: pick the file (our picker streams it to the server), give its captions, add it."""
-    page.get_by_role("link", name="Add videos").first.click()
-    expect(page.get_by_role("heading", name="Add videos")).to_be_visible(timeout=30_000)
+    open_page(page, "Add videos")
     page.locator(".drop input[type=file]").set_input_files(str(media))
     expect(page.get_by_text("Captions (optional)")).to_be_visible(timeout=30_000)
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(captions))
@@ -48,9 +47,9 @@ def a_ready_talk_in_a_group(page, tmp_path, group: str = "Business", *, shot: st
     captions = tmp_path / "review.srt"
     captions.write_bytes(srt(TALK))
     add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions)
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_role("button", name="New group").click()
     page.get_by_label("Name", exact=True).fill(group)
     page.get_by_role("button", name="Create group").click()
@@ -84,7 +83,7 @@ def test_upload_process_and_seek(app_url, page, tmp_path):
     add_captioned_video(page, video(tmp_path / "Quarterly review.mp4", seconds=20), captions, shot="11-upload-ready")
     screenshot(page, "12-upload-queued")
 
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)  # the worker did it; the list refreshed itself
     screenshot(page, "13-library-ready")
     page.get_by_role("button", name="Quarterly review").click()

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_accounts_in_browser import visible
 from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, sign_up
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_search_for_a_spoken_word_and_play_the_moment(app_url, page, tmp_path):
     sign_up(page, app_url, "lena")
     a_ready_talk_in_a_group(page, tmp_path)
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     visible(page, "Search").fill("globex")  # said at 0:09, in no title
     page.keyboard.press("Enter")
     found = page.get_by_role("button", name="Quarterly review · 00:09")

@@ -9,8 +9,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, ask_the_group_and_rate, sign_up
+from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.test_ingest_in_browser import (
+    a_ready_talk_in_a_group,
+    ask_the_group_and_rate,
+    sign_up,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +27,7 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
 
     ask_the_group_and_rate(page, QUESTION, "Thumbs down")
 
-    page.get_by_role("link", name="Analytics").first.click()
-    expect(page.get_by_role("heading", name="Answers to review")).to_be_visible(timeout=30_000)
+    open_page(page, "Analytics", "Answers to review")
     expect(page.get_by_text("No pinned questions yet")).to_be_visible(timeout=30_000)
     page.get_by_label("Open an exchange", exact=True).click()
     page.keyboard.type("three more")
@@ -55,11 +58,11 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
     screenshot(page, "27-regression-score")
 
     # What retrieval sees changes: the video leaves the group. Run again, and the score follows.
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     expect(page.get_by_text(re.compile(r"1\. Quarterly review"))).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Remove", exact=True).click()
     expect(page.get_by_text("No videos in this group yet.")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Analytics").first.click()
+    open_page(page, "Analytics")
     page.get_by_role("button", name="Run again").click()
     score = page.get_by_test_id("stMetric").filter(has_text="Regression seek@5")
     expect(score).to_contain_text("0%", timeout=60_000)

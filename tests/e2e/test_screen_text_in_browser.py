@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_ingest_in_browser import sign_up
 from tests.media_factory import slides
 
@@ -24,8 +24,7 @@ DECK = [
 
 def test_a_silent_slide_deck_answers_from_its_slides(app_url, page, tmp_path):
     sign_up(page, app_url, "sasha")
-    page.get_by_role("link", name="Add videos").first.click()
-    expect(page.get_by_role("heading", name="Add videos")).to_be_visible(timeout=30_000)
+    open_page(page, "Add videos")
     page.locator(".drop input[type=file]").set_input_files(str(slides(tmp_path / "Board slides.mp4", DECK,
                                                                       size="640x360", fontsize=36)))
     expect(page.get_by_role("checkbox", name="Read text on screen")).to_be_checked(timeout=30_000)
@@ -33,9 +32,9 @@ def test_a_silent_slide_deck_answers_from_its_slides(app_url, page, tmp_path):
     page.get_by_role("button", name="Add 1 video", exact=True).click()
     expect(page.get_by_text(re.compile("queued"))).to_be_visible(timeout=60_000)
 
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
-    page.get_by_role("link", name="Groups").first.click()
+    open_page(page, "Groups")
     page.get_by_role("button", name="New group").click()
     page.get_by_label("Name", exact=True).fill("Board")
     page.get_by_role("button", name="Create group").click()
@@ -59,8 +58,7 @@ def test_a_silent_slide_deck_answers_from_its_slides(app_url, page, tmp_path):
                            timeout=30_000)
     screenshot(page, "60-screen-citation")
 
-    page.get_by_role("link", name="Library").first.click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=30_000)
+    open_page(page, "Library")
     page.get_by_role("button", name="Board slides", exact=True).click()
     expect(page.get_by_role("heading", name="Board slides")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="Transcript").click()

@@ -9,8 +9,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_ingest_in_browser import a_ready_talk_in_a_group, ask_the_group_and_rate, sign_up, visible
+from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.test_ingest_in_browser import (
+    a_ready_talk_in_a_group,
+    ask_the_group_and_rate,
+    sign_up,
+    visible,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +52,7 @@ def test_an_invited_colleague_joins_asks_and_rates_and_the_owner_sees_it(app_url
         expect(colleague.get_by_role("link", name="Add videos")).to_have_count(0)  # a viewer adds nothing
         screenshot(colleague, "31-team-library-for-a-viewer")
 
-        colleague.get_by_role("link", name="Groups").first.click()
+        open_page(colleague, "Groups")
         ask_the_group_and_rate(colleague, QUESTION, "Thumbs up")
         screenshot(colleague, "32-team-viewer-asks")
         # The rating is stored by the run its click starts: reloaded, the conversation shows it
@@ -58,8 +63,7 @@ def test_an_invited_colleague_joins_asks_and_rates_and_the_owner_sees_it(app_url
     finally:
         colleague.context.close()
 
-    page.get_by_role("link", name="Analytics").first.click()
-    expect(page.get_by_role("heading", name="Answers to review")).to_be_visible(timeout=30_000)
+    open_page(page, "Analytics", "Answers to review")
     page.get_by_label("Open an exchange", exact=True).click()
     page.keyboard.type("three more")
     expect(page.get_by_role("option", name=re.compile("three more years"))).to_be_visible(timeout=30_000)

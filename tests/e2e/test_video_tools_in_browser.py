@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_page, screenshot
 from tests.e2e.test_accounts_in_browser import visible
 from tests.e2e.test_ingest_in_browser import add_captioned_video, sign_up
 from tests.media_factory import TALK, srt, video
@@ -20,7 +20,7 @@ def test_chapters_summary_clip_and_comment(app_url, page, tmp_path):
     captions = tmp_path / "review.srt"
     captions.write_bytes(srt(TALK))
     add_captioned_video(page, video(tmp_path / "Review.mp4", seconds=20), captions)
-    page.get_by_role("link", name="Library").first.click()
+    open_page(page, "Library")
     expect(page.get_by_text("Ready")).to_be_visible(timeout=120_000)
     page.get_by_role("button", name="Review").click()
     expect(page.get_by_role("tab", name="Chapters")).to_be_visible(timeout=30_000)
