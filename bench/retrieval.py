@@ -17,7 +17,11 @@ one-hour transcript embedded with all-MiniLM-L6-v2.
 everything it has (`group_id=None`, the Ask page's "Everything"), over one of its videos (`video_id`) and, for
 comparison on the same table, over groups of 3 and 30 of them; same figures, each recall against
 an exact scan of the same scope. Without `--sizes` it runs only that table. `--explain` also prints
-EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for one question over everything.
+EXPLAIN (ANALYZE, BUFFERS) of the candidate SQL for one question over everything. `--table-chunks M`
+fills the table to M chunks instead (the workspace's N videos, other users' the rest), so the
+scopes keep their size in a larger table. `--sentence-scan` also times today's retrieval with every
+scope's sentences read by video instead of through the sentence HNSW index (whether that index
+earns its build), question by question in turn.
 
 `--words DIR` fills the text from real speech instead of the 45-word vocabulary: windows of the
 TutorialVQA captions in DIR (100-word chunks, 33-word sentences, the product's chunk size), asked
@@ -206,6 +210,11 @@ def _library_owner_of(video_id: int) -> int:
     return 1 if video_id % 3 else 2 + video_id % (USERS - 1)
 
 
+def _one_in(stride: int):
+    """User 1 has every `stride`-th video (a library within a larger table); the others the rest."""
+    return lambda video_id: 1 if video_id % stride == 0 else 2 + video_id % (USERS - 1)
+
+
 def make_group(session, user_id: int, workspace_id: int, video_ids: list[int]) -> int:
     from core import groups
 
@@ -303,13 +312,17 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=Non
 
 
 def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False,
-                  words=None, versions=None) -> list[str]:
+                  words=None, versions=None, table_chunks: int | None = None) -> list[str]:
     """One workspace with `library_videos` videos (and other users' workspaces with half as many
-    again), asked over everything it has, one of its videos, and groups of 3, 30 and 300 of them."""
-    total = (library_videos + library_videos // 2) * CHUNKS_PER_VIDEO
+    again, or as many as fill `table_chunks`), asked over everything it has, one of its videos,
+    and groups of 3, 30 and 300 of them."""
+    if table_chunks:
+        total, owner_of = table_chunks, _one_in(table_chunks // CHUNKS_PER_VIDEO // library_videos)
+    else:
+        total, owner_of = (library_videos + library_videos // 2) * CHUNKS_PER_VIDEO, _library_owner_of
     started = time.perf_counter()
     with db.engine.raw_connection() as raw:
-        user_id, workspace_id, owned_videos = fill(raw.driver_connection, total, rng, owner_of=_library_owner_of,
+        user_id, workspace_id, owned_videos = fill(raw.driver_connection, total, rng, owner_of=owner_of,
                                                    words=words)
     load_s = time.perf_counter() - started
     owned = len(owned_videos) * CHUNKS_PER_VIDEO
@@ -383,6 +396,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--library-videos", type=int, default=0,
                         help="also one workspace with this many videos asked over everything, one video and groups")
+    parser.add_argument("--table-chunks", type=int, default=None,
+                        help="with --library-videos: fill the table to this many chunks (the others' videos)")
+    parser.add_argument("--sentence-scan", action="store_true",
+                        help="also time today's retrieval reading every sentence of a scope by video "
+                             "instead of through the sentence HNSW index, question by question in turn")
     parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
     parser.add_argument("--words", type=Path, default=None,
                         help="a TutorialVQA directory: text from its captions and questions (default: 45 words)")
@@ -399,22 +417,23 @@ def main() -> None:
         rng = np.random.default_rng(11)
         random.seed(5)
         words = RealSpeech(args.words) if args.words else SmallVocabulary()
-        versions = _versions(args.baseline)
+        versions = _versions(args.baseline, args.sentence_scan)
         print("| chunks in table | scope | version | p50 ms | p95 ms | dense recall@12 vs exact | load + index s |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for size in sizes:
             bench_size(db, size, args.queries, rng, words, versions)
         if args.library_videos:
             bench_library(db, args.library_videos, args.queries, rng, explain=args.explain, words=words,
-                          versions=versions)
+                          versions=versions, table_chunks=args.table_chunks)
         LocalMiniLM().embed_query("warm up")
         p50, p95 = time_to_first_token(db, load_settings())
         print(f"\noffline time to first answer token (1-hour transcript, 30 questions): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
 
 
-def _versions(baseline: str | None) -> dict:
-    """Today's retrieval module, and the one at git revision `baseline` if given (loaded from its
-    source under another name: its SQL runs on today's schema)."""
+def _versions(baseline: str | None, sentence_scan: bool = False) -> dict:
+    """Today's retrieval module, the one at git revision `baseline` if given (loaded from its
+    source under another name: its SQL runs on today's schema), and with `sentence_scan` today's
+    again with every scope's sentences read by video instead of through their HNSW index."""
     from core import retrieval
 
     # The baseline must be 5399f99 or later: that commit moved every library row into a workspace
@@ -422,13 +441,24 @@ def _versions(baseline: str | None) -> dict:
     # search(workspace_id=)), so an older revision's SQL names columns this schema no longer has.
     # Old schemas are not emulated; compare revisions on either side of a change after 5399f99.
 
-    if not baseline:
-        return {"today": retrieval}
-    source = subprocess.run(["git", "show", f"{baseline}:core/retrieval.py"], check=True, capture_output=True,
-                            text=True, cwd=Path(__file__).resolve().parent.parent).stdout
-    module = sys.modules["baseline_retrieval"] = types.ModuleType("baseline_retrieval")
-    exec(compile(source, f"{baseline}:core/retrieval.py", "exec"), module.__dict__)
-    return {baseline[:7]: module, "today": retrieval}
+    versions = {}
+    if baseline:
+        source = subprocess.run(["git", "show", f"{baseline}:core/retrieval.py"], check=True, capture_output=True,
+                                text=True, cwd=Path(__file__).resolve().parent.parent).stdout
+        versions[baseline[:7]] = _module("baseline_retrieval", source, f"{baseline}:core/retrieval.py")
+    versions["today"] = retrieval
+    if sentence_scan:
+        scan = _module("sentence_scan_retrieval", Path(retrieval.__file__).read_text(), retrieval.__file__)
+        scan.SENTENCE_EXACT_SCAN_LIMIT = 2**62
+        versions["sentences read by video"] = scan
+    return versions
+
+
+def _module(name: str, source: str, origin: str) -> types.ModuleType:
+    """A copy of a retrieval module from its source, under another name."""
+    module = sys.modules[name] = types.ModuleType(name)
+    exec(compile(source, origin, "exec"), module.__dict__)
+    return module
 
 
 if __name__ == "__main__":

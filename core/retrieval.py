@@ -63,6 +63,9 @@ POSTING_BUDGET = 4000
 # by video; a larger one through the HNSW index, which pays once the scope is a fair share of the
 # table (bench/retrieval.py: 300 videos read exactly took 100 ms for the chunks, 150 for the sentences).
 EXACT_SCAN_LIMIT = 10_000
+# The same for a scope's sentences (three per chunk): bench/retrieval.py --sentence-scan times the
+# sentence HNSW index against reading them by video.
+SENTENCE_EXACT_SCAN_LIMIT = EXACT_SCAN_LIMIT
 HNSW_EF_SEARCH = 800  # HNSW candidate list: recall@12 vs an exact scan 0.85 at 100, 0.97 at 400, 0.996 at 800 (+10 ms)
 LEAD_IN_S = 8.0  # a citation starts up to this much before its best sentence (one sentence back)
 
@@ -304,7 +307,7 @@ _CANDIDATES_SQL = (
     near_sentences AS (
         (SELECT s.video_id, s.start_time, s.end_time
            FROM transcript_sentences s
-          WHERE (SELECT n FROM sentence_stats) <= :exact_limit
+          WHERE (SELECT n FROM sentence_stats) <= :sentence_exact_limit
             AND s.workspace_id + 0 = :workspace_id AND s.embedding_model = :model
             AND s.video_id IN (SELECT video_id FROM scope)
           ORDER BY s.embedding <=> :qv
@@ -312,7 +315,7 @@ _CANDIDATES_SQL = (
         UNION ALL
         (SELECT s.video_id, s.start_time, s.end_time
            FROM transcript_sentences s
-          WHERE (SELECT n FROM sentence_stats) > :exact_limit
+          WHERE (SELECT n FROM sentence_stats) > :sentence_exact_limit
             AND s.workspace_id = :workspace_id AND s.embedding_model = :model AND IN_SCOPE(s)
           ORDER BY s.embedding <=> :qv
           LIMIT :sentence_candidates)
@@ -443,6 +446,7 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
         **scope, **_keyword_parameters(workspace_id, model, query_text, posting_budget, by_index), "qv": query_vector,
         "candidates": candidates, "sentence_candidates": sentence_candidates,
         "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
+        "sentence_exact_limit": {None: SENTENCE_EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
     }
 
 
