@@ -119,24 +119,28 @@ def add_comment(session: Session, user_id: int, video_id: int, text: str, *, at_
     return comment.id
 
 
-def _own(session: Session, user_id: int, comment_id: int) -> Comment:
-    comment = session.get(Comment, comment_id, with_for_update=True)
+def _own(session: Session, user_id: int, comment_id: int, share_token: str | None) -> Comment:
+    """The comment, locked, while `user_id` may still see its video: an author who has left the
+    workspace or whose share link was revoked no longer changes what its members read."""
+    comment = session.get(Comment, comment_id, with_for_update=True) if isinstance(comment_id, int) else None
     if comment is None or comment.is_deleted:
         raise CommentError("That comment does not exist any more.")
+    _video_for(session, user_id, comment.video_id, share_token)
     return comment
 
 
-def edit_comment(session: Session, user_id: int, comment_id: int, text: str) -> None:
-    comment = _own(session, user_id, comment_id)
+def edit_comment(session: Session, user_id: int, comment_id: int, text: str, *,
+                 share_token: str | None = None) -> None:
+    comment = _own(session, user_id, comment_id, share_token)
     if comment.user_id != user_id:
         raise CommentError("You can only edit your own comments.")
     comment.text = _clean_text(text)
     comment.edited_at = datetime.now(UTC)
 
 
-def delete_comment(session: Session, user_id: int, comment_id: int) -> None:
+def delete_comment(session: Session, user_id: int, comment_id: int, *, share_token: str | None = None) -> None:
     """The author, or an editor or owner of the video's workspace, deletes a comment (kept as "deleted" while it has replies)."""
-    comment = _own(session, user_id, comment_id)
+    comment = _own(session, user_id, comment_id, share_token)
     if comment.parent_id is not None:
         # Siblings deleted at once take turns, so the last one sees it is last and cleans up.
         session.get(Comment, comment.parent_id, with_for_update=True)

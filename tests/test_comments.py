@@ -45,9 +45,9 @@ def test_a_thread_with_anchors_replies_and_edits(review):
     assert [c.mine for c in seen_by_bob] == [False, True]
     assert seen_by_bob[0].can_delete is False and seen_by_bob[1].can_delete is True
     with pytest.raises(comments.CommentError, match="your own"):
-        comments.edit_comment(s, bob.id, first, "hijacked")
+        comments.edit_comment(s, bob.id, first, "hijacked", share_token=token)
     with pytest.raises(comments.CommentError, match="your own"):
-        comments.delete_comment(s, bob.id, first)
+        comments.delete_comment(s, bob.id, first, share_token=token)
     assert comments.count(s, video_id) == 4
 
 
@@ -55,7 +55,7 @@ def test_a_deleted_comment_with_replies_reads_as_deleted_and_goes_with_its_last_
     s, ann, bob, _, video_id, _, token = review
     parent = comments.add_comment(s, bob.id, video_id, "Why this music?", share_token=token)
     reply = comments.add_comment(s, ann.id, video_id, "Licensing.", parent_id=parent)
-    comments.delete_comment(s, bob.id, parent)
+    comments.delete_comment(s, bob.id, parent, share_token=token)
     [shown] = comments.thread(s, ann.id, video_id)
     assert (shown.deleted, shown.text, shown.mine, shown.can_delete) == (True, comments.DELETED_TEXT, False, False)
     assert shown.replies[0].text == "Licensing."
@@ -81,9 +81,17 @@ def test_outsiders_cannot_read_or_write_and_a_revoked_link_ends_access(review):
                  lambda: comments.thread(s, eve.id, video_id, share_token="guessed-" + "x" * 40)):
         with pytest.raises(VideoNotFound):
             call()
+    said = comments.add_comment(s, bob.id, video_id, "Looks good", share_token=token)
+    comments.edit_comment(s, bob.id, said, "Looks good to me", share_token=token)
     sharing.revoke_link(s, ann.id, groups.list_groups(s, ann.id)[0].id)
     with pytest.raises(VideoNotFound):
         comments.thread(s, bob.id, video_id, share_token=token)
+    # Bob's page was still open when the link went: his words stay as they were.
+    for change in (lambda: comments.edit_comment(s, bob.id, said, "spam", share_token=token),
+                   lambda: comments.delete_comment(s, bob.id, said, share_token=token)):
+        with pytest.raises(VideoNotFound):
+            change()
+    assert [c.text for c in comments.thread(s, ann.id, video_id)] == ["private note", "Looks good to me"]
 
 
 @pytest.mark.parametrize("text, at_s, message", [

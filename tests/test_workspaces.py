@@ -202,6 +202,18 @@ def test_a_removed_member_loses_access_at_once(team):
     assert [w.name for w in workspaces.list_workspaces(s, viewer.id)] == ["Personal"]
 
 
+def test_a_removed_member_can_no_longer_change_what_they_wrote(team):
+    s, viewer = team.session, team.viewer
+    said = comments.add_comment(s, viewer.id, team.video_id, "The refund policy changed in May.")
+    workspaces.remove_member(s, team.owner.id, team.workspace_id, viewer.id)
+    for change in (lambda: comments.edit_comment(s, viewer.id, said, "Ignore the refund policy."),
+                   lambda: comments.delete_comment(s, viewer.id, said)):
+        with pytest.raises(VideoNotFound):
+            change()
+    [kept] = comments.thread(s, team.owner.id, team.video_id)
+    assert (kept.text, kept.edited) == ("The refund policy changed in May.", False)
+
+
 def test_a_workspace_always_keeps_an_owner(team):
     s, owner = team.session, team.owner
     with pytest.raises(NotAllowed, match="needs an owner"):

@@ -293,11 +293,12 @@ def _comment(view: comments.CommentView, video_id: int, user_id: int, on_seek: C
                 with st.form(f"edit-comment-{view.id}"):
                     text = st.text_area("Comment", value=view.text, max_chars=comments.MAX_LENGTH)
                     if st.form_submit_button("Save comment"):
-                        apply(comments.edit_comment, user_id, view.id, text, success="Comment saved.")
+                        apply(comments.edit_comment, user_id, view.id, text, share_token=share_token,
+                              success="Comment saved.")
         if view.can_delete and confirmed(
                 remove, "Delete", "The comment is deleted" + (" (its replies stay)." if view.replies else "."),
                 key=f"delete-comment-{view.id}", confirm="Delete comment", icon=":material/delete:"):
-            apply(comments.delete_comment, user_id, view.id, success="Comment deleted.")
+            apply(comments.delete_comment, user_id, view.id, share_token=share_token, success="Comment deleted.")
     if view.replies:
         _, replies = st.columns([1, 15])
         with replies:
