@@ -167,7 +167,11 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
     checks = [  # name, address, text of the page's last section, signed in
         ("Sign-in page (floor)", f"{server.url}/", "Create account", False),
         ("Share page", f"{server.url}/?share={share_token}", "Chapters and comments", False),
-        ("Analytics", f"{server.url}/analytics", "Prepare export of the filtered chat logs", True),
+        ("Analytics (its Review tab, open first)", f"{server.url}/analytics", "Regression questions", True),
+    ]
+    tab_checks = [  # Analytics' other tabs, from the click: the tab's last section and all its charts drawn
+        ("Overview", "Most cited in bad answers", 6), ("Questions", "Export", 0),
+        ("Processing", "Processing time per hour of video", 1),
     ]
     try:
         with sync_playwright() as p:
@@ -193,6 +197,25 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
                 parsed, heading, whole = (statistics.median(m[k] for m in marks[1:]) for k in range(3))
                 print(f"| {name} | {parsed:.2f} | {heading:.2f} | {whole:.2f} | {max(m[2] for m in marks[1:]):.2f} |",
                       flush=True)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_cookies([{"name": browser_cookies.SESSION, "value": token, "url": server.url}])
+            page = context.new_page()
+            page.goto(f"{server.url}/analytics")
+            page.get_by_text("Regression questions", exact=True).first.wait_for(timeout=60_000)
+            print("\n| Analytics tab in Chromium | click to last section p50 s | max s |\n| --- | --- | --- |")
+            for tab, last, charts in tab_checks:
+                took = []
+                for _ in range(rounds + 1):  # the first visit loads the tab's element chunks, not counted
+                    page.get_by_role("tab", name="Review").click()
+                    page.get_by_text("Regression questions", exact=True).first.wait_for(timeout=60_000)
+                    started = time.perf_counter()
+                    page.get_by_role("tab", name=tab).click()
+                    page.get_by_text(last, exact=True).first.wait_for(timeout=60_000)
+                    page.wait_for_function("n => document.querySelectorAll('.vega-embed canvas, .vega-embed svg')"
+                                           ".length >= n", arg=charts, timeout=60_000)
+                    took.append(time.perf_counter() - started)
+                print(f"| {tab} | {statistics.median(took[1:]):.2f} | {max(took[1:]):.2f} |", flush=True)
+            context.close()
             browser.close()
     finally:
         server.close()

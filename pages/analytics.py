@@ -10,9 +10,9 @@ from core.analytics import Filters, Scope
 from core.errors import AskVideoError
 from core.states import Feedback
 from core.transcripts import format_timestamp
-from ui.session import database, settings
 from ui.media import play
 from ui.review import exchange_panel, regression_section, still_missed
+from ui.session import database, settings
 from ui.widgets import claims_markdown, md, pager, show_error
 
 account = st.session_state["account"]
@@ -90,146 +90,163 @@ def bars(title: str, name: str, empty: str, *, bar_color: str | None = None, **e
         st.altair_chart(alt.Chart(data).mark_bar(color=bar_color or alt.Undefined).encode(**encoding), width="stretch")
 
 
-left, right = st.columns(2)
-with left:
-    bars("Questions per day", "questions_per_day", "No questions in this period.",
-         x=alt.X("day:T", title=None), y=alt.Y("questions:Q", title="Questions"),
-         color=alt.Color("feedback:N", scale=FEEDBACK_COLORS, title="Feedback"),
-         tooltip=["day:T", "feedback:N", "questions:Q"])
-with right:
-    bars("Good rate per group", "good_rate_per_group", "No questions in this period.",
-         x=alt.X("good_rate:Q", title="Good rate (of rated)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-         y=alt.Y("group:N", sort="-x", title=None),
-         tooltip=["group:N", "questions:Q", "good:Q", "bad:Q", alt.Tooltip("good_rate:Q", format=".0%")])
+def overview() -> None:
+    """How answers fare over the period: per day, per group, and which videos they cite."""
+    left, right = st.columns(2)
+    with left:
+        bars("Questions per day", "questions_per_day", "No questions in this period.",
+             x=alt.X("day:T", title=None), y=alt.Y("questions:Q", title="Questions"),
+             color=alt.Color("feedback:N", scale=FEEDBACK_COLORS, title="Feedback"),
+             tooltip=["day:T", "feedback:N", "questions:Q"])
+    with right:
+        bars("Good rate per group", "good_rate_per_group", "No questions in this period.",
+             x=alt.X("good_rate:Q", title="Good rate (of rated)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+             y=alt.Y("group:N", sort="-x", title=None),
+             tooltip=["group:N", "questions:Q", "good:Q", "bad:Q", alt.Tooltip("good_rate:Q", format=".0%")])
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Support per day")
-    support_days = cached("support_per_day", scope, filters)
-    if support_days.empty:
-        st.caption("No checked answers in this period.")
-    else:
-        st.altair_chart(alt.Chart(support_days).mark_line(point=True).encode(
-            x=alt.X("day:T", title=None),
-            y=alt.Y("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            tooltip=["day:T", "checked:Q", alt.Tooltip("support:Q", format=".0%")]), width="stretch")
-with right:
-    bars("Support per group", "support_per_group", "No checked answers in this period.",
-         x=alt.X("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-         y=alt.Y("group:N", sort="x", title=None),
-         tooltip=["group:N", "checked:Q", alt.Tooltip("support:Q", format=".0%")])
-st.caption("Support: the share of an answer's sentences that the passages they cite back, averaged over the "
-           "answers that claimed something.")
-
-left, right = st.columns(2)
-with left:
-    bars("Most cited videos", "most_cited_videos", "No citations yet.",
-         x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
-         tooltip=["title:N", "citations:Q", "in_bad_answers:Q"])
-with right:
-    bars("Most cited in bad answers", "most_cited_in_bad", "No bad answers cite a video. Good.", bar_color="#dc2626",
-         x=alt.X("bad_citations:Q", title="Citations in bad answers"), y=alt.Y("title:N", sort="-x", title=None),
-         tooltip=["title:N", "bad_citations:Q"])
-
-left, right = st.columns(2)
-with left:
-    bars("Ingestion status", "ingestion_status", "No videos added in this period.",
-         x=alt.X("videos:Q", title="Videos"), y=alt.Y("status:N", title=None), tooltip=["status:N", "videos:Q"])
-with right:
-    st.subheader("Processing time per hour of video")
-    speed = cached("processing_speed", scope, filters)
-    if speed.empty:
-        st.caption("No processed videos in this period.")
-    else:
-        st.dataframe(speed, hide_index=True, width="stretch", column_config={
-            "transcript_source": "Transcript from", "videos": "Videos",
-            "hours_of_video": st.column_config.NumberColumn("Hours of video", format="%.2f"),
-            "median_s": st.column_config.NumberColumn("Median per video (s)", format="%.0f"),
-            "minutes_per_video_hour": st.column_config.NumberColumn(
-                "Minutes per video hour", format="%.1f",
-                help=f"Over videos of at least {analytics.RATE_FROM_SECONDS} s; shorter ones are mostly fixed cost")})
-
-# ------------------------------------------------------------------ the review queue
-st.subheader("Answers to review")
-queue_view = st.segmented_control(
-    "Show", ["answers", "regressions"], default="answers", key="review-view",
-    format_func={"answers": "Answers", "regressions": "Regressions"}.get,
-    help="Regressions: pinned questions that retrieval still misses in its latest check") or "answers"
-sort = "worst_first"
-if queue_view == "answers":
-    sort_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
-    sort = sort_col.selectbox("Order", list(analytics.SORTS), format_func=analytics.SORTS.get, key="review-sort")
-    note_col.caption("Newest first within each. Filter by feedback above to see only some.")
-page_number = st.session_state.get("review-page", 1)
-table = cached("answers_table", scope, filters, page=page_number, sort=sort)
-if queue_view == "regressions":
-    still_missed(scope, group_id)
-elif table.total == 0:
-    st.caption("No answers for these filters.")
-else:
-    shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "support_score", "origin",
-                        "reviewed", "cited"]]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        "id": st.column_config.NumberColumn("#", format="%d"),
-        "group": "Group", "question": "Question", "feedback": "Feedback", "origin": "Origin",
-        "reviewed": st.column_config.CheckboxColumn("Reviewed"),
-        "support_score": st.column_config.NumberColumn("Support", format="percent",
-                                                       help="Share of its sentences backed by their sources"),
-        "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-        "gist": st.column_config.TextColumn("Answer", width="large", help="Its first sentence; open it below"),
-        "cited": st.column_config.TextColumn("Cited moments", width="medium")})
-    pager("review-page", table.page, table.pages, note=f"{table.total:,} answers")
-
-    opened = st.selectbox("Open an exchange", [None, *table.rows["id"].tolist()], key="review-open",
-                          format_func=lambda i: "Choose one…" if i is None else
-                          f"#{i} · {table.rows.set_index('id').loc[i, 'question'][:80]}")
-    if opened is not None:
-        with database().session() as session:
-            full = analytics.exchange(session, scope, int(opened))
-        if full is None:
-            st.warning("That exchange is not available.")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Support per day")
+        support_days = cached("support_per_day", scope, filters)
+        if support_days.empty:
+            st.caption("No checked answers in this period.")
         else:
-            with st.container(border=True):
-                st.caption(f"#{full['id']} · {full['created_at']:%Y-%m-%d %H:%M} · {md(full['group'])} · "
-                           f"{full['origin']} · feedback: {full['feedback']}")
-                st.markdown(f"**Q:** {md(full['question'])}")
-                st.markdown(claims_markdown(full["answer"], full["claims"]))
-                for n, source in enumerate(full["sources"]):
-                    label = f"[{source.get('n', n + 1)}] {md(source.get('title'))} · " \
-                            f"{format_timestamp(source.get('start', 0))}–{format_timestamp(source.get('end', 0))}"
-                    if st.button(label, key=f"review-play-{full['id']}-{n}", icon=":material/play_circle:"):
-                        st.session_state["review-player"] = (full["owner_id"], source["video_id"], source.get("start", 0))
-                player = st.session_state.get("review-player")
-                if player:
-                    owner_id, video_id, start_at = player
-                    try:
-                        with database().session() as session:
-                            where_from = library.playable(session, settings(), owner_id, video_id)
-                        play(video_id, where_from.media_path, where_from.web_url, start_at, autoplay=True)
-                    except AskVideoError:
-                        st.caption("That video has been deleted.")
-                exchange_panel(scope, full)
+            st.altair_chart(alt.Chart(support_days).mark_line(point=True).encode(
+                x=alt.X("day:T", title=None),
+                y=alt.Y("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                tooltip=["day:T", "checked:Q", alt.Tooltip("support:Q", format=".0%")]), width="stretch")
+    with right:
+        bars("Support per group", "support_per_group", "No checked answers in this period.",
+             x=alt.X("support:Q", title="Average support", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+             y=alt.Y("group:N", sort="x", title=None),
+             tooltip=["group:N", "checked:Q", alt.Tooltip("support:Q", format=".0%")])
+    st.caption("Support: the share of an answer's sentences that the passages they cite back, averaged over the "
+               "answers that claimed something.")
 
-# ------------------------------------------------------------------ regression questions
-regression_section(scope, group_id)
+    left, right = st.columns(2)
+    with left:
+        bars("Most cited videos", "most_cited_videos", "No citations yet.",
+             x=alt.X("citations:Q", title="Citations"), y=alt.Y("title:N", sort="-x", title=None),
+             tooltip=["title:N", "citations:Q", "in_bad_answers:Q"])
+    with right:
+        bars("Most cited in bad answers", "most_cited_in_bad", "No bad answers cite a video. Good.", bar_color="#dc2626",
+             x=alt.X("bad_citations:Q", title="Citations in bad answers"), y=alt.Y("title:N", sort="-x", title=None),
+             tooltip=["title:N", "bad_citations:Q"])
 
-# ------------------------------------------------------------------ questions and export
-st.subheader("Most frequent questions")
-frequent = cached("frequent_questions", scope, filters)
-if frequent.empty:
-    st.caption("No questions yet.")
-else:
-    st.dataframe(frequent, hide_index=True, width="stretch",
-                 column_config={"question": "Question (normalised)", "asked": "Asked", "good": "Good", "bad": "Bad"})
 
-st.subheader("Export")
-if st.button("Prepare export of the filtered chat logs"):
-    with st.spinner("Exporting…"), database().session() as session:
-        st.session_state["export"] = (scope, filters, analytics.export_csv(session, scope, filters),
-                                      analytics.export_parquet(session, scope, filters))
-export = st.session_state.get("export")
-if export and export[:2] == (scope, filters):  # never hand out an export made for other filters
-    csv_data, parquet_data = export[2:]
-    one, two = st.columns(2)
-    one.download_button("Download CSV", csv_data, "ask-video-chat-logs.csv", "text/csv")
-    two.download_button("Download Parquet", parquet_data, "ask-video-chat-logs.parquet", "application/octet-stream")
+def review_queue() -> None:
+    """The answers to review, one opened with its sources, and the groups' regression questions."""
+    st.subheader("Answers to review")
+    queue_view = st.segmented_control(
+        "Show", ["answers", "regressions"], default="answers", key="review-view",
+        format_func={"answers": "Answers", "regressions": "Regressions"}.get,
+        help="Regressions: pinned questions that retrieval still misses in its latest check") or "answers"
+    sort = "worst_first"
+    if queue_view == "answers":
+        sort_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
+        sort = sort_col.selectbox("Order", list(analytics.SORTS), format_func=analytics.SORTS.get, key="review-sort")
+        note_col.caption("Newest first within each. Filter by feedback above to see only some.")
+    page_number = st.session_state.get("review-page", 1)
+    table = cached("answers_table", scope, filters, page=page_number, sort=sort)
+    if queue_view == "regressions":
+        still_missed(scope, group_id)
+    elif table.total == 0:
+        st.caption("No answers for these filters.")
+    else:
+        shown = table.rows[["id", "created_at", "group", "question", "gist", "feedback", "support_score", "origin",
+                            "reviewed", "cited"]]
+        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            "id": st.column_config.NumberColumn("#", format="%d"),
+            "group": "Group", "question": "Question", "feedback": "Feedback", "origin": "Origin",
+            "reviewed": st.column_config.CheckboxColumn("Reviewed"),
+            "support_score": st.column_config.NumberColumn("Support", format="percent",
+                                                           help="Share of its sentences backed by their sources"),
+            "created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "gist": st.column_config.TextColumn("Answer", width="large", help="Its first sentence; open it below"),
+            "cited": st.column_config.TextColumn("Cited moments", width="medium")})
+        pager("review-page", table.page, table.pages, note=f"{table.total:,} answers")
+
+        opened = st.selectbox("Open an exchange", [None, *table.rows["id"].tolist()], key="review-open",
+                              format_func=lambda i: "Choose one…" if i is None else
+                              f"#{i} · {table.rows.set_index('id').loc[i, 'question'][:80]}")
+        if opened is not None:
+            with database().session() as session:
+                full = analytics.exchange(session, scope, int(opened))
+            if full is None:
+                st.warning("That exchange is not available.")
+            else:
+                with st.container(border=True):
+                    st.caption(f"#{full['id']} · {full['created_at']:%Y-%m-%d %H:%M} · {md(full['group'])} · "
+                               f"{full['origin']} · feedback: {full['feedback']}")
+                    st.markdown(f"**Q:** {md(full['question'])}")
+                    st.markdown(claims_markdown(full["answer"], full["claims"]))
+                    for n, source in enumerate(full["sources"]):
+                        label = f"[{source.get('n', n + 1)}] {md(source.get('title'))} · " \
+                                f"{format_timestamp(source.get('start', 0))}–{format_timestamp(source.get('end', 0))}"
+                        if st.button(label, key=f"review-play-{full['id']}-{n}", icon=":material/play_circle:"):
+                            st.session_state["review-player"] = (full["owner_id"], source["video_id"], source.get("start", 0))
+                    player = st.session_state.get("review-player")
+                    if player:
+                        owner_id, video_id, start_at = player
+                        try:
+                            with database().session() as session:
+                                where_from = library.playable(session, settings(), owner_id, video_id)
+                            play(video_id, where_from.media_path, where_from.web_url, start_at, autoplay=True)
+                        except AskVideoError:
+                            st.caption("That video has been deleted.")
+                    exchange_panel(scope, full)
+
+    regression_section(scope, group_id)
+
+
+def questions_and_export() -> None:
+    """What people ask most, and the filtered chat logs to download."""
+    st.subheader("Most frequent questions")
+    frequent = cached("frequent_questions", scope, filters)
+    if frequent.empty:
+        st.caption("No questions yet.")
+    else:
+        st.dataframe(frequent, hide_index=True, width="stretch",
+                     column_config={"question": "Question (normalised)", "asked": "Asked", "good": "Good", "bad": "Bad"})
+
+    st.subheader("Export")
+    if st.button("Prepare export of the filtered chat logs"):
+        with st.spinner("Exporting…"), database().session() as session:
+            st.session_state["export"] = (scope, filters, analytics.export_csv(session, scope, filters),
+                                          analytics.export_parquet(session, scope, filters))
+    export = st.session_state.get("export")
+    if export and export[:2] == (scope, filters):  # never hand out an export made for other filters
+        csv_data, parquet_data = export[2:]
+        one, two = st.columns(2)
+        one.download_button("Download CSV", csv_data, "ask-video-chat-logs.csv", "text/csv")
+        two.download_button("Download Parquet", parquet_data, "ask-video-chat-logs.parquet", "application/octet-stream")
+
+
+def processing() -> None:
+    """How the library's videos were ingested."""
+    left, right = st.columns(2)
+    with left:
+        bars("Ingestion status", "ingestion_status", "No videos added in this period.",
+             x=alt.X("videos:Q", title="Videos"), y=alt.Y("status:N", title=None), tooltip=["status:N", "videos:Q"])
+    with right:
+        st.subheader("Processing time per hour of video")
+        speed = cached("processing_speed", scope, filters)
+        if speed.empty:
+            st.caption("No processed videos in this period.")
+        else:
+            st.dataframe(speed, hide_index=True, width="stretch", column_config={
+                "transcript_source": "Transcript from", "videos": "Videos",
+                "hours_of_video": st.column_config.NumberColumn("Hours of video", format="%.2f"),
+                "median_s": st.column_config.NumberColumn("Median per video (s)", format="%.0f"),
+                "minutes_per_video_hour": st.column_config.NumberColumn(
+                    "Minutes per video hour", format="%.1f",
+                    help=f"Over videos of at least {analytics.RATE_FROM_SECONDS} s; shorter ones are mostly fixed cost")})
+
+
+# Only the open tab runs (its aggregates and its charts): filters flip back and forth, and the
+# charts and tables are most of what a browser draws here.
+TABS = {"Review": review_queue, "Overview": overview, "Questions": questions_and_export, "Processing": processing}
+for tab, draw in zip(st.tabs(list(TABS), key="analytics-tab", on_change="rerun"), TABS.values()):
+    if tab.open:
+        with tab:
+            draw()

@@ -1,7 +1,7 @@
 """The Analytics page renders with no data, with real exchanges, and with 100,000 chat logs."""
 
 from __future__ import annotations
-from tests.factories import home
+from tests.factories import chat_log, home
 
 import time
 
@@ -53,6 +53,40 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
     assert elapsed < 60  # generous: this is a smoke test, the figures live in BENCHMARKS.md
     at.selectbox(key="review-open").select(at.selectbox(key="review-open").options[1]).run()
     assert not at.exception and any(m.value.startswith("**Q:**") for m in at.markdown)
+
+
+def test_each_tab_draws_only_its_own_sections(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    with clean_db.session() as s:
+        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Handbook")
+        s.add(group)
+        s.flush()
+        for n in range(3):
+            s.add(chat_log(user_id=account.id, group_id=group.id, question="Where is the <b>fire</b> exit?",
+                           answer=f"Answer {n}.", mode="extractive", related_videos=[], feedback="good"))
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert not at.exception, at.exception
+
+    def sections():
+        return [h.value for h in at.subheader]
+
+    assert sections()[0] == "Answers to review" and "Questions per day" not in sections()  # the queue opens first
+    assert metric(at, "Questions asked") == "3"  # the headline stays above every tab
+    at.session_state["analytics-tab"] = "Overview"
+    at.run()
+    assert "Questions per day" in sections() and "Answers to review" not in sections()
+    assert len(at.get("vega_lite_chart")) >= 2  # drawn as charts
+    at.session_state["analytics-tab"] = "Questions"
+    at.run()
+    assert sections() == ["Most frequent questions", "Export"]
+    frequent = at.dataframe[0].value
+    assert (frequent["question"].tolist(), frequent["asked"].tolist()) == (["where is the bfireb exit"], [3])  # normalised, as text
+    next(b for b in at.button if b.label == "Prepare export of the filtered chat logs").click().run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Parquet"]
+    at.session_state["analytics-tab"] = "Processing"
+    at.run()
+    assert sections() == ["Ingestion status", "Processing time per hour of video"]
 
 
 def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regression_score(clean_db):

@@ -22,7 +22,11 @@ def test_support_figures_and_the_least_supported_first(clean_db):
                           mode="llm", related_videos=[], support_score=score, feedback="bad" if n == 0 else None))
     next(b for b in at.button if b.label == "Refresh").click().run()
     assert not at.exception, at.exception
+    at.session_state["analytics-tab"] = "Overview"
+    at.run()
     assert {"Support per day", "Support per group"} <= {h.value for h in at.subheader}
+    at.session_state["analytics-tab"] = "Review"
+    at.run()
     queue = review_queue(at)
     assert queue["question"].tolist()[0] == "Question 0"  # bad first, as before
     at.selectbox(key="review-sort").select("least_supported").run()

@@ -113,5 +113,7 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     questions = page.get_by_test_id("stMetric").filter(has_text="Questions asked")
     expect(questions).to_contain_text("2", timeout=30_000)  # the owner's question and the visitor's
     expect(page.get_by_test_id("stMetric").filter(has_text="Good rate")).to_contain_text("100%")
+    page.get_by_role("tab", name="Overview").click()
+    expect(page.get_by_role("heading", name="Questions per day")).to_be_visible(timeout=30_000)
     page.wait_for_timeout(1500)  # let the charts draw
     screenshot(page, "25-analytics")
