@@ -38,6 +38,11 @@ class VideoNotFound(AskVideoError):
         super().__init__(message)
 
 
+class GroupNotFound(AskVideoError):
+    def __init__(self, message: str = "That group does not exist or is not yours.") -> None:
+        super().__init__(message)
+
+
 class Refused(AskVideoError):
     """A request to one of our HTTP routes (media, uploads) that is not allowed; `status` is the
     HTTP status that says why (403 no right, 404 nothing there, 413 too large …)."""

@@ -11,17 +11,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import workspaces
-from core.errors import AskVideoError
+from core.errors import AskVideoError, GroupNotFound
 from core.queue import defer_regression_after_commit
 from core.text import clean, one_line
 from db.models import RegressionQuestion, Video, VideoGroup, VideoGroupMember
 from db.states import Role, Status
-
-
-class GroupNotFound(AskVideoError):
-    def __init__(self, message: str = "That group does not exist or is not yours.") -> None:
-        super().__init__(message)
-
 
 GROUP_CHANGED = "videos changed"  # a regression run's reason (core/regression.py names the others)
 

@@ -26,7 +26,7 @@ from core.captions import to_webvtt
 from core.config import Settings
 from core.database import Database, row_id
 from core.embeddings import embeddings_for
-from core.errors import AskVideoError
+from core.errors import GroupNotFound
 from core.llm import provider_error
 from core.model_settings import workspace_access
 from core.queue import QueueUnavailable, defer_regression, in_flight
@@ -48,11 +48,6 @@ def plays_the_answer(cited_video: object, cited_start: float, *, video: object, 
     """Whether playing a citation from its second lands on the answer: the right video, from at most
     SEEK_LEAD_S before the answer starts until its end."""
     return cited_video == video and answer_start - SEEK_LEAD_S <= cited_start <= answer_end
-
-
-class GroupNotFound(AskVideoError):
-    def __init__(self) -> None:
-        super().__init__("That group does not exist or is not yours.")
 
 
 @dataclass(frozen=True)
