@@ -1,11 +1,12 @@
-"""Searching what is said in a user's videos: the sentences that say the searched words, as moments.
+"""Searching what is said in a user's videos: the sentences that say the searched words, as moments,
+and the text shown on screen (slides, code) where it was read.
 
-PostgreSQL full text over the stored transcript sentences (their generated `search_vector`, English
-configuration), so "running" finds "runs" and stop words weigh nothing. The searched text is read
+PostgreSQL full text over the stored transcript sentences and screen passages (their generated
+`search_vector`, English configuration), so "running" finds "runs" and stop words weigh nothing. The searched text is read
 by `websearch_to_tsquery`, which never fails on what a person types ("quoted phrases", `or`,
 `-word`; quotes, `&`, `|`, `!`, `:*` and brackets are only text to it), and every value is a
-bound parameter. Every query is scoped to the owner's videos; a GIN index over the sentences' words
-(revision 0014) keeps a rare word fast however big the library.
+bound parameter. Every query is scoped to the owner's videos; GIN indexes over the sentences' and
+passages' words keep a rare word fast however big the library.
 
 Highlights come back as character ranges into the sentence, never as HTML: the page escapes the
 sentence and marks the ranges itself.
@@ -32,7 +33,8 @@ _START, _STOP = "\ue000", "\ue001"
 
 @dataclass(frozen=True)
 class Moment:
-    """One sentence of one of the owner's videos that says the searched words."""
+    """One sentence of one of the owner's videos that says the searched words, or one passage of
+    text its screen shows."""
 
     video_id: int
     title: str
@@ -41,6 +43,7 @@ class Moment:
     text: str
     highlights: tuple[tuple[int, int], ...]  # [start, end) character ranges of `text` that matched
     rank: float
+    on_screen: bool = False
 
     def pieces(self) -> Iterator[tuple[str, bool]]:
         """The sentence in order as (piece, matched) pairs, for a page to mark the matched ones."""
@@ -58,10 +61,19 @@ class Moment:
 # of their best sentence and each video's sentences in time order, so a video's moments stay together.
 _SEARCH = text("""
     WITH hits AS MATERIALIZED (
-        SELECT s.id, s.video_id, s.start_time, s.end_time, s.sentence_index,
+        SELECT false AS on_screen, s.id, s.video_id, s.start_time, s.end_time, s.sentence_index AS position,
                ts_rank(s.search_vector, websearch_to_tsquery('english', :query)) AS rank
           FROM transcript_sentences s
          WHERE s.workspace_id = :workspace_id AND s.search_vector @@ websearch_to_tsquery('english', :query)
+        UNION ALL
+        -- A passage's search_vector also holds its video's title: the index finds candidates, its
+        -- own words decide.
+        SELECT true, c.id, c.video_id, c.start_time, c.end_time, c.chunk_index,
+               ts_rank(to_tsvector('english', c.text), websearch_to_tsquery('english', :query))
+          FROM transcript_chunks c
+         WHERE c.workspace_id = :workspace_id AND c.kind = 'screen'
+           AND c.search_vector @@ websearch_to_tsquery('english', :query)
+           AND to_tsvector('english', c.text) @@ websearch_to_tsquery('english', :query)
     ),
     best AS (
         SELECT *, row_number() OVER (PARTITION BY video_id ORDER BY rank DESC, start_time) AS nth
@@ -74,12 +86,15 @@ _SEARCH = text("""
          ORDER BY video_rank DESC, b.video_id, b.rank DESC
          LIMIT :limit
     )
-    SELECT k.video_id, v.title, k.start_time, k.end_time, k.rank,
-           ts_headline('english', translate(s.text, :markers, ''), websearch_to_tsquery('english', :query),
+    SELECT k.video_id, v.title, k.start_time, k.end_time, k.rank, k.on_screen,
+           ts_headline('english', translate(coalesce(s.text, c.text), :markers, ''),
+                       websearch_to_tsquery('english', :query),
                        'HighlightAll=true, StartSel=' || :start_sel || ', StopSel=' || :stop_sel) AS marked
-      FROM kept k JOIN transcript_sentences s ON s.id = k.id
+      FROM kept k
+      LEFT JOIN transcript_sentences s ON NOT k.on_screen AND s.id = k.id
+      LEFT JOIN transcript_chunks c ON k.on_screen AND c.id = k.id
       JOIN videos v ON v.id = k.video_id AND v.workspace_id = :workspace_id
-     ORDER BY k.video_rank DESC, k.video_id, k.start_time, k.sentence_index
+     ORDER BY k.video_rank DESC, k.video_id, k.start_time, k.on_screen, k.position
 """)
 
 
@@ -102,7 +117,8 @@ def find_moments(session: Session, user_id: int, query: str, *, limit: int = LIM
         "query": query, "workspace_id": workspace_id, "limit": limit, "per_video": max(1, per_video),
         "markers": _START + _STOP, "start_sel": _START, "stop_sel": _STOP,
     }).all()
-    return [Moment(r.video_id, r.title, r.start_time, r.end_time, *_unmark(r.marked), rank=r.rank) for r in rows]
+    return [Moment(r.video_id, r.title, r.start_time, r.end_time, *_unmark(r.marked), rank=r.rank,
+                   on_screen=r.on_screen) for r in rows]
 
 
 def _unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:

@@ -223,7 +223,8 @@ def said_in_the_videos(moments: list[moment_search.Moment], *, wide: bool) -> No
     with listed, st.container(height=520, border=False):
         for n, found in enumerate(moments):
             with st.container(border=True):
-                if st.button(f"{md(found.title)} · {format_timestamp(found.start)}", key=f"moment-{n}",
+                where = " · on screen" if found.on_screen else ""
+                if st.button(f"{md(found.title)} · {format_timestamp(found.start)}{where}", key=f"moment-{n}",
                              icon=":material/play_circle:", type="tertiary", help="Play from this moment"):
                     play_moment(found)
                     st.rerun()

@@ -206,3 +206,9 @@ def test_text_read_from_a_slide_shows_literally_between_the_spoken_lines(clean_d
     assert [w for line in lines for w in ("Revenue grew", "On screen", "Globex") if w in line] == [
         "Revenue grew", "On screen", "Globex"]  # the slide at 00:05, between the lines said at 00:04 and 00:09
     assert r"\[click me\]\(http\://evil\.example\)" in lines[1]  # escaped: no link
+    # Searching the library finds the slide's words as a moment on screen, shown as text.
+    next(b for b in at.button if b.key == "back").click().run()
+    field(at, "Search").input("roadmap").run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button if b.key and b.key.startswith("moment-")] == ["a · 00:05 · on screen"]
+    assert not any("<b>" in m.value for m in at.markdown if "Roadmap" in m.value)

@@ -12,7 +12,8 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from core import answers, auth, groups, library, media_links, passages, processing, reindex, storage, submission
+from core import (answers, auth, groups, library, media_links, moment_search, passages, processing, reindex, storage,
+                  submission)
 from core.config import load_settings
 from core.errors import Refused
 from core.states import AnswerMode, PassageKind, Status, TranscriptSource
@@ -118,6 +119,15 @@ def test_screen_text_is_searched_beside_what_is_said(clean_db, settings, owner, 
     kinds = {h.kind for h in hits}
     assert kinds == {PassageKind.SPEECH, PassageKind.SCREEN}
     assert hits[0].kind == PassageKind.SCREEN and "Falcon" in hits[0].text
+    # The Library's "find what is said" finds the slide's words too, and says they are on screen.
+    with clean_db.session() as s:
+        [shown] = moment_search.find_moments(s, owner.id, "Falcon", workspace_id=home(s, owner.id))
+        said = moment_search.find_moments(s, owner.id, "Globex", workspace_id=home(s, owner.id))
+        titled = moment_search.find_moments(s, owner.id, "talk", workspace_id=home(s, owner.id))
+    assert shown.on_screen and shown.start == pytest.approx(0, abs=0.6)
+    assert [piece for piece, matched in shown.pieces() if matched] == ["Falcon"]
+    assert [(m.on_screen, m.start) for m in said] == [(False, 9.0)]  # said, never shown
+    assert titled == []  # the video's title ("talk") is not text on its screen
 
 
 def test_a_video_can_opt_out_and_the_server_can_turn_it_off(clean_db, settings, owner, tmp_path):
