@@ -7,8 +7,8 @@ from core.errors import AskVideoError, VideoNotFound
 from core.states import STATUS_BADGES, Role, Status
 from core.transcripts import format_timestamp
 from ui import video_tools
-from ui.session import database, settings
 from ui.media import play, play_titled, poster
+from ui.session import database, settings
 from ui.widgets import confirmed, duration, marked, md, moment, pager, plural, show_error, status_badge
 
 account = st.session_state["account"]
