@@ -12,8 +12,19 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from core import (answers, auth, groups, library, media_links, moment_search, passages, processing, reindex, storage,
-                  submission)
+from core import (
+    answers,
+    auth,
+    groups,
+    library,
+    media_links,
+    moment_search,
+    passages,
+    processing,
+    reindex,
+    storage,
+    submission,
+)
 from core.config import load_settings
 from core.errors import Refused
 from core.states import AnswerMode, PassageKind, Status, TranscriptSource
