@@ -103,13 +103,7 @@ def transcript_lines(segments: list[Segment], screen: list[ScreenPassage]) -> li
 
 def screen_text_note(settings: Settings, video: Video) -> str | None:
     """Why the video's screen text is not read, if it is not."""
-    if not settings.screen_text:
-        return "Reading text on screen is turned off on this server."
-    if not video.read_screen_text:
-        return "Text on screen is not read for this video (chosen when it was added)."
-    if video.source == VideoSource.URL and not video.file:
-        return "Text on screen is read from the video file, and this video is played from its site: upload the file to search its slides."
-    return None
+    return passages.screen_unread(settings, wanted=video.read_screen_text, file_stored=bool(video.file))
 
 
 def _source_label(video: Video) -> str:

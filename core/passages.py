@@ -9,9 +9,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.transcripts import ScreenPassage
 from db.models import TranscriptChunk
 from db.states import PassageKind
+
+
+def screen_unread(settings: Settings, *, wanted: bool, file_stored: bool) -> str | None:
+    """Why a video's screen is not read, or None when it is: the one rule processing follows and
+    the Library explains."""
+    if not settings.screen_text:
+        return "Reading text on screen is turned off on this server."
+    if not wanted:
+        return "Text on screen is not read for this video (chosen when it was added)."
+    if not file_stored:
+        return ("Text on screen is read from the video file, and this video is played from its site: "
+                "upload the file to search its slides.")
+    return None
 
 
 def stored_screen_text(session: Session, video_id: int) -> list[ScreenPassage]:

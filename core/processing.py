@@ -151,7 +151,7 @@ def _screen_text(settings: Settings, job: _Job, work: Path, progress: _Progress)
     (a YouTube video has no stored file: the Library says so). A picture that cannot be read costs
     only its screen text, never a video whose transcript is fine."""
     path = storage.existing(settings.media_dir, job.file) if job.file else None
-    if not settings.screen_text or not job.read_screen_text or path is None:
+    if passages.screen_unread(settings, wanted=job.read_screen_text, file_stored=path is not None):
         return []
     try:
         return screen_text.read_screen_text(path, workers=settings.screen_text_workers, thumbnail_dir=work / "screen",
