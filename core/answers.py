@@ -22,7 +22,7 @@ from core import claims, conversations, model_settings, retrieval, sharing, work
 from core.config import Settings
 from core.database import Database
 from core.embeddings import embeddings_for
-from core.errors import AskVideoError
+from core.errors import AnswerNotRatable, AskVideoError
 from core.llm import ModelError, chat_model, provider_error
 from core.prompts_store import prompt
 from core.text import one_line
@@ -481,4 +481,4 @@ def set_feedback(session: Session, log_id: int, feedback: str | None, *, user_id
         conditions += [ChatLog.group_id == shared_group_id, ChatLog.is_shared_origin.is_(True)]
     changed = session.execute(update(ChatLog).where(*conditions).values(feedback=feedback)).rowcount
     if not changed:
-        raise AskVideoError("That answer cannot be rated from here.")
+        raise AnswerNotRatable()

@@ -43,6 +43,13 @@ class GroupNotFound(AskVideoError):
         super().__init__(message)
 
 
+class AnswerNotRatable(AskVideoError):
+    """An answer that is not the rater's to rate, or no answer at all: the two look alike."""
+
+    def __init__(self) -> None:
+        super().__init__("That answer cannot be rated from here.")
+
+
 class Refused(AskVideoError):
     """A request to one of our HTTP routes (media, uploads) that is not allowed; `status` is the
     HTTP status that says why (403 no right, 404 nothing there, 413 too large …)."""

@@ -631,7 +631,8 @@ class ContentTemplate(Base):
 
 class AccessToken(Base):
     """A personal access token for the REST API and the MCP server: a tool acts as its owner,
-    within its scope. Only the SHA-256 of the token is stored; it is shown once when made."""
+    within its scope, and within one workspace when `workspace_id` is set (revision 0021). Only the
+    SHA-256 of the token is stored; it is shown once when made."""
 
     __tablename__ = "access_tokens"
     __table_args__ = (CheckConstraint("scope IN ('read', 'ask')", name="ck_access_tokens_scope"),)
@@ -641,6 +642,8 @@ class AccessToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(10))
+    # None: every workspace its owner is in. A token limited to a workspace goes with it.
+    workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = _now()
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

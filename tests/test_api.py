@@ -3,7 +3,7 @@
 A user makes a token on the Settings page (shown once, stored hashed, read or read+ask scope),
 and a script lists, reads, searches and asks over HTTP against the real app: the same core calls
 and workspace roles as the pages, refused when the token is revoked, expired, out of scope or
-over its rate limit.
+over its rate limit. A token limited to one workspace finds nothing anywhere else.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from core import access_tokens, auth
+from core import access_tokens, auth, groups, workspaces
+from core.config import load_settings
+from core.indexing import store_transcript
+from core.transcripts import Segment
+from core.workspaces import WorkspaceNotFound
 from db.models import AccessToken, ChatLog, Video
-from tests.corpus import captioned_group, three_topics
+from tests.corpus import captioned_group, small_chunks, three_topics
 from tests.factories import make_account
 from tests.media_factory import TALK, video, vtt
 
@@ -207,3 +211,99 @@ def test_a_script_adds_a_video_by_link_and_sees_it_queued(web_app, library, site
     assert again.json()["added"][0]["status"] == "duplicate"
     with clean_db.session() as s:
         assert s.get(Video, item["video_id"]).source_url == url
+
+
+def captioned_in(db, owner_id: int, workspace_id: int, title: str, cues: list) -> tuple[int, int]:
+    """One captioned video in a group of a team workspace, indexed as processing stores it: (group, video)."""
+    with db.session() as s:
+        row = Video(user_id=owner_id, workspace_id=workspace_id, title=title, duration_s=cues[-1][1] + 1,
+                    status="processing")
+        s.add(row)
+        s.flush()
+        video_id = row.id
+    store_transcript(db, small_chunks(load_settings()), video_id, [Segment(*c) for c in cues], "captions")
+    with db.session() as s:
+        group_id = groups.create_group(s, owner_id, "Field notes", workspace_id=workspace_id)
+        groups.add_videos(s, owner_id, group_id, [video_id])
+    return group_id, video_id
+
+
+@pytest.fixture
+def team(clean_db, library):
+    """Olivia's field team: a workspace of its own, beside her personal library, with a talk in a group."""
+    olivia = library[0]
+    with clean_db.session() as s:
+        workspace_id = workspaces.create_workspace(s, olivia.id, "Field team")
+    group_id, video_id = captioned_in(clean_db, olivia.id, workspace_id, "Team talk", three_topics())
+    with clean_db.session() as s:
+        _, token = access_tokens.create(s, olivia.id, "team bot", "ask", days=30, workspace_id=workspace_id)
+    return workspace_id, group_id, video_id, token
+
+
+def test_a_token_for_the_team_finds_nothing_of_her_own_library(web_app, library, team, clean_db):
+    olivia, own_group, own_video, _, everywhere = library
+    team_id, team_group, team_video, team_token = team
+    with clean_db.session() as s:
+        personal = workspaces.personal_workspace_id(s, olivia.id)
+        bob = make_account(s, "bob")
+        _, strangers = access_tokens.create(s, bob.id, "bob's script", "ask", days=7)
+    with client(web_app, everywhere) as api:  # an answer and a conversation in her personal library
+        own_answer = api.post("/ask", json={"question": "What about the telescope?", "group_id": own_group}).json()
+
+    with client(web_app, team_token) as api, client(web_app, strangers) as stranger:
+        assert [(w["id"], w["name"]) for w in api.get("/workspaces").json()] == [(team_id, "Field team")]
+        assert [v["id"] for v in api.get("/videos").json()["videos"]] == [team_video]  # the team's by default
+        assert [g["id"] for g in api.get("/groups").json()] == [team_group]
+        assert api.get(f"/videos/{team_video}/transcript", params={"end": 10}).json()["lines"]
+        moments = api.post("/search", json={"query": "telescope planets at night"}).json()
+        assert moments and {m["video_id"] for m in moments} == {team_video}
+        answer = api.post("/ask", json={"question": "What do you look at through the telescope?",
+                                        "group_id": team_group}).json()
+        assert {c["video_id"] for c in answer["citations"]} == {team_video}
+        assert api.post(f"/answers/{answer['answer_id']}/rating", json={"rating": "good"}).status_code == 204
+
+        elsewhere = [
+            ("GET", "/videos", {"params": {"workspace_id": personal}}),
+            ("GET", "/groups", {"params": {"workspace_id": personal}}),
+            ("GET", f"/videos/{own_video}/transcript", {}),
+            ("POST", "/search", {"json": {"query": "telescope", "group_id": own_group}}),
+            ("POST", "/search", {"json": {"query": "telescope", "video_id": own_video}}),
+            ("POST", "/search", {"json": {"query": "telescope", "workspace_id": personal}}),
+            ("POST", "/ask", {"json": {"question": "telescope?", "group_id": own_group}}),
+            ("POST", "/ask", {"json": {"question": "And bicycles?", "conversation_id": own_answer["conversation_id"]}}),
+            ("POST", "/videos", {"json": {"url": "https://example.com/talk.mp4", "workspace_id": personal}}),
+            ("POST", f"/answers/{own_answer['answer_id']}/rating", {"json": {"rating": "bad"}}),
+        ]
+        for method, path, request in elsewhere:
+            refused, strangers_view = api.request(method, path, **request), stranger.request(method, path, **request)
+            assert (refused.status_code, refused.json()) == (strangers_view.status_code, strangers_view.json()), path
+            assert refused.status_code in (400, 404), path  # 400 only for rating: as for a stranger's answer
+    with clean_db.session() as s:
+        assert s.scalar(select(ChatLog.feedback).where(ChatLog.id == own_answer["answer_id"])) is None
+
+    with client(web_app, everywhere) as api:  # a token for all her workspaces still reaches both
+        assert {w["id"] for w in api.get("/workspaces").json()} == {personal, team_id}
+        for group_id, video_id in ((own_group, own_video), (team_group, team_video)):
+            found = api.post("/search", json={"query": "telescope planets at night", "group_id": group_id}).json()
+            assert {m["video_id"] for m in found} == {video_id}
+
+
+def test_a_token_is_only_for_a_workspace_of_ones_own_and_goes_with_it(clean_db):
+    with clean_db.session() as s:
+        olivia, bob = make_account(s, "olivia"), make_account(s, "bob")
+        bobs_team = workspaces.create_workspace(s, bob.id, "Bob's team")
+        field_team = workspaces.create_workspace(s, olivia.id, "Field team")
+    with clean_db.session() as s, pytest.raises(WorkspaceNotFound):
+        access_tokens.create(s, olivia.id, "snooping", "read", days=7, workspace_id=bobs_team)
+    with clean_db.session() as s:
+        made, secret = access_tokens.create(s, olivia.id, "team bot", "read", days=7, workspace_id=field_team)
+        access_tokens.create(s, olivia.id, "everything", "read", days=7)
+    assert (made.workspace_id, made.workspace_name) == (field_team, "Field team")
+    with clean_db.session() as s:
+        assert access_tokens.authenticate(s, secret).workspace_id == field_team
+        listed = {t.name: (t.workspace_id, t.workspace_name) for t in access_tokens.list_tokens(s, olivia.id)}
+    assert listed == {"team bot": (field_team, "Field team"), "everything": (None, None)}
+
+    workspaces.delete_workspace(clean_db, load_settings(), olivia.id, field_team)
+    with clean_db.session() as s:
+        assert [t.name for t in access_tokens.list_tokens(s, olivia.id)] == ["everything"]

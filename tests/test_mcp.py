@@ -1,5 +1,6 @@
 """An AI assistant connects to the app's MCP server at /mcp with a personal access token, lists its
-tools, searches a group's moments and asks a question, as the token's owner and within its scope."""
+tools, searches a group's moments and asks a question, as the token's owner and within its scope
+and, for a token limited to one workspace, within that workspace."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from core import access_tokens
+from core import access_tokens, workspaces
 from tests.corpus import captioned_group, three_topics
 from tests.factories import make_account
 
@@ -93,3 +94,25 @@ def test_another_users_group_is_not_found_through_mcp(web_app, tokens, clean_db)
 
     refused = with_client(web_app, bobs, work)
     assert refused.is_error and "not" in refused.content[0].text.lower()
+
+
+def test_a_token_for_a_team_finds_nothing_of_its_owners_own_library_through_mcp(web_app, tokens, clean_db):
+    group_id, video_id, _, ask = tokens
+    with clean_db.session() as s:
+        olivia = access_tokens.authenticate(s, ask).user_id
+        team_id = workspaces.create_workspace(s, olivia, "Field team")
+        _, team_token = access_tokens.create(s, olivia, "team assistant", "ask", days=7, workspace_id=team_id)
+
+    async def work(client):
+        return (await client.call_tool("list_groups", {}),
+                await client.call_tool("search_moments", {"query": "telescope", "group_id": group_id}),
+                await client.call_tool("get_transcript", {"video_id": video_id}),
+                await client.call_tool("ask_group", {"question": "What is the talk about?", "group_id": group_id}),
+                await client.call_tool("ask_group", {"question": "What is the talk about?", "video_id": video_id}))
+
+    listed, found, transcript, asked_group, asked_video = with_client(web_app, team_token, work)
+    assert not listed.is_error and listed.structured_content["result"] == []  # the team's groups: none yet
+    assert found.is_error and "group does not exist" in found.content[0].text
+    assert transcript.is_error and "video does not exist" in transcript.content[0].text
+    assert asked_group.is_error and "group does not exist" in asked_group.content[0].text
+    assert asked_video.is_error and "video does not exist" in asked_video.content[0].text

@@ -1,11 +1,11 @@
 """On the Settings page a user makes a token for a script, copies it once, sees it listed with its
-scope and expiry, and revokes it: whatever used it is refused from then on."""
+scope, workspace and expiry, and revokes it: whatever used it is refused from then on."""
 
 from __future__ import annotations
 
 import pytest
 
-from core import access_tokens
+from core import access_tokens, workspaces
 from core.access_tokens import TokenRefused
 from tests.app_driver import click, field, signed_in_app
 
@@ -32,10 +32,29 @@ def test_a_token_is_made_shown_once_listed_and_revoked(clean_db):
     at.run()  # shown once: gone on the next visit, listed without its secret
     assert not [c for c in at.code if secret in c.value]
     listed = [m.value for m in at.markdown if "Slack bot" in m.value]
-    assert listed == ["**Slack bot** · ask"]
+    assert listed == ["**Slack bot** · ask · All workspaces"]
     assert any("expires" in c.value and "last used" in c.value for c in at.caption)
 
     click(at, "Revoke")  # inside the popover: the confirm button shares its label
     with clean_db.session() as s, pytest.raises(TokenRefused):
         access_tokens.authenticate(s, secret)
     assert any("revoked" in c.value for c in at.caption)
+
+
+def test_a_token_is_made_for_one_workspace_and_listed_with_it(clean_db):
+    at, alice = signed_in_app(clean_db, "alice", page="pages/settings.py")
+    with clean_db.session() as s:
+        team_id = workspaces.create_workspace(s, alice.id, "Field team")
+    at.run()
+    choice = at.selectbox(key="api-token-workspace")
+    assert choice.options == ["All my workspaces", "Personal", "Field team"] and choice.value is None
+
+    field(at, "Name").input("Team bot")
+    choice.set_value(team_id)
+    click(at, "Make token")
+    [secret] = [c.value for c in at.code if c.value.startswith("avt_")]
+    with clean_db.session() as s:
+        assert access_tokens.authenticate(s, secret).workspace_id == team_id
+
+    at.run()
+    assert [m.value for m in at.markdown if "Team bot" in m.value] == ["**Team bot** · read · Field team"]

@@ -1,9 +1,10 @@
 """The REST API at /api/v1: scripts and chat tools reach a user's videos with a personal access token.
 
 Every call authenticates its token (core/access_tokens.py), counts against the token's rate limit,
-and then calls the same core functions as the pages, as the token's owner: workspace roles,
-ownership and quotas are checked there, once for every front end. FastAPI writes the OpenAPI
-schema (/api/v1/openapi.json) from these signatures.
+keeps to the token's workspace when it is limited to one (`access_tokens.reach`), and then calls
+the same core functions as the pages, as the token's owner: workspace roles, ownership and quotas
+are checked there, once for every front end. FastAPI writes the OpenAPI schema
+(/api/v1/openapi.json) from these signatures.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from core import access_tokens, answers, groups, library, submission, workspaces
 from core.access_tokens import Caller, TokenRefused
 from core.answers import MAX_QUESTION_CHARS
 from core.config import Settings, load_settings
-from core.database import get_database
+from core.database import Database, get_database
 from core.errors import AskVideoError, Refused
 from core.sharing import RateLimited
 
@@ -179,7 +180,8 @@ class AddedList(BaseModel):
 
 
 class Target(BaseModel):
-    """What to search: a group, a video, or else every video of a workspace (your personal one by default)."""
+    """What to search: a group, a video, or else every video of a workspace (by default your personal
+    one, or the token's own when it is limited to one)."""
 
     group_id: int | None = None
     video_id: int | None = None
@@ -215,14 +217,16 @@ class RatingIn(BaseModel):
 @api.get("/workspaces", response_model=list[Workspace], summary="Your workspaces")
 def list_workspaces(who: Reader) -> list[Workspace]:
     with get_database().session() as session:
-        return [Workspace(id=w.id, name=w.name, role=w.role, personal=w.personal, members=w.members)
-                for w in workspaces.list_workspaces(session, who.user_id)]
+        found = workspaces.list_workspaces(session, who.user_id)
+    return [Workspace(id=w.id, name=w.name, role=w.role, personal=w.personal, members=w.members)
+            for w in found if who.workspace_id in (None, w.id)]  # a limited token sees only its own
 
 
 @api.get("/videos", response_model=VideoList, summary="A workspace's videos with their status, newest first")
 def list_videos(who: Reader, workspace_id: int | None = None, status: str | None = None, search: str = "",
                 page: Annotated[int, Query(ge=1)] = 1) -> VideoList:
     with get_database().session() as session:
+        workspace_id = access_tokens.reach(session, who, workspace_id=workspace_id)
         found = library.list_videos(session, _settings(), who.user_id, search=search[:200], status=status,
                                     page=page, workspace_id=workspace_id)
     return VideoList(videos=[VideoItem(id=v.id, title=v.title, status=v.status, error_message=v.error_message,
@@ -238,15 +242,19 @@ def transcript(who: Reader, video_id: int, start: Annotated[float, Query(ge=0)] 
 
 def transcript_of(who: Caller, video_id: int, start: float, end: float | None) -> Transcript:
     with get_database().session() as session:
+        access_tokens.reach(session, who, video_id=video_id)
         title, lines = library.transcript_span(session, who.user_id, video_id, start=start, end=end)
     return Transcript(video_id=video_id, title=title, lines=[Line(start=s.start, end=s.end, text=s.text) for s in lines])
 
 
 @api.post("/videos", response_model=AddedList, status_code=202, summary="Add a video or playlist by link")
 def add_video(who: Asker, body: AddIn) -> AddedList:
-    added = submission.submit_link(get_database(), _settings(), who.user_id, body.url.strip(),
-                                   make_group=body.make_group, language=body.language,
-                                   whole_playlist=body.whole_playlist, workspace_id=body.workspace_id)
+    db = get_database()
+    with db.session() as session:
+        workspace_id = access_tokens.reach(session, who, workspace_id=body.workspace_id)
+    added = submission.submit_link(db, _settings(), who.user_id, body.url.strip(), make_group=body.make_group,
+                                   language=body.language, whole_playlist=body.whole_playlist,
+                                   workspace_id=workspace_id)
     return AddedList(added=[Added(video_id=s.video_id, title=s.title, status=s.status, message=s.message)
                             for s in added.submissions], group_id=added.group_id)
 
@@ -258,6 +266,7 @@ def list_groups(who: Reader, workspace_id: int | None = None) -> list[Group]:
 
 def groups_of(who: Caller, workspace_id: int | None) -> list[Group]:
     with get_database().session() as session:
+        workspace_id = access_tokens.reach(session, who, workspace_id=workspace_id)
         return [Group(id=g.id, name=g.name, description=g.description, videos=g.video_count, shared=g.shared)
                 for g in groups.list_groups(session, who.user_id, workspace_id=workspace_id)]
 
@@ -268,12 +277,21 @@ def search(who: Reader, body: SearchIn, request: Request) -> list[Moment]:
 
 
 def find_moments(who: Caller, query: str, target: Target, app_url: str, *, limit: int) -> list[Moment]:
-    hits = answers.search(get_database(), _settings(), user_id=who.user_id, query=query, group_id=target.group_id,
-                          video_id=target.video_id, workspace_id=target.workspace_id)
+    db = get_database()
+    workspace_id = within(db, who, target)
+    hits = answers.search(db, _settings(), user_id=who.user_id, query=query, group_id=target.group_id,
+                          video_id=target.video_id, workspace_id=workspace_id)
     return [Moment(video_id=h.video_id, title=h.title, start=h.start,
                    end=max(h.sentence_end, h.start) if h.sentence else h.end, text=h.sentence or h.text,
                    score=round(h.score, 4), url=app_url + library.moment_path(h.video_id, h.start), source=h.kind)
             for h in hits[:limit]]
+
+
+def within(db: Database, who: Caller, target: Target, *, conversation_id: int | None = None) -> int | None:
+    """The workspace to search or ask in, once the token may reach everything the call names."""
+    with db.session() as session:
+        return access_tokens.reach(session, who, workspace_id=target.workspace_id, group_id=target.group_id,
+                                   video_id=target.video_id, conversation_id=conversation_id)
 
 
 def answer_out(answer: answers.Answer, app_url: str) -> AnswerOut:
@@ -290,8 +308,9 @@ def answer_out(answer: answers.Answer, app_url: str) -> AnswerOut:
           responses={200: {"content": {"text/event-stream": {}}, "description": "With `stream`: server-sent events"}})
 def ask(who: Asker, body: AskIn, request: Request):
     db, settings, app_url = get_database(), _settings(), _app_url(request)
+    workspace_id = within(db, who, body, conversation_id=body.conversation_id)
     prepared = answers.begin(db, settings, group_id=body.group_id, video_id=body.video_id,
-                             workspace_id=body.workspace_id, user_id=who.user_id, question=body.question,
+                             workspace_id=workspace_id, user_id=who.user_id, question=body.question,
                              conversation_id=body.conversation_id)
     if not body.stream:
         return answer_out(answers.finish(db, prepared, "".join(answers.stream(prepared))), app_url)
@@ -317,4 +336,5 @@ def _event(name: str, data: dict) -> str:
 @api.post("/answers/{answer_id}/rating", status_code=204, summary="Rate an answer good or bad (null clears it)")
 def rate(who: Asker, answer_id: int, body: RatingIn) -> None:
     with get_database().session() as session:
+        access_tokens.reach(session, who, answer_id=answer_id)
         answers.set_feedback(session, answer_id, body.rating, user_id=who.user_id)

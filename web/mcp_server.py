@@ -1,9 +1,9 @@
 """The MCP server at /mcp (Streamable HTTP): AI assistants search and ask a user's videos.
 
 Built on the official `mcp` SDK. It is a resource server only: a client sends a personal access
-token as its bearer token (the same tokens as the REST API, with the same scopes and rate limit),
-and each tool acts as the token's owner through the same core functions as the pages and the API.
-Stateless, so any web process behind a load balancer can answer any request.
+token as its bearer token (the same tokens as the REST API, with the same scopes, workspace limit
+and rate limit), and each tool acts as the token's owner through the same core functions as the
+pages and the API. Stateless, so any web process behind a load balancer can answer any request.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from web import api
 
 PATH = "/mcp"
 T = TypeVar("T")
+_WORKSPACE = "workspace_id"  # the claim carrying the one workspace a limited token reaches (None: all)
 
 
 class PersonalTokens:
@@ -43,7 +44,7 @@ class PersonalTokens:
             return None
         scopes = [TokenScope.READ] + ([TokenScope.ASK] if caller.may_ask() else [])
         return AccessToken(token=token, client_id=str(caller.token_id), scopes=[str(s) for s in scopes],
-                           subject=str(caller.user_id))
+                           subject=str(caller.user_id), claims={_WORKSPACE: caller.workspace_id})
 
 
 def _authenticate(token: str) -> Caller:
@@ -75,7 +76,8 @@ async def _as_caller(work: Callable[[Caller], T], *, needs: TokenScope = TokenSc
     if token is None:  # the SDK's middleware refuses requests without one before any tool runs
         raise ToolError("A personal access token is needed.")
     caller = Caller(int(token.subject), int(token.client_id),
-                    TokenScope.ASK if TokenScope.ASK in token.scopes else TokenScope.READ)
+                    TokenScope.ASK if TokenScope.ASK in token.scopes else TokenScope.READ,
+                    (token.claims or {}).get(_WORKSPACE))
     if needs == TokenScope.ASK and not caller.may_ask():
         raise ToolError("This token may only read; make one with the read and ask scope on the Settings page.")
 
@@ -92,7 +94,8 @@ async def _as_caller(work: Callable[[Caller], T], *, needs: TokenScope = TokenSc
 
 @server.tool()
 async def list_groups(workspace_id: int | None = None) -> list[api.Group]:
-    """The groups of videos in a workspace (your personal one when no id is given), newest first."""
+    """The groups of videos in a workspace (when no id is given, your personal one, or the token's own
+    if it is limited to one), newest first."""
     return await _as_caller(lambda caller: api.groups_of(caller, workspace_id))
 
 
@@ -115,9 +118,10 @@ async def ask_group(question: str, ctx: Context, group_id: int | None = None, vi
     app_url = _app_url(ctx)
 
     def work(caller: Caller) -> api.AnswerOut:
-        answer = answers.ask(get_database(), load_settings(), group_id=group_id, video_id=video_id,
-                             workspace_id=workspace_id, user_id=caller.user_id, question=question,
-                             conversation_id=conversation_id)
+        db, target = get_database(), api.Target(group_id=group_id, video_id=video_id, workspace_id=workspace_id)
+        answer = answers.ask(db, load_settings(), group_id=group_id, video_id=video_id,
+                             workspace_id=api.within(db, caller, target, conversation_id=conversation_id),
+                             user_id=caller.user_id, question=question, conversation_id=conversation_id)
         return api.answer_out(answer, app_url)
     return await _as_caller(work, needs=TokenScope.ASK)
 
