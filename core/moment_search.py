@@ -2,10 +2,10 @@
 and the text shown on screen (slides, code) where it was read.
 
 PostgreSQL full text over the stored transcript sentences and screen passages (their generated
-`search_vector`, English configuration), so "running" finds "runs" and stop words weigh nothing. The searched text is read
-by `websearch_to_tsquery`, which never fails on what a person types ("quoted phrases", `or`,
-`-word`; quotes, `&`, `|`, `!`, `:*` and brackets are only text to it), and every value is a
-bound parameter. Every query is scoped to the owner's videos; GIN indexes over the sentences' and
+`search_vector`, English configuration), so "running" finds "runs" and stop words weigh nothing.
+The searched text is read by `websearch_to_tsquery`, which never fails on what a person types
+("quoted phrases", `or`, `-word`; quotes, `&`, `|`, `!`, `:*` and brackets are only text to it),
+and every value is a bound parameter. Every query is scoped to the owner's videos; GIN indexes over the sentences' and
 passages' words keep a rare word fast however big the library.
 
 Highlights come back as character ranges into the sentence, never as HTML: the page escapes the
