@@ -244,7 +244,12 @@ def processing() -> None:
 
 
 # Only the open tab runs (its aggregates and its charts): filters flip back and forth, and the
-# charts and tables are most of what a browser draws here.
+# charts and tables are most of what a browser draws here. Streamlit forgets a widget's value on a
+# run that does not draw it, so the Review tab's choices are written back each run: a reviewer who
+# looks at Overview comes back to the exchange they had open, in the order they chose.
+for key in ("review-view", "review-sort", "review-open", "regression-group"):
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
 TABS = {"Review": review_queue, "Overview": overview, "Questions": questions_and_export, "Processing": processing}
 for tab, draw in zip(st.tabs(list(TABS), key="analytics-tab", on_change="rerun"), TABS.values()):
     if tab.open:

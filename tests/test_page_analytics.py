@@ -8,6 +8,7 @@ import time
 from sqlalchemy import text
 
 from core import model_settings, queue, regression, review, tasks
+from core import analytics
 from core.analytics import Scope
 from db.models import VideoGroup
 from tests.app_driver import errors, signed_in_app
@@ -192,3 +193,30 @@ def test_a_check_that_could_not_run_says_why_instead_of_a_score(clean_db, fake_o
     assert not at.exception, at.exception
     assert metric(at, "Regression seek@5") == "–"
     assert any("could not run: The AI provider refused the API key" in c.value for c in at.caption)
+
+
+def test_a_reviewer_who_looks_at_another_tab_comes_back_to_the_exchange_they_had_open(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    with clean_db.session() as s:
+        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Handbook")
+        s.add(group)
+        s.flush()
+        logs = [chat_log(user_id=account.id, group_id=group.id, question=f"Question {n}?", answer=f"Answer {n}.",
+                         mode="extractive", related_videos=[], feedback="bad") for n in range(3)]
+        s.add_all(logs)
+        s.flush()
+        second = logs[1].id
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    order = next(o for o in analytics.SORTS if o != at.selectbox(key="review-sort").value)
+    at.selectbox(key="review-sort").select(order).run()
+    at.selectbox(key="review-open").select(second).run()
+    assert any(m.value.startswith("**Q:** Question 1?") for m in at.markdown)
+
+    at.session_state["analytics-tab"] = "Overview"
+    at.run()
+    at.session_state["analytics-tab"] = "Review"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="review-sort").value == order
+    assert at.selectbox(key="review-open").value == second
+    assert any(m.value.startswith("**Q:** Question 1?") for m in at.markdown)
