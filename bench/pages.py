@@ -152,7 +152,8 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
     """Navigation to content on screen, in Chromium against the app as `make run` serves it: when
     the HTML is parsed (Streamlit's frontend bundle loaded), when the page's heading shows (the
     script's first output drawn), and when its last section's heading shows. The sign-in page,
-    which reads next to nothing, is the floor that Streamlit's frontend sets on this machine."""
+    which reads next to nothing, is compared with a one-line Streamlit app of the same elements:
+    the floor that Streamlit's frontend sets on this machine."""
     from playwright.sync_api import sync_playwright
 
     from core import auth, browser_cookies
@@ -164,8 +165,14 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
     with db.session() as s:
         token = auth.start_session(s, owner_id, days=1)
     server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages.log")
+    # The same app with Streamlit's file watcher on, as it ran before .streamlit/config.toml turned it off.
+    watching = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-watching.log", "--server.fileWatcherType",
+                         "auto")
+    bare = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-bare.log", script="bench/one_line_app.py")
     checks = [  # name, address, text of the page's last section, signed in
-        ("Sign-in page (floor)", f"{server.url}/", "Create account", False),
+        ("A one-line Streamlit app (the frontend's floor)", f"{bare.url}/", "Create account", False),
+        ("Sign-in page, file watcher on (before)", f"{watching.url}/", "Create account", False),
+        ("Sign-in page", f"{server.url}/", "Create account", False),
         ("Share page", f"{server.url}/?share={share_token}", "Chapters and comments", False),
         ("Analytics (its Review tab, open first)", f"{server.url}/analytics", "Regression questions", True),
     ]
@@ -219,6 +226,8 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
             browser.close()
     finally:
         server.close()
+        watching.close()
+        bare.close()
 
 
 if __name__ == "__main__":

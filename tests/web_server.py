@@ -21,13 +21,13 @@ def free_port() -> int:
 
 
 class WebServer:
-    def __init__(self, log: Path, *options: str, port: int | None = None) -> None:
-        """`options` are more `streamlit run` options (e.g. `--secrets.files <file>`)."""
+    def __init__(self, log: Path, *options: str, port: int | None = None, script: str = "asgi.py") -> None:
+        """`options` are more `streamlit run` options (e.g. `--secrets.files <file>`); `script` another app."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", *options],
             cwd=PROJECT_ROOT, env=dict(os.environ), stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
