@@ -45,6 +45,8 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +107,7 @@ def fill(conn, total: int, rng: np.random.Generator, owner_of=None, words=None) 
         _copy(cur, "transcript_sentences (video_id, workspace_id, sentence_index, text, start_time, end_time, "
                    "embedding, embedding_model)", total * SENTENCES_PER_CHUNK, words.sentence_words, sentence, rng,
               words)
+        conn.commit()  # what is loaded stays loaded if an index build below fails (at 1M it took half an hour)
         # The HNSW build is fast only while its graph fits in maintenance_work_mem (about 3 GB at
         # 1M x 384 dims, 9 GB for the 3M sentences of 1M chunks); past that it crawls. Two cores:
         # the leader plus one parallel worker.
@@ -273,13 +276,13 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspac
         vector, question = _question(rng, words)
         order = list(versions.items()) if n % 2 == 0 else list(reversed(versions.items()))
         for name, version in order:
-            t0 = time.perf_counter()
-            with db.session() as session:
+            with _asking(db, version) as session:
+                t0 = time.perf_counter()
                 hits = version.search(session, **scope, query_vector=vector, query_text=question, k=12)
-            latencies[name].append((time.perf_counter() - t0) * 1000)
+                latencies[name].append((time.perf_counter() - t0) * 1000)
             assert len(hits) == 12, f"the {label} filter starved the top k"
             if len(recalls[name]) < 30:
-                with db.session() as session:
+                with _asking(db, version) as session:
                     # Only the chunk vectors rank: the pool's chunks by their exact similarity.
                     dense = version.search(session, **scope, query_vector=vector, query_text="", k=12,
                                            sparse_weight=0.0, sentence_weight=0.0, sentence_keyword_weight=0.0,
@@ -316,11 +319,14 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=Non
 
 
 def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False,
-                  words=None, versions=None, table_chunks: int | None = None, kept: Path | None = None) -> list[str]:
+                  words=None, versions=None, table_chunks: int | None = None, kept: Path | None = None,
+                  own: bool = False) -> list[str]:
     """One workspace with `library_videos` videos (and other users' workspaces with half as many
     again, or as many as fill `table_chunks`), asked over everything it has, one of its videos,
     and groups of 3, 30 and 300 of them. With `kept` (the kept database's directory) a table
-    filled by an earlier run with the same sizes and words is asked again instead of refilled."""
+    filled by an earlier run with the same sizes and words is asked again instead of refilled. With
+    `own`, the large workspace's own indexes are built (core/workspace_indexes.py) and each version
+    is also asked with them hidden."""
     if table_chunks:
         total, owner_of = table_chunks, _one_in(table_chunks // CHUNKS_PER_VIDEO // library_videos)
     else:
@@ -341,6 +347,13 @@ def bench_library(db, library_videos: int, queries: int, rng: np.random.Generato
             marker.write_text(json.dumps({"filled": filled, "load_s": load_s}))
     if kept:  # the same questions whether this run filled the table or found it filled
         rng = np.random.default_rng(12)
+    if own:
+        from core import retrieval
+
+        names = own_indexes(db)
+        versions = {**{f"{name}, whole table's indexes": WithoutOwnIndexes(module, names)
+                       for name, module in (versions or {"today": retrieval}).items()},
+                    "today, with the workspace's own indexes": retrieval}
     owned = len(owned_videos) * CHUNKS_PER_VIDEO
     scopes: list[tuple[str, dict]] = [
         (f"everything: {len(owned_videos):,} videos ({owned:,} chunks)", {}),
@@ -434,6 +447,9 @@ def main() -> None:
     parser.add_argument("--kept", type=Path, default=None,
                         help="with --library-videos: keep the database in this directory, and ask the table an "
                              "earlier run filled there with the same sizes instead of filling it again")
+    parser.add_argument("--own-indexes", action="store_true",
+                        help="with --library-videos: build the workspace's own indexes and ask each version "
+                             "with them and with only the whole table's, question by question in turn")
     parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
     parser.add_argument("--words", type=Path, default=None,
                         help="a TutorialVQA directory: text from its captions and questions (default: 45 words)")
@@ -459,7 +475,7 @@ def main() -> None:
             bench_size(db, size, args.queries, rng, words, versions)
         if args.library_videos:
             bench_library(db, args.library_videos, args.queries, rng, explain=args.explain, words=words,
-                          versions=versions, table_chunks=args.table_chunks, kept=args.kept)
+                          versions=versions, table_chunks=args.table_chunks, kept=args.kept, own=args.own_indexes)
         if args.kept:
             return  # time to first token starts from an empty database: not the kept table's
         LocalMiniLM().embed_query("warm up")
@@ -489,6 +505,52 @@ def _versions(baseline: str | None, sentence_scan: bool = False) -> dict:
         scan.SENTENCE_EXACT_SCAN_LIMIT = 2**62
         versions["sentences read by video"] = scan
     return versions
+
+
+class WithoutOwnIndexes:
+    """A retrieval module asked as if the large workspace had no indexes of its own: they are
+    dropped inside the question's transaction, which is then rolled back (PostgreSQL's DDL is
+    transactional), so the planner sees only the whole table's indexes, on the same data in the
+    same run."""
+
+    def __init__(self, module: types.ModuleType, names: list[str]):
+        self.module, self.names = module, names
+
+    def hide(self, session) -> None:
+        from sqlalchemy import text
+
+        for name in self.names:
+            session.execute(text(f"DROP INDEX {name}"))
+
+    def search(self, session, **question):
+        return self.module.search(session, **question)
+
+
+@contextmanager
+def _asking(db, version) -> Iterator:
+    """A session to ask `version` in; one that hides indexes does so in a savepoint rolled back after."""
+    with db.session() as session:
+        if not hasattr(version, "hide"):
+            yield session
+            return
+        savepoint = session.begin_nested()
+        version.hide(session)
+        try:
+            yield session
+        finally:
+            savepoint.rollback()
+
+
+def own_indexes(db) -> list[str]:
+    """The large workspaces' own indexes (core/workspace_indexes.py), built now if missing."""
+    from core import workspace_indexes
+
+    started = time.perf_counter()
+    built, _ = workspace_indexes.ensure(db.engine)
+    if built:
+        print(f"# built {len(built)} own indexes in {time.perf_counter() - started:.0f} s: {', '.join(built)}",
+              file=sys.stderr, flush=True)
+    return sorted(set().union(*workspace_indexes.existing(db.engine).values()))
 
 
 def _module(name: str, source: str, origin: str) -> types.ModuleType:

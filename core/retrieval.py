@@ -157,12 +157,16 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
-    -- Where to find them. The GIN index lists the matching documents of every owner and video, so
-    -- it pays only when the scope is much of the table (a whole library); a smaller scope's
-    -- documents are read by video and matched there (a one-time filter runs just one of the two).
+    -- Where to find them. The GIN index lists the matching documents of every video it covers (the
+    -- whole table's, or a large workspace's own: core/workspace_indexes.py), so it pays only when
+    -- the scope is much of what it covers; a smaller scope's documents are read by video and
+    -- matched there (a one-time filter runs just one of the two).
     {prefix}by_index AS MATERIALIZED (
         SELECT coalesce(CAST(:force_index AS boolean), (SELECT n FROM {prefix}stats) ^ 2
-               > :posting_budget * greatest((SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass), 0))
+               > :posting_budget * greatest(coalesce(
+                     (SELECT reltuples FROM pg_class WHERE relname = 'ix_{table}_search_w' || :workspace_id
+                         AND reltuples >= 0),
+                     (SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass)), 0))
                AS yes
     ),
     {prefix}scope_docs AS MATERIALIZED (
@@ -179,7 +183,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
           FROM {table} x
          WHERE (SELECT yes FROM {prefix}by_index) AND x.search_vector @@ (SELECT q FROM {prefix}searched)
-           AND x.workspace_id + 0 = :workspace_id AND x.embedding_model = :model AND IN_SCOPE(x)
+           AND x.workspace_id = :workspace_id AND x.embedding_model = :model AND IN_SCOPE(x)
     ),
     {prefix}tf AS MATERIALIZED (
         -- Only the query's lexemes are unnested: marked with weight A (search vectors carry none, so

@@ -13,7 +13,20 @@ import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from sqlalchemy import select, update
 
-from core import access_tokens, auth, browser_cookies, clips, processing, queue, regression, reindex, sharing, storage, uploads
+from core import (
+    access_tokens,
+    auth,
+    browser_cookies,
+    clips,
+    processing,
+    queue,
+    regression,
+    reindex,
+    sharing,
+    storage,
+    uploads,
+    workspace_indexes,
+)
 from core.config import load_settings
 from core.database import get_database
 from core.errors import TransientIngestError
@@ -145,6 +158,13 @@ def purge_expired_sessions(timestamp: int | None = None) -> int:
         return auth.purge_expired_sessions(session)
 
 
+def build_workspace_indexes(timestamp: int | None = None) -> str:
+    """Every ten minutes: large workspaces get search indexes of their own, deleted ones lose theirs
+    (core/workspace_indexes.py)."""
+    built, dropped = workspace_indexes.ensure(get_database().engine)
+    return f"built {len(built)}, dropped {len(dropped)}"
+
+
 def _blueprint() -> procrastinate.Blueprint:
     """A fresh set of task objects: procrastinate renames tasks when an app adopts a blueprint,
     so each app needs its own."""
@@ -164,6 +184,9 @@ def _blueprint() -> procrastinate.Blueprint:
     )
     bp.periodic(cron="41 * * * *")(
         bp.task(name="sweep_media_scratch", queueing_lock="sweep_media_scratch")(sweep_media_scratch)
+    )
+    bp.periodic(cron="*/10 * * * *")(
+        bp.task(name="build_workspace_indexes", queueing_lock="build_workspace_indexes")(build_workspace_indexes)
     )
     return bp
 

@@ -133,3 +133,19 @@ def captioned_group(db: Database, owner_id: int, videos: dict[str, list],
         group_id = groups.create_group(s, owner_id, name)
         groups.add_videos(s, owner_id, group_id, list(ids.values()))
     return group_id, ids
+
+
+def captioned_in(db, owner_id: int, workspace_id: int, title: str, cues: list) -> tuple[int, int]:
+    """One captioned video in a group of `workspace_id` (a team's, say), indexed as processing stores it:
+    (group, video)."""
+    with db.session() as s:
+        row = Video(user_id=owner_id, workspace_id=workspace_id, title=title, duration_s=cues[-1][1] + 1,
+                    status="processing")
+        s.add(row)
+        s.flush()
+        video_id = row.id
+    store_transcript(db, small_chunks(load_settings()), video_id, [Segment(*c) for c in cues], "captions")
+    with db.session() as s:
+        group_id = groups.create_group(s, owner_id, "Field notes", workspace_id=workspace_id)
+        groups.add_videos(s, owner_id, group_id, [video_id])
+    return group_id, video_id

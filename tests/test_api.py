@@ -16,13 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from core import access_tokens, auth, groups, workspaces
+from core import access_tokens, auth, workspaces
 from core.config import load_settings
-from core.indexing import store_transcript
-from core.transcripts import Segment
 from core.workspaces import WorkspaceNotFound
 from db.models import AccessToken, ChatLog, Video
-from tests.corpus import captioned_group, small_chunks, three_topics
+from tests.corpus import captioned_group, captioned_in, three_topics
 from tests.factories import make_account
 from tests.media_factory import TALK, video, vtt
 
@@ -211,21 +209,6 @@ def test_a_script_adds_a_video_by_link_and_sees_it_queued(web_app, library, site
     assert again.json()["added"][0]["status"] == "duplicate"
     with clean_db.session() as s:
         assert s.get(Video, item["video_id"]).source_url == url
-
-
-def captioned_in(db, owner_id: int, workspace_id: int, title: str, cues: list) -> tuple[int, int]:
-    """One captioned video in a group of a team workspace, indexed as processing stores it: (group, video)."""
-    with db.session() as s:
-        row = Video(user_id=owner_id, workspace_id=workspace_id, title=title, duration_s=cues[-1][1] + 1,
-                    status="processing")
-        s.add(row)
-        s.flush()
-        video_id = row.id
-    store_transcript(db, small_chunks(load_settings()), video_id, [Segment(*c) for c in cues], "captions")
-    with db.session() as s:
-        group_id = groups.create_group(s, owner_id, "Field notes", workspace_id=workspace_id)
-        groups.add_videos(s, owner_id, group_id, [video_id])
-    return group_id, video_id
 
 
 @pytest.fixture
