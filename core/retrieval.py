@@ -9,9 +9,11 @@ knows from per-video counts (the planner cannot see into a CTE and takes it for 
   `video_id` index and searched exactly; its workspace check is written `workspace_id + 0 = :workspace_id`
   so it stays a filter (as an index condition the planner AND-ed the workspace's whole index
   into every per-video lookup: 100k chunks, 30-video group, ~110 of ~190 ms);
-- a large one (a whole library, hundreds of videos) comes from the whole table's indexes: HNSW
-  for vectors, with pgvector 0.8's iterative scan reading on until enough rows pass the filter,
-  and GIN for words; each row's scope is then checked by a lookup (`_IN_SCOPE`).
+- a large one (a whole library, hundreds of videos) comes from indexes: HNSW for vectors, with
+  pgvector 0.8's iterative scan reading on until enough rows pass the filter, and GIN for words;
+  each row's scope is then checked by a lookup (`_IN_SCOPE`). A large workspace's own partial
+  indexes (core/workspace_indexes.py) serve it when they exist: its workspace is stated as
+  `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
 A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
 
 BM25 never reads the whole scope: its document counts, lengths and each word's document
