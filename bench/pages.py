@@ -164,23 +164,27 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
     os.environ["DATABASE_URL"] = db.url
     with db.session() as s:
         token = auth.start_session(s, owner_id, days=1)
-    server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages.log")
-    # The same app with Streamlit's file watcher on, as it ran before .streamlit/config.toml turned it off.
-    watching = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-watching.log", "--server.fileWatcherType",
-                         "auto")
-    bare = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-bare.log", script="bench/one_line_app.py")
-    checks = [  # name, address, text of the page's last section, signed in
-        ("A one-line Streamlit app (the frontend's floor)", f"{bare.url}/", "Create account", False),
-        ("Sign-in page, file watcher on (before)", f"{watching.url}/", "Create account", False),
-        ("Sign-in page", f"{server.url}/", "Create account", False),
-        ("Share page", f"{server.url}/?share={share_token}", "Chapters and comments", False),
-        ("Analytics (its Review tab, open first)", f"{server.url}/analytics", "Regression questions", True),
-    ]
-    tab_checks = [  # Analytics' other tabs, from the click: the tab's last section and all its charts drawn
-        ("Overview", "Most cited in bad answers", 6), ("Questions", "Export", 0),
-        ("Processing", "Processing time per hour of video", 1),
-    ]
+    servers = []
     try:
+        server = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages.log")
+        servers.append(server)
+        # The same app with Streamlit's file watcher on, as it ran before .streamlit/config.toml turned it off.
+        watching = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-watching.log", "--server.fileWatcherType",
+                             "auto")
+        servers.append(watching)
+        bare = WebServer(PROJECT_ROOT / "test-artifacts" / "bench-pages-bare.log", script="bench/one_line_app.py")
+        servers.append(bare)
+        checks = [  # name, address, text of the page's last section, signed in
+            ("A one-line Streamlit app (the frontend's floor)", f"{bare.url}/", "Create account", False),
+            ("Sign-in page, file watcher on (before)", f"{watching.url}/", "Create account", False),
+            ("Sign-in page", f"{server.url}/", "Create account", False),
+            ("Share page", f"{server.url}/?share={share_token}", "Chapters and comments", False),
+            ("Analytics (its Review tab, open first)", f"{server.url}/analytics", "Regression questions", True),
+        ]
+        tab_checks = [  # Analytics' other tabs, from the click: the tab's last section and all its charts drawn
+            ("Overview", "Most cited in bad answers", 6), ("Questions", "Export", 0),
+            ("Processing", "Processing time per hour of video", 1),
+        ]
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             print("| page in Chromium | HTML parsed p50 s | heading p50 s | whole page p50 s | whole page max s |\n"
@@ -225,9 +229,8 @@ def time_in_browser(db, owner_id: int, share_token: str, rounds: int) -> None:
             context.close()
             browser.close()
     finally:
-        server.close()
-        watching.close()
-        bare.close()
+        for running in servers:
+            running.close()
 
 
 if __name__ == "__main__":

@@ -166,8 +166,10 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     {prefix}by_index AS MATERIALIZED (
         SELECT coalesce(CAST(:force_index AS boolean), (SELECT n FROM {prefix}stats) ^ 2
                > :posting_budget * greatest(coalesce(
-                     (SELECT reltuples FROM pg_class WHERE relname = 'ix_{table}_search_w' || :workspace_id
-                         AND reltuples >= 0),
+                     (SELECT sum(k.documents) FROM keyword_stats k JOIN videos v ON v.id = k.video_id
+                       WHERE v.workspace_id = :workspace_id AND k.kind = '{table}' AND k.embedding_model = :model
+                         AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indisvalid
+                                        AND i.indexrelid = to_regclass('ix_{table}_search_w' || :workspace_id))),
                      (SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass)), 0))
                AS yes
     ),
@@ -415,7 +417,7 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
     """Every chunk any of the three searches puts near the top, with all its signals, in the
     group, else the video, else (neither given) all the workspace's videos. `posting_budget` (default
     POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes every side
-    read the scope through the whole table's indexes (True) or by video (False) whatever its size
+    read the scope through indexes (True) or by video (False) whatever its size
     (for tests: both ways find the same)."""
     statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
                                              model=model, query_vector=query_vector, query_text=query_text,

@@ -186,7 +186,8 @@ def _blueprint() -> procrastinate.Blueprint:
         bp.task(name="sweep_media_scratch", queueing_lock="sweep_media_scratch")(sweep_media_scratch)
     )
     bp.periodic(cron="*/10 * * * *")(
-        bp.task(name="build_workspace_indexes", queueing_lock="build_workspace_indexes")(build_workspace_indexes)
+        bp.task(name="build_workspace_indexes", queueing_lock="build_workspace_indexes",
+                lock="build_workspace_indexes")(build_workspace_indexes)
     )
     return bp
 

@@ -406,13 +406,16 @@ class RegressionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why the check could not run (then seek_at_5 is None)
 
 
+HNSW_OPTIONS = {"m": 16, "ef_construction": 64}  # pgvector's defaults, written out (also core/workspace_indexes.py)
+
+
 def _hnsw_cosine_index(name: str) -> Index:
     """The HNSW index over a table's `embedding`, for chunks and sentences alike.
 
     vector_cosine_ops because retrieval orders by `<=>` (cosine distance); an index built for
     another operator would be ignored by the planner.
     """
-    return Index(name, "embedding", postgresql_using="hnsw", postgresql_with={"m": 16, "ef_construction": 64},
+    return Index(name, "embedding", postgresql_using="hnsw", postgresql_with=HNSW_OPTIONS,
                  postgresql_ops={"embedding": "vector_cosine_ops"})
 
 

@@ -7,8 +7,7 @@ import time
 
 from sqlalchemy import text
 
-from core import model_settings, queue, regression, review, tasks
-from core import analytics
+from core import analytics, model_settings, queue, regression, review, tasks
 from core.analytics import Scope
 from db.models import VideoGroup
 from tests.app_driver import errors, signed_in_app
