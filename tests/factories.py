@@ -42,3 +42,11 @@ def chat_log(**fields) -> ChatLog:
 def home(session: Session, user_id: int) -> int:
     """The user's personal workspace: where rows a test builds by hand for one user's library go."""
     return workspaces.personal_workspace_id(session, user_id)
+
+
+def personal_group(session: Session, user_id: int, name: str) -> VideoGroup:
+    """A group in the user's personal workspace, flushed (so it has its id)."""
+    group = VideoGroup(user_id=user_id, workspace_id=home(session, user_id), name=name)
+    session.add(group)
+    session.flush()
+    return group

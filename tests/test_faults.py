@@ -16,8 +16,8 @@ from core.database import Database
 from core.submission import UploadItem
 from db.engine import start_embedded
 from db.migrate import upgrade
-from db.models import ChatLog, TranscriptChunk, Video, VideoGroup
-from tests.factories import chat_log, home, make_account
+from db.models import ChatLog, TranscriptChunk, Video
+from tests.factories import chat_log, make_account, personal_group
 from tests.media_factory import TALK, long_speech_video, srt, video
 
 pytestmark = pytest.mark.slow
@@ -40,9 +40,7 @@ def test_database_restart_under_a_running_app_and_worker(tmp_path, server_data_d
     settings = load_settings()
     with app.session() as s:
         owner = make_account(s, "owner")
-        group = VideoGroup(user_id=owner.id, workspace_id=home(s, owner.id), name="G")
-        s.add(group)
-        s.flush()
+        group = personal_group(s, owner.id, "G")
         s.add(chat_log(user_id=owner.id, group_id=group.id, question="before", answer="kept", mode="llm",
                       feedback="good"))
     long_video = long_speech_video(tmp_path / "long.mp4")

@@ -1,7 +1,7 @@
 """The Analytics page renders with no data, with real exchanges, and with 100,000 chat logs."""
 
 from __future__ import annotations
-from tests.factories import chat_log, home
+from tests.factories import chat_log, personal_group
 
 import time
 
@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from core import analytics, model_settings, queue, regression, review, tasks
 from core.analytics import Scope
-from db.models import VideoGroup
 from tests.app_driver import errors, signed_in_app
 from tests.test_regression import KITCHEN, ONBOARDING, bad_answer, captioned_group, queued_checks, settings
 
@@ -28,9 +27,7 @@ def test_empty_analytics_explains_itself(clean_db):
 def test_hundred_thousand_logs_stay_responsive(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py", timeout=120)
     with clean_db.session() as s:
-        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Busy group")
-        s.add(group)
-        s.flush()
+        group = personal_group(s, account.id, "Busy group")
         conversation = s.execute(text(  # all in one conversation: what Analytics reads is the logs
             "INSERT INTO conversations (user_id, workspace_id, scope, group_id, title) "
             "VALUES (:u, :w, 'group', :g, 'Busy') RETURNING id"),
@@ -58,9 +55,7 @@ def test_hundred_thousand_logs_stay_responsive(clean_db):
 def test_each_tab_draws_only_its_own_sections(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     with clean_db.session() as s:
-        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Handbook")
-        s.add(group)
-        s.flush()
+        group = personal_group(s, account.id, "Handbook")
         for n in range(3):
             s.add(chat_log(user_id=account.id, group_id=group.id, question="Where is the <b>fire</b> exit?",
                            answer=f"Answer {n}.", mode="extractive", related_videos=[], feedback="good"))
@@ -197,9 +192,7 @@ def test_a_check_that_could_not_run_says_why_instead_of_a_score(clean_db, fake_o
 def test_a_reviewer_who_looks_at_another_tab_comes_back_to_the_exchange_they_had_open(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     with clean_db.session() as s:
-        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Handbook")
-        s.add(group)
-        s.flush()
+        group = personal_group(s, account.id, "Handbook")
         logs = [chat_log(user_id=account.id, group_id=group.id, question=f"Question {n}?", answer=f"Answer {n}.",
                          mode="extractive", related_videos=[], feedback="bad") for n in range(3)]
         s.add_all(logs)

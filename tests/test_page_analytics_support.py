@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from db.models import VideoGroup
-from tests.factories import chat_log, home
+from tests.factories import chat_log, personal_group
 from tests.app_driver import signed_in_app
 
 
@@ -14,9 +13,7 @@ def review_queue(at):
 def test_support_figures_and_the_least_supported_first(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     with clean_db.session() as s:
-        group = VideoGroup(user_id=account.id, workspace_id=home(s, account.id), name="Handbook")
-        s.add(group)
-        s.flush()
+        group = personal_group(s, account.id, "Handbook")
         for n, score in enumerate([0.9, 0.2, None, 0.6]):
             s.add(chat_log(user_id=account.id, group_id=group.id, question=f"Question {n}", answer=f"Answer {n} [1].",
                           mode="llm", related_videos=[], support_score=score, feedback="bad" if n == 0 else None))
