@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -123,3 +124,30 @@ def open_page(page, link: str, heading: str | None = None) -> None:
         except AssertionError:
             if attempt == 2:
                 raise
+
+
+def choose(page, label: str, typed: str, option: re.Pattern, then=None) -> None:
+    """Pick a select box's option by typing part of it and pressing Enter, as a person would, and
+    wait until the box shows it (and `then`, when given); again if a rerun redrew the box while it
+    was typed into (Enter then picks nothing and the typed text stays in the box)."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_label(label, exact=True)
+    for attempt in range(3):
+        expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)
+        box.click()
+        page.keyboard.press("Control+a")  # replaces what a failed attempt left typed
+        page.keyboard.type(typed)
+        # Enter picks the option the search left first (a click can land while the list still filters).
+        expect(page.get_by_role("option", name=option)).to_be_visible(timeout=30_000)
+        page.keyboard.press("Enter")
+        try:
+            expect(box).not_to_have_value(typed, timeout=5_000)
+            expect(box).to_have_value(option, timeout=5_000)
+            if then is not None:
+                expect(then).to_be_visible(timeout=30_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.conftest import choose, open_page, screenshot
 from tests.e2e.test_ingest_in_browser import (
     a_ready_talk_in_a_group,
     ask_the_group_and_rate,
@@ -29,20 +29,12 @@ def test_a_reviewer_pins_the_right_moment_and_sees_the_regression_score(app_url,
 
     open_page(page, "Analytics", "Answers to review")
     expect(page.get_by_text("No pinned questions yet")).to_be_visible(timeout=30_000)
-    page.get_by_label("Open an exchange", exact=True).click()
-    page.keyboard.type("three more")
-    # Enter picks the option the search left first (a click can land while the list still filters).
-    expect(page.get_by_role("option", name=re.compile("three more years"))).to_be_visible(timeout=30_000)
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Not reviewed yet")).to_be_visible(timeout=30_000)
+    choose(page, "Open an exchange", "three more", re.compile("three more years"),
+           then=page.get_by_text("Not reviewed yet"))
     page.get_by_role("button", name="Mark reviewed").click()
     expect(page.get_by_text(re.compile("^Reviewed by rita"))).to_be_visible(timeout=30_000)
 
-    sentence = page.get_by_label("Sentence (type to search)", exact=True)
-    sentence.click()
-    page.keyboard.type("Globex")
-    expect(page.get_by_role("option", name=re.compile("Globex"))).to_be_visible(timeout=30_000)
-    page.keyboard.press("Enter")
+    choose(page, "Sentence (type to search)", "Globex", re.compile("Globex"))
     page.get_by_role("button", name="Play from there").click()
     page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime >= 8.5)",
                            timeout=30_000)

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.conftest import choose, open_page, screenshot
 from tests.e2e.test_ingest_in_browser import (
     a_ready_talk_in_a_group,
     ask_the_group_and_rate,
@@ -64,9 +64,6 @@ def test_an_invited_colleague_joins_asks_and_rates_and_the_owner_sees_it(app_url
         colleague.context.close()
 
     open_page(page, "Analytics", "Answers to review")
-    page.get_by_label("Open an exchange", exact=True).click()
-    page.keyboard.type("three more")
-    expect(page.get_by_role("option", name=re.compile("three more years"))).to_be_visible(timeout=30_000)
-    page.keyboard.press("Enter")
-    expect(page.get_by_text(re.compile("feedback: good"))).to_be_visible(timeout=30_000)  # the colleague's rating
+    choose(page, "Open an exchange", "three more", re.compile("three more years"),
+           then=page.get_by_text(re.compile("feedback: good")))  # the colleague's rating
     screenshot(page, "33-team-analytics")
