@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,8 @@ def _ffmpeg(*args: str) -> None:
 
 
 _made: dict[tuple, Path] = {}
+_CACHE = Path(tempfile.mkdtemp(prefix="askvideo-media-"))  # one per test run, gone when it ends
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 def video(path: Path, *, seconds: float = 6.0, audio: str | None = "tone", picture: bool = True) -> Path:
@@ -30,7 +33,7 @@ def video(path: Path, *, seconds: float = 6.0, audio: str | None = "tone", pictu
         shutil.copyfile(_made[key], path)
         return path
     _encode(path, seconds=seconds, audio=audio, picture=picture)
-    cached = Path(tempfile.mkdtemp(prefix="askvideo-media-")) / "video.mp4"
+    cached = _CACHE / f"{seconds}-{audio}-{picture}.mp4"
     shutil.copyfile(path, cached)
     _made[key] = cached
     return path
