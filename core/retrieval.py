@@ -9,17 +9,17 @@ knows from per-video counts (the planner cannot see into a CTE and takes it for 
   `video_id` index and searched exactly; its workspace check is written `workspace_id + 0 = :workspace_id`
   so it stays a filter (as an index condition the planner AND-ed the workspace's whole index
   into every per-video lookup: 100k chunks, 30-video group, ~110 of ~190 ms);
-- a large one (a whole library, hundreds of videos) comes from indexes: HNSW for vectors, with
-  pgvector 0.8's iterative scan reading on until enough rows pass the filter, and GIN for words;
-  each row's scope is then checked by a lookup (`_IN_SCOPE`). A large workspace's own partial
-  indexes (core/workspace_indexes.py) serve it when they exist: its workspace is stated as
+- a large one (a whole library, hundreds of videos) comes from the HNSW index, with pgvector
+  0.8's iterative scan reading on until enough rows pass the filter; each row's scope is then
+  checked by a lookup (`_IN_SCOPE`). A large workspace's own partial indexes
+  (core/workspace_indexes.py) serve it when they exist: its workspace is stated as
   `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
 A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
 
-BM25 never reads the whole scope: its document counts, lengths and each word's document
-frequency are summed from per-video rows that triggers keep (revision 0015), and over a large
-scope it scores only the documents holding the question's rarest words (`_SEARCHED`), so a
-question over a whole library costs about what one over a 30-video group does.
+BM25 never reads a document: its document counts, lengths, each word's document frequency and
+its postings (which documents hold it, how often) come from per-video rows that triggers keep
+(revisions 0015 and 0022), and over a large scope it scores only the documents holding the
+question's rarest words (`_SEARCHED`).
 
 A chunk is ranked four ways — its own vector, its best sentence's vector, BM25 over the group's
 chunks and BM25 over the group's sentences — and the ranks are fused (weighted reciprocal-rank
@@ -136,11 +136,11 @@ def or_query(question: str) -> str:
 
 
 def _bm25_documents(table: str, prefix: str = "") -> str:
-    """CTEs that read the scope's rows of `table` as BM25 documents without reading a document that
-    is not scored: their count and average length (`{prefix}stats`) and each query term's document
-    frequency (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), the query that
-    picks the documents to score (`{prefix}searched`, see `_SEARCHED`), and those documents'
-    query-term frequencies (`{prefix}tf`, read by video or found through the GIN index)."""
+    """CTEs that score the scope's rows of `table` as BM25 documents without reading a document:
+    their count and average length (`{prefix}stats`) and each query term's document frequency
+    (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), which documents to
+    score (`{prefix}searched`, see `_SEARCHED`), and their query-term frequencies and lengths
+    (`{prefix}tf`) from the same per-video rows' postings (revision 0022)."""
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
@@ -159,44 +159,20 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
-    -- Where to find them. The GIN index lists the matching documents of every video it covers (the
-    -- whole table's, or a large workspace's own: core/workspace_indexes.py), so it pays only when
-    -- the scope is much of what it covers; a smaller scope's documents are read by video and
-    -- matched there (a one-time filter runs just one of the two).
-    {prefix}by_index AS MATERIALIZED (
-        SELECT coalesce(CAST(:force_index AS boolean), (SELECT n FROM {prefix}stats) ^ 2
-               > :posting_budget * greatest(coalesce(
-                     (SELECT sum(k.documents) FROM keyword_stats k JOIN videos v ON v.id = k.video_id
-                       WHERE v.workspace_id = :workspace_id AND k.kind = '{table}' AND k.embedding_model = :model
-                         AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indisvalid
-                                        AND i.indexrelid = to_regclass('ix_{table}_search_w' || :workspace_id))),
-                     (SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass)), 0))
-               AS yes
+    {prefix}postings AS MATERIALIZED (
+        SELECT p.id, k.video_id, k.lexeme, p.tf, p.dl
+          FROM keyword_terms k
+          CROSS JOIN LATERAL unnest(k.document_ids, k.term_counts, k.document_lengths) p(id, tf, dl)
+         WHERE k.kind = '{table}' AND k.embedding_model = :model
+           AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
+           AND k.video_id IN (SELECT video_id FROM scope)
     ),
-    {prefix}scope_docs AS MATERIALIZED (
-        SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
-          FROM {table} x
-         WHERE NOT (SELECT yes FROM {prefix}by_index)
-           AND x.workspace_id + 0 = :workspace_id AND x.embedding_model = :model AND x.video_id IN (SELECT video_id FROM scope)
-    ),
-    {prefix}matching AS (
-        SELECT d.id, d.video_id, d.start_time, d.end_time, d.search_vector
-          FROM {prefix}scope_docs d
-         WHERE d.search_vector @@ (SELECT q FROM {prefix}searched)
-        UNION ALL
-        SELECT x.id, x.video_id, x.start_time, x.end_time, x.search_vector
-          FROM {table} x
-         WHERE (SELECT yes FROM {prefix}by_index) AND x.search_vector @@ (SELECT q FROM {prefix}searched)
-           AND x.workspace_id = :workspace_id AND x.embedding_model = :model AND IN_SCOPE(x)
-    ),
-    {prefix}tf AS MATERIALIZED (
-        -- Only the query's lexemes are unnested: marked with weight A (search vectors carry none, so
-        -- all else is D) and kept by ts_filter, both in C, three times faster than unnesting them all.
-        SELECT m.id, m.video_id, m.start_time, m.end_time, length(m.search_vector) AS dl,
-               t.lexeme, cardinality(t.positions) AS tf
-          FROM {prefix}matching m
-          CROSS JOIN LATERAL unnest(ts_filter(setweight(m.search_vector, 'A', (SELECT lexemes FROM terms_query)),
-                                              '{{a}}')) t
+    {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
+        SELECT p.* FROM {prefix}postings p
+         WHERE p.id IN (SELECT q.id FROM {prefix}postings q, {prefix}searched s
+                         WHERE q.lexeme = ANY (s.lexemes)
+                         GROUP BY q.id, s.every, s.lexemes
+                        HAVING NOT s.every OR count(*) = cardinality(s.lexemes))
     )"""
 
 
@@ -206,14 +182,15 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
 # and "image"), scoring every such document would cost seconds, so only the documents holding the
 # rarest terms are scored: the rarer terms, commonest last, while their summed frequencies stay in
 # the budget (always the rarest one); and if even the rarest term is over the budget, the
-# documents holding each of the rarest terms together, adding terms until (as if words were
-# independent) fewer than the budget are expected. Scores stay exact BM25 over the whole scope;
-# only documents with none of the rare words go unscored, and those rank low on this side anyway.
+# documents holding each of the rarest terms together (`every`), adding terms until (as if words
+# were independent) fewer than the budget are expected. Scores stay exact BM25 over the whole
+# scope; only documents with none of the rare words go unscored, and those rank low on this side.
 _SEARCHED = """
         SELECT CASE WHEN min(df) <= :posting_budget
-                    THEN string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE postings <= :posting_budget OR rarest)
-                    ELSE string_agg(quote_literal(lexeme), ' & ') FILTER (WHERE rarest OR holding_rarer > :posting_budget)
-               END::tsquery AS q
+                    THEN array_agg(lexeme) FILTER (WHERE postings <= :posting_budget OR rarest)
+                    ELSE array_agg(lexeme) FILTER (WHERE rarest OR holding_rarer > :posting_budget)
+               END AS lexemes,
+               coalesce(min(df) > :posting_budget, false) AS every
           FROM (SELECT lexeme, df, row_number() OVER rarer_first = 1 AS rarest,
                        sum(df) OVER rarer_first AS postings,
                        -- documents expected to hold every rarer term
@@ -284,11 +261,13 @@ def scope_of(group_id: int | None, video_id: int | None) -> tuple[Scope, dict[st
 # the moment more sharply than the same words spread over a chunk. Only the best sentences count.
 _SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """,
     sentence_sparse AS MATERIALIZED (
-        SELECT tf.video_id, (tf.start_time + tf.end_time) / 2 AS middle, """ + _BM25_SCORE + """ AS score
-          FROM sentence_tf tf JOIN sentence_df df USING (lexeme) CROSS JOIN sentence_stats stats
-         GROUP BY tf.id, tf.video_id, tf.start_time, tf.end_time
-         ORDER BY score DESC, tf.id
-         LIMIT :sentence_candidates
+        SELECT top.video_id, (s.start_time + s.end_time) / 2 AS middle, top.score
+          FROM (SELECT tf.id, tf.video_id, """ + _BM25_SCORE + """ AS score
+                  FROM sentence_tf tf JOIN sentence_df df USING (lexeme) CROSS JOIN sentence_stats stats
+                 GROUP BY tf.id, tf.video_id
+                 ORDER BY score DESC, tf.id
+                 LIMIT :sentence_candidates) top
+          JOIN transcript_sentences s ON s.id = top.id
     )
 """
 
@@ -340,7 +319,9 @@ _CANDIDATES_SQL = (
     covered AS (  -- each pool chunk's share of the question's words, weighed by rarity
         SELECT c.id, sum(w.idf) / nullif((SELECT sum(idf) FROM words), 0) AS share
           FROM pool p JOIN transcript_chunks c ON c.id = p.id
-          CROSS JOIN LATERAL unnest(c.search_vector) t JOIN words w ON w.lexeme = t.lexeme
+          CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search_vector, 'A', (SELECT array_agg(lexeme) FROM words)),
+                                              '{a}')) t
+          JOIN words w ON w.lexeme = t.lexeme
          GROUP BY c.id
     ),
     said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
@@ -416,9 +397,9 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
                    by_index: bool | None = None) -> list[Candidate]:
     """Every chunk any of the three searches puts near the top, with all its signals, in the
     group, else the video, else (neither given) all the workspace's videos. `posting_budget` (default
-    POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes every side
-    read the scope through indexes (True) or by video (False) whatever its size
-    (for tests: both ways find the same)."""
+    POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes both vector
+    sides read the scope through the HNSW indexes (True) or exactly, by video (False), whatever
+    its size (for tests: both ways find the same)."""
     statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
@@ -451,7 +432,7 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
     kind, scope = scope_of(group_id, video_id)
     _plan_afresh(session)
     return _CANDIDATES[kind], {
-        **scope, **_keyword_parameters(workspace_id, model, query_text, posting_budget, by_index), "qv": query_vector,
+        **scope, **_keyword_parameters(workspace_id, model, query_text, posting_budget), "qv": query_vector,
         "candidates": candidates, "sentence_candidates": sentence_candidates,
         "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
         "sentence_exact_limit": {None: SENTENCE_EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
@@ -468,12 +449,11 @@ def _plan_afresh(session: Session) -> None:
                          "set_config('plan_cache_mode', 'force_custom_plan', true)"), {"ef_search": str(HNSW_EF_SEARCH)})
 
 
-def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_budget: int | None,
-                        by_index: bool | None) -> dict[str, Any]:
+def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_budget: int | None) -> dict[str, Any]:
     """The parameters of the BM25 CTEs, shared by the candidate SQL and the keyword side alone."""
     return {"workspace_id": workspace_id, "model": model, "question": keyword_text(query_text),
             "words": _GLUE.sub(" ", query_text[:4000]), "k1": BM25_K1, "b": BM25_B,
-            "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget, "force_index": by_index}
+            "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget}
 
 
 def _float(value: Any) -> float | None:
@@ -602,8 +582,7 @@ def keyword_search(session: Session, *, group_id: int, workspace_id: int, model:
     if bm25:
         _plan_afresh(session)
         rows = session.execute(_KEYWORDS, {"group_id": group_id, "candidates": k, "k": k,
-                                           **_keyword_parameters(workspace_id, model, query_text, posting_budget,
-                                                                 None)}).all()
+                                           **_keyword_parameters(workspace_id, model, query_text, posting_budget)}).all()
     else:
         rows = session.execute(_FULL_TEXT, {"group_id": group_id, "workspace_id": workspace_id, "model": model,
                                             "tsq": or_query(query_text), "k": k}).all()

@@ -25,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, relationship
 
 from db.states import (
@@ -520,6 +520,11 @@ class KeywordTerm(Base):
     lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True, index=True)
     documents: Mapped[int] = mapped_column(BigInteger)
+    # Its postings (revision 0022), in one order: the documents holding the lexeme, how often each
+    # says it, and each one's length: BM25 scores a scope from these rows without a search vector.
+    document_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    term_counts: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    document_lengths: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
 
 
 # ----------------------------------------------------------------- video intelligence (revision 0005)

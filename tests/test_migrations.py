@@ -194,6 +194,39 @@ def test_transcripts_from_before_the_keyword_counts_get_them_at_upgrade(scratch_
     assert washed == 2
 
 
+def test_transcripts_from_before_the_keyword_postings_get_them_at_upgrade(scratch_url):
+    """Revision 0022: each (video, lexeme) row also lists the documents that hold the lexeme, how
+    often, and their lengths; existing transcripts get them at upgrade, new ones from the trigger."""
+    upgrade(scratch_url, "0021")
+    engine = create_engine(scratch_url)
+    vector = "[" + ",".join(["0.05"] * 384) + "]"
+    insert = ("INSERT INTO transcript_chunks (video_id, workspace_id, video_title, chunk_index, text, "
+              "start_time, end_time, embedding, embedding_model) "
+              "VALUES (:v, :w, 'Kitchen', :n, :t, :n * 5, :n * 5 + 5, :e, 'm') RETURNING id")
+    with engine.begin() as conn:
+        user = conn.execute(text("INSERT INTO users (username, email, password, video_limit) "
+                                 "VALUES ('old', 'old@example.com', 'x', 1) RETURNING id")).scalar()
+        workspace = conn.execute(text("INSERT INTO workspaces (name, personal_user_id) VALUES ('old', :u) "
+                                      "RETURNING id"), {"u": user}).scalar()
+        video = conn.execute(text("INSERT INTO videos (user_id, workspace_id, title, status) "
+                                  "VALUES (:u, :w, 'Kitchen', 'completed') RETURNING id"),
+                             {"u": user, "w": workspace}).scalar()
+        first, second = (conn.execute(text(insert), {"v": video, "w": workspace, "n": n, "t": said, "e": vector}).scalar()
+                         for n, said in enumerate(["Wash your hands, then wash the knives.", "The extinguisher."]))
+    upgrade(scratch_url, "0022")
+    postings = "SELECT document_ids, term_counts, document_lengths FROM keyword_terms WHERE lexeme = :l"
+    with engine.begin() as conn:
+        lengths = dict(conn.execute(text("SELECT id, length(search_vector) FROM transcript_chunks")).all())
+        kitchen = conn.execute(text(postings), {"l": "kitchen"}).one()  # the title, in both
+        washed = conn.execute(text(postings), {"l": "wash"}).one()
+        third = conn.execute(text(insert), {"v": video, "w": workspace, "n": 2, "t": "Wash up.", "e": vector}).scalar()
+        washed_again = conn.execute(text(postings), {"l": "wash"}).one()
+    engine.dispose()
+    assert tuple(kitchen) == ([first, second], [1, 1], [lengths[first], lengths[second]])
+    assert tuple(washed) == ([first], [2], [lengths[first]])  # said twice in the first chunk
+    assert washed_again.document_ids == [first, third] and washed_again.term_counts == [2, 1]
+
+
 def test_every_existing_row_lands_in_its_owners_personal_workspace(scratch_url):
     """Two users' libraries as revision 0015 held them (videos, a group, a conversation, a chunk, a
     sentence, a summary, a clip, a template) migrate with every row in its owner's personal
