@@ -1,6 +1,6 @@
 """Ingestion speed: minutes of transcript made searchable per second of wall time.
 
-    .venv/bin/python -m bench.ingest [--hours 1 10] [--baseline REV]
+    .venv/bin/python -m bench.ingest [--hours 1 10] [--baseline REV] [--trigger-before-postings]
 
 For each synthetic transcript (a segment every 4 s, 10 words each) it times the product's own
 path — chunking and sentence splitting, embedding chunks and sentences with the local
@@ -9,12 +9,17 @@ ceiling: the same model embedding the same chunk and sentence texts with nothing
 "embed s" is the embedding inside the product's path, "write s" the rest (chunking, the one
 transaction that stores the rows, its indexes and triggers). `--baseline REV` also runs
 core/indexing.py as it was at git revision REV on the same transcripts in the same run, each
-version into its own video. Uses a throwaway embedded PostgreSQL (or DATABASE_URL's server).
+version into its own video. `--trigger-before-postings` also runs today's code with the keyword
+trigger as revision 0015 had it (counts only, no postings: revision 0022's downgrade body),
+swapped in for its write and back after. Uses a throwaway embedded PostgreSQL (or DATABASE_URL's
+server).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import random
 import subprocess
 import sys
@@ -54,9 +59,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1, 10])
     parser.add_argument("--baseline", default=None, help="a git revision whose core/indexing.py runs beside today's")
+    parser.add_argument("--trigger-before-postings", action="store_true",
+                        help="also today's code writing under revision 0015's keyword trigger (no postings)")
     args = parser.parse_args()
     with scratch_database("bench") as db:
-        run(db, args.hours, _versions(args.baseline))
+        versions = _versions(args.baseline)
+        if args.trigger_before_postings:
+            from core import indexing
+
+            versions = {"0015 trigger": indexing, **versions}
+        run(db, args.hours, versions)
+
+
+def _keyword_trigger(db, name: str):
+    """For the "0015 trigger" version: revision 0015's keyword trigger function during its write."""
+    if name != "0015 trigger":
+        return contextlib.nullcontext()
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    path = Path(__file__).resolve().parent.parent / "db/migrations/versions/0022_keyword_postings.py"
+    spec = importlib.util.spec_from_file_location("keyword_postings", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    @contextlib.contextmanager
+    def swapped():
+        with db.engine.begin() as conn:
+            conn.execute(text(migration._TRACK_0015))
+        try:
+            yield
+        finally:
+            with db.engine.begin() as conn:
+                conn.execute(text(migration._TRACK))
+    return swapped()
 
 
 def _versions(baseline: str | None) -> dict:
@@ -107,10 +144,13 @@ def run(db, hours_list: list[float], versions: dict) -> None:
     spent = {name: _timed_embedding(module) for name, module in versions.items()}
     print(f"{'transcript':>10} {'version':>8} {'chunks':>7} {'sentences':>9} {'wall s':>7} {'embed s':>8} "
           f"{'write s':>8} {'chunks/s':>9} {'ceiling/s':>10} {'% of ceiling':>12} {'transcript min/s':>17}")
-    for hours in hours_list:
+    for turn, hours in enumerate(hours_list):
         segments = synthetic_segments(hours)
         results = []
-        for name, module in versions.items():
+        # Versions take turns going first: the first writes into a table and HNSW graph the
+        # others have not grown yet (a fresh graph's first rows cost more).
+        order = list(versions.items())
+        for name, module in order[::-1] if turn % 2 else order:
             with db.session() as s:
                 video = Video(user_id=owner.id, workspace_id=workspace_id, title=f"{hours} h synthetic ({name})",
                               status="processing")
@@ -118,9 +158,10 @@ def run(db, hours_list: list[float], versions: dict) -> None:
                 s.flush()
                 video_id = video.id
             spent[name].clear()
-            started = time.perf_counter()
-            count = module.store_transcript(db, settings, video_id, segments, "captions")
-            results.append((name, count, time.perf_counter() - started, sum(spent[name])))
+            with _keyword_trigger(db, name):
+                started = time.perf_counter()
+                count = module.store_transcript(db, settings, video_id, segments, "captions")
+                results.append((name, count, time.perf_counter() - started, sum(spent[name])))
         chunk_texts = [c.text for c in chunk_segments(segments, target_words=settings.chunk_words,
                                                       overlap_words=settings.chunk_overlap_words)]
         sentence_texts = [s.text for s in sentences(segments)]

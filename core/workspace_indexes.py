@@ -2,9 +2,10 @@
 
 The whole table's indexes serve every workspace, so a question over everything a workspace has
 (or over a large group) walks past other workspaces' rows until enough of its own turn up: the
-iterative HNSW scan checks each candidate's row, and the GIN index lists every workspace's
-documents holding a word. When a workspace is a small share of a large table that is most of the
-work (bench/retrieval.py, BENCHMARKS.md). PostgreSQL's partial indexes (`WHERE workspace_id = N`)
+iterative HNSW scan checks each candidate's row, and the GIN index (the Library's search of what
+is said; questions' BM25 reads per-video postings instead) lists every workspace's documents
+holding a word. When a workspace is a small share of a large table that is most of the work
+(bench/retrieval.py, BENCHMARKS.md). PostgreSQL's partial indexes (`WHERE workspace_id = N`)
 give it indexes over its own rows. The planner picks them for its questions because the retrieval
 SQL states the workspace as `workspace_id = :workspace_id` and is planned with the value each time
 (retrieval._plan_afresh forces custom plans; a generic plan could not match a partial index).
