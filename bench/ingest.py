@@ -129,8 +129,8 @@ def run(db, hours_list: list[float], versions: dict) -> None:
     from core.auth import sign_up
     from core.chunking import chunk_segments
     from core.config import load_settings
-    from core.transcripts import sentences
     from core.embeddings import LocalMiniLM
+    from core.transcripts import sentences
     from core.workspaces import personal_workspace_id
     from db.models import Video
 

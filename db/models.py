@@ -441,7 +441,7 @@ class TranscriptChunk(Base):
     text: Mapped[str] = mapped_column(Text)
     start_time: Mapped[float] = mapped_column(Float)
     end_time: Mapped[float] = mapped_column(Float)
-    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))  # stored inline (MAIN, revision 0023)
     embedding_model: Mapped[str] = mapped_column(String(200))
     # Full-text side of hybrid search; generated so it can never drift from the text.
     search_vector: Mapped[Any] = mapped_column(
@@ -478,7 +478,7 @@ class TranscriptSentence(Base):
     start_time: Mapped[float] = mapped_column(Float)
     end_time: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
-    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS))  # stored inline (MAIN, revision 0023)
     embedding_model: Mapped[str] = mapped_column(String(200))
     # Keyword side at sentence level (revision 0007): the sentence that says the question's words.
     search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
