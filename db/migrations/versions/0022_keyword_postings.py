@@ -53,14 +53,20 @@ BEGIN
                        coalesce(sum(length(search_vector)), 0) AS total_length
                   FROM old_rows GROUP BY video_id, embedding_model) o
          WHERE s.video_id = o.video_id AND s.embedding_model = o.embedding_model AND s.kind = TG_TABLE_NAME;
-        -- The touched videos' postings, recounted from what the table now holds.
+        -- The touched videos' postings, recounted from what the table now holds. The product's
+        -- writers of one video's transcript (processing, a rename, a delete) each lock its videos
+        -- row first, so two recounts of a video never interleave; ON CONFLICT keeps a writer
+        -- that does not from failing on a row appended meanwhile.
         EXECUTE format('DELETE FROM keyword_terms k USING (%s) o
                          WHERE k.kind = %L AND k.video_id = o.video_id AND k.embedding_model = o.embedding_model',
                        touched, TG_TABLE_NAME);
         EXECUTE format('INSERT INTO keyword_terms {_COLUMNS} {_POSTINGS.format(kind="%L", source="%I")}
                          WHERE x.video_id IN (SELECT video_id FROM (%s) v)
                            AND (x.video_id, x.embedding_model) IN (%s)
-                         GROUP BY x.embedding_model, t.lexeme, x.video_id',
+                         GROUP BY x.embedding_model, t.lexeme, x.video_id
+                        ON CONFLICT (kind, embedding_model, lexeme, video_id) DO UPDATE
+                           SET documents = excluded.documents, document_ids = excluded.document_ids,
+                               term_counts = excluded.term_counts, document_lengths = excluded.document_lengths',
                        TG_TABLE_NAME, TG_TABLE_NAME, touched, touched);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
