@@ -16,7 +16,7 @@ knows from per-video counts (the planner cannot see into a CTE and takes it for 
   `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
 A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
 
-BM25 never reads a document: its document counts, lengths, each word's document frequency and
+BM25 reads no document: its document counts, lengths, each word's document frequency and
 its postings (which documents hold it, how often) come from per-video rows that triggers keep
 (revisions 0015 and 0022), and over a large scope it scores only the documents holding the
 question's rarest words (`_SEARCHED`).
@@ -267,7 +267,7 @@ _SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """
                  GROUP BY tf.id, tf.video_id
                  ORDER BY score DESC, tf.id
                  LIMIT :sentence_candidates) top
-          JOIN transcript_sentences s ON s.id = top.id
+          JOIN transcript_sentences s ON s.id = top.id AND s.workspace_id + 0 = :workspace_id
     )
 """
 
@@ -340,7 +340,7 @@ _CANDIDATES_SQL = (
            said.score AS sentence_keyword_score, coalesce(covered.share, 0) AS keyword_coverage,
            c.kind, c.thumbnail
       FROM pool p
-      JOIN transcript_chunks c ON c.id = p.id
+      JOIN transcript_chunks c ON c.id = p.id AND c.workspace_id + 0 = :workspace_id  -- whichever search found it
       LEFT JOIN sparse sp ON sp.id = c.id
       LEFT JOIN LATERAL (SELECT c.start_time, c.end_time, c.text, 1 - (c.embedding <=> :qv) AS similarity
                           WHERE c.kind = 'screen') screen ON true
@@ -363,7 +363,7 @@ _CANDIDATES_SQL = (
     """
 )
 
-# A large scope's rows come from an index over the whole table (GIN, HNSW) and are checked one by
+# A large scope's rows come from an index over the whole table (HNSW) and are checked one by
 # one, by a lookup that needs no estimate of the scope's size: the planner cannot see into the
 # scope CTE and, taking it for one row, scanned it once per row (300 videos: 260 ms).
 _IN_SCOPE = {
@@ -384,7 +384,7 @@ _KEYWORDS = text(
     _scoped(Scope.GROUP, "," + _BM25_CTES + """
     SELECT c.id AS chunk_id, c.video_id, c.video_title AS title, c.start_time AS start, c.end_time AS "end",
            c.text, sp.score
-      FROM sparse sp JOIN transcript_chunks c ON c.id = sp.id
+      FROM sparse sp JOIN transcript_chunks c ON c.id = sp.id AND c.workspace_id + 0 = :workspace_id
      ORDER BY sp.rank
      LIMIT :k
     """)

@@ -44,8 +44,16 @@ CREATE OR REPLACE FUNCTION keyword_stats_track() RETURNS trigger LANGUAGE plpgsq
 DECLARE
     touched text := CASE TG_OP WHEN 'UPDATE' THEN
                         'SELECT video_id, embedding_model FROM old_rows UNION SELECT video_id, embedding_model FROM new_rows'
-                    ELSE 'SELECT video_id, embedding_model FROM old_rows' END;
+                    WHEN 'DELETE' THEN 'SELECT DISTINCT video_id, embedding_model FROM old_rows'
+                    ELSE 'SELECT DISTINCT video_id, embedding_model FROM new_rows' END;
 BEGIN
+    -- One writer of a video's postings at a time: a recount reads the table, and documents another
+    -- transaction is adding meanwhile would be lost. A row lock on each touched video (NO KEY
+    -- UPDATE: the inserts' foreign-key checks hold KEY SHARE on it, which this does not wait for),
+    -- held to commit; the product's writers hold a stronger one already. A video deleted in this
+    -- transaction is not seen and needs none.
+    EXECUTE format('SELECT 1 FROM videos WHERE id IN (SELECT video_id FROM (%s) t) ORDER BY id FOR NO KEY UPDATE',
+                   touched);
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         UPDATE keyword_stats s
            SET documents = s.documents - o.documents, total_length = s.total_length - o.total_length
@@ -53,20 +61,14 @@ BEGIN
                        coalesce(sum(length(search_vector)), 0) AS total_length
                   FROM old_rows GROUP BY video_id, embedding_model) o
          WHERE s.video_id = o.video_id AND s.embedding_model = o.embedding_model AND s.kind = TG_TABLE_NAME;
-        -- The touched videos' postings, recounted from what the table now holds. The product's
-        -- writers of one video's transcript (processing, a rename, a delete) each lock its videos
-        -- row first, so two recounts of a video never interleave; ON CONFLICT keeps a writer
-        -- that does not from failing on a row appended meanwhile.
+        -- The touched videos' postings, recounted from what the table now holds.
         EXECUTE format('DELETE FROM keyword_terms k USING (%s) o
                          WHERE k.kind = %L AND k.video_id = o.video_id AND k.embedding_model = o.embedding_model',
                        touched, TG_TABLE_NAME);
         EXECUTE format('INSERT INTO keyword_terms {_COLUMNS} {_POSTINGS.format(kind="%L", source="%I")}
                          WHERE x.video_id IN (SELECT video_id FROM (%s) v)
                            AND (x.video_id, x.embedding_model) IN (%s)
-                         GROUP BY x.embedding_model, t.lexeme, x.video_id
-                        ON CONFLICT (kind, embedding_model, lexeme, video_id) DO UPDATE
-                           SET documents = excluded.documents, document_ids = excluded.document_ids,
-                               term_counts = excluded.term_counts, document_lengths = excluded.document_lengths',
+                         GROUP BY x.embedding_model, t.lexeme, x.video_id',
                        TG_TABLE_NAME, TG_TABLE_NAME, touched, touched);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
