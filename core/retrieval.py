@@ -16,7 +16,7 @@ knows from per-video counts (the planner cannot see into a CTE and takes it for 
   `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
 A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
 
-BM25 reads no document: its document counts, lengths, each word's document frequency and
+No question reads a search vector: BM25's document counts, lengths, each word's document frequency and
 its postings (which documents hold it, how often) come from per-video rows that triggers keep
 (revisions 0015 and 0022), and over a large scope it scores only the documents holding the
 question's rarest words (`_SEARCHED`).
@@ -316,13 +316,11 @@ _CANDIDATES_SQL = (
     pool AS (
         SELECT id FROM dense UNION SELECT id FROM sparse UNION SELECT id FROM sentence_chunks
     ),
-    covered AS (  -- each pool chunk's share of the question's words, weighed by rarity
-        SELECT c.id, sum(w.idf) / nullif((SELECT sum(idf) FROM words), 0) AS share
-          FROM pool p JOIN transcript_chunks c ON c.id = p.id
-          CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search_vector, 'A', (SELECT array_agg(lexeme) FROM words)),
-                                              '{a}')) t
-          JOIN words w ON w.lexeme = t.lexeme
-         GROUP BY c.id
+    covered AS (  -- each pool chunk's share of the question's words, weighed by rarity, from the postings
+        SELECT p.id, sum(w.idf) / nullif((SELECT sum(idf) FROM words), 0) AS share
+          FROM postings p JOIN words w ON w.lexeme = p.lexeme
+         WHERE p.id IN (SELECT id FROM pool)
+         GROUP BY p.id
     ),
     said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
         SELECT d.id, max(ks.score) AS score

@@ -5,7 +5,7 @@ pgvector's `vector` type defaults to EXTERNAL storage: a chunk row (its text, se
 out of line, and every exact scan of a scope fetched each vector through the TOAST table's index:
 3,000 chunk vectors took 9-11 ms to rank, 2.2 ms when inline (bench/vector_storage.py,
 BENCHMARKS.md). With MAIN the text and search vector are compressed or moved out instead; since
-revision 0022 BM25 reads no search vector, and a question reads the text and words of its few
+revision 0022 no question reads a search vector, and a question reads the text of its few
 hundred candidates only.
 
 Only the storage rule changes: rows written from now on (new videos, re-indexed ones) keep their
