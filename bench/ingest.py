@@ -87,7 +87,7 @@ def _keyword_trigger(db, name: str):
     @contextlib.contextmanager
     def swapped():
         with db.engine.begin() as conn:
-            conn.execute(text(migration._TRACK_0015))
+            conn.execute(text(migration._revision_0015_track()))
         try:
             yield
         finally:

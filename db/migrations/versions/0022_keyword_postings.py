@@ -19,6 +19,9 @@ Create Date: 2026-12-01
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -91,43 +94,13 @@ END
 $$
 """
 
-# Revision 0015's function, for the way back.
-_TRACK_0015 = """
-CREATE OR REPLACE FUNCTION keyword_stats_track() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE keyword_stats s
-           SET documents = s.documents - o.documents, total_length = s.total_length - o.total_length
-          FROM (SELECT video_id, embedding_model, count(*) AS documents,
-                       coalesce(sum(length(search_vector)), 0) AS total_length
-                  FROM old_rows GROUP BY video_id, embedding_model) o
-         WHERE s.video_id = o.video_id AND s.embedding_model = o.embedding_model AND s.kind = TG_TABLE_NAME;
-        UPDATE keyword_terms k SET documents = k.documents - o.documents
-          FROM (SELECT video_id, embedding_model, t.lexeme, count(*) AS documents
-                  FROM old_rows CROSS JOIN LATERAL unnest(search_vector) t
-                 GROUP BY video_id, embedding_model, t.lexeme) o
-         WHERE k.kind = TG_TABLE_NAME AND k.embedding_model = o.embedding_model AND k.lexeme = o.lexeme
-           AND k.video_id = o.video_id;
-        DELETE FROM keyword_terms k
-         WHERE k.kind = TG_TABLE_NAME AND k.documents <= 0
-           AND k.video_id IN (SELECT DISTINCT video_id FROM old_rows);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO keyword_stats AS s (video_id, embedding_model, kind, documents, total_length)
-        SELECT video_id, embedding_model, TG_TABLE_NAME, count(*), coalesce(sum(length(search_vector)), 0)
-          FROM new_rows GROUP BY video_id, embedding_model
-        ON CONFLICT (video_id, embedding_model, kind) DO UPDATE
-           SET documents = s.documents + excluded.documents, total_length = s.total_length + excluded.total_length;
-        INSERT INTO keyword_terms AS k (kind, embedding_model, lexeme, video_id, documents)
-        SELECT TG_TABLE_NAME, embedding_model, t.lexeme, video_id, count(*)
-          FROM new_rows CROSS JOIN LATERAL unnest(search_vector) t
-         GROUP BY embedding_model, t.lexeme, video_id
-        ON CONFLICT (kind, embedding_model, lexeme, video_id) DO UPDATE SET documents = k.documents + excluded.documents;
-    END IF;
-    RETURN NULL;
-END
-$$
-"""
+def _revision_0015_track() -> str:
+    """Revision 0015's function, for the way back (read from that revision, not copied here)."""
+    path = Path(__file__).with_name("0015_keyword_stats.py")
+    spec = importlib.util.spec_from_file_location("revision_0015", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._TRACK.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
 def upgrade() -> None:
@@ -142,6 +115,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_TRACK_0015)
+    op.execute(_revision_0015_track())
     for column in ("document_ids", "term_counts", "document_lengths"):
         op.drop_column("keyword_terms", column)
