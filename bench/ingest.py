@@ -25,6 +25,9 @@ import subprocess
 import sys
 import time
 import types
+from pathlib import Path
+
+from sqlalchemy import text
 
 from bench.database import scratch_database
 
@@ -75,10 +78,6 @@ def _keyword_trigger(db, name: str):
     """For the "0015 trigger" version: revision 0015's keyword trigger function during its write."""
     if name != "0015 trigger":
         return contextlib.nullcontext()
-    from pathlib import Path
-
-    from sqlalchemy import text
-
     path = Path(__file__).resolve().parent.parent / "db/migrations/versions/0022_keyword_postings.py"
     spec = importlib.util.spec_from_file_location("keyword_postings", path)
     migration = importlib.util.module_from_spec(spec)

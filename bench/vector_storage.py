@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import text
 
 from bench.database import scratch_database
+from bench.retrieval import RealSpeech
 
 LAYOUTS = {"out of line (EXTERNAL, before)": "EXTERNAL", "inline (MAIN, revision 0023)": "MAIN",
            "out of line, then MAIN + VACUUM FULL": "EXTERNAL"}
@@ -30,18 +32,14 @@ KINDS = {"chunks": 100, "sentences": 33}  # words per row
 ROWS_PER_VIDEO = {"chunks": 100, "sentences": 300}
 
 
-def _words(eval_dir: Path | None, rng: np.random.Generator) -> list[str]:
+def _words(eval_dir: Path | None) -> list[str]:
     if eval_dir is None:
         return [f"word{i}" for i in range(5000)]
-    from bench.retrieval import RealSpeech
-
     return RealSpeech(eval_dir).words  # every caption word, in order
 
 
 def fill(db, videos: int, rng: np.random.Generator, words: list[str]) -> None:
     """The same rows into one table per layout and kind: `lab_<kind>_<n>`."""
-    from sqlalchemy import text
-
     with db.session() as s:
         for kind, length in KINDS.items():
             rows = []
@@ -73,8 +71,6 @@ def fill(db, videos: int, rng: np.random.Generator, words: list[str]) -> None:
 
 def sizes(db) -> dict[str, tuple[int, int]]:
     """Each table's heap and TOAST bytes."""
-    from sqlalchemy import text
-
     with db.session() as s:
         return {r[0]: (r[1], r[2]) for r in s.execute(text(
             "SELECT c.relname, pg_relation_size(c.oid), coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) "
@@ -83,8 +79,6 @@ def sizes(db) -> dict[str, tuple[int, int]]:
 
 def time_scans(db, scope_videos: int, rounds: int, rng: np.random.Generator) -> dict[tuple[str, int], list[float]]:
     """ms per exact top-100 scan of `scope_videos` videos, by (kind, layout), layouts in turn."""
-    from sqlalchemy import text
-
     spent: dict[tuple[str, int], list[float]] = {}
     with db.session() as s:
         for _ in range(rounds):
@@ -108,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(3)
     with scratch_database("storage") as db:
-        fill(db, max(args.videos), rng, _words(args.words, rng))
+        fill(db, max(args.videos), rng, _words(args.words))
         stored = sizes(db)
         print("| kind | layout | heap + TOAST MB | " + " | ".join(
             f"{v} videos p50 / p95 ms" for v in args.videos) + " |")

@@ -19,7 +19,7 @@ LONG_TALK = [(n * 4.0, n * 4.0 + 4.0, f"Segment {n} covers quarterly revenue, hi
              for n in range(60)]
 
 
-def test_a_long_talks_vectors_stay_in_their_rows_and_its_words_move_out(clean_db, tmp_path):
+def test_a_long_talks_vectors_stay_in_their_rows_and_its_words_move_out(clean_db):
     db = clean_db
     with db.session() as s:
         if int(s.execute(text("SHOW server_version_num")).scalar_one()) < 170000:
