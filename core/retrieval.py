@@ -168,11 +168,14 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
            AND k.video_id IN (SELECT video_id FROM scope)
     ),
     {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
-        SELECT p.* FROM {prefix}postings p
-         WHERE p.id IN (SELECT q.id FROM {prefix}postings q, {prefix}searched s
-                         WHERE q.lexeme = ANY (s.lexemes)
-                         GROUP BY q.id, s.every, s.lexemes
-                        HAVING NOT s.every OR count(*) = cardinality(s.lexemes))
+        -- One pass counting each document's searched terms. (A self-join of the postings was
+        -- planned as a nested loop on the CTEs' one-row estimates: 20 ms for 500 postings.)
+        SELECT id, video_id, lexeme, tf, dl FROM (
+            SELECT p.*, s.every, cardinality(s.lexemes) AS needed,
+                   count(*) FILTER (WHERE p.lexeme = ANY (s.lexemes)) OVER (PARTITION BY p.id) AS held
+              FROM {prefix}postings p CROSS JOIN {prefix}searched s
+        ) counted
+         WHERE held > 0 AND (NOT every OR held = needed)
     )"""
 
 
