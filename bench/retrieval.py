@@ -22,7 +22,8 @@ largest group. `--table-chunks M`
 fills the table to M chunks instead (the workspace's N videos, other users' the rest), so the
 scopes keep their size in a larger table. `--sentence-scan` also times today's retrieval with every
 scope's sentences read by video instead of through the sentence HNSW index (whether that index
-earns its build), question by question in turn. `--kept DIR` keeps the database in DIR and
+earns its build), question by question in turn. `--warm` asks each question once untimed
+first, so the versions compare with their pages in memory. `--kept DIR` keeps the database in DIR and
 asks a table an earlier run filled there (same sizes and words) instead of filling it again: the
 1M table takes most of an hour to fill.
 
@@ -262,12 +263,13 @@ def _question(rng: np.random.Generator, words=None) -> tuple[list[float], str]:
 
 def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspace_id: int, *,
                 group_id: int | None = None, video_ids: list[int] | None = None, words=None,
-                versions: dict | None = None) -> dict[str, tuple[float, float, float]]:
+                versions: dict | None = None, warm: bool = False) -> dict[str, tuple[float, float, float]]:
     """Times each version's `search` (default: today's `retrieval`) over a group, else over
     `video_ids` one at a time in turn, else over everything the workspace has, the versions taking
     turns question by question (first one, then the other); returns, by version, p50 ms, p95 ms
     and the dense side's mean recall@12 against an exact scan of the same scope (over the first 30
-    questions)."""
+    questions). With `warm`, each question is first asked once untimed, so every version reads its
+    pages from memory: the figures compare the code, not whose turn it was to read from disk."""
     from core import retrieval
 
     versions = versions or {"today": retrieval}
@@ -278,6 +280,9 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspac
         scope = {"group_id": group_id, "video_id": video_id, "workspace_id": workspace_id, "model": "all-MiniLM-L6-v2"}
         vector, question = _question(rng, words)
         order = list(versions.items()) if n % 2 == 0 else list(reversed(versions.items()))
+        if warm:
+            with _asking(db, order[0][1]) as session:
+                order[0][1].search(session, **scope, query_vector=vector, query_text=question, k=12)
         for name, version in order:
             with _asking(db, version) as session:
                 t0 = time.perf_counter()
@@ -323,13 +328,13 @@ def bench_size(db, total: int, queries: int, rng: np.random.Generator, words=Non
 
 def bench_library(db, library_videos: int, queries: int, rng: np.random.Generator, explain: bool = False,
                   words=None, versions=None, table_chunks: int | None = None, kept: Path | None = None,
-                  own: bool = False) -> list[str]:
+                  own: bool = False, warm: bool = False) -> list[str]:
     """One workspace with `library_videos` videos (and other users' workspaces with half as many
     again, or as many as fill `table_chunks`), asked over everything it has, one of its videos,
     and groups of 3, 30 and 300 of them. With `kept` (the kept database's directory) a table
     filled by an earlier run with the same sizes and words is asked again instead of refilled. With
     `own`, the workspace's own indexes are built (core/workspace_indexes.py), each version is asked
-    with them hidden and today's also with them."""
+    with them hidden and today's also with them. `warm`: see `bench_scope`."""
     if table_chunks:
         total, owner_of = table_chunks, _one_in(table_chunks // CHUNKS_PER_VIDEO // library_videos)
     else:
@@ -371,7 +376,7 @@ def bench_library(db, library_videos: int, queries: int, rng: np.random.Generato
     lines = []
     for label, scope in scopes:
         figures = bench_scope(db, label.split(":")[0], queries, rng, workspace_id, words=words, versions=versions,
-                              **scope)
+                              warm=warm, **scope)
         lines += _rows(total, label, figures, load_s)
     if explain:
         print("\n" + explain_everything(db, workspace_id, rng, words), flush=True)
@@ -453,6 +458,9 @@ def main() -> None:
     parser.add_argument("--own-indexes", action="store_true",
                         help="with --library-videos: build the workspace's own indexes, ask each version with "
                              "only the whole table's and today's also with them, question by question in turn")
+    parser.add_argument("--warm", action="store_true",
+                        help="with --library-videos: ask each question once untimed before timing the versions "
+                             "(their code, with the pages in memory)")
     parser.add_argument("--explain", action="store_true", help="with --library-videos: EXPLAIN the everything query")
     parser.add_argument("--words", type=Path, default=None,
                         help="a TutorialVQA directory: text from its captions and questions (default: 45 words)")
@@ -478,7 +486,8 @@ def main() -> None:
             bench_size(db, size, args.queries, rng, words, versions)
         if args.library_videos:
             bench_library(db, args.library_videos, args.queries, rng, explain=args.explain, words=words,
-                          versions=versions, table_chunks=args.table_chunks, kept=args.kept, own=args.own_indexes)
+                          versions=versions, table_chunks=args.table_chunks, kept=args.kept, own=args.own_indexes,
+                          warm=args.warm)
         if args.kept:
             return  # time to first token starts from an empty database: not the kept table's
         LocalMiniLM().embed_query("warm up")
