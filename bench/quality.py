@@ -177,7 +177,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
         offtopic: list[str] = (), tune_halves: bool = False) -> None:
     from langchain_postgres import PGVector
 
-    from core import retrieval
+    from core import answers, retrieval
     from core.config import load_settings
     from core.embeddings import local_embedder
 
@@ -231,7 +231,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
     split_lines: list[str] = []
     for name, method in (("bm25", bm25), ("dense", dense), ("ours", ours)):
         started = time.perf_counter()
-        results = [(q, method(q)) for q in questions]
+        results = [(q, method(q)) for q in questions]  # the last, ours, stays for the refusals below
         seconds = time.perf_counter() - started
         print(line(name, score(results, k, seconds)), flush=True)
         split_lines += [line(f"{name}/{half}", score([results[i] for i in on], k, seconds * len(on) / len(results)))
@@ -249,6 +249,14 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
           + (" (" + ", ".join(f"{h} {sum(nothing[i] for i in on) / len(on):.1%}" for h, on in halves.items()) + ")"
              if halves else "")
           + (f"; {sum(refused) / len(refused):.1%} of {len(refused)} off-topic questions" if refused else ""))
+    # A refusal lists the closest moments (answers.CLOSEST_MOMENTS) as not an answer: how often
+    # one of them plays the answer.
+    offered = [any(plays_the_answer(c.video, c.start, video=q.video_id, answer_start=q.start, answer_end=q.end)
+                   for c in cites[:answers.CLOSEST_MOMENTS])
+               for (q, cites), refused_here in zip(results, nothing) if refused_here]
+    if offered:
+        print(f"of the refused, the answer plays from one of the {answers.CLOSEST_MOMENTS} closest moments "
+              f"listed with the refusal: {sum(offered) / len(offered):.1%} ({sum(offered)} of {len(offered)})")
 
     if tune_halves:
         def rank(pool, **config) -> list[Citation]:

@@ -348,6 +348,7 @@ def exchange(session: Session, scope: Scope, log_id: int) -> dict | None:
     return {"id": row.id, "created_at": row.created_at, "group": row.group, "question": row.question,
             "answer": row.answer, "feedback": row.feedback, "origin": row.origin,
             "sources": list(row.related_videos or []), "owner_id": workspaces.model_holder(session, row.workspace_id),
+            "closest": list(session.scalar(select(ChatLog.closest_moments).where(ChatLog.id == row.id)) or []),
             "claims": list(row.claims or [])}
 
 

@@ -24,9 +24,9 @@ from core.database import Database
 from core.embeddings import embeddings_for
 from core.errors import AnswerNotRatable, AskVideoError
 from core.llm import ModelError, chat_model, provider_error
+from core.model_settings import ModelAccess, model_access
 from core.prompts_store import prompt
 from core.text import one_line
-from core.model_settings import ModelAccess, model_access
 from core.transcripts import format_timestamp
 from db.models import ChatLog
 from db.states import AnswerMode, Feedback, PassageKind, Role
@@ -38,6 +38,9 @@ NOTHING_FOUND_IN_VIDEO = "I could not find anything about that in this video. Tr
 NOTHING_FOUND_ANYWHERE = ("I could not find anything about that in your videos. "
                           "Try other words, or check that the videos you expect are ready.")
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
+# A "nothing found" answer lists this many of the moments that came closest, as not an answer: on
+# TutorialVQA's dev questions (all answerable) the refused ones often have the answer among them.
+CLOSEST_MOMENTS = 3
 # An offline answer stops quoting at the first moment whose fused retrieval score is below this
 # share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
 EXTRACTIVE_CUT = 0.925
@@ -119,6 +122,7 @@ class Answer:
     support_score: float | None = None  # the share of claims supported; None when nothing is claimed
     conversation_id: int | None = None
     feedback: str | None = None
+    closest: list[Citation] = field(default_factory=list)  # nothing found: the nearest moments, not an answer
 
     @property
     def unsupported(self) -> list[dict]:
@@ -229,10 +233,11 @@ def prepare(
     elif found:
         mode, chosen = AnswerMode.EXTRACTIVE, extractive_choice(hits)
     else:
-        mode, chosen = AnswerMode.NOTHING, []
-    if mode == AnswerMode.EXTRACTIVE:
+        mode, chosen = AnswerMode.NOTHING, hits[:CLOSEST_MOMENTS]  # shown as not an answer
+    if mode != AnswerMode.LLM:
         # Quote the sentence retrieval already found nearest the question inside each passage
-        # (stored with its vector at ingestion), cited from where retrieval says to play.
+        # (stored with its vector at ingestion), cited from where retrieval says to play; so are
+        # the moments that came closest when nothing was found, for the asker to judge.
         passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
                              h.score, h.sentence or h.text, h.chunk_id, h.kind, h.thumbnail)
                     for n, h in enumerate(chosen, 1)]
@@ -294,9 +299,13 @@ def stored_answers(session: Session, user_id: int, conversation_id: object, *,
     """A conversation's answers as they were shown: text, cited moments, checked claims, rating."""
     conversation = conversations.find(session, user_id, conversation_id, visitor_token=visitor_token)
     known = {f.name for f in fields(Citation)}
-    return [Answer(log.id, log.question, log.answer,
-                   [Citation(**{k: v for k, v in c.items() if k in known}) for c in log.related_videos or []],
-                   AnswerMode(log.mode), list(log.claims or []), log.support_score, conversation.id, log.feedback)
+
+    def moments(rows: list[dict] | None) -> list[Citation]:
+        return [Citation(**{k: v for k, v in c.items() if k in known}) for c in rows or []]
+
+    return [Answer(log.id, log.question, log.answer, moments(log.related_videos), AnswerMode(log.mode),
+                   list(log.claims or []), log.support_score, conversation.id, log.feedback,
+                   moments(log.closest_moments))
             for log in conversations.logs(session, conversation.id)]
 
 
@@ -428,13 +437,16 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     mode = prepared.mode if text else AnswerMode.NOTHING  # a model that wrote nothing found nothing
     text = text or prepared.nothing_found
     checked = check_claims(prepared, text, mode)
-    return save(db, prepared, Answer(None, prepared.question, text, cited(text, prepared.passages), mode,
-                                     [c.as_row() for c in checked], claims.support_score(checked)))
+    nothing = mode == AnswerMode.NOTHING
+    return save(db, prepared, Answer(None, prepared.question, text, [] if nothing else cited(text, prepared.passages),
+                                     mode, [c.as_row() for c in checked], claims.support_score(checked),
+                                     closest=prepared.passages[:CLOSEST_MOMENTS] if nothing else []))
 
 
 def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
     """Store an answer as its chat_logs row; the answer again, with its log id."""
-    related = [{**asdict(c), "snippet": _snippet(c.snippet)} for c in answer.citations]
+    related, closest = ([{**asdict(c), "snippet": _snippet(c.snippet)} for c in moments]
+                        for moments in (answer.citations, answer.closest))
     try:
         with db.session() as session:
             conversation_id = prepared.conversation_id
@@ -448,7 +460,8 @@ def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:
                 conversations.touch(session, conversation_id)
             log = ChatLog(user_id=None if prepared.shared else prepared.user_id, workspace_id=prepared.workspace_id, group_id=prepared.group_id,
                           question=prepared.question,
-                          answer=answer.text, related_videos=related, is_shared_origin=prepared.shared,
+                          answer=answer.text, related_videos=related, closest_moments=closest,
+                          is_shared_origin=prepared.shared,
                           mode=answer.mode, claims=answer.claims, support_score=answer.support_score,
                           conversation_id=conversation_id)
             session.add(log)

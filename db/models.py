@@ -349,6 +349,8 @@ class ChatLog(Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     related_videos: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    # A "nothing found" answer's nearest moments, shown as not an answer (revision 0024).
+    closest_moments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     is_shared_origin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     feedback: Mapped[str | None] = mapped_column(String(4))
     mode: Mapped[str] = mapped_column(String(10))  # how it was answered (revision 0011)

@@ -180,7 +180,9 @@ def review_queue() -> None:
                                f"{full['origin']} · feedback: {full['feedback']}")
                     st.markdown(f"**Q:** {md(full['question'])}")
                     st.markdown(claims_markdown(full["answer"], full["claims"]))
-                    for n, source in enumerate(full["sources"]):
+                    if full["closest"] and not full["sources"]:
+                        st.caption("Nothing was found; these moments came closest and were offered, not cited:")
+                    for n, source in enumerate(full["sources"] or full["closest"]):
                         label = f"[{source.get('n', n + 1)}] {md(source.get('title'))} · " \
                                 f"{format_timestamp(source.get('start', 0))}–{format_timestamp(source.get('end', 0))}"
                         if st.button(label, key=f"review-play-{full['id']}-{n}", icon=":material/play_circle:"):

@@ -81,6 +81,25 @@ def test_nothing_relevant_says_so_instead_of_inventing(clean_db, settings, corpu
         assert s.get(ChatLog, answer.log_id).related_videos == []
 
 
+def test_nothing_found_offers_the_closest_moments_apart_from_any_citation(clean_db, settings, corpus):
+    """A refusal can be wrong: the moments that came closest are listed with it, as no answer, and
+    come back with the conversation; the answer itself still cites nothing."""
+    owner, group_id, ids = corpus
+    _, _, answer = ask(clean_db, settings, owner, group_id, "What is the capital of Mongolia?")
+    assert answer.mode == "nothing" and answer.citations == []
+    assert 1 <= len(answer.closest) <= answers.CLOSEST_MOMENTS
+    assert {c.video_id for c in answer.closest} <= set(ids.values()) and all(c.snippet for c in answer.closest)
+    assert [c.score for c in answer.closest] == sorted((c.score for c in answer.closest), reverse=True)
+    with clean_db.session() as s:
+        log = s.get(ChatLog, answer.log_id)
+        again = answers.stored_answers(s, owner.id, answer.conversation_id)[-1]
+    assert log.related_videos == []  # Analytics still counts it unanswered, and cites no video
+    assert [(m["video_id"], m["start"]) for m in log.closest_moments] == [(c.video_id, c.start) for c in answer.closest]
+    assert [(c.video_id, c.start, c.n) for c in again.closest] == [(c.video_id, c.start, c.n) for c in answer.closest]
+    _, _, found = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
+    assert found.citations and found.closest == []
+
+
 def test_each_answer_stores_how_it_was_answered(clean_db, settings, corpus, fake_openai):
     """Posts and analytics read the mode from the row, not from the answer's opening words."""
     owner, group_id, _ = corpus

@@ -84,6 +84,24 @@ def test_each_tab_draws_only_its_own_sections(clean_db):
     assert sections() == ["Ingestion status", "Processing time per hour of video"]
 
 
+def test_a_refusal_opens_with_the_moments_it_offered_not_as_citations(clean_db):
+    at, account = signed_in_app(clean_db, page="pages/analytics.py")
+    with clean_db.session() as s:
+        group = personal_group(s, account.id, "Handbook")
+        offered = {"n": 1, "video_id": 7, "title": "Kitchen safety", "start": 10.0, "end": 18.0, "score": 0.1,
+                   "snippet": "The extinguisher hangs by the elevator."}
+        s.add(chat_log(user_id=account.id, group_id=group.id, question="Where do I find the red cylinder?",
+                       answer="I could not find anything about that.", mode="nothing", related_videos=[],
+                       closest_moments=[offered]))
+        s.flush()
+        log_id = s.scalar(text("SELECT max(id) FROM chat_logs"))
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    at.selectbox(key="review-open").select(log_id).run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("Nothing was found; these moments came closest") for c in at.caption)
+    assert any(b.label == "[1] Kitchen safety · 00:10–00:18" for b in at.button)
+
+
 def test_a_reviewer_marks_notes_and_pins_the_moment_and_sees_the_groups_regression_score(clean_db):
     at, account = signed_in_app(clean_db, page="pages/analytics.py")
     plants = [(0.0, 5.0, "Welcome to a long talk about the office plants."),

@@ -163,6 +163,8 @@ def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
     assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
     ask(at, "Where is the fire extinguisher?")  # said in another video only
     assert any("could not find anything about that in this video" in m.value for m in at.markdown)
+    assert any(c.value.startswith("Closest moments: none of them seems to answer") for c in at.caption)
+    assert any(b.label.startswith("[1] IT onboarding") for b in at.button)  # playable, in case one is meant
     ask(at, "Which password manager do we use?")
     assert any("Bitwarden" in m.value for m in at.markdown)
     sources = [b.label for b in at.button if b.label.startswith("[")]

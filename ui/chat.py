@@ -18,8 +18,8 @@ from core.errors import AskVideoError
 from core.states import AnswerMode, Feedback
 from ui import conversations as conversation_ui
 from ui import moment_reel, video_tools
-from ui.session import database, settings
 from ui.media import media_url, play_titled
+from ui.session import database, settings
 from ui.widgets import claims_markdown, md, moment, show_error
 
 FEEDBACK = {1: Feedback.GOOD, 0: Feedback.BAD, None: None}
@@ -93,12 +93,17 @@ def _play_all(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_
 
 def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_group_id: int | None,
              playing: int | None, *, clips: bool) -> None:
-    """The answer's cited moments, each playing from its second; with `clips` (an editor, not
-    through a share link), each can be cut into a clip."""
-    if not answer.citations:
+    """The answer's cited moments, each playing from its second (or, when nothing was found, the
+    moments that came closest, said to be no answer); with `clips` (an editor, not through a share
+    link), each can be cut into a clip."""
+    moments = answer.citations or answer.closest
+    if not moments:
         return
     heading = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    heading.caption("Sources")
+    if not answer.citations:
+        heading.caption("Closest moments: none of them seems to answer the question, but one may be what you meant")
+    else:
+        heading.caption("Sources")
     if len(answer.citations) > 1 and heading.button(
             "Play the cited moments", key=f"reel-{key}-{exchange_id}", icon=":material/playlist_play:",
             type="tertiary", help="Each cited moment in turn, for as long as it is cited"):
@@ -107,8 +112,8 @@ def _sources(key: str, exchange_id: str, answer: Answer, owner_id: int, shared_g
         else:
             st.rerun()
     reel = st.session_state.get(f"reel-{key}")
-    now = playing if reel and reel["exchange"] == exchange_id else None
-    for citation in answer.citations:
+    now = playing if reel and reel["exchange"] == exchange_id and answer.citations else None
+    for citation in moments:
         # One row that sizes each button to its label (a fixed column squashed "Clip" to "C…");
         # the clip button wraps under a long title rather than shrinking.
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")

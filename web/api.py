@@ -160,6 +160,8 @@ class AnswerOut(BaseModel):
     answer: str
     mode: str = Field(description="llm, extractive (quotes, no model) or nothing_found")
     citations: list[Citation]
+    closest: list[Citation] = Field(description="When nothing was found: the moments that came closest, "
+                                                "which do not seem to answer it (empty otherwise)")
     support_score: float | None = Field(description="Share of the answer's claims its sources support")
     unsupported_claims: list[str]
 
@@ -295,12 +297,14 @@ def within(db: Database, who: Caller, target: Target, *, conversation_id: int | 
 
 
 def answer_out(answer: answers.Answer, app_url: str) -> AnswerOut:
+    def out(moments: list[answers.Citation]) -> list[Citation]:
+        return [Citation(n=c.n, video_id=c.video_id, title=c.title, start=c.start, end=c.end, text=c.snippet,
+                         url=app_url + library.moment_path(c.video_id, c.start), source=c.kind) for c in moments]
+
     return AnswerOut(
         answer_id=answer.log_id, conversation_id=answer.conversation_id, question=answer.question,
         answer=answer.text, mode=answer.mode, support_score=answer.support_score,
-        citations=[Citation(n=c.n, video_id=c.video_id, title=c.title, start=c.start, end=c.end, text=c.snippet,
-                            url=app_url + library.moment_path(c.video_id, c.start), source=c.kind)
-                   for c in answer.citations],
+        citations=out(answer.citations), closest=out(answer.closest),
         unsupported_claims=[c.get("text", "") for c in answer.unsupported])
 
 
