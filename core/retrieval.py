@@ -140,7 +140,9 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     their count and average length (`{prefix}stats`) and each query term's document frequency
     (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), which documents to
     score (`{prefix}searched`, see `_SEARCHED`), and their query-term frequencies and lengths
-    (`{prefix}tf`) from the same per-video rows' postings (revision 0022)."""
+    (`{prefix}tf`) from the same per-video rows' postings (revision 0022), unpacked only in the
+    videos that say a searched term: over a large scope a common word's postings in every video
+    cost more than the rest of the question."""
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
@@ -151,7 +153,8 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     {prefix}df AS MATERIALIZED (
         SELECT k.lexeme, sum(k.documents) AS df,
                CAST(ln(1 + ((SELECT n FROM {prefix}stats) - sum(k.documents) + 0.5) / (sum(k.documents) + 0.5))
-                    AS double precision) AS idf  -- floats: numeric arithmetic cost a third of the scoring
+                    AS double precision) AS idf,  -- floats: numeric arithmetic cost a third of the scoring
+               array_agg(k.video_id) AS videos  -- the scope's videos saying it
           FROM keyword_terms k
          WHERE k.kind = '{table}' AND k.embedding_model = :model
            AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
@@ -159,13 +162,15 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
-    {prefix}postings AS MATERIALIZED (
+    {prefix}postings AS MATERIALIZED (  -- every query term's postings in the videos saying a searched term
         SELECT p.id, k.video_id, k.lexeme, p.tf, p.dl
           FROM keyword_terms k
           CROSS JOIN LATERAL unnest(k.document_ids, k.term_counts, k.document_lengths) p(id, tf, dl)
          WHERE k.kind = '{table}' AND k.embedding_model = :model
            AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
-           AND k.video_id IN (SELECT video_id FROM scope)
+           -- an array, so that the planner looks these videos up instead of a word's rows in every video
+           AND k.video_id = ANY ((SELECT array_agg(DISTINCT v) FROM {prefix}df d, {prefix}searched s, unnest(d.videos) v
+                                   WHERE d.lexeme = ANY (s.lexemes))::bigint[])
     ),
     {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
         -- One pass counting each document's searched terms. (A self-join of the postings was
@@ -319,10 +324,15 @@ _CANDIDATES_SQL = (
     pool AS (
         SELECT id FROM dense UNION SELECT id FROM sparse UNION SELECT id FROM sentence_chunks
     ),
-    covered AS (  -- each pool chunk's share of the question's words, weighed by rarity, from the postings
+    covered AS (  -- each pool chunk's share of the question's words, weighed by rarity, from its video's postings
         SELECT p.id, sum(w.idf) / nullif((SELECT sum(idf) FROM words), 0) AS share
-          FROM postings p JOIN words w ON w.lexeme = p.lexeme
-         WHERE p.id IN (SELECT id FROM pool)
+          FROM keyword_terms k
+          JOIN words w ON w.lexeme = k.lexeme
+          CROSS JOIN LATERAL unnest(k.document_ids) p(id)
+         WHERE k.kind = 'transcript_chunks' AND k.embedding_model = :model
+           AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
+           AND k.video_id = ANY ((SELECT array_agg(DISTINCT c.video_id) FROM pool JOIN transcript_chunks c ON c.id = pool.id)::bigint[])
+           AND p.id IN (SELECT id FROM pool)
          GROUP BY p.id
     ),
     said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
