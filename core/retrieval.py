@@ -32,6 +32,7 @@ short lead-in earlier: playing from there lands on the answer with a little cont
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,7 +349,8 @@ _CANDIDATES_SQL = (
            coalesce(best.start_time, screen.start_time) AS sentence_start,
            coalesce(best.end_time, screen.end_time) AS sentence_end, coalesce(best.text, screen.text) AS sentence,
            coalesce(best.similarity, screen.similarity) AS sentence_similarity, previous.start_time AS previous_start,
-           said.score AS sentence_keyword_score, coalesce(covered.share, 0) AS keyword_coverage,
+           said.score AS sentence_keyword_score,
+           CAST(coalesce(covered.share, 0) AS double precision) AS keyword_coverage,
            c.kind, c.thumbnail
       FROM pool p
       JOIN transcript_chunks c ON c.id = p.id AND c.workspace_id + 0 = :workspace_id  -- whichever search found it
@@ -415,14 +417,8 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
                                              posting_budget=posting_budget, by_index=by_index)
-    rows = session.execute(statement, parameters).all()
-    return [Candidate(chunk_id=r.chunk_id, video_id=r.video_id, title=r.title, start=float(r.start),
-                      end=float(r.end), text=r.text, similarity=float(r.similarity), bm25_rank=r.bm25_rank,
-                      sentence_start=_float(r.sentence_start), sentence_end=_float(r.sentence_end),
-                      sentence=r.sentence, sentence_similarity=_float(r.sentence_similarity),
-                      previous_start=_float(r.previous_start), sentence_keyword_score=_float(r.sentence_keyword_score),
-                      keyword_coverage=float(r.keyword_coverage), kind=r.kind, thumbnail=r.thumbnail)
-            for r in rows]
+    # The SQL returns Candidate's fields in its order, every number a float or an integer.
+    return [Candidate(*r) for r in session.execute(statement, parameters)]
 
 
 def explain_candidates(session: Session, **question: Any) -> str:
@@ -468,10 +464,6 @@ def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_
             "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget}
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def cited_start(c: Candidate, lead_in_s: float = LEAD_IN_S) -> float:
     """Where a citation of this chunk plays from: its best sentence, one sentence (at most
     `lead_in_s`) earlier so the listener hears the lead-up, never before the chunk itself."""
@@ -512,13 +504,19 @@ def fuse(pool: list[Candidate], *, k: int, dense_weight: float = 1.0, sparse_wei
     by_video: dict[int, list[Candidate]] = {}
     for c in pool:
         by_video.setdefault(c.video_id, []).append(c)
+    best_neighbour: dict[int, float] = {}
+    for found in by_video.values():
+        # Only chunks starting within the longest one's length before this one can overlap it.
+        found.sort(key=lambda o: o.start)
+        starts = [o.start for o in found]
+        longest = max(o.end - o.start for o in found)
+        for c in found:
+            near = found[bisect_right(starts, c.start - longest):bisect_left(starts, c.end)]
+            best_neighbour[c.chunk_id] = max((base[o.chunk_id] for o in near
+                                              if o.chunk_id != c.chunk_id and o.end > c.start), default=0.0)
 
-    def score(c: Candidate) -> float:
-        neighbours = [base[o.chunk_id] for o in by_video[c.video_id]
-                      if o.chunk_id != c.chunk_id and o.start < c.end and o.end > c.start]
-        return base[c.chunk_id] + neighbour_share * max(neighbours, default=0.0)
-
-    scored = sorted(((score(c), c) for c in pool), key=lambda pair: (-pair[0], pair[1].chunk_id))
+    scored = sorted(((base[c.chunk_id] + neighbour_share * best_neighbour[c.chunk_id], c) for c in pool),
+                    key=lambda pair: (-pair[0], pair[1].chunk_id))
     hits: list[Hit] = []
     for value, c in scored:
         if merge and any(h.video_id == c.video_id and h.kind == c.kind and c.start < h.end and c.end > h.chunk_start
