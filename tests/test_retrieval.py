@@ -157,6 +157,26 @@ def test_a_sentence_keyword_match_lifts_an_otherwise_equal_chunk():
                                                sentence_keyword_weight=0.0)] == [1, 2]
 
 
+def test_a_chunk_gains_from_its_best_overlapping_neighbour_only():
+    """An answer usually spans overlapping chunks: a chunk gains part of the best score among the
+    chunks of its own video it overlaps, never from one that ends where it starts or another video's."""
+    def chunk(chunk_id: int, video_id: int, start: float, end: float, similarity: float) -> retrieval.Candidate:
+        return retrieval.Candidate(chunk_id, video_id, "Talk", start, end, "text", similarity, None,
+                                   None, None, None, None, None)
+
+    lone = chunk(1, 1, 100.0, 130.0, 0.80)  # the best by itself, with no neighbour
+    helped = chunk(2, 2, 40.0, 70.0, 0.70)  # overlaps 3 (strong) and 4 (weak)
+    strong, weak = chunk(3, 2, 60.0, 90.0, 0.75), chunk(4, 2, 0.0, 45.0, 0.10)
+    touching = chunk(5, 1, 130.0, 160.0, 0.90)  # starts where 1 ends: no overlap
+    other_video = chunk(6, 3, 40.0, 70.0, 0.85)
+    pool = [lone, helped, strong, weak, touching, other_video]
+    plain = {h.chunk_id: h.score for h in retrieval.fuse(pool, k=6, merge=False, neighbour_share=0.0)}
+    helped_by = {h.chunk_id: h.score for h in retrieval.fuse(pool, k=6, merge=False, neighbour_share=0.3)}
+    assert helped_by[2] == pytest.approx(plain[2] + 0.3 * plain[3])  # the better of its two neighbours
+    assert helped_by[4] == pytest.approx(plain[4] + 0.3 * plain[2])
+    assert helped_by[1] == plain[1] and helped_by[5] == plain[5] and helped_by[6] == plain[6]
+
+
 def test_what_is_shown_and_what_is_said_at_one_moment_are_both_cited_and_weighed_apart():
     def passage(chunk_id: int, similarity: float, kind: str) -> retrieval.Candidate:
         return retrieval.Candidate(chunk_id, 7, "Board slides", 10.0, 25.0, "text", similarity, None,
