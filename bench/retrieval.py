@@ -268,8 +268,8 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspac
     `video_ids` one at a time in turn, else over everything the workspace has, the versions taking
     turns question by question (first one, then the other); returns, by version, p50 ms, p95 ms
     and the dense side's mean recall@12 against an exact scan of the same scope (over the first 30
-    questions). With `warm`, each question is first asked once untimed, so every version reads its
-    pages from memory: the figures compare the code, not whose turn it was to read from disk."""
+    questions). With `warm`, each version first asks each question once untimed, so every version
+    reads its pages from memory: the figures compare the code, not whose turn it was to read from disk."""
     from core import retrieval
 
     versions = versions or {"today": retrieval}
@@ -280,9 +280,9 @@ def bench_scope(db, label: str, queries: int, rng: np.random.Generator, workspac
         scope = {"group_id": group_id, "video_id": video_id, "workspace_id": workspace_id, "model": "all-MiniLM-L6-v2"}
         vector, question = _question(rng, words)
         order = list(versions.items()) if n % 2 == 0 else list(reversed(versions.items()))
-        if warm:
-            with _asking(db, order[0][1]) as session:
-                order[0][1].search(session, **scope, query_vector=vector, query_text=question, k=12)
+        for _, version in order if warm else []:  # every version: each may read pages the other does not
+            with _asking(db, version) as session:
+                version.search(session, **scope, query_vector=vector, query_text=question, k=12)
         for name, version in order:
             with _asking(db, version) as session:
                 t0 = time.perf_counter()

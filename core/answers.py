@@ -438,9 +438,12 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     text = text or prepared.nothing_found
     checked = check_claims(prepared, text, mode)
     nothing = mode == AnswerMode.NOTHING
+    # Only retrieval's own refusal offers its closest moments: a model that wrote nothing was
+    # given passages that were found, which would read wrongly as "none seems to answer".
+    closest = prepared.passages[:CLOSEST_MOMENTS] if prepared.mode == AnswerMode.NOTHING else []
     return save(db, prepared, Answer(None, prepared.question, text, [] if nothing else cited(text, prepared.passages),
                                      mode, [c.as_row() for c in checked], claims.support_score(checked),
-                                     closest=prepared.passages[:CLOSEST_MOMENTS] if nothing else []))
+                                     closest=closest))
 
 
 def save(db: Database, prepared: Prepared, answer: Answer) -> Answer:

@@ -417,8 +417,8 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
                                              posting_budget=posting_budget, by_index=by_index)
-    # The SQL returns Candidate's fields in its order, every number a float or an integer.
-    return [Candidate(*r) for r in session.execute(statement, parameters)]
+    # The SQL names Candidate's fields, every number a float or an integer.
+    return [Candidate(**r._mapping) for r in session.execute(statement, parameters)]
 
 
 def explain_candidates(session: Session, **question: Any) -> str:

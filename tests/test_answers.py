@@ -110,6 +110,7 @@ def test_each_answer_stores_how_it_was_answered(clean_db, settings, corpus, fake
     prepared, _, model = ask(clean_db, settings, owner, group_id, "Where is the fire extinguisher?")
     silent = answers.finish(clean_db, prepared, "  ")  # a model that wrote nothing found nothing
     assert silent.text == answers.NOTHING_FOUND
+    assert silent.closest == []  # what it was given was found: not offered as "none seems to answer"
     with clean_db.session() as s:
         stored = {answer.log_id: s.get(ChatLog, answer.log_id).mode for answer in (extractive, nothing, model, silent)}
     assert list(stored.values()) == [AnswerMode.EXTRACTIVE, AnswerMode.NOTHING, AnswerMode.LLM, AnswerMode.NOTHING]

@@ -337,6 +337,33 @@ def test_over_its_budget_the_keyword_side_scores_only_chunks_with_the_rarest_wor
     assert over and all({rarest, second} <= docs[h.chunk_id][1].keys() for h in over)
 
 
+def test_a_passage_keeps_its_word_coverage_when_the_budget_scores_only_the_rarest_words(corpus):
+    """Over the budget only the videos saying the rarest word have their postings read; a passage
+    of another video, found by its meaning, still counts the question's words it holds (the found
+    rule reads that)."""
+    db, owner, group_id, ids = corpus
+    question = "Where is the fire extinguisher, and which password manager do we use?"
+    vector = LocalMiniLM().embed_query(question)
+    with db.session() as s:
+        docs = _chunk_lexemes(s, owner.id)
+        video_of = dict(s.execute(text("SELECT id, video_id FROM transcript_chunks")).all())
+        _, df = _okapi_bm25(s, docs, question)
+        rarest_df, rarest = min((d, t) for t, d in df.items() if d)
+
+        def coverage(**budget) -> dict[int, float]:
+            pool = retrieval.candidate_pool(s, group_id=group_id, workspace_id=home(s, owner.id),
+                                            model=LocalMiniLM.model_name, query_vector=vector, query_text=question,
+                                            **budget)
+            return {c.chunk_id: c.keyword_coverage for c in pool}
+
+        exact, budgeted = coverage(), coverage(posting_budget=rarest_df)
+    saying = {video_of[i] for i, (_, lexemes) in docs.items() if rarest in lexemes}
+    elsewhere = [i for i in budgeted if video_of[i] not in saying and budgeted[i] > 0]
+    assert elsewhere  # no keyword side read that video, and its passage still covers the question's words
+    both = budgeted.keys() & exact.keys()
+    assert {i: budgeted[i] for i in both} == pytest.approx({i: exact[i] for i in both})
+
+
 def test_asking_everything_ranks_as_a_group_of_every_video_does(corpus):
     db, owner, group_id, ids = corpus
     vector = LocalMiniLM().embed_query("Where is the fire extinguisher?")
