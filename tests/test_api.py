@@ -119,6 +119,10 @@ def test_an_answer_streams_as_server_sent_events(web_app, library):
     final = json.loads(events[-1].split("\ndata: ", 1)[1])
     streamed = "".join(json.loads(b.split("\ndata: ", 1)[1])["text"] for b in events[:-1])
     assert final["answer"].startswith(streamed.strip()[:40]) and final["answer_id"]
+    # The talk's cycling part never says how to fix a tyre: refused, with that part among the
+    # closest moments the refusal carries instead of citations.
+    assert final["mode"] == "nothing" and final["citations"] == []
+    assert any(150 <= c["start"] < 300 for c in final["closest"]), final["closest"]
 
 
 def test_another_users_things_look_like_nothing(web_app, library, clean_db):
