@@ -1,7 +1,6 @@
 """The Analytics page renders with no data, with real exchanges, and with 100,000 chat logs."""
 
 from __future__ import annotations
-from tests.factories import chat_log, personal_group
 
 import time
 
@@ -10,6 +9,7 @@ from sqlalchemy import text
 from core import analytics, model_settings, queue, regression, review, tasks
 from core.analytics import Scope
 from tests.app_driver import errors, signed_in_app
+from tests.factories import chat_log, personal_group
 from tests.test_regression import KITCHEN, ONBOARDING, bad_answer, captioned_group, queued_checks, settings
 
 
