@@ -56,6 +56,13 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
     expect(page.locator("code").filter(has_text="Watch the moments")).to_be_visible(timeout=30_000)
     screenshot(page, "21b-post-from-answer")
     page.keyboard.press("Escape")
+    page.get_by_placeholder("Ask about these videos").fill("What is the capital of Mongolia?")
+    page.keyboard.press("Enter")  # nothing in the group says: a refusal, with the moments that came closest
+    offered = page.get_by_text(re.compile("^Closest moments: none of them seems to answer"))
+    expect(offered).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name=re.compile(r"\[1\] Quarterly review"))).to_have_count(2)
+    offered.scroll_into_view_if_needed()
+    screenshot(page, "21d-refusal-with-closest-moments")
 
     open_page(page, "Groups")
     page.get_by_role("tab", name="Summary and posts").click()
@@ -111,7 +118,7 @@ def test_ask_cite_rate_share_and_revoke(app_url, browser, page, tmp_path):
 
     open_page(page, "Analytics")
     questions = page.get_by_test_id("stMetric").filter(has_text="Questions asked")
-    expect(questions).to_contain_text("2", timeout=30_000)  # the owner's question and the visitor's
+    expect(questions).to_contain_text("3", timeout=30_000)  # the owner's two questions and the visitor's
     expect(page.get_by_test_id("stMetric").filter(has_text="Good rate")).to_contain_text("100%")
     page.get_by_role("tab", name="Overview").click()
     expect(page.get_by_role("heading", name="Questions per day")).to_be_visible(timeout=30_000)
