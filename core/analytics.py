@@ -282,7 +282,7 @@ def _table_query(scope: Scope, filters: Filters) -> Select:
                _feedback_label().label("feedback"),
                case((ChatLog.is_shared_origin, "shared link"), else_="owner").label("origin"),
                ChatLog.related_videos, ChatLog.workspace_id, ChatLog.support_score, ChatLog.claims,
-               ChatLog.reviewed_at.is_not(None).label("reviewed"))
+               ChatLog.reviewed_at.is_not(None).label("reviewed"), ChatLog.closest_moments)
         .join(Conversation, Conversation.id == ChatLog.conversation_id)
         .outerjoin(VideoGroup, VideoGroup.id == ChatLog.group_id)
         .outerjoin(Video, Video.id == Conversation.video_id)
@@ -296,7 +296,7 @@ def asked_of():
 
 
 COLUMNS = ["id", "created_at", "group", "question", "answer", "mode", "feedback", "origin", "sources", "workspace_id",
-           "support_score", "claims", "reviewed"]
+           "support_score", "claims", "reviewed", "closest"]
 # How the review queue can be ordered, each newest first within its ties.
 SORTS = {"worst_first": "Bad first, then unrated", "least_supported": "Least supported first",
          "newest": "Newest first"}
@@ -348,7 +348,7 @@ def exchange(session: Session, scope: Scope, log_id: int) -> dict | None:
     return {"id": row.id, "created_at": row.created_at, "group": row.group, "question": row.question,
             "answer": row.answer, "feedback": row.feedback, "origin": row.origin,
             "sources": list(row.related_videos or []), "owner_id": workspaces.model_holder(session, row.workspace_id),
-            "closest": list(session.scalar(select(ChatLog.closest_moments).where(ChatLog.id == row.id)) or []),
+            "closest": list(row.closest_moments or []),
             "claims": list(row.claims or [])}
 
 
@@ -369,7 +369,7 @@ def frequent_questions(session: Session, scope: Scope, filters: Filters, limit: 
 def export_frame(session: Session, scope: Scope, filters: Filters) -> pd.DataFrame:
     rows = session.execute(_table_query(scope, filters).order_by(ChatLog.created_at, ChatLog.id)).all()
     frame = pd.DataFrame(rows, columns=COLUMNS).drop(columns=["workspace_id"])
-    for name in ("sources", "claims"):
+    for name in ("sources", "claims", "closest"):
         frame[name] = frame[name].map(lambda s: json.dumps(s or [], ensure_ascii=False))
     return frame
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -153,8 +154,21 @@ def test_csv_export_round_trips_with_feedback_and_sources(seeded):
     assert "Bob" not in data.decode()
     first = frame.iloc[0]
     assert first["question"] == "What is the price?" and '"title": "Alpha"' in first["sources"]
+    assert set(frame["closest"]) == {"[]"}  # only a refusal offers closest moments
     parquet = pd.read_parquet(io.BytesIO(analytics.export_parquet(session, Scope(alice.id), Filters())))
     assert parquet["question"].tolist() == frame["question"].tolist()
+
+
+def test_the_export_keeps_a_refusals_closest_moments_apart_from_its_sources(seeded):
+    session, alice, _, g1, *_ = seeded
+    offered = {"n": 1, "video_id": 1, "title": "Alpha", "start": 12.0, "end": 20.0, "snippet": "Prices rise in May."}
+    session.add(chat_log(user_id=alice.id, group_id=g1.id, question="Who painted the ceiling?",
+                         answer="I could not find anything about that.", mode="nothing", created_at=DAY2,
+                         related_videos=[], closest_moments=[offered]))
+    session.flush()
+    frame = pd.read_csv(io.BytesIO(analytics.export_csv(session, Scope(alice.id), Filters())), keep_default_na=False)
+    row = frame[frame["question"] == "Who painted the ceiling?"].iloc[0]
+    assert row["sources"] == "[]" and json.loads(row["closest"])[0]["snippet"] == "Prices rise in May."
 
 
 def test_a_visitors_formula_opens_as_text_in_a_spreadsheet(seeded):
