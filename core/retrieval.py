@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -119,6 +119,9 @@ class Candidate:
     keyword_coverage: float = 0.0  # share of the question's words, weighed by rarity in the group, the chunk holds
     kind: str = PassageKind.SPEECH
     thumbnail: str | None = None
+
+
+_CANDIDATE_FIELDS = tuple(field.name for field in fields(Candidate))
 
 
 def keyword_text(question: str) -> str:
@@ -283,39 +286,9 @@ _SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """
 _CANDIDATES_SQL = (
     "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
     dense AS (
-        SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-            (SELECT c.id, c.embedding <=> :qv AS distance
-               FROM transcript_chunks c
-              WHERE (SELECT n FROM stats) <= :exact_limit
-                AND c.workspace_id + 0 = :workspace_id AND c.embedding_model = :model
-                AND c.video_id IN (SELECT video_id FROM scope)
-              ORDER BY distance
-              LIMIT :candidates)
-            UNION ALL
-            (SELECT c.id, c.embedding <=> :qv AS distance
-               FROM transcript_chunks c
-              WHERE (SELECT n FROM stats) > :exact_limit
-                AND c.workspace_id = :workspace_id AND c.embedding_model = :model AND IN_SCOPE(c)
-              ORDER BY distance
-              LIMIT :candidates)
-        ) nearest
+        SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM DENSE nearest
     ),
-    near_sentences AS (
-        (SELECT s.video_id, s.start_time, s.end_time
-           FROM transcript_sentences s
-          WHERE (SELECT n FROM sentence_stats) <= :sentence_exact_limit
-            AND s.workspace_id + 0 = :workspace_id AND s.embedding_model = :model
-            AND s.video_id IN (SELECT video_id FROM scope)
-          ORDER BY s.embedding <=> :qv
-          LIMIT :sentence_candidates)
-        UNION ALL
-        (SELECT s.video_id, s.start_time, s.end_time
-           FROM transcript_sentences s
-          WHERE (SELECT n FROM sentence_stats) > :sentence_exact_limit
-            AND s.workspace_id = :workspace_id AND s.embedding_model = :model AND IN_SCOPE(s)
-          ORDER BY s.embedding <=> :qv
-          LIMIT :sentence_candidates)
-    ),
+    near_sentences AS NEAR_SENTENCES,
     sentence_chunks AS (  -- the spoken chunks each near sentence is in, found by video
         SELECT d.id
           FROM near_sentences s
@@ -376,6 +349,36 @@ _CANDIDATES_SQL = (
     """
 )
 
+# How the vector sides read a scope (see the module's docstring): exactly, its rows read by video,
+# or through the HNSW index, each row's scope then checked (IN_SCOPE). Each question's SQL holds one
+# of the two for each side, chosen from the scope's size (`_sizes`).
+_DENSE = {
+    False: """(SELECT c.id, c.embedding <=> :qv AS distance
+               FROM transcript_chunks c
+              WHERE c.workspace_id + 0 = :workspace_id AND c.embedding_model = :model
+                AND c.video_id IN (SELECT video_id FROM scope)
+              ORDER BY distance
+              LIMIT :candidates)""",
+    True: """(SELECT c.id, c.embedding <=> :qv AS distance
+               FROM transcript_chunks c
+              WHERE c.workspace_id = :workspace_id AND c.embedding_model = :model AND IN_SCOPE(c)
+              ORDER BY distance
+              LIMIT :candidates)""",
+}
+_NEAR_SENTENCES = {
+    False: """(SELECT s.video_id, s.start_time, s.end_time
+           FROM transcript_sentences s
+          WHERE s.workspace_id + 0 = :workspace_id AND s.embedding_model = :model
+            AND s.video_id IN (SELECT video_id FROM scope)
+          ORDER BY s.embedding <=> :qv
+          LIMIT :sentence_candidates)""",
+    True: """(SELECT s.video_id, s.start_time, s.end_time
+           FROM transcript_sentences s
+          WHERE s.workspace_id = :workspace_id AND s.embedding_model = :model AND IN_SCOPE(s)
+          ORDER BY s.embedding <=> :qv
+          LIMIT :sentence_candidates)""",
+}
+
 # A large scope's rows come from an index over the whole table (HNSW) and are checked one by
 # one, by a lookup that needs no estimate of the scope's size: the planner cannot see into the
 # scope CTE and, taking it for one row, scanned it once per row (300 videos: 260 ms).
@@ -390,8 +393,15 @@ def _scoped(kind: Scope, sql: str) -> str:
     return re.sub(r"IN_SCOPE\((\w+)\)", lambda m: _IN_SCOPE[kind].format(t=m.group(1)), "WITH" + _SCOPES[kind] + sql)
 
 
-_CANDIDATES = {kind: text(_scoped(kind, _CANDIDATES_SQL)).bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
-               for kind in _SCOPES}
+# The candidate SQL for each scope and each way of reading its chunks and its sentences (by index or not).
+_CANDIDATES = {
+    (kind, chunks_by_index, sentences_by_index): text(_scoped(kind, _CANDIDATES_SQL
+                                                              .replace("DENSE", _DENSE[chunks_by_index])
+                                                              .replace("NEAR_SENTENCES",
+                                                                       _NEAR_SENTENCES[sentences_by_index])))
+    .bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
+    for kind in _SCOPES for chunks_by_index in (False, True) for sentences_by_index in (False, True)
+}
 
 _KEYWORDS = text(
     _scoped(Scope.GROUP, "," + _BM25_CTES + """
@@ -417,8 +427,11 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
                                              posting_budget=posting_budget, by_index=by_index)
-    # The SQL names Candidate's fields, every number a float or an integer.
-    return [Candidate(**r._mapping) for r in session.execute(statement, parameters)]
+    result = session.execute(statement, parameters)
+    # The SQL names Candidate's fields in order, every number a float or an integer; built from
+    # plain tuples (by name, 200 rows took 2 ms of a small group's question).
+    assert tuple(result.keys()) == _CANDIDATE_FIELDS
+    return [Candidate(*r) for r in result]
 
 
 def explain_candidates(session: Session, **question: Any) -> str:
@@ -437,24 +450,45 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
                      posting_budget: int | None, by_index: bool | None):
     """The candidate SQL for the scope, and its parameters, with this transaction's settings made."""
     kind, scope = scope_of(group_id, video_id)
-    _plan_afresh(session)
-    return _CANDIDATES[kind], {
+    chunks_by_index, sentences_by_index = _plan_for(session, kind, {**scope, "workspace_id": workspace_id,
+                                                                    "model": model}, by_index)
+    return _CANDIDATES[kind, chunks_by_index, sentences_by_index], {
         **scope, **_keyword_parameters(workspace_id, model, query_text, posting_budget), "qv": query_vector,
         "candidates": candidates, "sentence_candidates": sentence_candidates,
-        "exact_limit": {None: EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
-        "sentence_exact_limit": {None: SENTENCE_EXACT_SCAN_LIMIT, True: -1, False: 2**62}[by_index],
     }
 
 
-def _plan_afresh(session: Session) -> None:
-    """This transaction's search settings. Iterative scans let the HNSW index keep going until
-    enough rows pass the scope filter. The best plan depends on the scope's size and the question's
-    words, so it is planned afresh each time: once psycopg prepares the statement, PostgreSQL's
-    cached generic plan ran 5-10x slower. A large scope's postings are sorted in memory (the
-    default 4 MB spilled a 300-video group's 40,000 sentence postings to disk)."""
-    session.execute(text("SELECT set_config('hnsw.iterative_scan', 'strict_order', true), "
-                         "set_config('hnsw.ef_search', :ef_search, true), set_config('work_mem', '16MB', true), "
-                         "set_config('plan_cache_mode', 'force_custom_plan', true)"), {"ef_search": str(HNSW_EF_SEARCH)})
+# The scope's size (its chunks and sentences) and, in the same round trip, this transaction's settings.
+_PLAN_FOR = {kind: _scoped(kind, """
+    SELECT chunks > :exact_chunks AS chunks_by_index, sentences > :exact_sentences AS sentences_by_index,
+           set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', :ef_search, true),
+           set_config('work_mem', '16MB', true),
+           set_config('plan_cache_mode', CASE WHEN chunks > :exact_chunks OR sentences > :exact_sentences
+                                              THEN 'force_custom_plan' ELSE 'force_generic_plan' END, true)
+      FROM (SELECT coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_chunks'), 0) AS chunks,
+                   coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_sentences'), 0) AS sentences
+              FROM keyword_stats k
+             WHERE k.kind IN ('transcript_chunks', 'transcript_sentences') AND k.embedding_model = :model
+               AND k.video_id IN (SELECT video_id FROM scope)) sizes
+    """) for kind in _SCOPES}
+
+
+def _plan_for(session: Session, kind: Scope, parameters: dict[str, Any],
+              by_index: bool | None = None) -> tuple[bool, bool]:
+    """Whether the scope's chunks and its sentences are read through their HNSW indexes (by their
+    number, unless `by_index` says), with this transaction's search settings made in the same round
+    trip. Iterative scans let the HNSW index keep going until enough rows pass the scope filter.
+    A scope read by video has one good plan, so once psycopg has prepared its SQL PostgreSQL's
+    cached generic plan saves the planning (4-5 ms of a 3-video group's ~20); a large scope's best
+    plan depends on its size and the question's words (generic, 300 videos ran 15x slower, and it
+    could not use a workspace's own partial indexes), so it is planned afresh each time. Postings
+    sort in memory (the default 4 MB spilled a 300-video group's 40,000 to disk)."""
+    exact_chunks, exact_sentences = {None: (EXACT_SCAN_LIMIT, SENTENCE_EXACT_SCAN_LIMIT),
+                                     True: (-1, -1), False: (2**62, 2**62)}[by_index]
+    row = session.execute(text(_PLAN_FOR[kind]), {**parameters, "exact_chunks": exact_chunks,
+                                                  "exact_sentences": exact_sentences,
+                                                  "ef_search": str(HNSW_EF_SEARCH)}).one()
+    return row.chunks_by_index, row.sentences_by_index
 
 
 def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_budget: int | None) -> dict[str, Any]:
@@ -590,7 +624,7 @@ def keyword_search(session: Session, *, group_id: int, workspace_id: int, model:
     """Keywords alone: PostgreSQL's own full-text ranking of an any-word query (the quality
     benchmark's `bm25` baseline), or with `bm25=True` the Okapi BM25 side of `search`."""
     if bm25:
-        _plan_afresh(session)
+        _plan_for(session, Scope.GROUP, {"group_id": group_id, "workspace_id": workspace_id, "model": model})
         rows = session.execute(_KEYWORDS, {"group_id": group_id, "candidates": k, "k": k,
                                            **_keyword_parameters(workspace_id, model, query_text, posting_budget)}).all()
     else:

@@ -8,7 +8,7 @@ holding a word. When a workspace is a small share of a large table that is most 
 (bench/retrieval.py, BENCHMARKS.md). PostgreSQL's partial indexes (`WHERE workspace_id = N`)
 give it indexes over its own rows. The planner picks them for its questions because the retrieval
 SQL states the workspace as `workspace_id = :workspace_id` and is planned with the value each time
-(retrieval._plan_afresh forces custom plans; a generic plan could not match a partial index).
+(retrieval._plan_for forces custom plans on them; a generic plan could not match a partial index).
 
 Only large workspaces of large servers get them: each is maintained on insert beside the whole
 table's (up to twice the index storage and insert work for the rows it covers) and weighed by the

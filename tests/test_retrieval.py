@@ -401,3 +401,27 @@ def test_a_scope_read_through_the_whole_tables_indexes_finds_what_reading_it_by_
         assert {c.video_id for c in pool} <= allowed
     assert found[True] and found[True] == found[False]
     assert any(rank is not None for _, rank, *_ in found[True])  # the keyword side took part
+
+
+def test_a_small_scope_asked_again_reuses_its_plan_and_finds_the_same(corpus):
+    """A group read video by video has one good plan: once psycopg has prepared the question's SQL,
+    PostgreSQL reuses a generic plan instead of planning each question again, and finds the same
+    moments. A scope read through the HNSW indexes is planned afresh each time (its best plan
+    depends on its size, and only a custom plan can use a workspace's own partial indexes)."""
+    db, owner, group_id, _ = corpus
+    question = "Where is the fire extinguisher?"
+    vector = LocalMiniLM().embed_query(question)
+    with db.session() as s:  # one connection, where psycopg prepares a statement on its fifth run
+        scope = {"group_id": group_id, "workspace_id": home(s, owner.id), "model": LocalMiniLM.model_name,
+                 "query_vector": vector, "query_text": question}
+        first = retrieval.candidate_pool(s, **scope)
+        again = [retrieval.candidate_pool(s, **scope) for _ in range(7)]
+        for _ in range(7):
+            retrieval.candidate_pool(s, **scope, by_index=True)
+        # The index path checks each row's group membership with EXISTS.
+        plans = s.execute(text("SELECT statement LIKE '%EXISTS (SELECT 1 FROM video_group_members%' AS by_index, "
+                               "generic_plans, custom_plans FROM pg_prepared_statements "
+                               "WHERE statement LIKE '%near_sentences%'")).all()
+    assert first and all(pool == first for pool in again)
+    assert {(by_index, generic > 0, custom > 0) for by_index, generic, custom in plans} == {(False, True, False),
+                                                                                            (True, False, True)}
