@@ -177,14 +177,19 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
                                    WHERE d.lexeme = ANY (s.lexemes))::bigint[])
     ),
     {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
-        -- One pass counting each document's searched terms. (A self-join of the postings was
-        -- planned as a nested loop on the CTEs' one-row estimates: 20 ms for 500 postings.)
-        SELECT id, video_id, lexeme, tf, dl FROM (
+        -- Every posting when every term is searched (exact BM25: a small scope's case)...
+        (SELECT p.id, p.video_id, p.lexeme, p.tf, p.dl FROM {prefix}postings p
+          WHERE (SELECT complete FROM {prefix}searched))
+        UNION ALL
+        -- ...else one pass counting each document's searched terms. (A self-join of the postings
+        -- was planned as a nested loop on the CTEs' one-row estimates: 20 ms for 500 postings.)
+        (SELECT id, video_id, lexeme, tf, dl FROM (
             SELECT p.*, s.every, cardinality(s.lexemes) AS needed,
                    count(*) FILTER (WHERE p.lexeme = ANY (s.lexemes)) OVER (PARTITION BY p.id) AS held
               FROM {prefix}postings p CROSS JOIN {prefix}searched s
+             WHERE NOT s.complete
         ) counted
-         WHERE held > 0 AND (NOT every OR held = needed)
+         WHERE held > 0 AND (NOT every OR held = needed))
     )"""
 
 
@@ -202,7 +207,8 @@ _SEARCHED = """
                     THEN array_agg(lexeme) FILTER (WHERE postings <= :posting_budget OR rarest)
                     ELSE array_agg(lexeme) FILTER (WHERE rarest OR holding_rarer > :posting_budget)
                END AS lexemes,
-               coalesce(min(df) > :posting_budget, false) AS every
+               coalesce(min(df) > :posting_budget, false) AS every,
+               coalesce(sum(df) <= :posting_budget, true) AS complete  -- every term searched
           FROM (SELECT lexeme, df, row_number() OVER rarer_first = 1 AS rarest,
                        sum(df) OVER rarer_first AS postings,
                        -- documents expected to hold every rarer term
@@ -298,7 +304,7 @@ _CANDIDATES_SQL = (
     pool AS (
         SELECT id FROM dense UNION SELECT id FROM sparse UNION SELECT id FROM sentence_chunks
     ),
-    covered AS (  -- each pool chunk's share of the question's words, weighed by rarity, from its video's postings
+    covered AS MATERIALIZED (  -- each pool chunk's share of the question's words, weighed by rarity, from its video's postings
         SELECT p.id, sum(w.idf) / nullif((SELECT sum(idf) FROM words), 0) AS share
           FROM keyword_terms k
           JOIN words w ON w.lexeme = k.lexeme
@@ -309,10 +315,10 @@ _CANDIDATES_SQL = (
            AND p.id IN (SELECT id FROM pool)
          GROUP BY p.id
     ),
-    said AS (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
+    said AS MATERIALIZED (  -- each pool chunk's best sentence-BM25 score, if one of its sentences is among the top
         SELECT d.id, max(ks.score) AS score
           FROM pool p
-          JOIN transcript_chunks d ON d.id = p.id AND d.kind = 'speech'
+          JOIN transcript_chunks d ON d.id = p.id AND d.embedding_model = :model AND d.kind = 'speech'
           JOIN sentence_sparse ks ON ks.video_id = d.video_id AND ks.middle BETWEEN d.start_time AND d.end_time
          GROUP BY d.id
     )
