@@ -433,10 +433,13 @@ class TranscriptChunk(Base):
         CheckConstraint(one_of("kind", PassageKind), name="ck_transcript_chunks_kind"),
         _hnsw_cosine_index("ix_transcript_chunks_embedding_hnsw"),
         Index("ix_transcript_chunks_search", "search_vector", postgresql_using="gin"),
+        # A sentence's chunks are found by video and time from the index alone (revision 0025).
+        Index("ix_transcript_chunks_video_span", "video_id", "embedding_model", "kind", "start_time",
+              postgresql_include=["end_time", "id"]),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
     workspace_id: Mapped[int] = _workspace(index=True)
     video_title: Mapped[str] = mapped_column(String(500))
     chunk_index: Mapped[int] = mapped_column(Integer)
