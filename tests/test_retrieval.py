@@ -418,8 +418,8 @@ def test_a_small_scope_asked_again_reuses_its_plan_and_finds_the_same(corpus):
         again = [retrieval.candidate_pool(s, **scope) for _ in range(7)]
         for _ in range(7):
             retrieval.candidate_pool(s, **scope, by_index=True)
-        # The index path checks each row's group membership with EXISTS.
-        plans = s.execute(text("SELECT statement LIKE '%EXISTS (SELECT 1 FROM video_group_members%' AS by_index, "
+        # The index path checks each row's group membership by a lookup.
+        plans = s.execute(text("SELECT statement LIKE '%(SELECT true FROM video_group_members%' AS by_index, "
                                "generic_plans, custom_plans FROM pg_prepared_statements "
                                "WHERE statement LIKE '%near_sentences%'")).all()
     assert first and all(pool == first for pool in again)
