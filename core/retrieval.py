@@ -152,7 +152,8 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         SELECT coalesce(sum(k.documents), 0) AS n,
                CAST(greatest(sum(k.total_length)::numeric / nullif(sum(k.documents), 0), 1) AS double precision) AS avgdl
           FROM keyword_stats k
-         WHERE k.kind = '{table}' AND k.embedding_model = :model AND k.video_id IN (SELECT video_id FROM scope)
+         WHERE k.kind = '{table}' AND k.embedding_model = :model
+           AND k.video_id = ANY ((SELECT videos FROM scope_videos)::bigint[])
     ),
     {prefix}df AS MATERIALIZED (
         SELECT k.lexeme, sum(k.documents) AS df,
@@ -162,7 +163,7 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
           FROM keyword_terms k
          WHERE k.kind = '{table}' AND k.embedding_model = :model
            AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
-           AND k.video_id IN (SELECT video_id FROM scope)
+           AND k.video_id = ANY ((SELECT videos FROM scope_videos)::bigint[])
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
@@ -250,7 +251,13 @@ _BM25_CTES = """
     )
 """
 
-# What a question asks: a group's videos, one video, or every video of the workspace.
+# What a question asks: a group's videos, one video, or every video of the workspace; `scope_videos`
+# holds them as an array, for the per-video statistics: looked up as `video_id = ANY (array)` with
+# the question's words, one pass over the index finds them all (a whole library's document
+# frequencies: 10 ms, against 39 ms looked up video by video).
+_SCOPE_VIDEOS = """,
+    scope_videos AS MATERIALIZED (SELECT array_agg(video_id) AS videos FROM scope)
+"""
 _SCOPES = {
     Scope.GROUP: """
     scope AS MATERIALIZED (
@@ -266,6 +273,7 @@ _SCOPES = {
     scope AS MATERIALIZED (SELECT v.id AS video_id FROM videos v WHERE v.workspace_id = :workspace_id)
 """,
 }
+_SCOPES = {kind: sql + _SCOPE_VIDEOS for kind, sql in _SCOPES.items()}
 
 def scope_of(group_id: int | None, video_id: int | None) -> tuple[Scope, dict[str, int]]:
     """The scope a group id, a video id or neither names, and its SQL parameters."""
@@ -480,7 +488,7 @@ _PLAN_FOR = {kind: _scoped(kind, """
                    coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_sentences'), 0) AS sentences
               FROM keyword_stats k
              WHERE k.kind IN ('transcript_chunks', 'transcript_sentences') AND k.embedding_model = :model
-               AND k.video_id IN (SELECT video_id FROM scope)) sizes
+               AND k.video_id = ANY ((SELECT videos FROM scope_videos)::bigint[])) sizes
     """) for kind in _SCOPES}
 
 
