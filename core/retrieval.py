@@ -6,15 +6,18 @@ filter is inside every search (not applied afterwards), so a group of three vide
 million chunks still gets its full top k. How a scope is read follows its size, which the SQL
 knows from per-video counts (the planner cannot see into a CTE and takes it for one row):
 - a small scope (up to EXACT_SCAN_LIMIT chunks or sentences) is read video by video through the
-  `video_id` index and searched exactly; its workspace check is written `workspace_id + 0 = :workspace_id`
-  so it stays a filter (as an index condition the planner AND-ed the workspace's whole index
-  into every per-video lookup: 100k chunks, 30-video group, ~110 of ~190 ms);
+  indexes that start with `video_id`, and searched exactly; its workspace check is written
+  `workspace_id + 0 = :workspace_id` so it stays a filter (as an index condition the planner
+  AND-ed the workspace's whole index into every per-video lookup: 100k chunks, 30-video group,
+  ~110 of ~190 ms);
 - a large one (a whole library, hundreds of videos) comes from the HNSW index, with pgvector
   0.8's iterative scan reading on until enough rows pass the filter; each row's scope is then
   checked by a lookup (`_IN_SCOPE`). A large workspace's own partial indexes
   (core/workspace_indexes.py) serve it when they exist: its workspace is stated as
   `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
-A one-time filter on each path runs just one of them. See bench/retrieval.py and BENCHMARKS.md.
+The size is read first (`_plan_for`, in the round trip that makes the transaction's settings) and
+the question's SQL holds only the path it takes; a scope read by video keeps a cached generic plan.
+See bench/retrieval.py and BENCHMARKS.md.
 
 No question reads a search vector: BM25's document counts, lengths, each word's document frequency and
 its postings (which documents hold it, how often) come from per-video rows that triggers keep
