@@ -147,9 +147,9 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     their count and average length (`{prefix}stats`) and each query term's document frequency
     (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), which documents to
     score (`{prefix}searched`, see `_SEARCHED`), and their query-term frequencies and lengths
-    (`{prefix}tf`) from the same per-video rows' postings (revision 0022), unpacked only in the
-    videos that say a searched term: over a large scope a common word's postings in every video
-    cost more than the rest of the question."""
+    (`{prefix}tf`) from the same per-video rows' postings (revision 0022), read only in the videos
+    that say a searched term and, over a large scope, unpacked only for the documents admitted:
+    there a common word's postings in every video cost more than the rest of the question."""
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
@@ -170,30 +170,38 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
          GROUP BY k.lexeme
     ),
     {prefix}searched AS MATERIALIZED ({_SEARCHED.format(df=prefix + "df", stats=prefix + "stats")}),
-    {prefix}postings AS MATERIALIZED (  -- every query term's postings in the videos saying a searched term
-        SELECT p.id, k.video_id, k.lexeme, p.tf, p.dl
+    {prefix}rows AS MATERIALIZED (  -- every query term's per-video row in the videos saying a searched term
+        SELECT k.video_id, k.lexeme, k.document_ids, k.term_counts, k.document_lengths
           FROM keyword_terms k
-          CROSS JOIN LATERAL unnest(k.document_ids, k.term_counts, k.document_lengths) p(id, tf, dl)
          WHERE k.kind = '{table}' AND k.embedding_model = :model
            AND k.lexeme = ANY ((SELECT lexemes FROM terms_query)::text[])
            -- an array, so that the planner looks these videos up instead of a word's rows in every video
            AND k.video_id = ANY ((SELECT array_agg(DISTINCT v) FROM {prefix}df d, {prefix}searched s, unnest(d.videos) v
                                    WHERE d.lexeme = ANY (s.lexemes))::bigint[])
     ),
+    {prefix}admitted AS MATERIALIZED (  -- when not every term is searched: the documents admitted, by video
+        SELECT video_id, array_agg(id) AS ids FROM (
+            SELECT r.video_id, p.id
+              FROM {prefix}rows r CROSS JOIN LATERAL unnest(r.document_ids) p(id) CROSS JOIN {prefix}searched s
+             WHERE NOT s.complete AND r.lexeme = ANY (s.lexemes)
+             GROUP BY r.video_id, p.id, s.every, s.lexemes
+            HAVING NOT s.every OR count(*) = cardinality(s.lexemes)
+        ) documents
+         GROUP BY video_id
+    ),
     {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
         -- Every posting when every term is searched (exact BM25: a small scope's case)...
-        (SELECT p.id, p.video_id, p.lexeme, p.tf, p.dl FROM {prefix}postings p
+        (SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl
+           FROM {prefix}rows r CROSS JOIN LATERAL unnest(r.document_ids, r.term_counts, r.document_lengths) p(id, tf, dl)
           WHERE (SELECT complete FROM {prefix}searched))
         UNION ALL
-        -- ...else one pass counting each document's searched terms. (A self-join of the postings
-        -- was planned as a nested loop on the CTEs' one-row estimates: 20 ms for 500 postings.)
-        (SELECT id, video_id, lexeme, tf, dl FROM (
-            SELECT p.*, s.every, cardinality(s.lexemes) AS needed,
-                   count(*) FILTER (WHERE p.lexeme = ANY (s.lexemes)) OVER (PARTITION BY p.id) AS held
-              FROM {prefix}postings p CROSS JOIN {prefix}searched s
-             WHERE NOT s.complete
-        ) counted
-         WHERE held > 0 AND (NOT every OR held = needed))
+        -- ...else only the admitted documents' postings: a common word's, unpacked in every video saying
+        -- a rare one, were 80,000 rows over a whole library, and counting each document's searched words
+        -- over them took a sort of them all (~100 ms per side).
+        (SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl
+           FROM {prefix}rows r JOIN {prefix}admitted a USING (video_id)
+           CROSS JOIN LATERAL (SELECT * FROM unnest(r.document_ids, r.term_counts, r.document_lengths) u(id, tf, dl)
+                                WHERE u.id = ANY (a.ids)) p)
     )"""
 
 
@@ -223,7 +231,10 @@ _SEARCHED = """
 """
 
 # One document's Okapi BM25, summed over its query terms (`tf`, `df` and `stats` as above).
-_BM25_SCORE = """sum(df.idf * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / stats.avgdl)))"""
+# Summed in lexeme order, so a score is the same to the last bit whatever order the plan reads the
+# postings in, and documents with equal scores (the same words as often, the same length) rank by id.
+_BM25_SCORE = """sum(df.idf * tf.tf * (:k1 + 1) / (tf.tf + :k1 * (1 - :b + :b * tf.dl / stats.avgdl))
+                     ORDER BY tf.lexeme)"""
 
 # Okapi BM25 over the group's chunks, computed in SQL: document frequencies and the average
 # length come from the group alone, so a word rare in this group counts as rare. Query terms are
