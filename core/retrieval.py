@@ -198,10 +198,18 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         -- ...else only the admitted documents' postings: a common word's, unpacked in every video saying
         -- a rare one, were 80,000 rows over a whole library, and counting each document's searched words
         -- over them took a sort of them all (~100 ms per side).
+        -- Each row meets its video's admitted documents by a window over both (one sort), not a join
+        -- that the CTEs' guessed sizes could make a nested loop.
         (SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl
-           FROM {prefix}rows r JOIN {prefix}admitted a USING (video_id)
+           FROM (SELECT both_sides.*, max(admitted_ids) OVER (PARTITION BY video_id) AS ids
+                   FROM (SELECT video_id, lexeme, document_ids, term_counts, document_lengths,
+                                NULL::bigint[] AS admitted_ids
+                           FROM {prefix}rows
+                         UNION ALL
+                         SELECT video_id, NULL, NULL, NULL, NULL, ids FROM {prefix}admitted) both_sides) r
            CROSS JOIN LATERAL (SELECT * FROM unnest(r.document_ids, r.term_counts, r.document_lengths) u(id, tf, dl)
-                                WHERE u.id = ANY (a.ids)) p)
+                                WHERE u.id = ANY (r.ids)) p
+          WHERE r.lexeme IS NOT NULL AND r.ids IS NOT NULL)
     )"""
 
 
