@@ -207,8 +207,10 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
                            FROM {prefix}rows
                          UNION ALL
                          SELECT video_id, NULL, NULL, NULL, NULL, ids FROM {prefix}admitted) both_sides) r
-           CROSS JOIN LATERAL (SELECT * FROM unnest(r.document_ids, r.term_counts, r.document_lengths) u(id, tf, dl)
-                                WHERE u.id = ANY (r.ids)) p
+           -- where in the row each admitted document is, if it holds the word (not the whole row unpacked)
+           CROSS JOIN LATERAL (SELECT a.id, r.term_counts[at] AS tf, r.document_lengths[at] AS dl
+                                 FROM unnest(r.ids) a(id), array_position(r.document_ids, a.id) at
+                                WHERE at IS NOT NULL) p
           WHERE r.lexeme IS NOT NULL AND r.ids IS NOT NULL)
     )"""
 
