@@ -392,7 +392,7 @@ _CANDIDATES_SQL = (
 
 # How the vector sides read a scope (see the module's docstring): exactly, its rows read by video,
 # or through the HNSW index, each row's scope then checked (IN_SCOPE). Each question's SQL holds one
-# of the two for each side, chosen from the scope's size (`_sizes`).
+# of the two for each side, chosen from the scope's size (`_plan_for`).
 _DENSE = {
     False: """(SELECT c.id, c.embedding <=> :qv AS distance
                FROM transcript_chunks c
@@ -502,7 +502,7 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
 
 
 # The scope's size (its chunks and sentences) and, in the same round trip, this transaction's settings.
-_PLAN_FOR = {kind: _scoped(kind, """
+_PLAN_FOR = {kind: text(_scoped(kind, """
     SELECT chunks > :exact_chunks AS chunks_by_index, sentences > :exact_sentences AS sentences_by_index,
            set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', :ef_search, true),
            set_config('work_mem', '16MB', true),
@@ -513,7 +513,7 @@ _PLAN_FOR = {kind: _scoped(kind, """
               FROM keyword_stats k
              WHERE k.kind IN ('transcript_chunks', 'transcript_sentences') AND k.embedding_model = :model
                AND k.video_id = ANY ((SELECT videos FROM scope_videos)::bigint[])) sizes
-    """) for kind in _SCOPES}
+    """)) for kind in _SCOPES}
 
 
 def _plan_for(session: Session, kind: Scope, parameters: dict[str, Any],
@@ -528,7 +528,7 @@ def _plan_for(session: Session, kind: Scope, parameters: dict[str, Any],
     sort in memory (the default 4 MB spilled a 300-video group's 40,000 to disk)."""
     exact_chunks, exact_sentences = {None: (EXACT_SCAN_LIMIT, SENTENCE_EXACT_SCAN_LIMIT),
                                      True: (-1, -1), False: (2**62, 2**62)}[by_index]
-    row = session.execute(text(_PLAN_FOR[kind]), {**parameters, "exact_chunks": exact_chunks,
+    row = session.execute(_PLAN_FOR[kind], {**parameters, "exact_chunks": exact_chunks,
                                                   "exact_sentences": exact_sentences,
                                                   "ef_search": str(HNSW_EF_SEARCH)}).one()
     return row.chunks_by_index, row.sentences_by_index
