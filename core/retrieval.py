@@ -16,7 +16,8 @@ knows from per-video counts (the planner cannot see into a CTE and takes it for 
   (core/workspace_indexes.py) serve it when they exist: its workspace is stated as
   `workspace_id = :workspace_id` there, so the planner can match their `WHERE workspace_id = N`.
 The size is read first (`_plan_for`, in the round trip that makes the transaction's settings) and
-the question's SQL holds only the path it takes; a scope read by video keeps a cached generic plan.
+the question's SQL holds only the path it takes; a scope whose chunks and sentences are both read by
+video keeps a cached generic plan.
 See bench/retrieval.py and BENCHMARKS.md.
 
 No question reads a search vector: BM25's document counts, lengths, each word's document frequency and
@@ -65,6 +66,9 @@ BM25_K1, BM25_B = 1.2, 0.75  # Okapi BM25's usual constants
 # Documents each BM25 side scores at most (chunks, then sentences) before it keeps to those holding
 # the question's rarest words (see _SEARCHED): about 40 ms of scoring on this machine's cores.
 POSTING_BUDGET = 4000
+# Over the budget, a video's admitted documents up to this many are looked up by their position in
+# each word's row; past it (a long video saying a rare word throughout) the rows are unpacked.
+ADMITTED_BY_POSITION = 32
 # A scope with at most this many chunks (or sentences) is searched by vector exactly, its rows read
 # by video; a larger one through the HNSW index, which pays once the scope is a fair share of the
 # table (bench/retrieval.py: 300 videos read exactly took 100 ms for the chunks, 150 for the sentences).
@@ -147,9 +151,11 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
     their count and average length (`{prefix}stats`) and each query term's document frequency
     (`{prefix}df`) summed from per-video rows (keyword_stats, keyword_terms), which documents to
     score (`{prefix}searched`, see `_SEARCHED`), and their query-term frequencies and lengths
-    (`{prefix}tf`) from the same per-video rows' postings (revision 0022), read only in the videos
-    that say a searched term and, over a large scope, unpacked only for the documents admitted:
-    there a common word's postings in every video cost more than the rest of the question."""
+    (`{prefix}tf`) from the same per-video rows' postings (revision 0022, `{prefix}rows`), read only
+    in the videos that say a searched term. When the budget holds every term's documents
+    (`complete`) all postings are used; otherwise only the documents admitted (`{prefix}admitted`)
+    are looked up in them: over a whole library a common word's postings in every video cost more
+    than the rest of the question."""
     return f"""
     {prefix}stats AS MATERIALIZED (
         SELECT coalesce(sum(k.documents), 0) AS n,
@@ -189,29 +195,42 @@ def _bm25_documents(table: str, prefix: str = "") -> str:
         ) documents
          GROUP BY video_id
     ),
+    {prefix}rows_admitted AS MATERIALIZED (  -- each row with its video's admitted documents
+        -- by a window over both (one sort), not a join that the CTEs' guessed sizes could make a nested loop
+        SELECT * FROM (
+            SELECT both_sides.*, max(admitted_ids) OVER (PARTITION BY video_id) AS ids
+              FROM (SELECT video_id, lexeme, document_ids, term_counts, document_lengths, NULL::bigint[] AS admitted_ids
+                      FROM {prefix}rows
+                    UNION ALL
+                    SELECT video_id, NULL, NULL, NULL, NULL, ids FROM {prefix}admitted) both_sides
+        ) joined
+         WHERE lexeme IS NOT NULL AND ids IS NOT NULL
+    ),
     {prefix}tf AS MATERIALIZED (  -- the postings of the documents `searched` admits
-        -- Every posting when every term is searched (exact BM25: a small scope's case)...
+        -- Every posting when every term is searched (the budget holds them all; BM25 is exact either way)...
         (SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl
            FROM {prefix}rows r CROSS JOIN LATERAL unnest(r.document_ids, r.term_counts, r.document_lengths) p(id, tf, dl)
           WHERE (SELECT complete FROM {prefix}searched))
         UNION ALL
-        -- ...else only the admitted documents' postings: a common word's, unpacked in every video saying
-        -- a rare one, were 80,000 rows over a whole library, and counting each document's searched words
-        -- over them took a sort of them all (~100 ms per side).
-        -- Each row meets its video's admitted documents by a window over both (one sort), not a join
-        -- that the CTEs' guessed sizes could make a nested loop.
-        (SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl
-           FROM (SELECT both_sides.*, max(admitted_ids) OVER (PARTITION BY video_id) AS ids
-                   FROM (SELECT video_id, lexeme, document_ids, term_counts, document_lengths,
-                                NULL::bigint[] AS admitted_ids
-                           FROM {prefix}rows
-                         UNION ALL
-                         SELECT video_id, NULL, NULL, NULL, NULL, ids FROM {prefix}admitted) both_sides) r
-           -- where in the row each admitted document is, if it holds the word (not the whole row unpacked)
-           CROSS JOIN LATERAL (SELECT a.id, r.term_counts[at] AS tf, r.document_lengths[at] AS dl
-                                 FROM unnest(r.ids) a(id), array_position(r.document_ids, a.id) at
-                                WHERE at IS NOT NULL) p
-          WHERE r.lexeme IS NOT NULL AND r.ids IS NOT NULL)
+        -- ...else only the admitted documents' postings (a common word's, unpacked in every video saying a
+        -- rare one, were 80,000 rows over a whole library: ~100 ms per side). Where a video has a few
+        -- admitted documents, each is found by its position in the row...
+        (SELECT a.id, r.video_id, r.lexeme, r.term_counts[at], r.document_lengths[at]
+           FROM {prefix}rows_admitted r CROSS JOIN LATERAL unnest(r.ids) a(id)
+           CROSS JOIN LATERAL array_position(r.document_ids, a.id) at
+          WHERE cardinality(r.ids) <= :by_position_up_to AND at IS NOT NULL)
+        UNION ALL
+        -- ...and where it has many (a long video saying the rare word throughout: positions would cost
+        -- admitted x postings per row), its rows are unpacked and each document's searched words counted.
+        (SELECT id, video_id, lexeme, tf, dl FROM (
+            SELECT p.id, r.video_id, r.lexeme, p.tf, p.dl, s.every, cardinality(s.lexemes) AS needed,
+                   count(*) FILTER (WHERE r.lexeme = ANY (s.lexemes)) OVER (PARTITION BY p.id) AS held
+              FROM {prefix}rows_admitted r
+              CROSS JOIN LATERAL unnest(r.document_ids, r.term_counts, r.document_lengths) p(id, tf, dl)
+              CROSS JOIN {prefix}searched s
+             WHERE cardinality(r.ids) > :by_position_up_to
+        ) counted
+         WHERE held > 0 AND (NOT every OR held = needed))
     )"""
 
 
@@ -230,7 +249,7 @@ _SEARCHED = """
                     ELSE array_agg(lexeme) FILTER (WHERE rarest OR holding_rarer > :posting_budget)
                END AS lexemes,
                coalesce(min(df) > :posting_budget, false) AS every,
-               coalesce(sum(df) <= :posting_budget, true) AS complete  -- every term searched
+               coalesce(sum(df) <= :posting_budget, true) AS complete  -- every term's documents scored
           FROM (SELECT lexeme, df, row_number() OVER rarer_first = 1 AS rarest,
                        sum(df) OVER rarer_first AS postings,
                        -- documents expected to hold every rarer term
@@ -299,6 +318,7 @@ _SCOPES = {
 }
 _SCOPES = {kind: sql + _SCOPE_VIDEOS for kind, sql in _SCOPES.items()}
 
+
 def scope_of(group_id: int | None, video_id: int | None) -> tuple[Scope, dict[str, int]]:
     """The scope a group id, a video id or neither names, and its SQL parameters."""
     if group_id is not None:
@@ -324,9 +344,9 @@ _SENTENCE_BM25_CTES = _bm25_documents("transcript_sentences", "sentence_") + """
 _CANDIDATES_SQL = (
     "," + _BM25_CTES + "," + _SENTENCE_BM25_CTES + """,
     dense AS (
-        SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM DENSE nearest
+        SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM __DENSE__ nearest
     ),
-    near_sentences AS NEAR_SENTENCES,
+    near_sentences AS __NEAR_SENTENCES__,
     sentence_chunks AS (  -- the spoken chunks each near sentence is in, found by video
         SELECT d.id
           FROM near_sentences s
@@ -398,7 +418,7 @@ _DENSE = {
                FROM transcript_chunks c
               WHERE c.workspace_id + 0 = :workspace_id AND c.embedding_model = :model
                 AND c.video_id IN (SELECT video_id FROM scope)
-              ORDER BY distance
+              ORDER BY (c.embedding <=> :qv) + 0  -- exact: an order no HNSW index can serve, whatever the plan
               LIMIT :candidates)""",
     True: """(SELECT c.id, c.embedding <=> :qv AS distance
                FROM transcript_chunks c
@@ -411,7 +431,7 @@ _NEAR_SENTENCES = {
            FROM transcript_sentences s
           WHERE s.workspace_id + 0 = :workspace_id AND s.embedding_model = :model
             AND s.video_id IN (SELECT video_id FROM scope)
-          ORDER BY s.embedding <=> :qv
+          ORDER BY (s.embedding <=> :qv) + 0
           LIMIT :sentence_candidates)""",
     True: """(SELECT s.video_id, s.start_time, s.end_time
            FROM transcript_sentences s
@@ -439,8 +459,8 @@ def _scoped(kind: Scope, sql: str) -> str:
 # The candidate SQL for each scope and each way of reading its chunks and its sentences (by index or not).
 _CANDIDATES = {
     (kind, chunks_by_index, sentences_by_index): text(_scoped(kind, _CANDIDATES_SQL
-                                                              .replace("DENSE", _DENSE[chunks_by_index])
-                                                              .replace("NEAR_SENTENCES",
+                                                              .replace("__DENSE__", _DENSE[chunks_by_index])
+                                                              .replace("__NEAR_SENTENCES__",
                                                                        _NEAR_SENTENCES[sentences_by_index])))
     .bindparams(bindparam("qv", type_=Vector(EMBEDDING_DIMENSIONS)))
     for kind in _SCOPES for chunks_by_index in (False, True) for sentences_by_index in (False, True)
@@ -465,7 +485,8 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
     group, else the video, else (neither given) all the workspace's videos. `posting_budget` (default
     POSTING_BUDGET) bounds the documents each keyword side scores; `by_index` makes both vector
     sides read the scope through the HNSW indexes (True) or exactly, by video (False), whatever
-    its size (for tests: both ways find the same)."""
+    its size (for tests: both ways find the same). The search settings it makes (`_plan_for`) hold
+    for the rest of the session's transaction: ask in a session of its own."""
     statement, parameters = _candidate_query(session, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
                                              model=model, query_vector=query_vector, query_text=query_text,
                                              candidates=candidates, sentence_candidates=sentence_candidates,
@@ -473,7 +494,8 @@ def candidate_pool(session: Session, *, group_id: int | None, workspace_id: int,
     result = session.execute(statement, parameters)
     # The SQL names Candidate's fields in order, every number a float or an integer; built from
     # plain tuples (by name, 200 rows took 2 ms of a small group's question).
-    assert tuple(result.keys()) == _CANDIDATE_FIELDS
+    if tuple(result.keys()) != _CANDIDATE_FIELDS:
+        raise RuntimeError(f"the candidate SQL's columns {tuple(result.keys())} are not Candidate's fields")
     return [Candidate(*r) for r in result]
 
 
@@ -538,7 +560,8 @@ def _keyword_parameters(workspace_id: int, model: str, query_text: str, posting_
     """The parameters of the BM25 CTEs, shared by the candidate SQL and the keyword side alone."""
     return {"workspace_id": workspace_id, "model": model, "question": keyword_text(query_text),
             "words": _GLUE.sub(" ", query_text[:4000]), "k1": BM25_K1, "b": BM25_B,
-            "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget}
+            "posting_budget": POSTING_BUDGET if posting_budget is None else posting_budget,
+            "by_position_up_to": ADMITTED_BY_POSITION}
 
 
 def cited_start(c: Candidate, lead_in_s: float = LEAD_IN_S) -> float:

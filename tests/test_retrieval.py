@@ -318,10 +318,14 @@ def test_the_keyword_side_scores_exactly_okapi_bm25_over_the_group(corpus):
     assert [h.score for h in got] == pytest.approx([score for _, score in expected], rel=1e-9)
 
 
-def test_over_its_budget_the_keyword_side_scores_only_chunks_with_the_rarest_words(corpus):
+@pytest.mark.parametrize("by_position_up_to", [retrieval.ADMITTED_BY_POSITION, 0])
+def test_over_its_budget_the_keyword_side_scores_only_chunks_with_the_rarest_words(corpus, monkeypatch,
+                                                                                   by_position_up_to):
     """A whole library's common words would cost seconds to score everywhere; over the budget,
     the chunks holding the rarest word are scored, still exactly, and when even that word is too
-    common, the chunks holding the rarest words together."""
+    common, the chunks holding the rarest words together. The same whether their other words are
+    looked up by position (a video with few such chunks) or their video's postings unpacked."""
+    monkeypatch.setattr(retrieval, "ADMITTED_BY_POSITION", by_position_up_to)
     db, owner, group_id, ids = corpus
     question = "Which laptop does the onboarding cover?"  # "laptop" in two chunks, "onboarding" (the title) in all five
     with db.session() as s:
