@@ -525,13 +525,15 @@ def _candidate_query(session: Session, *, group_id: int | None, video_id: int | 
 
 # The scope's size (its chunks and sentences) and, in the same round trip, this transaction's settings.
 _PLAN_FOR = {kind: text(_scoped(kind, """
-    SELECT chunks > :exact_chunks AS chunks_by_index, sentences > :exact_sentences AS sentences_by_index,
+    SELECT chunks_by_index, sentences_by_index,
            set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', :ef_search, true),
            set_config('work_mem', '16MB', true),
-           set_config('plan_cache_mode', CASE WHEN chunks > :exact_chunks OR sentences > :exact_sentences
+           set_config('plan_cache_mode', CASE WHEN chunks_by_index OR sentences_by_index
                                               THEN 'force_custom_plan' ELSE 'force_generic_plan' END, true)
-      FROM (SELECT coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_chunks'), 0) AS chunks,
-                   coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_sentences'), 0) AS sentences
+      FROM (SELECT coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_chunks'), 0) > :exact_chunks
+                       AS chunks_by_index,
+                   coalesce(sum(k.documents) FILTER (WHERE k.kind = 'transcript_sentences'), 0) > :exact_sentences
+                       AS sentences_by_index
               FROM keyword_stats k
              WHERE k.kind IN ('transcript_chunks', 'transcript_sentences') AND k.embedding_model = :model
                AND k.video_id = ANY ((SELECT videos FROM scope_videos)::bigint[])) sizes
