@@ -103,6 +103,9 @@ class Prepared:
     conversation_id: int | None = None  # None: the answer starts a conversation
     visitor_token: str | None = field(default=None, repr=False)  # a share-link visitor's
     video_id: int | None = None
+    # Retrieval found nothing certain but something near (`retrieval.is_near`): the model judges,
+    # and a reply that cites no passage is its "nothing found".
+    model_judges: bool = False
 
     @property
     def nothing_found(self) -> str:
@@ -226,9 +229,11 @@ def prepare(
     hits = _retrieve(db, settings, access, group_id=group_id, video_id=video_id, workspace_id=workspace_id,
                      query=search_query, shared=shared)
     # Found when a passage says the question's rarer words or is close in meaning (one rule, which
-    # the benchmark measures too); then the model sees all k (context helps it).
+    # the benchmark measures too); then the model sees all k (context helps it). A configured model
+    # also judges what is only near: most refused real questions are there, and only it can tell.
     found = retrieval.is_found(hits, similarity=settings.min_relevance)
-    if found and access.remote:
+    model_judges = access.remote and not found and retrieval.is_near(hits)
+    if (found or model_judges) and access.remote:
         mode, chosen = AnswerMode.LLM, hits
     elif found:
         mode, chosen = AnswerMode.EXTRACTIVE, extractive_choice(hits)
@@ -245,7 +250,7 @@ def prepare(
         passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id, h.kind, h.thumbnail)
                     for n, h in enumerate(chosen, 1)]
     return Prepared(group_id, user_id, workspace_id, question, search_query, mode, passages, shared, access, history,
-                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id)
+                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id, model_judges)
 
 
 def _clean_question(question: str) -> str:
@@ -434,13 +439,16 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     """Check the answer's claims, store the exchange (question, answer, cited moments, claims) and
     return it for display."""
     text = one_citation_each((text or "").strip())
-    mode = prepared.mode if text else AnswerMode.NOTHING  # a model that wrote nothing found nothing
+    # A model that wrote nothing found nothing; so did one that judged near passages and cited none
+    # (its prompt says to say plainly that the videos do not cover it: its words are kept).
+    judged_none = prepared.model_judges and not cited(text, prepared.passages)
+    mode = prepared.mode if text and not judged_none else AnswerMode.NOTHING
     text = text or prepared.nothing_found
     checked = check_claims(prepared, text, mode)
     nothing = mode == AnswerMode.NOTHING
-    # Only retrieval's own refusal offers its closest moments: a model that wrote nothing was
-    # given passages that were found, which would read wrongly as "none seems to answer".
-    closest = prepared.passages[:CLOSEST_MOMENTS] if prepared.mode == AnswerMode.NOTHING else []
+    # Only a judgement that none answers offers the closest moments: a model that wrote nothing
+    # about passages that were found would read wrongly as "none seems to answer".
+    closest = prepared.passages[:CLOSEST_MOMENTS] if prepared.mode == AnswerMode.NOTHING or judged_none else []
     return save(db, prepared, Answer(None, prepared.question, text, [] if nothing else cited(text, prepared.passages),
                                      mode, [c.as_row() for c in checked], claims.support_score(checked),
                                      closest=closest))
