@@ -174,7 +174,7 @@ def tune(rank, pools: list, questions: list[Question], on: list[int], k: int) ->
 
 
 def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | None = None,
-        offtopic: list[str] = (), tune_halves: bool = False) -> None:
+        offtopic: list[str] = (), uncovered: list[str] = (), tune_halves: bool = False) -> None:
     from langchain_postgres import PGVector
 
     from core import answers, retrieval
@@ -200,6 +200,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
                                           workspace_id=corpus.workspace_id)
     pools: list = []
     nothing: list[bool] = []
+    far: list[bool] = []  # refused, and not even near enough for a configured model to judge
 
     def citations(hits) -> list[Citation]:
         return [Citation(ids[h.video_id], h.start, h.end, h.chunk_start) for h in hits]
@@ -208,6 +209,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
         pools.append(retriever.pool(q.text))
         hits = retriever.rank(pools[-1])
         nothing.append(not retrieval.is_found(hits[:settings.top_k], similarity=settings.min_relevance))
+        far.append(nothing[-1] and not retrieval.is_near(hits[:settings.top_k]))
         return citations(hits[:10])
 
     def bm25(q: Question) -> list[Citation]:
@@ -241,14 +243,25 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
                           for h, on in halves.items())
         print(f"\nhalves by {split} ({sizes}):\n{header}\n" + "\n".join(split_lines))
 
-    refused = []
-    for question in offtopic:
-        hits = retriever.hits(question)[:settings.top_k]
-        refused.append(not retrieval.is_found(hits, similarity=settings.min_relevance))
-    print(f'\nours, "nothing found": {sum(nothing) / len(nothing):.1%} of the {len(nothing)} questions'
-          + (" (" + ", ".join(f"{h} {sum(nothing[i] for i in on) / len(on):.1%}" for h, on in halves.items()) + ")"
-             if halves else "")
-          + (f"; {sum(refused) / len(refused):.1%} of {len(refused)} off-topic questions" if refused else ""))
+    def by_half(flags: list[bool]) -> str:
+        return " (" + ", ".join(f"{h} {sum(flags[i] for i in on) / len(on):.1%}" for h, on in halves.items()) + ")" \
+            if halves else ""
+
+    # Questions no video answers: off the videos' subject ("off-topic"), and on it ("uncovered": what a
+    # tutorial could teach, but none of these says its key words). Refused: found by nothing; judged:
+    # near enough that a configured model decides.
+    others = []
+    for name, texts in (("off-topic", offtopic), ("uncovered", uncovered)):
+        hits = [retriever.hits(t)[:settings.top_k] for t in texts]
+        refused = [not retrieval.is_found(h, similarity=settings.min_relevance) for h in hits]
+        judged = [r and retrieval.is_near(h) for r, h in zip(refused, hits)]
+        if texts:
+            others.append((name, len(texts), sum(refused) / len(texts), sum(judged) / len(texts)))
+    print(f'\nours, "nothing found": {sum(nothing) / len(nothing):.1%} of the {len(nothing)} questions{by_half(nothing)}'
+          + "".join(f"; {refused:.1%} of {n} {name} questions" for name, n, refused, _ in others))
+    print(f"with a chat model to judge what is near (retrieval.is_near): refused outright {sum(far) / len(far):.1%}"
+          f"{by_half(far)}" + "".join(f"; the model judges {judged:.1%} of the {name} questions"
+                                       for name, _, _, judged in others))
     # A refusal lists the closest moments (answers.CLOSEST_MOMENTS) as not an answer: how often
     # one of them plays the answer.
     offered = [any(plays_the_answer(c.video, c.start, video=q.video_id, answer_start=q.start, answer_end=q.end)
@@ -275,6 +288,7 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
 
 
 def load_offtopic(path: Path) -> list[str]:
+    """Questions, one JSON object a line, that the videos do not answer."""
     return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -289,6 +303,10 @@ def main() -> None:
                         help="with --split: choose the fusion parameters on each half, report them on the other")
     parser.add_argument("--offtopic", type=Path, default=Path(__file__).parent.parent / "tests/data/offtopic-questions.jsonl",
                         help='questions the videos do not answer, for the "nothing found" rate')
+    parser.add_argument("--uncovered", type=Path,
+                        default=Path(__file__).parent.parent / "tests/data/uncovered-questions.jsonl",
+                        help="questions on the videos' subject that none of them answers (their key words are "
+                             "never said), for the same rate")
     parser.add_argument("--posting-budget", type=int, default=None,
                         help="documents each BM25 side scores before keeping to the rarest words (default: the "
                              "product's); a small one shows, on these 1,200 chunks, what a library 100x larger gets")
@@ -314,7 +332,8 @@ def main() -> None:
         parser.error("--tune needs --split")
     with scratch_database("quality") as db:
         run(db, args.eval_dir, load_questions(args.questions), args.k, split=args.split,
-            offtopic=load_offtopic(args.offtopic) if args.offtopic.exists() else [], tune_halves=args.tune)
+            offtopic=load_offtopic(args.offtopic) if args.offtopic.exists() else [],
+            uncovered=load_offtopic(args.uncovered) if args.uncovered.exists() else [], tune_halves=args.tune)
 
 
 if __name__ == "__main__":
