@@ -262,14 +262,15 @@ def run(db, eval_dir: Path, questions: list[Question], k: int, *, split: str | N
     print(f"with a chat model to judge what is near (retrieval.is_near): refused outright {sum(far) / len(far):.1%}"
           f"{by_half(far)}" + "".join(f"; the model judges {judged:.1%} of the {name} questions"
                                        for name, _, _, judged in others))
-    # A refusal lists the closest moments (answers.CLOSEST_MOMENTS) as not an answer: how often
-    # one of them plays the answer.
+    # A refusal near a passage lists the closest moments (answers.CLOSEST_MOMENTS) as not an answer:
+    # how often one of them plays the answer.
     offered = [any(plays_the_answer(c.video, c.start, video=q.video_id, answer_start=q.start, answer_end=q.end)
                    for c in cites[:answers.CLOSEST_MOMENTS])
-               for (q, cites), refused_here in zip(results, nothing) if refused_here]
+               for (q, cites), refused_here, far_here in zip(results, nothing, far) if refused_here and not far_here]
     if offered:
-        print(f"of the refused, the answer plays from one of the {answers.CLOSEST_MOMENTS} closest moments "
-              f"listed with the refusal: {sum(offered) / len(offered):.1%} ({sum(offered)} of {len(offered)})")
+        print(f"of the refused near a passage, the answer plays from one of the {answers.CLOSEST_MOMENTS} closest "
+              f"moments listed with the refusal: {sum(offered) / len(offered):.1%} ({sum(offered)} of {len(offered)}); "
+              f"the {sum(far)} far from every passage list none")
 
     if tune_halves:
         def rank(pool, **config) -> list[Citation]:

@@ -38,8 +38,10 @@ NOTHING_FOUND_IN_VIDEO = "I could not find anything about that in this video. Tr
 NOTHING_FOUND_ANYWHERE = ("I could not find anything about that in your videos. "
                           "Try other words, or check that the videos you expect are ready.")
 EXTRACTIVE_PASSAGES = 4  # an offline answer quotes at most this many sentences
-# A "nothing found" answer lists this many of the moments that came closest, as not an answer: on
-# TutorialVQA's dev questions (all answerable) the refused ones often have the answer among them.
+# A "nothing found" answer near a passage (`retrieval.is_near`) lists this many of the moments that
+# came closest, as not an answer: on TutorialVQA's dev questions (all answerable) the refused ones
+# often have the answer among them. One far from every passage ("what is the capital of Mongolia?")
+# lists none: they would be noise.
 CLOSEST_MOMENTS = 3
 # An offline answer stops quoting at the first moment whose fused retrieval score is below this
 # share of the best one's (chosen on one half of TutorialVQA dev, split by video: BENCHMARKS.md).
@@ -237,8 +239,8 @@ def prepare(
         mode, chosen = AnswerMode.LLM, hits
     elif found:
         mode, chosen = AnswerMode.EXTRACTIVE, extractive_choice(hits)
-    else:
-        mode, chosen = AnswerMode.NOTHING, hits[:CLOSEST_MOMENTS]  # shown as not an answer
+    else:  # the closest moments, shown as not an answer, when they are near enough to be what was meant
+        mode, chosen = AnswerMode.NOTHING, hits[:CLOSEST_MOMENTS] if retrieval.is_near(hits) else []
     if mode != AnswerMode.LLM:
         # Quote the sentence retrieval already found nearest the question inside each passage
         # (stored with its vector at ingestion), cited from where retrieval says to play; so are

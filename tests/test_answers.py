@@ -82,10 +82,13 @@ def test_nothing_relevant_says_so_instead_of_inventing(clean_db, settings, corpu
 
 
 def test_nothing_found_offers_the_closest_moments_apart_from_any_citation(clean_db, settings, corpus):
-    """A refusal can be wrong: the moments that came closest are listed with it, as no answer, and
-    come back with the conversation; the answer itself still cites nothing."""
+    """A refusal near a passage can be wrong: the moments that came closest are listed with it, as
+    no answer, and come back with the conversation; the answer itself still cites nothing. One far
+    from everything the videos say offers none: they would be noise."""
     owner, group_id, ids = corpus
-    _, _, answer = ask(clean_db, settings, owner, group_id, "What is the capital of Mongolia?")
+    _, _, far = ask(clean_db, settings, owner, group_id, "What is the capital of Mongolia?")
+    assert far.mode == "nothing" and far.citations == [] and far.closest == []
+    _, _, answer = ask(clean_db, settings, owner, group_id, "What is the wifi password?")  # near the password manager
     assert answer.mode == "nothing" and answer.citations == []
     assert 1 <= len(answer.closest) <= answers.CLOSEST_MOMENTS
     assert {c.video_id for c in answer.closest} <= set(ids.values()) and all(c.snippet for c in answer.closest)

@@ -160,8 +160,8 @@ class AnswerOut(BaseModel):
     answer: str
     mode: str = Field(description="llm, extractive (quotes, no model) or nothing_found")
     citations: list[Citation]
-    closest: list[Citation] = Field(description="When nothing was found: the moments that came closest, "
-                                                "which do not seem to answer it (empty otherwise)")
+    closest: list[Citation] = Field(description="When nothing was found but something is near: the moments "
+                                                "that came closest, which do not seem to answer it (empty otherwise)")
     support_score: float | None = Field(description="Share of the answer's claims its sources support")
     unsupported_claims: list[str]
 

@@ -114,8 +114,8 @@ async def search_moments(query: str, ctx: Context, group_id: int | None = None, 
 async def ask_group(question: str, ctx: Context, group_id: int | None = None, video_id: int | None = None,
                     workspace_id: int | None = None, conversation_id: int | None = None) -> api.AnswerOut:
     """Ask a question about a group (or a video, or a whole workspace): an answer whose every claim cites
-    a numbered moment, listed in `citations` with links; when nothing answers it, `closest` lists the
-    moments that came nearest (not an answer). Pass `conversation_id` back to follow up."""
+    a numbered moment, listed in `citations` with links; when nothing answers it but something is near,
+    `closest` lists the moments that came nearest (not an answer). Pass `conversation_id` back to follow up."""
     app_url = _app_url(ctx)
 
     def work(caller: Caller) -> api.AnswerOut:
