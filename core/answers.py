@@ -105,9 +105,15 @@ class Prepared:
     conversation_id: int | None = None  # None: the answer starts a conversation
     visitor_token: str | None = field(default=None, repr=False)  # a share-link visitor's
     video_id: int | None = None
-    # Retrieval found nothing certain but something near (`retrieval.is_near`): the model judges,
-    # and a reply that cites no passage is its "nothing found".
-    model_judges: bool = False
+    # Nothing found but something near (`retrieval.is_near`): the moments that came closest, as a
+    # refusal offers them (each one's sentence nearest the question).
+    closest: list[Citation] = field(default_factory=list)
+
+    @property
+    def model_judges(self) -> bool:
+        """Retrieval found nothing certain but something near, so the model judges: a reply that
+        cites no passage is its "nothing found"."""
+        return self.mode == AnswerMode.LLM and bool(self.closest)
 
     @property
     def nothing_found(self) -> str:
@@ -234,25 +240,26 @@ def prepare(
     # the benchmark measures too); then the model sees all k (context helps it). A configured model
     # also judges what is only near: most refused real questions are there, and only it can tell.
     found = retrieval.is_found(hits, similarity=settings.min_relevance)
-    model_judges = access.remote and not found and retrieval.is_near(hits)
-    if (found or model_judges) and access.remote:
-        mode, chosen = AnswerMode.LLM, hits
-    elif found:
-        mode, chosen = AnswerMode.EXTRACTIVE, extractive_choice(hits)
-    else:  # the closest moments, shown as not an answer, when they are near enough to be what was meant
-        mode, chosen = AnswerMode.NOTHING, hits[:CLOSEST_MOMENTS] if retrieval.is_near(hits) else []
-    if mode != AnswerMode.LLM:
-        # Quote the sentence retrieval already found nearest the question inside each passage
-        # (stored with its vector at ingestion), cited from where retrieval says to play; so are
-        # the moments that came closest when nothing was found, for the asker to judge.
-        passages = [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
-                             h.score, h.sentence or h.text, h.chunk_id, h.kind, h.thumbnail)
-                    for n, h in enumerate(chosen, 1)]
-    else:
+    # The moments that came closest, shown as not an answer, when they are near enough to be what was meant.
+    closest = _quoted(hits[:CLOSEST_MOMENTS]) if not found and retrieval.is_near(hits) else []
+    if access.remote and (found or closest):
+        mode = AnswerMode.LLM
         passages = [Citation(n, h.video_id, h.title, h.start, h.end, h.score, h.text, h.chunk_id, h.kind, h.thumbnail)
-                    for n, h in enumerate(chosen, 1)]
+                    for n, h in enumerate(hits, 1)]
+    elif found:
+        mode, passages = AnswerMode.EXTRACTIVE, _quoted(extractive_choice(hits))
+    else:
+        mode, passages = AnswerMode.NOTHING, closest
     return Prepared(group_id, user_id, workspace_id, question, search_query, mode, passages, shared, access, history,
-                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id, model_judges)
+                    settings.llm_timeout_s, check_with_model, conversation_id, visitor_token, video_id, closest)
+
+
+def _quoted(hits: list[retrieval.Hit]) -> list[Citation]:
+    """Passages as an offline answer quotes them: the sentence retrieval found nearest the question
+    inside each (stored with its vector at ingestion), cited from where retrieval says to play."""
+    return [Citation(n, h.video_id, h.title, h.start, max(h.sentence_end, h.start) if h.sentence else h.end,
+                     h.score, h.sentence or h.text, h.chunk_id, h.kind, h.thumbnail)
+            for n, h in enumerate(hits, 1)]
 
 
 def _clean_question(question: str) -> str:
@@ -450,7 +457,7 @@ def finish(db: Database, prepared: Prepared, text: str) -> Answer:
     nothing = mode == AnswerMode.NOTHING
     # Only a judgement that none answers offers the closest moments: a model that wrote nothing
     # about passages that were found would read wrongly as "none seems to answer".
-    closest = prepared.passages[:CLOSEST_MOMENTS] if prepared.mode == AnswerMode.NOTHING or judged_none else []
+    closest = prepared.closest if prepared.mode == AnswerMode.NOTHING or judged_none else []
     return save(db, prepared, Answer(None, prepared.question, text, [] if nothing else cited(text, prepared.passages),
                                      mode, [c.as_row() for c in checked], claims.support_score(checked),
                                      closest=closest))

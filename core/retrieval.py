@@ -741,7 +741,7 @@ class GroupRetriever(BaseRetriever):
 
     def hits(self, query: str) -> list[Hit]:
         hits = self.rank(self.pool(query))
-        if self.rerank_with is not None:
+        if self.rerank_with is not None and is_near(hits):  # far hits are refused: no call to order them
             return rerank(self.rerank_with, query, hits, timeout=self.llm_timeout_s)
         return hits
 

@@ -59,7 +59,7 @@ class AnswerMode(StrEnum):
 
     LLM = "llm"  # by the chat model, from the retrieved passages
     EXTRACTIVE = "extractive"  # offline: the transcript sentences nearest the question
-    NOTHING = "nothing"  # no passage was close enough; the answer says the videos do not cover it
+    NOTHING = "nothing"  # no passage was close enough, or the model judged none answers: the videos do not cover it
 
 
 class Scope(StrEnum):

@@ -161,7 +161,7 @@ def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
     at.query_params["video"] = str(ids["IT onboarding"])  # where the Library's "Ask this video" leads
     at.switch_page("pages/chat.py").run()
     assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
-    ask(at, "Where is the fire extinguisher?")  # said in another video only
+    ask(at, "What is the office wifi password?")  # near what it says (the password manager), not in it
     assert any("could not find anything about that in this video" in m.value for m in at.markdown)
     assert any(c.value.startswith("Closest moments: none of them seems to answer") for c in at.caption)
     assert any(b.label.startswith("[1] IT onboarding") for b in at.button)  # playable, in case one is meant
@@ -178,7 +178,7 @@ def test_ask_one_video_from_its_link_then_everything(clean_db, corpus_app):
         listed = {(c.scope, c.target) for c in conversations.list_conversations(s, account.id)}
     assert listed == {("video", "IT onboarding"), ("all", "Everything")}
 
-    open_listed(at, "Where is the fire extinguisher?")  # reopening the video's conversation brings its scope back
+    open_listed(at, "What is the office wifi password?")  # reopening the video's conversation brings its scope back
     assert at.session_state["ask-scope"] == "video" and at.selectbox[0].value == ids["IT onboarding"]
 
 

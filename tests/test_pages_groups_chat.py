@@ -98,9 +98,13 @@ def test_share_link_opens_the_group_read_only_and_revoking_ends_it(clean_db, cor
     assert log.is_shared_origin and log.user_id is None and log.workspace_id == personal  # no member asked it
     next(b for b in visitor.button if b.label.startswith("[1] IT onboarding")).click().run()
     assert element_protos(visitor, "video")  # the cited moment plays for the visitor
-    visitor.chat_input[0].set_value("What is the capital of Mongolia?").run()  # nothing in the group says
+    cited = [b.label for b in visitor.button if b.label.startswith("[")]
+    visitor.chat_input[0].set_value("What is the capital of Mongolia?").run()  # far from all the group says
+    assert not any(c.value.startswith("Closest moments") for c in visitor.caption)  # a plain refusal
+    assert [b.label for b in visitor.button if b.label.startswith("[")] == cited
+    visitor.chat_input[0].set_value("What is the office wifi password?").run()  # near the password manager, not said
     assert any(c.value.startswith("Closest moments: none of them seems to answer") for c in visitor.caption)
-    offered = [b.label for b in visitor.button if b.label.startswith("[") and "[1] IT onboarding ·" not in b.label]
+    offered = [b.label for b in visitor.button if b.label.startswith("[")][len(cited):]
     assert offered and all(label.split("] ", 1)[1].split(" · ")[0] in ids for label in offered)  # the group's
 
     with clean_db.session() as s:  # the owner takes that video out of the shared group

@@ -88,6 +88,7 @@ def test_with_a_model_configured_it_judges_what_is_near_but_not_found(db, settin
         "what is the capital of mongolia?"
     offline = ask(db, settings, owner_id, group_id, real)
     assert offline.mode == AnswerMode.NOTHING  # no judge offline: the found rule alone decides
+    offered_offline = ask(db, settings, owner_id, group_id, off_topic).closest
     with db.session() as s:
         model_settings.set_models(s, owner_id, base_url=fake_openai.base_url, chat_model="fake-chat",
                                   embedding_model="")
@@ -105,6 +106,9 @@ def test_with_a_model_configured_it_judges_what_is_near_but_not_found(db, settin
         assert refused.mode == AnswerMode.NOTHING and refused.citations == []
         assert refused.text == fake_openai.chat_reply  # its own words, with the closest moments to judge
         assert 1 <= len(refused.closest) <= answers.CLOSEST_MOMENTS
+        # the moments a refusal offers offline, each with its sentence nearest the question
+        assert [(c.video_id, c.start, c.end, c.snippet) for c in refused.closest] == \
+            [(c.video_id, c.start, c.end, c.snippet) for c in offered_offline]
 
         calls = len(fake_openai.requests)
         nothing = ask(db, settings, owner_id, group_id, far)  # nothing near: no model call spent on it

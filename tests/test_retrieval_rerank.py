@@ -26,9 +26,9 @@ def setup(clean_db, tmp_path, fake_openai):
     with clean_db.session() as s:
         workspace_id = home(s, owner.id)
 
-    def hits(*, rerank: bool = True):
+    def hits(*, rerank: bool = True, question: str = QUESTION):
         return retrieval.group_retriever(clean_db.session, settings, LocalMiniLM(), group_id=group_id,
-                                         workspace_id=workspace_id, rerank=rerank).hits(QUESTION)
+                                         workspace_id=workspace_id, rerank=rerank).hits(question)
 
     def allow(enabled: bool) -> None:
         with clean_db.session() as s:
@@ -91,3 +91,10 @@ def test_a_question_asked_in_the_chat_is_reranked_once_its_owner_allows_it(setup
     prepared = hits.ask()
     assert len(chat_calls(fake)) == 1 and prepared.passages  # the one re-ranking call, before any answer
     assert prepared.passages[0].snippet in next(h.text for h in hits(rerank=False) if h.chunk_id == fused[1])
+
+
+def test_a_question_far_from_every_moment_is_not_reranked(setup):
+    hits, allow, fake = setup
+    allow(True)
+    far = hits(question="What is the capital of Mongolia?")
+    assert far and not retrieval.is_near(far) and chat_calls(fake) == []  # refused unread: no call to order them

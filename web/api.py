@@ -158,7 +158,7 @@ class AnswerOut(BaseModel):
     conversation_id: int | None = Field(description="Pass it back to ask a follow-up question")
     question: str
     answer: str
-    mode: str = Field(description="llm, extractive (quotes, no model) or nothing_found")
+    mode: str = Field(description="llm, extractive (quotes, no model) or nothing (no passage answers it)")
     citations: list[Citation]
     closest: list[Citation] = Field(description="When nothing was found but something is near: the moments "
                                                 "that came closest, which do not seem to answer it (empty otherwise)")
