@@ -51,6 +51,19 @@ def test_a_wrong_number_is_not_supported_even_when_the_rest_matches():
     assert claims.support_score([right, wrong]) == 0.5 and claims.support_score([]) is None
 
 
+def test_first_that_orders_a_step_is_no_number_but_a_first_quarter_is():
+    """"Rasterize the layer first" states no number, so a passage without one can still back it;
+    "the first quarter" against "the third quarter" is a changed specific."""
+    passage = {1: "Before you can paint on the photo layer, you need to rasterize the layer."}
+    [step] = claims.check_offline(claims.split_claims("You need to rasterize the photo layer first [1]."),
+                                  passage, LocalMiniLM())
+    assert step.supported, step.score
+    passage = {1: "Revenue grew by twenty percent in the third quarter."}
+    [quarter] = claims.check_offline(claims.split_claims("Revenue grew by twenty percent in the first quarter [1]."),
+                                     passage, LocalMiniLM())
+    assert not quarter.supported, quarter.score
+
+
 def test_a_key_or_name_the_passage_never_says_is_not_supported_unless_the_question_says_it():
     passage = {1: "To copy a layer, hold the Alt key and drag the layer up in the Layers panel."}
     invented, named = claims.split_claims("To copy a layer, press Ctrl+J in the Layers panel [1]. "
