@@ -8,8 +8,10 @@ test corpus's passages), and the tests keep each of those on its side, so that s
 claims the check has not seen. `tests/data/claims-tutorialvqa.jsonl` holds 50 more, written before
 the check was run on any of them: for 25 passages of three caption sentences each, drawn at random
 (seed 17) from the TutorialVQA captions, one paraphrase the passage supports and one claim on its
-own topic that it does not (a wrong number, setting, menu or outcome). Each row names its passage
-by video and seconds; its text is read from the captions here, not copied into the repo.
+own topic that it does not (a wrong number, setting, menu or outcome); `claims-tutorialvqa-2.jsonl`
+40 more the same way (seed 18, other videos), written later to judge changes made after the first
+set had been seen. Each row names its passage by video and seconds; its text is read from the
+captions here, not copied into the repo.
 
 Each claim is checked as the product checks a model's answer (`claims.check_offline`, the local
 embedder, the video's title as context). "Marked" is a claim the check calls unsupported.
@@ -64,9 +66,11 @@ def main() -> None:
     args = parser.parse_args()
     embedder = local_embedder()
     tuned = [json.loads(line) for line in (DATA / "claims.jsonl").read_text().splitlines()]
-    heldout = heldout_rows(args.eval_dir, DATA / "claims-tutorialvqa.jsonl")
+    sets = [("tuning set (tests/data/claims.jsonl)", tuned)] + [
+        (f"held out ({name})", heldout_rows(args.eval_dir, DATA / name))
+        for name in ("claims-tutorialvqa.jsonl", "claims-tutorialvqa-2.jsonl")]
     print(f"supported from {claims.SUPPORTED_FROM}")
-    for name, rows in (("tuning set (tests/data/claims.jsonl)", tuned), ("held out (TutorialVQA passages)", heldout)):
+    for name, rows in sets:
         print(name + ": " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                       for k, v in figures(rows, embedder).items()))
 
