@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.quality import Citation, Question, score
 
 
@@ -33,3 +35,18 @@ def test_video_halves_keep_each_video_in_one_half_and_deal_them_in_id_order():
     assert [questions[i].video_id for i in halves["B"]] == ["10", "10", "100"]
     shuffled = list(reversed(questions))  # the file's order does not matter, only the video ids
     assert {shuffled[i].video_id for i in video_halves(shuffled)["A"]} == {"9", "11"}
+
+
+def test_each_held_out_claim_reads_its_passage_from_the_captions():
+    """The held-out claims name their passages by video and seconds; the text comes from the eval captions."""
+    import pytest
+
+    from bench.claims import DATA, heldout_rows
+
+    eval_dir = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "tutorialvqa"
+    if not (eval_dir / "captions").exists():
+        pytest.skip(f"the TutorialVQA eval data is not at {eval_dir}")
+    for name, claims in (("claims-tutorialvqa.jsonl", 50), ("claims-tutorialvqa-2.jsonl", 40)):
+        rows = heldout_rows(eval_dir, DATA / name)
+        assert len(rows) == claims and sum(r["supported"] for r in rows) == claims // 2
+        assert all(len(r["passage"].split(". ")) >= 2 and r["context"] for r in rows), name
