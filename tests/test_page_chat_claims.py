@@ -62,6 +62,23 @@ def test_a_model_answer_marks_the_sentence_its_source_does_not_say(clean_db, cor
         assert s.scalars(select(ChatLog.support_score)).one() == 0.5
 
 
+def test_a_model_that_finds_the_near_passages_do_not_answer_is_shown_as_a_refusal(clean_db, corpus_app, fake_openai):
+    """Not found but near: the model judges, and its uncited "not covered" reads as the refusal it is."""
+    at, account, *_ = corpus_app
+    with clean_db.session() as s:
+        model_settings.set_models(s, account.id, base_url=fake_openai.base_url, chat_model="m", embedding_model="")
+        model_settings.set_api_key(s, load_settings(), account.id, "sk-test-0000000000")
+    fake_openai.chat_reply = "The videos do not say what the office wifi password is."
+    at.switch_page("pages/chat.py").run()
+    at.chat_input[0].set_value("What is the office wifi password?").run()  # near the password manager
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("The videos do not say what the office wifi password") for m in at.markdown)
+    assert any(c.value.startswith("Closest moments: none of them seems to answer") for c in at.caption)
+    assert any(b.label.startswith("[1] IT onboarding") for b in at.button)  # to play, in case one is meant
+    with clean_db.session() as s:
+        assert s.scalars(select(ChatLog.mode)).one() == "nothing"
+
+
 @pytest.mark.parametrize(("key", "column", "cost"), [
     ("check-claims", "check_claims_with_model", "one extra call per answer"),
     ("rerank", "rerank_with_model", "one extra call per question")])
