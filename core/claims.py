@@ -134,8 +134,9 @@ def _numbers(text: str) -> set[str]:
 
 
 def _names(text: str) -> set[str]:
-    """Words written with a capital inside a sentence (a menu, a key, a product, a person), lowered."""
-    return {w.lower() for w in re.findall(r"(?<=[\w,;:)\]] )[A-Z]\w*", text)}
+    """Words written with a capital inside a sentence (a menu, a key, a product, a person), lowered;
+    a shortcut's keys too ("Command + Y", "Ctrl+Z")."""
+    return {w.strip().lower() for w in re.findall(r"(?<=[\w,;:)\]] )[A-Z]\w*|(?<=\+)\s*[A-Z]\w*", text)}
 
 
 def _unsaid(claim: str, passage: str, context: str = "") -> bool:
@@ -143,7 +144,9 @@ def _unsaid(claim: str, passage: str, context: str = "") -> bool:
     paraphrase keeps and an invention changes ("Ctrl+J" for "Alt-click", "five" for "three").
     A name the question or a cited video's title says (`context`: "Photoshop") counts as said."""
     said = f"{passage} {context}".lower()
-    return bool(_numbers(claim) - _numbers(passage)) or any(name not in said for name in _names(claim))
+    return bool(_numbers(claim) - _numbers(passage)) or any(
+        not re.search(rf"\b{re.escape(name)}\b", said) if len(name) == 1 else name not in said  # a key: "Y"
+        for name in _names(claim))
 
 
 def _sentences(passage: str) -> list[str]:

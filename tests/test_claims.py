@@ -64,6 +64,13 @@ def test_first_that_orders_a_step_is_no_number_but_a_first_quarter_is():
     assert not quarter.supported, quarter.score
 
 
+def test_a_shortcut_with_another_key_is_not_supported():
+    passage = {1: "I can bring it back by pressing Command + Z again, or Ctrl + Z again."}
+    right, wrong = claims.check_offline(claims.split_claims(
+        "Press Command + Z again to bring it back [1]. Press Command + Y to bring it back [1]."), passage, LocalMiniLM())
+    assert right.supported and not wrong.supported, (right.score, wrong.score)
+
+
 def test_a_key_or_name_the_passage_never_says_is_not_supported_unless_the_question_says_it():
     passage = {1: "To copy a layer, hold the Alt key and drag the layer up in the Layers panel."}
     invented, named = claims.split_claims("To copy a layer, press Ctrl+J in the Layers panel [1]. "
