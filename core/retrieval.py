@@ -659,7 +659,8 @@ NEAR_COVERAGE = 0.60
 
 
 def is_near(hits: list[Hit]) -> bool:
-    """Whether a model should judge hits that are not found: something is close enough that it may answer."""
+    """Whether something in the hits is close enough to be what was meant: a refusal then offers the
+    closest moments, and a configured model judges them (far hits are refused without a model call)."""
     return is_found(hits, similarity=NEAR_SIMILARITY, coverage=NEAR_COVERAGE,
                     sentence_similarity=NEAR_SENTENCE_SIMILARITY)
 
