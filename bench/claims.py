@@ -10,8 +10,8 @@ the check was run on any of them: for 25 passages of three caption sentences eac
 (seed 17) from the TutorialVQA captions, one paraphrase the passage supports and one claim on its
 own topic that it does not (a wrong number, setting, menu or outcome); `claims-tutorialvqa-2.jsonl`
 40 more the same way (seed 18, other videos), written later to judge changes made after the first
-set had been seen. Each row names its passage by video and seconds; its text is read from the
-captions here, not copied into the repo.
+set had been seen, and `-3.jsonl` 40 more (seed 19) after the second had been. Each row names its
+passage by video and seconds; its text is read from the captions here, not copied into the repo.
 
 Each claim is checked as the product checks a model's answer (`claims.check_offline`, the local
 embedder, the video's title as context). "Marked" is a claim the check calls unsupported.
@@ -31,7 +31,8 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 def heldout_rows(eval_dir: Path, path: Path) -> list[dict]:
     """The held-out claims with their passages: the caption cues within each row's seconds."""
-    titles = {str(v["video_id"]): v["title"] for v in map(json.loads, (eval_dir / "videos.jsonl").read_text().splitlines())}
+    videos = map(json.loads, (eval_dir / "videos.jsonl").read_text().splitlines())
+    titles = {str(v["video_id"]): v["title"] for v in videos}
     rows = []
     for row in map(json.loads, path.read_text().splitlines()):
         cues = captions.parse_captions((eval_dir / "captions" / f"{row['video_id']}.vtt").read_bytes())
@@ -68,7 +69,7 @@ def main() -> None:
     tuned = [json.loads(line) for line in (DATA / "claims.jsonl").read_text().splitlines()]
     sets = [("tuning set (tests/data/claims.jsonl)", tuned)] + [
         (f"held out ({name})", heldout_rows(args.eval_dir, DATA / name))
-        for name in ("claims-tutorialvqa.jsonl", "claims-tutorialvqa-2.jsonl")]
+        for name in ("claims-tutorialvqa.jsonl", "claims-tutorialvqa-2.jsonl", "claims-tutorialvqa-3.jsonl")]
     print(f"supported from {claims.SUPPORTED_FROM}")
     for name, rows in sets:
         print(name + ": " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

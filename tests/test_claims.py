@@ -71,6 +71,20 @@ def test_a_shortcut_with_another_key_is_not_supported():
     assert right.supported and not wrong.supported, (right.score, wrong.score)
 
 
+def test_a_claim_that_swaps_a_word_for_its_opposite_is_not_supported():
+    """A wrong claim often keeps every word of its passage but one, turned round."""
+    passage = {1: "An adjustment layer applies its adjustments to the content on the layers below it."}
+    right, wrong = claims.check_offline(claims.split_claims(
+        "An adjustment layer adjusts the content of the layers below it [1]. "
+        "An adjustment layer applies its adjustments to the layers above it [1]."), passage, LocalMiniLM())
+    assert right.supported and not wrong.supported, (right.score, wrong.score)
+    # a passage that says both words backs a claim with either
+    both = {1: "Drag the slider to the left to darken the image, or to the right to lighten it."}
+    [either] = claims.check_offline(claims.split_claims("Dragging the slider to the right lightens the image [1]."),
+                                    both, LocalMiniLM())
+    assert either.supported, either.score
+
+
 def test_a_key_or_name_the_passage_never_says_is_not_supported_unless_the_question_says_it():
     passage = {1: "To copy a layer, hold the Alt key and drag the layer up in the Layers panel."}
     invented, named = claims.split_claims("To copy a layer, press Ctrl+J in the Layers panel [1]. "

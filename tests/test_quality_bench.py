@@ -46,7 +46,8 @@ def test_each_held_out_claim_reads_its_passage_from_the_captions():
     eval_dir = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "tutorialvqa"
     if not (eval_dir / "captions").exists():
         pytest.skip(f"the TutorialVQA eval data is not at {eval_dir}")
-    for name, claims in (("claims-tutorialvqa.jsonl", 50), ("claims-tutorialvqa-2.jsonl", 40)):
+    for name, claims in (("claims-tutorialvqa.jsonl", 50), ("claims-tutorialvqa-2.jsonl", 40),
+                         ("claims-tutorialvqa-3.jsonl", 40)):
         rows = heldout_rows(eval_dir, DATA / name)
         assert len(rows) == claims and sum(r["supported"] for r in rows) == claims // 2
         assert all(len(r["passage"].split(". ")) >= 2 and r["context"] for r in rows), name
