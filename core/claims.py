@@ -151,17 +151,22 @@ def _unsaid(claim: str, passage: str, context: str = "") -> bool:
 
 # Words a wrong claim swaps for their opposite while keeping the rest of the passage's words.
 _OPPOSITES = [({"above"}, {"below"}), ({"left"}, {"right"}), ({"top"}, {"bottom"}), ({"before"}, {"after"}),
-              ({"darker", "darken", "darkens"},
-               {"lighter", "lighten", "lightens", "brighter", "brighten", "brightens"}),
-              ({"increase", "increases", "increasing", "raise", "raises"},
-               {"decrease", "decreases", "decreasing", "reduce", "reduces", "reducing"}),
+              ({"darker", "darken", "darkens", "darkening"},
+               {"lighter", "lighten", "lightens", "lightening", "brighter", "brighten", "brightens", "brightening"}),
+              ({"increase", "increases", "increased", "increasing", "raise", "raises", "raised", "raising"},
+               {"decrease", "decreases", "decreased", "decreasing", "reduce", "reduces", "reduced", "reducing"}),
               ({"larger", "bigger"}, {"smaller"}), ({"higher"}, {"lower"}),
-              ({"show", "shows", "showing", "reveal", "reveals", "revealing"},
-               {"hide", "hides", "hiding", "conceal", "conceals", "concealing"}),
-              ({"enable", "enabled"}, {"disable", "disabled"}), ({"select", "selects"}, {"deselect", "deselects"}),
-              ({"lock", "locked"}, {"unlock", "unlocked"}), ({"group"}, {"ungroup"}), ({"inward"}, {"outward"}),
-              ({"inside"}, {"outside"}), ({"horizontal", "horizontally"}, {"vertical", "vertically"}),
-              ({"first"}, {"last"}), ({"maximum"}, {"minimum"}), ({"add", "adds"}, {"subtract", "subtracts"})]
+              ({"show", "shows", "shown", "showing", "reveal", "reveals", "revealed", "revealing"},
+               {"hide", "hides", "hidden", "hiding", "conceal", "conceals", "concealed", "concealing"}),
+              ({"enable", "enables", "enabled", "enabling"}, {"disable", "disables", "disabled", "disabling"}),
+              ({"select", "selects", "selected", "selecting", "selection"},
+               {"deselect", "deselects", "deselected", "deselecting"}),
+              ({"lock", "locks", "locked", "locking"}, {"unlock", "unlocks", "unlocked", "unlocking"}),
+              ({"group", "groups", "grouped", "grouping"}, {"ungroup", "ungroups", "ungrouped", "ungrouping"}),
+              ({"inward"}, {"outward"}), ({"inside"}, {"outside"}),
+              ({"horizontal", "horizontally"}, {"vertical", "vertically"}), ({"first"}, {"last"}),
+              ({"maximum"}, {"minimum"}),
+              ({"add", "adds", "added", "adding"}, {"subtract", "subtracts", "subtracted", "subtracting"})]
 
 
 def _opposed(claim: str, passage: str) -> bool:

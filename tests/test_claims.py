@@ -83,6 +83,11 @@ def test_a_claim_that_swaps_a_word_for_its_opposite_is_not_supported():
     [either] = claims.check_offline(claims.split_claims("Dragging the slider to the right lightens the image [1]."),
                                     both, LocalMiniLM())
     assert either.supported, either.score
+    # a passage's "selection" says the "select" side, whatever else it deselects
+    lasso = {1: "After you deselect the circle, make a selection around the triangle with the Lasso tool."}
+    [select] = claims.check_offline(claims.split_claims("Select the triangle with the Lasso tool [1]."),
+                                    lasso, LocalMiniLM())
+    assert select.supported, select.score
 
 
 def test_a_key_or_name_the_passage_never_says_is_not_supported_unless_the_question_says_it():
