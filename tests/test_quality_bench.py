@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bench.claims import DATA, heldout_rows
 from bench.quality import Citation, Question, score
 
 
@@ -39,10 +42,6 @@ def test_video_halves_keep_each_video_in_one_half_and_deal_them_in_id_order():
 
 def test_each_held_out_claim_reads_its_passage_from_the_captions():
     """The held-out claims name their passages by video and seconds; the text comes from the eval captions."""
-    import pytest
-
-    from bench.claims import DATA, heldout_rows
-
     eval_dir = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "tutorialvqa"
     if not (eval_dir / "captions").exists():
         pytest.skip(f"the TutorialVQA eval data is not at {eval_dir}")
