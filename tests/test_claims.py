@@ -17,6 +17,11 @@ LABELLED = [json.loads(line) for line in (Path(__file__).parent / "data" / "clai
 VERDICTS = json.dumps({"claims": [{"id": 1, "supported": True}, {"id": 2, "supported": False}]})
 
 
+def checked(answer: str, passage: str) -> list[claims.CheckedClaim]:
+    """An answer's claims, each checked offline against the one passage [1]."""
+    return claims.check_offline(claims.split_claims(answer), {1: passage}, LocalMiniLM())
+
+
 def stored(db, log_id):
     with db.session() as s:
         log = s.get(ChatLog, log_id)
@@ -54,39 +59,33 @@ def test_a_wrong_number_is_not_supported_even_when_the_rest_matches():
 def test_first_that_orders_a_step_is_no_number_but_a_first_quarter_is():
     """"Rasterize the layer first" states no number, so a passage without one can still back it;
     "the first quarter" against "the third quarter" is a changed specific."""
-    passage = {1: "Before you can paint on the photo layer, you need to rasterize the layer."}
-    [step] = claims.check_offline(claims.split_claims("You need to rasterize the photo layer first [1]."),
-                                  passage, LocalMiniLM())
+    [step] = checked("You need to rasterize the photo layer first [1].",
+                     "Before you can paint on the photo layer, you need to rasterize the layer.")
     assert step.supported, step.score
-    passage = {1: "Revenue grew by twenty percent in the third quarter."}
-    [quarter] = claims.check_offline(claims.split_claims("Revenue grew by twenty percent in the first quarter [1]."),
-                                     passage, LocalMiniLM())
+    [quarter] = checked("Revenue grew by twenty percent in the first quarter [1].",
+                        "Revenue grew by twenty percent in the third quarter.")
     assert not quarter.supported, quarter.score
 
 
 def test_a_shortcut_with_another_key_is_not_supported():
-    passage = {1: "I can bring it back by pressing Command + Z again, or Ctrl + Z again."}
-    right, wrong = claims.check_offline(claims.split_claims(
-        "Press Command + Z again to bring it back [1]. Press Command + Y to bring it back [1]."), passage, LocalMiniLM())
+    right, wrong = checked("Press Command + Z again to bring it back [1]. Press Command + Y to bring it back [1].",
+                           "I can bring it back by pressing Command + Z again, or Ctrl + Z again.")
     assert right.supported and not wrong.supported, (right.score, wrong.score)
 
 
 def test_a_claim_that_swaps_a_word_for_its_opposite_is_not_supported():
     """A wrong claim often keeps every word of its passage but one, turned round."""
-    passage = {1: "An adjustment layer applies its adjustments to the content on the layers below it."}
-    right, wrong = claims.check_offline(claims.split_claims(
-        "An adjustment layer adjusts the content of the layers below it [1]. "
-        "An adjustment layer applies its adjustments to the layers above it [1]."), passage, LocalMiniLM())
+    right, wrong = checked("An adjustment layer adjusts the content of the layers below it [1]. "
+                           "An adjustment layer applies its adjustments to the layers above it [1].",
+                           "An adjustment layer applies its adjustments to the content on the layers below it.")
     assert right.supported and not wrong.supported, (right.score, wrong.score)
     # a passage that says both words backs a claim with either
-    both = {1: "Drag the slider to the left to darken the image, or to the right to lighten it."}
-    [either] = claims.check_offline(claims.split_claims("Dragging the slider to the right lightens the image [1]."),
-                                    both, LocalMiniLM())
+    [either] = checked("Dragging the slider to the right lightens the image [1].",
+                       "Drag the slider to the left to darken the image, or to the right to lighten it.")
     assert either.supported, either.score
     # a passage's "selection" says the "select" side, whatever else it deselects
-    lasso = {1: "After you deselect the circle, make a selection around the triangle with the Lasso tool."}
-    [select] = claims.check_offline(claims.split_claims("Select the triangle with the Lasso tool [1]."),
-                                    lasso, LocalMiniLM())
+    [select] = checked("Select the triangle with the Lasso tool [1].",
+                       "After you deselect the circle, make a selection around the triangle with the Lasso tool.")
     assert select.supported, select.score
 
 
